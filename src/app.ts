@@ -1,0 +1,130 @@
+// buildApp(deps): the Fastify instance with its plugins and routes. No I/O happens at import.
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { Config } from "./config.ts";
+import type { TokenVerifier } from "./auth/verifier.ts";
+import type { Database } from "./db/client.ts";
+import { isDatabaseUnavailable } from "./db/errors.ts";
+import { ApiProblem, PROBLEM_JSON, notFound, sendProblem, unavailable, validationFailed } from "./http/problem.ts";
+import { healthRoutes } from "./http/health.ts";
+import { UserRepository } from "./users/repository.ts";
+import { UserProvisioning, type UserAttributeSource } from "./users/provisioning.ts";
+import { userRoutes } from "./users/routes.ts";
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  verifier: TokenVerifier;
+  /** Whether signing keys are loaded, for /readyz. */
+  keys: { readonly ready: boolean };
+  database: Database;
+  /** Cognito GetUser, to fill in a new user's email from an access token. */
+  attributes?: UserAttributeSource;
+}
+
+export interface App {
+  fastify: FastifyInstance;
+  /** From now on /readyz answers 503, so that load balancers stop sending traffic. */
+  startDraining(): void;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config } = deps;
+  let draining = false;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    requestTimeout: 30_000,
+    routerOptions: { ignoreTrailingSlash: true },
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID_RE.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    // Even a request too malformed for routing (oversized headers) gets a problem+json answer.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return;
+      const code = (err as { code?: string }).code;
+      const [status, problem] =
+        code === "HPE_HEADER_OVERFLOW"
+          ? [431, new ApiProblem(431, "headers_too_large", "The request headers are too large.")]
+          : [400, new ApiProblem(400, "bad_request", "The request is not valid HTTP.")];
+      const body = JSON.stringify(problem.body());
+      socket.end(
+        `HTTP/1.1 ${status} ${problem.body().title}\r\nContent-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
+  });
+  app.decorateRequest("auth", null);
+  app.decorateRequest("user", null);
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof ApiProblem) return sendProblem(reply, err);
+    if (err.validation) {
+      return sendProblem(
+        reply,
+        validationFailed(
+          err.validation.map((v) => ({
+            field: fieldOf(v.instancePath, v.params),
+            message: v.message ?? "is invalid",
+          })),
+        ),
+      );
+    }
+    switch (err.code) {
+      case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+        return sendProblem(reply, new ApiProblem(415, "unsupported_media_type", "Send the body as application/json."));
+      case "FST_ERR_CTP_BODY_TOO_LARGE":
+        return sendProblem(reply, new ApiProblem(413, "payload_too_large", "The body is larger than 1 MiB."));
+      case "FST_ERR_CTP_EMPTY_JSON_BODY":
+        return sendProblem(reply, new ApiProblem(400, "bad_request", "The request needs a JSON body."));
+      case "FST_ERR_CTP_INVALID_JSON_BODY":
+        return sendProblem(reply, new ApiProblem(400, "bad_request", "The body is not valid JSON."));
+    }
+    if (isDatabaseUnavailable(err)) {
+      request.log.warn({ err: err.message }, "database unavailable");
+      return sendProblem(reply, unavailable("The database is unavailable; try again shortly.", 5));
+    }
+    if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
+      return sendProblem(reply, new ApiProblem(err.statusCode, "bad_request", err.message));
+    }
+    request.log.error({ err }, "unhandled error");
+    return sendProblem(reply, new ApiProblem(500, "internal_error", "An unexpected error occurred."));
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, notFound(`No route for ${request.method} ${request.url.split("?")[0]}.`)));
+
+  await app.register(healthRoutes, {
+    checks: {
+      jwks: async () => deps.keys.ready,
+      database: async () => {
+        await deps.database.ping();
+        return true;
+      },
+    },
+    isDraining: () => draining,
+  });
+  const provisioning = new UserProvisioning(new UserRepository(deps.database.db), deps.attributes, deps.logger);
+  await app.register(userRoutes, { verifier: deps.verifier, provisioning, adminGroup: config.cognito.adminGroup });
+
+  return {
+    fastify: app,
+    startDraining: () => {
+      draining = true;
+    },
+  };
+}
+
+function fieldOf(instancePath: string, params: Record<string, unknown>): string {
+  const missing = params.missingProperty ?? params.additionalProperty;
+  const base = instancePath.replace(/^\//, "").replaceAll("/", ".");
+  if (typeof missing === "string") return base ? `${base}.${missing}` : missing;
+  return base || "body";
+}

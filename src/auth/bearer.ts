@@ -1,0 +1,22 @@
+import { AuthError } from "./errors.ts";
+
+/** Credentials longer than this are refused before any decoding. */
+export const MAX_TOKEN_BYTES = 8 * 1024;
+
+// RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; the scheme is case-insensitive (RFC 9110 §11.1).
+const SCHEME_RE = /^bearer(?: +|$)/i;
+const B64TOKEN_RE = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * The bearer token of an Authorization header value. No header or another scheme: token_missing;
+ * a Bearer credential that is empty, too long or not a b64token: token_invalid.
+ */
+export function parseBearer(header: string | undefined): string {
+  if (header === undefined || header === "") throw new AuthError("token_missing");
+  const scheme = SCHEME_RE.exec(header);
+  if (!scheme) throw new AuthError("token_missing");
+  const credential = header.slice(scheme[0].length);
+  if (credential.length > MAX_TOKEN_BYTES) throw new AuthError("token_invalid", "The token is too long.");
+  if (!B64TOKEN_RE.test(credential)) throw new AuthError("token_invalid", "The Bearer credential is not a token.");
+  return credential;
+}

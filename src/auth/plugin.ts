@@ -1,0 +1,38 @@
+// Where a request is authenticated: the Authorization header → a verified token on request.auth.
+import type { FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import { parseBearer } from "./bearer.ts";
+import { AuthError, KeysUnavailableError } from "./errors.ts";
+import { authProblem, keysUnavailableProblem } from "./problems.ts";
+import type { TokenVerifier, VerifiedToken } from "./verifier.ts";
+
+export interface Authenticated {
+  token: VerifiedToken;
+  /** The raw bearer token, for calls made on the user's behalf (GetUser). Never logged. */
+  raw: string;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    auth: Authenticated | null;
+  }
+}
+
+/** preHandler for every authenticated route. Query-string tokens are never looked at. */
+export function authenticate(verifier: TokenVerifier): preHandlerAsyncHookHandler {
+  return async function authenticateRequest(request) {
+    try {
+      const raw = parseBearer(request.headers.authorization);
+      request.auth = { token: await verifier.verify(raw), raw };
+    } catch (err) {
+      if (err instanceof AuthError) throw authProblem(err);
+      if (err instanceof KeysUnavailableError) throw keysUnavailableProblem(err);
+      throw err;
+    }
+  };
+}
+
+/** The caller of a route behind `authenticate`. */
+export function caller(request: FastifyRequest): Authenticated {
+  if (!request.auth) throw new Error("route is not behind authenticate()");
+  return request.auth;
+}

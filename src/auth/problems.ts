@@ -1,0 +1,24 @@
+// 401 and 403 answers of the bearer scheme, with RFC 6750 WWW-Authenticate headers.
+import { ApiProblem, forbidden, unavailable } from "../http/problem.ts";
+import { AuthError, KeysUnavailableError } from "./errors.ts";
+
+const REALM = 'Bearer realm="api"';
+
+export function authProblem(err: AuthError): ApiProblem {
+  const challenge =
+    err.code === "token_missing" ? REALM : `${REALM}, error="invalid_token", error_description="${err.code}"`;
+  return new ApiProblem(401, err.code, err.detail, { "www-authenticate": challenge });
+}
+
+export function keysUnavailableProblem(_err: KeysUnavailableError): ApiProblem {
+  return unavailable("The user pool's signing keys cannot be fetched right now; try again shortly.", 5);
+}
+
+/** 403 for a caller who lacks a Cognito group the route needs. */
+export function insufficientScope(detail: string): ApiProblem {
+  return forbidden(detail, "forbidden", { "www-authenticate": `${REALM}, error="insufficient_scope"` });
+}
+
+export function accountDisabled(): ApiProblem {
+  return forbidden("This account has been deactivated.", "account_disabled");
+}

@@ -1,0 +1,105 @@
+// Cognito JWT checks: aws-jwt-verify does the signature and standard claims; we add the rules
+// Cognito tokens always satisfy (exp, iat, sub present) and map every failure to one API code.
+// The generic JwtVerifier serves AWS pools and the emulator alike: CognitoJwtVerifier rejects the
+// emulator's `local_…` pool ids. For AWS pools config.issuers holds both issuer forms, as
+// CognitoJwtVerifier would accept.
+import { JwtVerifier } from "aws-jwt-verify";
+import { validateCognitoJwtFields } from "aws-jwt-verify/cognito-verifier";
+import {
+  CognitoJwtInvalidClientIdError,
+  CognitoJwtInvalidTokenUseError,
+  JwtExpiredError,
+  JwtInvalidIssuerError,
+  KidNotFoundInJwksError,
+  ParameterValidationError,
+} from "aws-jwt-verify/error";
+import type { JwtPayload } from "aws-jwt-verify/jwt-model";
+import type { CognitoConfig } from "../config.ts";
+import { AuthError, KeysUnavailableError } from "./errors.ts";
+import type { KeyStore } from "./jwks-cache.ts";
+
+/** What the rest of the server knows about a verified caller. */
+export interface VerifiedToken {
+  sub: string;
+  username: string;
+  tokenUse: "access" | "id";
+  groups: string[];
+  /** Seconds since the epoch. */
+  exp: number;
+  /** Id tokens only: Cognito-owned attributes. */
+  email?: string;
+  emailVerified?: boolean;
+  givenName?: string;
+  familyName?: string;
+  scope?: string;
+}
+
+export interface TokenVerifier {
+  verify(token: string): Promise<VerifiedToken>;
+}
+
+export function createTokenVerifier(config: CognitoConfig, keys: KeyStore): TokenVerifier {
+  const skew = config.clockSkewSeconds;
+  const tokenUse = config.tokenUse === "any" ? null : config.tokenUse;
+  const customJwtCheck = ({ header, payload }: { header: { alg?: unknown }; payload: JwtPayload }): void => {
+    if (header.alg !== "RS256") throw new AuthError("token_invalid", "Only RS256-signed tokens are accepted.");
+    if (typeof payload.exp !== "number") throw new AuthError("token_invalid", "The token has no expiry (exp).");
+    if (typeof payload.iat !== "number") throw new AuthError("token_invalid", "The token has no issue time (iat).");
+    if (payload.iat > Date.now() / 1000 + skew) throw new AuthError("token_invalid", "The token is issued in the future (iat).");
+    if (typeof payload.sub !== "string" || payload.sub === "") throw new AuthError("token_invalid", "The token has no subject (sub).");
+    validateCognitoJwtFields(payload, { tokenUse, clientId: config.clientIds });
+  };
+  const verifier = JwtVerifier.create(
+    config.issuers.map((issuer) => ({ issuer, jwksUri: config.jwksUri, audience: null, graceSeconds: skew, customJwtCheck })),
+    { jwksCache: keys },
+  );
+
+  return {
+    async verify(token) {
+      let payload: JwtPayload;
+      try {
+        payload = await verifier.verify(token);
+      } catch (err) {
+        throw toAuthFailure(err);
+      }
+      return toVerifiedToken(payload);
+    },
+  };
+}
+
+/** The verifier's typed errors, each mapped to exactly one API code. */
+function toAuthFailure(err: unknown): Error {
+  if (err instanceof AuthError || err instanceof KeysUnavailableError) return err;
+  if (err instanceof JwtExpiredError) return new AuthError("token_expired");
+  if (err instanceof JwtInvalidIssuerError) return new AuthError("token_wrong_issuer");
+  // Raised by the multi-issuer lookup when `iss` is none of ours.
+  if (err instanceof ParameterValidationError && err.message.startsWith("issuer")) return new AuthError("token_wrong_issuer");
+  if (err instanceof CognitoJwtInvalidClientIdError) return new AuthError("token_wrong_audience");
+  if (err instanceof CognitoJwtInvalidTokenUseError) return new AuthError("token_wrong_use");
+  if (err instanceof KidNotFoundInJwksError) return new AuthError("token_unknown_key");
+  return new AuthError("token_invalid");
+}
+
+function toVerifiedToken(payload: JwtPayload): VerifiedToken {
+  const tokenUse = payload.token_use === "id" ? "id" : "access";
+  const groupsClaim = payload["cognito:groups"];
+  const groups = Array.isArray(groupsClaim) ? groupsClaim.filter((g): g is string => typeof g === "string") : [];
+  const usernameClaim = tokenUse === "id" ? payload["cognito:username"] : payload.username;
+  const verified: VerifiedToken = {
+    sub: payload.sub as string,
+    username: typeof usernameClaim === "string" ? usernameClaim : (payload.sub as string),
+    tokenUse,
+    groups,
+    exp: payload.exp as number,
+  };
+  if (typeof payload.scope === "string") verified.scope = payload.scope;
+  if (tokenUse === "id") {
+    if (typeof payload.email === "string") verified.email = payload.email;
+    const ev = payload.email_verified;
+    if (typeof ev === "boolean") verified.emailVerified = ev;
+    else if (ev === "true" || ev === "false") verified.emailVerified = ev === "true";
+    if (typeof payload.given_name === "string") verified.givenName = payload.given_name;
+    if (typeof payload.family_name === "string") verified.familyName = payload.family_name;
+  }
+  return verified;
+}

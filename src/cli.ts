@@ -1,0 +1,239 @@
+// npm run -s cli -- <command>: sign in, refresh, sign out, whoami and pool provisioning.
+// Errors are one line on stderr and exit code 1; nothing is written to disk without --save.
+import { parseArgs } from "node:util";
+import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { provision, DEMO_USERS } from "./cognito/bootstrap.ts";
+import {
+  adminPasswordLogin,
+  ChallengeRequired,
+  createCognitoClient,
+  getUser,
+  globalSignOut,
+  refreshTokens,
+  revokeRefreshToken,
+  type AppClient,
+  type Tokens,
+} from "./cognito/client.ts";
+import { ConfigError, loadCognito, loadCognitoEndpoint, loadDevConfig, processEnv, type CognitoEndpointSettings } from "./config.ts";
+import { readDevStack } from "./dev-stack.ts";
+import { loadSession, saveSession } from "./cli/session.ts";
+import { readPassword } from "./cli/password.ts";
+
+const HELP = `Usage: npm run -s cli -- <command> [options]
+
+Commands:
+  login --username U [--password P | --password-stdin] [--json | --access-token-only] [--save]
+        Sign in with ADMIN_USER_PASSWORD_AUTH and print the tokens. Without --password or
+        --password-stdin the password is prompted for. A password given with --password is
+        visible to other users of this machine (ps, shell history): prefer the prompt or stdin.
+  refresh [--refresh-token T] [--username U] [--json | --access-token-only] [--save]
+        New access and id tokens from a refresh token (or the saved session).
+  logout [--token T] [--refresh-token T]
+        Revoke the refresh token and sign the user out everywhere; forgets the saved session.
+  whoami [--token T]
+        The user an access token (or the saved session) belongs to, as Cognito sees it.
+  provision [--pool-name vrms-dev] [--callback-url URL] [--demo-users]
+        Create the pool, the app client "backend" and the group "admin" where absent, against
+        COGNITO_ENDPOINT (real AWS by default). --demo-users only on a loopback endpoint.
+
+Options:
+  --save         keep the session in ${"~/.config/vrms-backend/session.json"} (mode 0600)
+  --help         this text
+
+Cognito settings come from COGNITO_USER_POOL_ID, COGNITO_CLIENT_IDS, COGNITO_ENDPOINT, … or,
+when none is set, from .data/dev-stack.json written by npm start.`;
+
+class CliError extends Error {}
+
+interface Target {
+  settings: CognitoEndpointSettings;
+  client: AppClient;
+}
+
+async function resolveTarget(): Promise<Target> {
+  const env = processEnv();
+  const configured = ["COGNITO_USER_POOL_ID", "COGNITO_CLIENT_IDS", "COGNITO_ENDPOINT"].some((name) => env[name]);
+  if (configured) {
+    const cognito = loadCognito(env);
+    return {
+      settings: cognito,
+      client: { userPoolId: cognito.userPoolId, clientId: cognito.clientIds[0]!, clientSecret: cognito.clientSecret },
+    };
+  }
+  const stack = await readDevStack(loadDevConfig(env).dataDir);
+  if (!stack) {
+    throw new CliError("no Cognito settings: set COGNITO_USER_POOL_ID and COGNITO_CLIENT_IDS, or start the dev stack with npm start");
+  }
+  return {
+    settings: loadCognitoEndpoint({ ...env, COGNITO_ENDPOINT: stack.endpoint }, stack.user_pool_id),
+    client: { userPoolId: stack.user_pool_id, clientId: stack.client_id },
+  };
+}
+
+function printTokens(tokens: Tokens, format: { json?: boolean; accessTokenOnly?: boolean }): void {
+  if (format.accessTokenOnly) {
+    process.stdout.write(`${tokens.access_token}\n`);
+  } else if (format.json) {
+    process.stdout.write(`${JSON.stringify(tokens, null, 2)}\n`);
+  } else {
+    process.stdout.write(
+      `access_token: ${tokens.access_token}\nid_token: ${tokens.id_token}\n` +
+        (tokens.refresh_token ? `refresh_token: ${tokens.refresh_token}\n` : "") +
+        `expires_in: ${tokens.expires_in}\n`,
+    );
+  }
+}
+
+const tokenFormatOptions = {
+  json: { type: "boolean" },
+  "access-token-only": { type: "boolean" },
+  save: { type: "boolean" },
+} as const;
+
+async function login(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { username: { type: "string" }, password: { type: "string" }, "password-stdin": { type: "boolean" }, ...tokenFormatOptions },
+  });
+  if (!values.username) throw new CliError("login needs --username");
+  const password = values.password ?? (await readPassword(values["password-stdin"] === true));
+  if (!password) throw new CliError("login needs a password");
+  const target = await resolveTarget();
+  const tokens = await withCognito(target, (cognito) => adminPasswordLogin(cognito, target.client, values.username!, password));
+  if (values.save) await saveSession({ username: values.username, ...tokens });
+  printTokens(tokens, { json: values.json, accessTokenOnly: values["access-token-only"] });
+}
+
+async function refresh(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { "refresh-token": { type: "string" }, username: { type: "string" }, ...tokenFormatOptions } });
+  const session = await loadSession();
+  const refreshToken = values["refresh-token"] ?? session?.refresh_token;
+  if (!refreshToken) throw new CliError("refresh needs --refresh-token or a session saved with login --save");
+  const target = await resolveTarget();
+  const username = values.username ?? session?.username;
+  const tokens = await withCognito(target, (cognito) => refreshTokens(cognito, target.client, refreshToken, username));
+  if (values.save) await saveSession({ username, ...tokens });
+  printTokens(tokens, { json: values.json, accessTokenOnly: values["access-token-only"] });
+}
+
+async function logout(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { token: { type: "string" }, "refresh-token": { type: "string" } } });
+  const session = await loadSession();
+  const accessToken = values.token ?? session?.access_token;
+  const refreshToken = values["refresh-token"] ?? session?.refresh_token;
+  if (!accessToken && !refreshToken) throw new CliError("logout needs --token, --refresh-token or a saved session");
+  const target = await resolveTarget();
+  await withCognito(target, async (cognito) => {
+    if (refreshToken) await tolerateUnsupported(() => revokeRefreshToken(cognito, target.client, refreshToken));
+    if (accessToken) await tolerateUnsupported(() => globalSignOut(cognito, accessToken));
+  });
+  if (session) await saveSession(undefined);
+  process.stdout.write("signed out\n");
+}
+
+async function whoami(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { token: { type: "string" }, json: { type: "boolean" } } });
+  const token = values.token ?? (await loadSession())?.access_token;
+  if (!token) throw new CliError("whoami needs --token or a session saved with login --save");
+  const target = await resolveTarget();
+  const user = await withCognito(target, (cognito) => getUser(cognito, token));
+  if (values.json) process.stdout.write(`${JSON.stringify(user, null, 2)}\n`);
+  else process.stdout.write(`${user.username}\n${Object.entries(user.attributes).map(([k, v]) => `  ${k}: ${v}`).join("\n")}\n`);
+}
+
+async function provisionCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      "pool-name": { type: "string", default: "vrms-dev" },
+      "callback-url": { type: "string", default: "http://localhost:8000/admin" },
+      "demo-users": { type: "boolean" },
+    },
+  });
+  const settings = loadCognitoEndpoint(processEnv());
+  const cognito = createCognitoClient(settings);
+  try {
+    const result = await provision(cognito, {
+      endpoint: settings.endpoint,
+      poolName: values["pool-name"],
+      callbackUrl: values["callback-url"],
+      demoUsers: values["demo-users"] ? DEMO_USERS : [],
+      onCreate: (what) => process.stdout.write(`created ${what}\n`),
+    });
+    if (result.created.length === 0) process.stdout.write("nothing to create: everything exists\n");
+    process.stdout.write(`COGNITO_USER_POOL_ID=${result.userPoolId}\nCOGNITO_CLIENT_IDS=${result.clientId}\n`);
+  } finally {
+    cognito.destroy();
+  }
+}
+
+async function withCognito<T>(target: Target, fn: (cognito: CognitoIdentityProviderClient) => Promise<T>): Promise<T> {
+  const cognito = createCognitoClient(target.settings, { maxAttempts: 1, timeoutMs: 10_000 });
+  try {
+    return await fn(cognito);
+  } finally {
+    cognito.destroy();
+  }
+}
+
+/** The emulator does not implement every sign-out operation; a missing one is no failure here. */
+async function tolerateUnsupported(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (!(err instanceof Error && err.name === "Unsupported")) throw err;
+  }
+}
+
+/** One line a person can act on, never a stack trace, never a secret. */
+function describeError(err: unknown): string {
+  if (err instanceof CliError || err instanceof ConfigError) return err.message;
+  if (err instanceof ChallengeRequired) return `sign-in needs a ${err.challenge} challenge, which the CLI cannot answer yet`;
+  if (err instanceof Error) {
+    switch (err.name) {
+      case "NotAuthorizedException":
+      case "UserNotFoundException":
+      case "InvalidPasswordException":
+        return "sign-in failed: incorrect username or password (or the token is no longer valid)";
+      case "UserNotConfirmedException":
+        return "sign-in failed: the user is not confirmed";
+      case "PasswordResetRequiredException":
+        return "sign-in failed: the user must reset their password";
+      case "TypeError":
+        if (/fetch|ECONNREFUSED/i.test(err.message)) return "cannot reach Cognito; is the dev stack (npm start) running?";
+    }
+    const code = (err as { code?: string }).code;
+    if (code === "ECONNREFUSED" || /ECONNREFUSED/.test(err.message)) return "cannot reach Cognito; is the dev stack (npm start) running?";
+    if (err instanceof SyntaxError) return `bad input: ${err.message}`;
+    return `${err.name}: ${err.message.split("\n")[0]}`;
+  }
+  return String(err);
+}
+
+const commands: Record<string, (args: string[]) => Promise<void>> = {
+  login,
+  refresh,
+  logout,
+  whoami,
+  provision: provisionCommand,
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  if (!command || command === "--help" || command === "-h" || command === "help" || args.includes("--help")) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  const run = commands[command];
+  if (!run) throw new CliError(`unknown command ${JSON.stringify(command)}; see --help`);
+  await run(args);
+}
+
+try {
+  await main(process.argv.slice(2));
+} catch (err) {
+  const message = err instanceof TypeError && (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? `${err.message}; see --help` : describeError(err);
+  process.stderr.write(`error: ${message}\n`);
+  process.exitCode = 1;
+}
+

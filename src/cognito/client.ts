@@ -1,0 +1,147 @@
+// AWS SDK calls to Cognito: one client factory, and the calls made on a user's behalf.
+import { createHmac } from "node:crypto";
+import {
+  AdminInitiateAuthCommand,
+  CognitoIdentityProviderClient,
+  GetUserCommand,
+  GlobalSignOutCommand,
+  RevokeTokenCommand,
+  type AuthenticationResultType,
+} from "@aws-sdk/client-cognito-identity-provider";
+import { silenceAwsSdkVersionWarning, type CognitoEndpointSettings } from "../config.ts";
+import type { UserAttributeSource } from "../users/provisioning.ts";
+
+export interface ClientOptions {
+  /** 1 where retrying is pointless (the emulator's unsupported operations, user-facing calls). */
+  maxAttempts?: number;
+  timeoutMs?: number;
+}
+
+export function createCognitoClient(settings: CognitoEndpointSettings, options: ClientOptions = {}): CognitoIdentityProviderClient {
+  silenceAwsSdkVersionWarning();
+  return new CognitoIdentityProviderClient({
+    region: settings.region,
+    endpoint: settings.endpoint,
+    maxAttempts: options.maxAttempts ?? 3,
+    // The emulator ignores signatures, but the SDK refuses to send Admin* calls unsigned.
+    ...(settings.useDummyCredentials ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {}),
+    ...(options.timeoutMs ? { requestHandler: { requestTimeout: options.timeoutMs, connectionTimeout: options.timeoutMs } } : {}),
+  });
+}
+
+export interface AppClient {
+  userPoolId: string;
+  clientId: string;
+  clientSecret?: string | undefined;
+}
+
+/** SECRET_HASH, required by Cognito when the app client has a secret. */
+export function secretHash(client: AppClient, username: string): string | undefined {
+  if (!client.clientSecret) return undefined;
+  return createHmac("sha256", client.clientSecret).update(username + client.clientId).digest("base64");
+}
+
+export interface Tokens {
+  access_token: string;
+  id_token: string;
+  refresh_token?: string;
+  expires_in: number;
+  token_type: "Bearer";
+}
+
+function toTokens(result: AuthenticationResultType | undefined, refreshToken?: string): Tokens {
+  if (!result?.AccessToken || !result.IdToken) throw new Error("Cognito returned no tokens");
+  const tokens: Tokens = {
+    access_token: result.AccessToken,
+    id_token: result.IdToken,
+    expires_in: result.ExpiresIn ?? 3600,
+    token_type: "Bearer",
+  };
+  const refresh = result.RefreshToken ?? refreshToken;
+  if (refresh) tokens.refresh_token = refresh;
+  return tokens;
+}
+
+/** A challenge (new password, MFA) stands between the user and their tokens. */
+export class ChallengeRequired extends Error {
+  constructor(
+    readonly challenge: string,
+    readonly session: string | undefined,
+  ) {
+    super(`Cognito asks for a challenge: ${challenge}`);
+    this.name = "ChallengeRequired";
+  }
+}
+
+export async function adminPasswordLogin(
+  cognito: CognitoIdentityProviderClient,
+  client: AppClient,
+  username: string,
+  password: string,
+): Promise<Tokens> {
+  const hash = secretHash(client, username);
+  const out = await cognito.send(
+    new AdminInitiateAuthCommand({
+      UserPoolId: client.userPoolId,
+      ClientId: client.clientId,
+      AuthFlow: "ADMIN_USER_PASSWORD_AUTH",
+      AuthParameters: { USERNAME: username, PASSWORD: password, ...(hash ? { SECRET_HASH: hash } : {}) },
+    }),
+  );
+  if (out.ChallengeName) throw new ChallengeRequired(out.ChallengeName, out.Session);
+  return toTokens(out.AuthenticationResult);
+}
+
+/** New access and id tokens; `username` is needed for SECRET_HASH when the client has a secret. */
+export async function refreshTokens(
+  cognito: CognitoIdentityProviderClient,
+  client: AppClient,
+  refreshToken: string,
+  username?: string,
+): Promise<Tokens> {
+  const hash = username ? secretHash(client, username) : undefined;
+  const out = await cognito.send(
+    new AdminInitiateAuthCommand({
+      UserPoolId: client.userPoolId,
+      ClientId: client.clientId,
+      AuthFlow: "REFRESH_TOKEN_AUTH",
+      AuthParameters: { REFRESH_TOKEN: refreshToken, ...(hash ? { SECRET_HASH: hash } : {}) },
+    }),
+  );
+  return toTokens(out.AuthenticationResult, refreshToken);
+}
+
+export async function revokeRefreshToken(cognito: CognitoIdentityProviderClient, client: AppClient, refreshToken: string): Promise<void> {
+  await cognito.send(
+    new RevokeTokenCommand({ Token: refreshToken, ClientId: client.clientId, ...(client.clientSecret ? { ClientSecret: client.clientSecret } : {}) }),
+  );
+}
+
+export async function globalSignOut(cognito: CognitoIdentityProviderClient, accessToken: string): Promise<void> {
+  await cognito.send(new GlobalSignOutCommand({ AccessToken: accessToken }));
+}
+
+export interface CognitoUser {
+  username: string;
+  attributes: Record<string, string>;
+}
+
+export async function getUser(cognito: CognitoIdentityProviderClient, accessToken: string): Promise<CognitoUser> {
+  const out = await cognito.send(new GetUserCommand({ AccessToken: accessToken }));
+  const attributes: Record<string, string> = {};
+  for (const a of out.UserAttributes ?? []) if (a.Name && a.Value !== undefined) attributes[a.Name] = a.Value;
+  return { username: out.Username ?? "", attributes };
+}
+
+/** GetUser as the server's source of Cognito-owned attributes for access-token callers. */
+export function cognitoAttributeSource(cognito: CognitoIdentityProviderClient): UserAttributeSource {
+  return {
+    async getUserAttributes(accessToken) {
+      const { attributes } = await getUser(cognito, accessToken);
+      const found: { email?: string; emailVerified?: boolean } = {};
+      if (attributes.email !== undefined) found.email = attributes.email;
+      if (attributes.email_verified !== undefined) found.emailVerified = attributes.email_verified === "true";
+      return found;
+    },
+  };
+}

@@ -1,0 +1,276 @@
+// The only module that reads process.env. Everything else receives a typed Config.
+import path from "node:path";
+import { isLoopbackHost } from "./net.ts";
+
+export type TokenUse = "access" | "id" | "any";
+
+export interface CognitoConfig {
+  userPoolId: string;
+  region: string;
+  clientIds: string[];
+  clientSecret: string | undefined;
+  endpoint: string;
+  /** Accepted `iss` values; JWKS comes from the first. */
+  issuers: string[];
+  jwksUri: string;
+  tokenUse: TokenUse;
+  domain: string | undefined;
+  implicitGrant: boolean;
+  adminGroup: string;
+  clockSkewSeconds: number;
+  /** Loopback emulator with no AWS credentials configured: sign with static dummy ones. */
+  useDummyCredentials: boolean;
+}
+
+export type DatabaseConfig = { kind: "pglite"; dir: string } | { kind: "postgres"; url: string };
+
+export interface Config {
+  production: boolean;
+  port: number;
+  host: string;
+  publicUrl: string;
+  cognito: CognitoConfig;
+  jwks: { timeoutMs: number; penaltySeconds: number; refreshSeconds: number };
+  tokenCacheSize: number;
+  database: DatabaseConfig;
+  dataDir: string;
+  webConcurrency: number;
+  trustProxy: boolean;
+  corsOrigins: string[];
+  authFailureRateLimit: number;
+  metricsToken: string | undefined;
+  logLevel: string;
+}
+
+export type Env = Record<string, string | undefined>;
+
+/** A missing or malformed variable: the message names it and what is expected. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    expected: string,
+    got?: string,
+  ) {
+    super(`${variable}: expected ${expected}${got === undefined ? "" : `, got ${JSON.stringify(got)}`}`);
+    this.name = "ConfigError";
+  }
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+function text(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function required(env: Env, name: string, expected: string): string {
+  const value = text(env, name);
+  if (value === undefined) throw new ConfigError(name, expected);
+  return value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `an integer from ${min} to ${max}`, raw);
+  }
+  return Number(raw);
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = text(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (["true", "1", "yes"].includes(raw)) return true;
+  if (["false", "0", "no"].includes(raw)) return false;
+  throw new ConfigError(name, "true or false", raw);
+}
+
+function list(env: Env, name: string): string[] {
+  return (text(env, name) ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+/** https anywhere; http only on loopback, where the emulator and test issuers live. */
+export function checkServiceUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, "an absolute http(s) URL", raw);
+  }
+  if (url.protocol === "https:") return raw.replace(/\/+$/, "");
+  if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return raw.replace(/\/+$/, "");
+  if (url.protocol === "http:") {
+    throw new ConfigError(name, "an https URL (http is accepted only for localhost, 127.0.0.0/8 and [::1])", raw);
+  }
+  throw new ConfigError(name, "an absolute http(s) URL", raw);
+}
+
+export function regionFromPoolId(poolId: string): string {
+  const prefix = poolId.split("_")[0] ?? "";
+  return REGION_RE.test(prefix) ? prefix : "us-east-1";
+}
+
+/** True when the SDK's standard chain has an obvious source of credentials. */
+function awsCredentialsConfigured(env: Env): boolean {
+  return ["AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"].some((name) => text(env, name) !== undefined);
+}
+
+export interface CognitoEndpointSettings {
+  region: string;
+  endpoint: string;
+  useDummyCredentials: boolean;
+}
+
+/** Where the AWS SDK sends Cognito calls; shared by the server, the CLI and the dev stack. */
+export function loadCognitoEndpoint(env: Env, poolId?: string): CognitoEndpointSettings {
+  const regionRaw = text(env, "COGNITO_REGION");
+  if (regionRaw !== undefined && !REGION_RE.test(regionRaw)) {
+    throw new ConfigError("COGNITO_REGION", "an AWS region such as us-west-2", regionRaw);
+  }
+  const region = regionRaw ?? (poolId ? regionFromPoolId(poolId) : "us-east-1");
+  const endpointRaw = text(env, "COGNITO_ENDPOINT");
+  const endpoint = endpointRaw
+    ? checkServiceUrl("COGNITO_ENDPOINT", endpointRaw)
+    : `https://cognito-idp.${region}.amazonaws.com`;
+  const loopback = new URL(endpoint).protocol === "http:";
+  return { region, endpoint, useDummyCredentials: loopback && !awsCredentialsConfigured(env) };
+}
+
+export function loadCognito(env: Env): CognitoConfig {
+  const userPoolId = required(env, "COGNITO_USER_POOL_ID", "a user pool id such as us-west-2_Fn4rkZpuB");
+  if (!/^[\w-]+_[0-9a-zA-Z]+$/.test(userPoolId)) {
+    throw new ConfigError("COGNITO_USER_POOL_ID", "a user pool id such as us-west-2_Fn4rkZpuB", userPoolId);
+  }
+  const clientIds = list(env, "COGNITO_CLIENT_IDS");
+  if (clientIds.length === 0) throw new ConfigError("COGNITO_CLIENT_IDS", "one or more comma-separated app client ids");
+  const { region, endpoint, useDummyCredentials } = loadCognitoEndpoint(env, userPoolId);
+  const issuerRaw = text(env, "COGNITO_ISSUER");
+  const issuers = issuerRaw
+    ? [checkServiceUrl("COGNITO_ISSUER", issuerRaw)]
+    : [`${endpoint}/${userPoolId}`];
+  if (!issuerRaw && endpoint === `https://cognito-idp.${region}.amazonaws.com`) {
+    // AWS issues tokens with either issuer form; aws-jwt-verify's CognitoJwtVerifier accepts both too.
+    issuers.push(`https://issuer-cognito-idp.${region}.amazonaws.com/${userPoolId}`);
+  }
+  const tokenUse = (text(env, "COGNITO_TOKEN_USE") ?? "access") as TokenUse;
+  if (!["access", "id", "any"].includes(tokenUse)) {
+    throw new ConfigError("COGNITO_TOKEN_USE", "access, id or any", tokenUse);
+  }
+  const domainRaw = text(env, "COGNITO_DOMAIN");
+  const adminGroup = text(env, "COGNITO_ADMIN_GROUP") ?? "admin";
+  return {
+    userPoolId,
+    region,
+    clientIds,
+    clientSecret: text(env, "COGNITO_CLIENT_SECRET"),
+    endpoint,
+    issuers,
+    jwksUri: `${issuers[0]}/.well-known/jwks.json`,
+    tokenUse,
+    domain: domainRaw ? checkServiceUrl("COGNITO_DOMAIN", domainRaw) : undefined,
+    implicitGrant: boolean(env, "COGNITO_IMPLICIT_GRANT", false),
+    adminGroup,
+    clockSkewSeconds: integer(env, "COGNITO_CLOCK_SKEW_SECONDS", 60, 0, 3600),
+    useDummyCredentials,
+  };
+}
+
+function loadDatabase(env: Env, dataDir: string): DatabaseConfig {
+  const url = text(env, "DATABASE_URL");
+  if (url === undefined) return { kind: "pglite", dir: path.join(dataDir, "db") };
+  // The value may hold a password: never echo it back.
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError("DATABASE_URL", "a postgres:// URL");
+  return { kind: "postgres", url };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = integer(env, "PORT", 8000, 0, 65535);
+  const publicUrlRaw = text(env, "PUBLIC_URL");
+  let publicUrl = `http://localhost:${port}`;
+  if (publicUrlRaw !== undefined) {
+    try {
+      const url = new URL(publicUrlRaw);
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
+      publicUrl = publicUrlRaw.replace(/\/+$/, "");
+    } catch {
+      throw new ConfigError("PUBLIC_URL", "an absolute http(s) URL", publicUrlRaw);
+    }
+  }
+  const dataDir = path.resolve(text(env, "DATA_DIR") ?? ".data");
+  const database = loadDatabase(env, dataDir);
+  const webConcurrency = integer(env, "WEB_CONCURRENCY", 1, 1, 64);
+  if (webConcurrency > 1 && database.kind !== "postgres") {
+    throw new ConfigError("WEB_CONCURRENCY", "1 unless DATABASE_URL is set (PGlite serves one process)", String(webConcurrency));
+  }
+  const logLevel = text(env, "LOG_LEVEL") ?? "info";
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError("LOG_LEVEL", LOG_LEVELS.join(", "), logLevel);
+  const corsOrigins = list(env, "CORS_ORIGINS");
+  for (const origin of corsOrigins) {
+    try {
+      if (new URL(origin).origin !== origin) throw new Error("not an origin");
+    } catch {
+      throw new ConfigError("CORS_ORIGINS", "comma-separated origins such as https://app.example.org", origin);
+    }
+  }
+  return {
+    production: text(env, "NODE_ENV") === "production",
+    port,
+    host: text(env, "HOST") ?? "0.0.0.0",
+    publicUrl,
+    cognito: loadCognito(env),
+    jwks: {
+      timeoutMs: integer(env, "JWKS_TIMEOUT_MS", 3000, 1, 120_000),
+      penaltySeconds: integer(env, "JWKS_PENALTY_SECONDS", 10, 0, 3600),
+      refreshSeconds: integer(env, "JWKS_REFRESH_SECONDS", 3600, 1, 7 * 24 * 3600),
+    },
+    tokenCacheSize: integer(env, "TOKEN_CACHE_SIZE", 100_000, 0, 10_000_000),
+    database,
+    dataDir,
+    webConcurrency,
+    trustProxy: boolean(env, "TRUST_PROXY", false),
+    corsOrigins,
+    authFailureRateLimit: integer(env, "AUTH_FAILURE_RATE_LIMIT", 0, 0, 1_000_000),
+    metricsToken: text(env, "METRICS_TOKEN"),
+    logLevel,
+  };
+}
+
+/** Settings of `npm start` beyond the server's own. */
+export interface DevConfig {
+  cognitoLocalPort: number;
+  apiPort: number;
+  dataDir: string;
+}
+
+export function loadDevConfig(env: Env = process.env): DevConfig {
+  return {
+    cognitoLocalPort: integer(env, "COGNITO_LOCAL_PORT", 9229, 1, 65535),
+    apiPort: integer(env, "PORT", 8000, 1, 65535),
+    dataDir: path.resolve(text(env, "DATA_DIR") ?? ".data"),
+  };
+}
+
+/** The process environment, for the few places (dev stack, CLI) that pass it on or overlay it. */
+export function processEnv(): Env {
+  return { ...process.env };
+}
+
+/** Where the CLI keeps a saved session (`--save`). */
+export function sessionFilePath(env: Env = process.env): string {
+  const base = text(env, "XDG_CONFIG_HOME") ?? path.join(text(env, "HOME") ?? ".", ".config");
+  return path.join(base, "vrms-backend", "session.json");
+}
+
+/**
+ * The AWS SDK prints a multi-line support warning on Node 20 unless this is set before its first
+ * client is created; it is the one variable this module writes.
+ */
+export function silenceAwsSdkVersionWarning(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+}

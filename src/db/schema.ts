@@ -1,0 +1,2 @@
+// Every table, for drizzle-kit and the typed client.
+export { users } from "../users/schema.ts";

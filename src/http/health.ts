@@ -1,0 +1,40 @@
+// /healthz (the process runs) and /readyz (keys, database, not draining).
+import type { FastifyInstance } from "fastify";
+import { sendProblem, unavailable } from "./problem.ts";
+
+export interface HealthOptions {
+  /** Each check resolves true when ready; false or a rejection means not ready. */
+  checks: Record<string, () => Promise<boolean>>;
+  isDraining: () => boolean;
+}
+
+const CHECK_TIMEOUT_MS = 2000;
+
+export async function healthRoutes(app: FastifyInstance, options: HealthOptions): Promise<void> {
+  app.get("/healthz", async () => ({ status: "ok" }));
+
+  app.get("/readyz", async (_request, reply) => {
+    const entries = await Promise.all(
+      Object.entries(options.checks).map(async ([name, check]) => [name, (await withTimeout(check)) ? "ok" : "unavailable"] as const),
+    );
+    const checks: Record<string, string> = Object.fromEntries(entries);
+    if (options.isDraining()) checks.draining = "yes";
+    const failed = Object.entries(checks).filter(([, v]) => v !== "ok").map(([k]) => k);
+    if (failed.length === 0) return { status: "ready", checks };
+    return sendProblem(reply, unavailable(`Not ready: ${failed.join(", ")}.`, 5, { checks }));
+  });
+}
+
+async function withTimeout(check: () => Promise<boolean>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      check().catch(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

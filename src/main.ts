@@ -1,0 +1,38 @@
+// npm run serve: the API alone, configured only by the environment.
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { startServer } from "./server.ts";
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`configuration error: ${err.message}`);
+    process.exit(2);
+  }
+  throw err;
+}
+
+try {
+  const server = await startServer(config);
+  const shutdown = (signal: string) => {
+    server.logger.info({ signal }, "shutting down");
+    const force = setTimeout(() => {
+      server.logger.error("shutdown took longer than 10 s; exiting");
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        server.logger.error({ err }, "error while shutting down");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
+} catch (err) {
+  console.error(`could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}

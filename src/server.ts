@@ -1,0 +1,71 @@
+// Composition: config → keys, verifier, database, Cognito client → the app, listening.
+import type { DestinationStream, Logger } from "pino";
+import { buildApp } from "./app.ts";
+import { KeyStore } from "./auth/jwks-cache.ts";
+import { createTokenVerifier } from "./auth/verifier.ts";
+import { cognitoAttributeSource, createCognitoClient } from "./cognito/client.ts";
+import type { Config } from "./config.ts";
+import { openDatabase } from "./db/client.ts";
+import { createLogger } from "./logging.ts";
+
+export interface RunningServer {
+  url: string;
+  logger: Logger;
+  /** Drain: /readyz turns 503, the listener closes, in-flight requests finish, the database closes. */
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  /** Where log lines go (tests capture them); stdout by default. */
+  logDestination?: DestinationStream;
+}
+
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const logger = createLogger(config.logLevel, options.logDestination);
+  const keys = new KeyStore({
+    jwksUri: config.cognito.jwksUri,
+    timeoutMs: config.jwks.timeoutMs,
+    penaltySeconds: config.jwks.penaltySeconds,
+    refreshSeconds: config.jwks.refreshSeconds,
+    rejectEmulatorKey: config.production,
+    onFetch: (outcome, reason) => {
+      if (outcome === "ok") logger.info({ jwks: config.cognito.jwksUri }, "signing keys loaded");
+      else logger.warn({ jwks: config.cognito.jwksUri, reason }, "signing keys could not be fetched");
+    },
+  });
+  keys.start();
+  const database = await openDatabase(config.database).catch((err: unknown) => {
+    keys.stop();
+    throw err;
+  });
+  const cognito = createCognitoClient(config.cognito, { maxAttempts: 1, timeoutMs: 3000 });
+  const app = await buildApp({
+    config,
+    logger,
+    verifier: createTokenVerifier(config.cognito, keys),
+    keys,
+    database,
+    attributes: cognitoAttributeSource(cognito),
+  });
+  let address: string;
+  try {
+    address = await app.fastify.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    keys.stop();
+    await database.close();
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    url: address,
+    logger,
+    close: () =>
+      (closing ??= (async () => {
+        app.startDraining();
+        await app.fastify.close();
+        keys.stop();
+        cognito.destroy();
+        await database.close();
+      })()),
+  };
+}

@@ -1,0 +1,86 @@
+// Where a user is created: a verified token → the local user, on the first request of a new sub.
+import type { FastifyBaseLogger } from "fastify";
+import type { VerifiedToken } from "../auth/verifier.ts";
+import type { User } from "./schema.ts";
+import type { CognitoFields, UserRepository } from "./repository.ts";
+
+/** Cognito's view of a user's attributes, read with the user's own access token (GetUser). */
+export interface UserAttributeSource {
+  getUserAttributes(accessToken: string): Promise<{ email?: string; emailVerified?: boolean }>;
+}
+
+// Access tokens carry no email; asking Cognito on every request would be slow and rate-limited.
+const COGNITO_CHECK_INTERVAL_SECONDS = 5 * 60;
+const LAST_LOGIN_INTERVAL_SECONDS = 60;
+
+export class UserProvisioning {
+  constructor(
+    private readonly repo: UserRepository,
+    private readonly attributes: UserAttributeSource | undefined,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  /** The caller's local user, created or brought up to date with Cognito as needed. */
+  async userFor(token: VerifiedToken, rawToken: string): Promise<User> {
+    let user = (await this.repo.findBySub(token.sub)) ?? (await this.create(token));
+    user = await this.followCognito(user, token, rawToken);
+    if (!user.lastLogin || Date.now() - user.lastLogin.getTime() >= LAST_LOGIN_INTERVAL_SECONDS * 1000) {
+      const lastLogin = await this.repo.touchLastLogin(user.uuid, LAST_LOGIN_INTERVAL_SECONDS);
+      if (lastLogin) user = { ...user, lastLogin };
+    }
+    return user;
+  }
+
+  private async create(token: VerifiedToken): Promise<User> {
+    const user = await this.repo.createOrGet({
+      cognitoSub: token.sub,
+      username: token.username,
+      email: token.email ?? null,
+      emailVerified: token.emailVerified ?? false,
+    });
+    this.log.info({ user: user.uuid }, "user provisioned");
+    return user;
+  }
+
+  /** Cognito owns username, email and email_verified: id tokens carry them, GetUser fills in. */
+  private async followCognito(user: User, token: VerifiedToken, rawToken: string): Promise<User> {
+    const changes: CognitoFields = {};
+    if (token.username !== user.username) changes.username = token.username;
+    if (token.tokenUse === "id") {
+      if (token.email !== undefined && token.email !== user.email) changes.email = token.email;
+      if (token.emailVerified !== undefined && token.emailVerified !== user.emailVerified) {
+        changes.emailVerified = token.emailVerified;
+      }
+    } else if (user.email === null && this.attributes && this.mayCallGetUser(token, user)) {
+      Object.assign(changes, await this.lookUpAttributes(user, rawToken));
+    }
+    if (Object.keys(changes).length === 0) return user;
+    return (await this.repo.updateCognitoFields(user.uuid, changes)) ?? user;
+  }
+
+  private mayCallGetUser(token: VerifiedToken, user: User): boolean {
+    // GetUser needs this scope; tokens without it would fail every 5 minutes for nothing.
+    const scoped = token.scope === undefined || token.scope.split(" ").includes("aws.cognito.signin.user.admin");
+    const due = !user.cognitoCheckedAt || Date.now() - user.cognitoCheckedAt.getTime() >= COGNITO_CHECK_INTERVAL_SECONDS * 1000;
+    return scoped && due;
+  }
+
+  private async lookUpAttributes(user: User, rawToken: string): Promise<CognitoFields> {
+    if (!(await this.repo.claimCognitoCheck(user.uuid, COGNITO_CHECK_INTERVAL_SECONDS))) return {};
+    try {
+      const found = await this.attributes!.getUserAttributes(rawToken);
+      const fields: CognitoFields = {};
+      if (found.email !== undefined) fields.email = found.email;
+      if (found.emailVerified !== undefined) fields.emailVerified = found.emailVerified;
+      return fields;
+    } catch (err) {
+      // The profile stands without an email; the lookup is retried after the interval.
+      this.log.warn({ user: user.uuid, err: errorName(err) }, "Cognito GetUser failed; email left empty for now");
+      return {};
+    }
+  }
+}
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : "unknown";
+}
