@@ -8,7 +8,7 @@ import {
   CreateGroupCommand,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
-  GetGroupCommand,
+  ListGroupsCommand,
   ListUserPoolClientsCommand,
   ListUserPoolsCommand,
   type CognitoIdentityProviderClient,
@@ -152,14 +152,15 @@ async function findClient(cognito: CognitoIdentityProviderClient, userPoolId: st
   return undefined;
 }
 
+// ListGroups rather than GetGroup: the emulator's GetGroup fails with a 500 on a pool with no groups.
 async function groupExists(cognito: CognitoIdentityProviderClient, userPoolId: string, group: string): Promise<boolean> {
-  try {
-    await cognito.send(new GetGroupCommand({ UserPoolId: userPoolId, GroupName: group }));
-    return true;
-  } catch (err) {
-    if (err instanceof Error && err.name === "ResourceNotFoundException") return false;
-    throw err;
-  }
+  let nextToken: string | undefined;
+  do {
+    const out = await cognito.send(new ListGroupsCommand({ UserPoolId: userPoolId, Limit: 60, NextToken: nextToken }));
+    if (out.Groups?.some((g) => g.GroupName === group)) return true;
+    nextToken = out.NextToken;
+  } while (nextToken);
+  return false;
 }
 
 async function userExists(cognito: CognitoIdentityProviderClient, userPoolId: string, username: string): Promise<boolean> {
