@@ -1,0 +1,111 @@
+// End to end with the real Cognito emulator: bootstrap, CLI sign-in, /api/v1/me on the real server.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { DEMO_USERS, provision } from "../src/cognito/bootstrap.ts";
+import { createCognitoClient } from "../src/cognito/client.ts";
+import { startEmulator, type Emulator } from "../src/cognito/emulator.ts";
+import { loadConfig } from "../src/config.ts";
+import { writeDevStack } from "../src/dev-stack.ts";
+import { startServer, type RunningServer } from "../src/server.ts";
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The CLI as a person runs it, in its own process, with `input` on its standard input. */
+function cli(args: string[], env: Record<string, string>, input = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    timeout: 30_000,
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  child.stdin.end(input);
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+}
+
+describe("with the cognito-local emulator", () => {
+  let dir: string;
+  let emulator: Emulator;
+  let server: RunningServer;
+  let cognitoEnv: Record<string, string>;
+  const member = DEMO_USERS.find((u) => u.username === "member@example.org")!;
+  const admin = DEMO_USERS.find((u) => u.username === "admin@example.org")!;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "vrms-e2e-"));
+    emulator = await startEmulator({ port: await freePort(), dataDir: path.join(dir, "cognito"), env: { ...process.env, PORT: "8000", DEBUG: "1" } });
+    const cognito = createCognitoClient({ region: "us-east-1", endpoint: emulator.url, useDummyCredentials: true });
+    const pool = await provision(cognito, { endpoint: emulator.url, poolName: "vrms-dev", callbackUrl: "http://localhost:8000/admin", demoUsers: DEMO_USERS });
+    cognito.destroy();
+    cognitoEnv = { COGNITO_ENDPOINT: emulator.url, COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_IDS: pool.clientId };
+    await writeDevStack(dir, { endpoint: emulator.url, user_pool_id: pool.userPoolId, client_id: pool.clientId, api_url: "http://localhost:8000" });
+    server = await startServer(loadConfig({ ...cognitoEnv, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dir, LOG_LEVEL: "silent" }));
+  });
+
+  after(async () => {
+    await server?.close();
+    await emulator?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("bootstraps idempotently: a second run creates nothing", async () => {
+    const cognito = createCognitoClient({ region: "us-east-1", endpoint: emulator.url, useDummyCredentials: true });
+    const again = await provision(cognito, { endpoint: emulator.url, poolName: "vrms-dev", callbackUrl: "http://localhost:8000/admin", demoUsers: DEMO_USERS });
+    cognito.destroy();
+    assert.deepEqual(again.created, []);
+    assert.equal(again.userPoolId, cognitoEnv.COGNITO_USER_POOL_ID);
+    assert.equal(again.clientId, cognitoEnv.COGNITO_CLIENT_IDS);
+  });
+
+  it("signs in through the CLI and reads /api/v1/me with the token", async () => {
+    const login = await cli(["login", "--username", member.username, "--password", member.password, "--access-token-only"], { ...cognitoEnv, HOME: dir });
+    assert.equal(login.code, 0, login.stderr);
+    const token = login.stdout.trim();
+    assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const res = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 200);
+    const profile = (await res.json()) as Record<string, unknown>;
+    assert.equal(profile.email, member.username, "the email comes from GetUser");
+    assert.equal(profile.is_admin, false);
+  });
+
+  it("uses .data/dev-stack.json when no Cognito variables are set, and prints JSON tokens", async () => {
+    const empty = await cli(["login", "--username", admin.username, "--password-stdin"], { DATA_DIR: dir, HOME: dir }, "");
+    assert.equal(empty.code, 1, "an empty password is refused");
+    const withPassword = await cli(["login", "--username", admin.username, "--password-stdin", "--json"], { DATA_DIR: dir, HOME: dir }, `${admin.password}\n`);
+    assert.equal(withPassword.code, 0, withPassword.stderr);
+    const tokens = JSON.parse(withPassword.stdout) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(tokens).sort(), ["access_token", "expires_in", "id_token", "refresh_token", "token_type"]);
+    const res = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    const profile = (await res.json()) as Record<string, unknown>;
+    assert.deepEqual(profile.groups, ["admin"]);
+    assert.equal(profile.is_admin, true);
+  });
+
+  it("says a wrong password in one line and exits 1", async () => {
+    const login = await cli(["login", "--username", member.username, "--password", "wrong-password"], { ...cognitoEnv, HOME: dir });
+    assert.equal(login.code, 1);
+    assert.equal(login.stdout, "");
+    assert.equal(login.stderr.trim().split("\n").length, 1);
+    assert.match(login.stderr, /incorrect username or password/);
+    assert.ok(!login.stderr.includes("wrong-password"));
+  });
+
+  it("the emulator's debug output stays off even when DEBUG is set", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const log = await readFile(emulator.logFile, "utf8");
+    assert.ok(!/DEBUG/.test(log), "no debug lines");
+  });
+});

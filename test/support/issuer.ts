@@ -1,0 +1,180 @@
+// A Cognito-shaped issuer the tests control: its own RSA keys, its JWKS over HTTP on loopback
+// (counting hits, and able to fail), Cognito-shaped tokens, and a GetUser endpoint.
+import { createSign, generateKeyPairSync, randomUUID, type KeyObject } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface SigningKey {
+  kid: string;
+  privateKey: KeyObject;
+  publicJwk: Record<string, string>;
+}
+
+export function generateSigningKey(kid = `kid-${randomUUID().slice(0, 8)}`): SigningKey {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const jwk = publicKey.export({ format: "jwk" }) as Record<string, string>;
+  return { kid, privateKey, publicJwk: { kty: "RSA", n: jwk.n!, e: jwk.e!, kid, alg: "RS256", use: "sig" } };
+}
+
+export const b64url = (data: string | Buffer): string => Buffer.from(data).toString("base64url");
+
+/** Signs header.payload with RS256, whatever the header claims. */
+export function signJwt(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject): string {
+  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+  const signature = createSign("RSA-SHA256").update(input).sign(key);
+  return `${input}.${b64url(signature)}`;
+}
+
+export type JwksMode = "ok" | "down" | "garbage" | "empty" | "slow";
+
+export interface MintOptions {
+  use?: "access" | "id";
+  claims?: Record<string, unknown>;
+  /** Claims to delete from the standard set. */
+  omit?: string[];
+  key?: SigningKey;
+  header?: Record<string, unknown>;
+}
+
+export interface TestUser {
+  sub: string;
+  username: string;
+  email: string;
+  groups?: string[];
+  givenName?: string;
+  familyName?: string;
+}
+
+export class TestIssuer {
+  readonly poolId = "us-west-2_TestPool1";
+  readonly clientId = "testclient1234567890abcdef";
+  keys: SigningKey[] = [generateSigningKey()];
+  jwksMode: JwksMode = "ok";
+  jwksHits = 0;
+  getUserCalls = 0;
+  /** GetUser answers with a server error while true. */
+  getUserFails = false;
+  private users = new Map<string, TestUser>();
+  private server: http.Server | undefined;
+  private port = 0;
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get issuer(): string {
+    return `${this.endpoint}/${this.poolId}`;
+  }
+
+  /** The environment a server needs to trust this issuer. */
+  env(): Record<string, string> {
+    return { COGNITO_USER_POOL_ID: this.poolId, COGNITO_CLIENT_IDS: this.clientId, COGNITO_ENDPOINT: this.endpoint };
+  }
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  newUser(overrides: Partial<TestUser> = {}): TestUser {
+    const sub = overrides.sub ?? randomUUID();
+    const user: TestUser = { sub, username: sub, email: `${sub.slice(0, 8)}@example.org`, ...overrides };
+    this.users.set(sub, user);
+    return user;
+  }
+
+  mint(user: TestUser, options: MintOptions = {}): string {
+    const key = options.key ?? this.keys[0]!;
+    const now = Math.floor(Date.now() / 1000);
+    const use = options.use ?? "access";
+    const common = {
+      sub: user.sub,
+      iss: this.issuer,
+      origin_jti: randomUUID(),
+      event_id: randomUUID(),
+      token_use: use,
+      auth_time: now,
+      exp: now + 3600,
+      iat: now,
+      jti: randomUUID(),
+      ...(user.groups?.length ? { "cognito:groups": user.groups } : {}),
+    };
+    const payload: Record<string, unknown> =
+      use === "access"
+        ? { ...common, version: 2, client_id: this.clientId, scope: "openid email aws.cognito.signin.user.admin", username: user.username }
+        : {
+            ...common,
+            aud: this.clientId,
+            "cognito:username": user.username,
+            email: user.email,
+            email_verified: true,
+            given_name: user.givenName ?? "Test",
+            family_name: user.familyName ?? "User",
+          };
+    Object.assign(payload, options.claims);
+    for (const claim of options.omit ?? []) delete payload[claim];
+    return signJwt({ kid: key.kid, alg: "RS256", ...options.header }, payload, key.privateKey);
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.method === "GET" && req.url === `/${this.poolId}/.well-known/jwks.json`) {
+      this.jwksHits++;
+      switch (this.jwksMode) {
+        case "down":
+          res.writeHead(503).end();
+          return;
+        case "garbage":
+          res.writeHead(200, { "content-type": "application/json" }).end("<html>not json</html>");
+          return;
+        case "empty":
+          res.writeHead(200, { "content-type": "application/json" }).end('{"keys":[]}');
+          return;
+        case "slow":
+          setTimeout(() => res.writeHead(200).end(JSON.stringify({ keys: this.keys.map((k) => k.publicJwk) })), 30_000).unref();
+          return;
+        default:
+          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: this.keys.map((k) => k.publicJwk) }));
+          return;
+      }
+    }
+    if (req.method === "POST" && req.url === "/" && String(req.headers["x-amz-target"]).endsWith(".GetUser")) {
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => this.getUser(body, res));
+      return;
+    }
+    res.writeHead(404).end();
+  }
+
+  private getUser(body: string, res: http.ServerResponse): void {
+    this.getUserCalls++;
+    if (this.getUserFails) {
+      res.writeHead(500, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify({ __type: "InternalErrorException", message: "down" }));
+      return;
+    }
+    const token = (JSON.parse(body) as { AccessToken: string }).AccessToken;
+    const payload = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { sub: string };
+    const user = this.users.get(payload.sub);
+    if (!user) {
+      res.writeHead(400, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify({ __type: "NotAuthorizedException", message: "Invalid Access Token" }));
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/x-amz-json-1.1" }).end(
+      JSON.stringify({
+        Username: user.username,
+        UserAttributes: [
+          { Name: "sub", Value: user.sub },
+          { Name: "email", Value: user.email },
+          { Name: "email_verified", Value: "true" },
+        ],
+      }),
+    );
+  }
+}
