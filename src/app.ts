@@ -64,6 +64,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.decorateRequest("user", null);
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
+    // A keep-alive connection that outlives its last request would hold the shutdown open.
+    if (draining) reply.header("connection", "close");
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {

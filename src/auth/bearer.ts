@@ -4,7 +4,9 @@ import { AuthError } from "./errors.ts";
 export const MAX_TOKEN_BYTES = 8 * 1024;
 
 // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; the scheme is case-insensitive (RFC 9110 §11.1).
-const SCHEME_RE = /^bearer(?: +|$)/i;
+// "Bearer" followed by the end or any whitespace is this scheme; only spaces may separate the token.
+const SCHEME_RE = /^bearer(?=$|\s)/i;
+const SEPARATOR_RE = /^ +/;
 const B64TOKEN_RE = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /**
@@ -15,7 +17,10 @@ export function parseBearer(header: string | undefined): string {
   if (header === undefined || header === "") throw new AuthError("token_missing");
   const scheme = SCHEME_RE.exec(header);
   if (!scheme) throw new AuthError("token_missing");
-  const credential = header.slice(scheme[0].length);
+  const rest = header.slice(scheme[0].length);
+  const separator = SEPARATOR_RE.exec(rest);
+  if (!separator) throw new AuthError("token_invalid", "The Bearer credential is not a token.");
+  const credential = rest.slice(separator[0].length);
   if (credential.length > MAX_TOKEN_BYTES) throw new AuthError("token_invalid", "The token is too long.");
   if (!B64TOKEN_RE.test(credential)) throw new AuthError("token_invalid", "The Bearer credential is not a token.");
   return credential;

@@ -54,6 +54,8 @@ export class TestIssuer {
   getUserCalls = 0;
   /** GetUser answers with a server error while true. */
   getUserFails = false;
+  /** GetUser answers after this long, to hold a request in flight. */
+  getUserDelayMs = 0;
   private users = new Map<string, TestUser>();
   private server: http.Server | undefined;
   private port = 0;
@@ -147,14 +149,16 @@ export class TestIssuer {
     if (req.method === "POST" && req.url === "/" && String(req.headers["x-amz-target"]).endsWith(".GetUser")) {
       let body = "";
       req.on("data", (chunk) => (body += chunk));
-      req.on("end", () => this.getUser(body, res));
+      req.on("end", () => {
+        this.getUserCalls++;
+        setTimeout(() => this.getUser(body, res), this.getUserDelayMs);
+      });
       return;
     }
     res.writeHead(404).end();
   }
 
   private getUser(body: string, res: http.ServerResponse): void {
-    this.getUserCalls++;
     if (this.getUserFails) {
       res.writeHead(500, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify({ __type: "InternalErrorException", message: "down" }));
       return;

@@ -1,0 +1,80 @@
+// Configuration: every variable validated at start, one line naming a bad one.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ConfigError, loadConfig, regionFromPoolId } from "../src/config.ts";
+
+const base = { COGNITO_USER_POOL_ID: "us-west-2_Fn4rkZpuB", COGNITO_CLIENT_IDS: "abc123" };
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+describe("configuration", () => {
+  it("defaults to AWS's endpoint and accepts both AWS issuer forms", () => {
+    const config = loadConfig(base);
+    assert.equal(config.port, 8000);
+    assert.equal(config.host, "0.0.0.0");
+    assert.equal(config.publicUrl, "http://localhost:8000");
+    assert.equal(config.cognito.region, "us-west-2");
+    assert.equal(config.cognito.endpoint, "https://cognito-idp.us-west-2.amazonaws.com");
+    assert.deepEqual(config.cognito.issuers, [
+      "https://cognito-idp.us-west-2.amazonaws.com/us-west-2_Fn4rkZpuB",
+      "https://issuer-cognito-idp.us-west-2.amazonaws.com/us-west-2_Fn4rkZpuB",
+    ]);
+    assert.equal(config.cognito.jwksUri, "https://cognito-idp.us-west-2.amazonaws.com/us-west-2_Fn4rkZpuB/.well-known/jwks.json");
+    assert.equal(config.cognito.tokenUse, "access");
+    assert.equal(config.cognito.useDummyCredentials, false);
+    assert.deepEqual(config.database, { kind: "pglite", dir: `${process.cwd()}/.data/db` });
+  });
+
+  it("takes the emulator's issuer from COGNITO_ENDPOINT and signs with dummy credentials on loopback", () => {
+    const config = loadConfig({ COGNITO_USER_POOL_ID: "local_abc123", COGNITO_CLIENT_IDS: "a, b", COGNITO_ENDPOINT: "http://localhost:9229" });
+    assert.equal(config.cognito.region, "us-east-1");
+    assert.deepEqual(config.cognito.issuers, ["http://localhost:9229/local_abc123"]);
+    assert.deepEqual(config.cognito.clientIds, ["a", "b"]);
+    assert.equal(config.cognito.useDummyCredentials, true);
+    const withKeys = loadConfig({ COGNITO_USER_POOL_ID: "local_abc123", COGNITO_CLIENT_IDS: "a", COGNITO_ENDPOINT: "http://127.0.0.1:9229", AWS_ACCESS_KEY_ID: "x" });
+    assert.equal(withKeys.cognito.useDummyCredentials, false);
+  });
+
+  it("refuses plain http anywhere but loopback", () => {
+    for (const host of ["localhost", "127.0.0.1", "127.8.9.10", "[::1]"]) {
+      assert.doesNotThrow(() => loadConfig({ ...base, COGNITO_ENDPOINT: `http://${host}:9229` }), host);
+    }
+    for (const host of ["example.org", "10.0.0.1", "192.168.1.1", "localhost.example.org"]) {
+      const err = configError({ ...base, COGNITO_ENDPOINT: `http://${host}:9229` });
+      assert.equal(err.variable, "COGNITO_ENDPOINT");
+      assert.match(err.message, /https/);
+    }
+    assert.equal(configError({ ...base, COGNITO_ISSUER: "http://evil.example.org/pool" }).variable, "COGNITO_ISSUER");
+  });
+
+  it("names the missing or malformed variable", () => {
+    assert.equal(configError({ COGNITO_CLIENT_IDS: "a" }).variable, "COGNITO_USER_POOL_ID");
+    assert.equal(configError({ COGNITO_USER_POOL_ID: "us-west-2_abc" }).variable, "COGNITO_CLIENT_IDS");
+    assert.equal(configError({ ...base, PORT: "eighty" }).variable, "PORT");
+    assert.equal(configError({ ...base, COGNITO_TOKEN_USE: "both" }).variable, "COGNITO_TOKEN_USE");
+    assert.equal(configError({ ...base, JWKS_TIMEOUT_MS: "-1" }).variable, "JWKS_TIMEOUT_MS");
+    assert.equal(configError({ ...base, TRUST_PROXY: "maybe" }).variable, "TRUST_PROXY");
+    assert.equal(configError({ ...base, WEB_CONCURRENCY: "2" }).variable, "WEB_CONCURRENCY");
+    assert.equal(configError({ ...base, LOG_LEVEL: "loud" }).variable, "LOG_LEVEL");
+    assert.equal(configError({ ...base, CORS_ORIGINS: "https://a.example.org/path" }).variable, "CORS_ORIGINS");
+  });
+
+  it("never echoes a database URL, which may hold a password", () => {
+    const err = configError({ ...base, DATABASE_URL: "mysql://user:hunter2@db/app" });
+    assert.equal(err.variable, "DATABASE_URL");
+    assert.ok(!err.message.includes("hunter2"));
+  });
+
+  it("reads the region from the pool id", () => {
+    assert.equal(regionFromPoolId("eu-central-1_abc"), "eu-central-1");
+    assert.equal(regionFromPoolId("local_abc"), "us-east-1");
+  });
+});

@@ -1,0 +1,81 @@
+// npm run serve as a container runtime runs it: bad config exits 2; SIGTERM drains and exits 0.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { TestIssuer } from "./support/issuer.ts";
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function npmServe(env: Record<string, string>) {
+  const child = spawn("npm", ["run", "-s", "serve"], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await Promise.resolve().then(check).catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("npm run serve", () => {
+  const issuer = new TestIssuer();
+  let dir: string;
+
+  before(async () => {
+    await issuer.start();
+    dir = await mkdtemp(path.join(os.tmpdir(), "vrms-serve-"));
+  });
+  after(async () => {
+    await issuer.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("refuses a missing variable with one line naming it and exit code 2", async () => {
+    const serve = npmServe({ COGNITO_CLIENT_IDS: "abc", DATA_DIR: dir });
+    assert.equal(await serve.exited, 2);
+    const lines = serve.err().trim().split("\n");
+    assert.equal(lines.length, 1, serve.err());
+    assert.match(lines[0]!, /COGNITO_USER_POOL_ID/);
+  });
+
+  it("drains on SIGTERM to the npm process: the in-flight request is answered, exit 0 within 10 s", async () => {
+    const port = await freePort();
+    const serve = npmServe({ ...issuer.env(), PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dir });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await until(async () => (await fetch(`${url}/readyz`)).status === 200, 30_000, "readiness");
+      issuer.getUserDelayMs = 1500;
+      const calls = issuer.getUserCalls;
+      const inFlight = fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${issuer.mint(issuer.newUser())}` } });
+      await until(() => issuer.getUserCalls > calls, 10_000, "the request to reach GetUser");
+      const signalledAt = Date.now();
+      serve.child.kill("SIGTERM");
+      const res = await inFlight;
+      assert.equal(res.status, 200, "the in-flight request finished");
+      assert.equal(await serve.exited, 0, serve.err() + serve.out());
+      assert.ok(Date.now() - signalledAt < 10_000);
+      assert.match(serve.out(), /shutting down/);
+    } finally {
+      issuer.getUserDelayMs = 0;
+      serve.child.kill("SIGKILL");
+    }
+  });
+});
