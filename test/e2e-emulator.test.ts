@@ -2,7 +2,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -12,14 +11,7 @@ import { startEmulator, type Emulator } from "../src/cognito/emulator.ts";
 import { loadConfig } from "../src/config.ts";
 import { writeDevStack } from "../src/dev-stack.ts";
 import { startServer, type RunningServer } from "../src/server.ts";
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort } from "./support/net.ts";
 
 /** The CLI as a person runs it, in its own process, with `input` on its standard input. */
 function cli(args: string[], env: Record<string, string>, input = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
