@@ -1,8 +1,12 @@
 // buildApp(deps): the Fastify instance with its plugins and routes. No I/O happens at import.
 import { randomUUID } from "node:crypto";
+import cors from "@fastify/cors";
+import helmet from "@fastify/helmet";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
+import { FailureLimiter } from "./auth/failure-limiter.ts";
+import { authenticate } from "./auth/plugin.ts";
 import type { TokenVerifier } from "./auth/verifier.ts";
 import type { Database } from "./db/client.ts";
 import { isDatabaseUnavailable } from "./db/errors.ts";
@@ -60,6 +64,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       );
     },
   });
+  await app.register(helmet, { global: true });
+  // No CORS headers at all unless origins are configured: same-origin only.
+  await app.register(cors, {
+    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    methods: ["GET", "HEAD", "POST", "PATCH", "DELETE"],
+    maxAge: 600,
+  });
   app.decorateRequest("auth", null);
   app.decorateRequest("user", null);
   app.addHook("onSend", async (request, reply) => {
@@ -114,7 +125,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     isDraining: () => draining,
   });
   const provisioning = new UserProvisioning(new UserRepository(deps.database.db), deps.attributes, deps.logger);
-  await app.register(userRoutes, { verifier: deps.verifier, provisioning, adminGroup: config.cognito.adminGroup });
+  const authenticateRequest = authenticate(deps.verifier, new FailureLimiter(config.authFailureRateLimit));
+  await app.register(userRoutes, { authenticate: authenticateRequest, provisioning, adminGroup: config.cognito.adminGroup });
 
   return {
     fastify: app,

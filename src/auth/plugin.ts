@@ -2,7 +2,8 @@
 import type { FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import { parseBearer } from "./bearer.ts";
 import { AuthError, KeysUnavailableError } from "./errors.ts";
-import { authProblem, keysUnavailableProblem } from "./problems.ts";
+import type { FailureLimiter } from "./failure-limiter.ts";
+import { authProblem, keysUnavailableProblem, rateLimited } from "./problems.ts";
 import type { TokenVerifier, VerifiedToken } from "./verifier.ts";
 
 export interface Authenticated {
@@ -18,13 +19,18 @@ declare module "fastify" {
 }
 
 /** preHandler for every authenticated route. Query-string tokens are never looked at. */
-export function authenticate(verifier: TokenVerifier): preHandlerAsyncHookHandler {
+export function authenticate(verifier: TokenVerifier, limiter?: FailureLimiter): preHandlerAsyncHookHandler {
   return async function authenticateRequest(request) {
+    const blockedFor = limiter?.blockedFor(request.ip) ?? 0;
+    if (blockedFor > 0) throw rateLimited(blockedFor);
     try {
       const raw = parseBearer(request.headers.authorization);
       request.auth = { token: await verifier.verify(raw), raw };
     } catch (err) {
-      if (err instanceof AuthError) throw authProblem(err);
+      if (err instanceof AuthError) {
+        limiter?.recordFailure(request.ip);
+        throw authProblem(err);
+      }
       if (err instanceof KeysUnavailableError) throw keysUnavailableProblem(err);
       throw err;
     }

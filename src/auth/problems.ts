@@ -22,3 +22,9 @@ export function insufficientScope(detail: string): ApiProblem {
 export function accountDisabled(): ApiProblem {
   return forbidden("This account has been deactivated.", "account_disabled");
 }
+
+export function rateLimited(retryAfterSeconds: number): ApiProblem {
+  return new ApiProblem(429, "rate_limited", "Too many failed authentication attempts; try again later.", {
+    "retry-after": String(retryAfterSeconds),
+  });
+}

@@ -17,6 +17,7 @@ import type { JwtPayload } from "aws-jwt-verify/jwt-model";
 import type { CognitoConfig } from "../config.ts";
 import { AuthError, KeysUnavailableError } from "./errors.ts";
 import type { KeyStore } from "./jwks-cache.ts";
+import { assertCanonicalJwt } from "./jwt-shape.ts";
 
 /** What the rest of the server knows about a verified caller. */
 export interface VerifiedToken {
@@ -58,6 +59,7 @@ export function createTokenVerifier(config: CognitoConfig, keys: KeyStore): Toke
     async verify(token) {
       let payload: JwtPayload;
       try {
+        assertCanonicalJwt(token);
         payload = await verifier.verify(token);
       } catch (err) {
         throw toAuthFailure(err);

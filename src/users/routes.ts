@@ -1,20 +1,20 @@
 // /api/v1/me (and, later, /api/v1/users): who may do what is decided before these handlers run.
-import type { FastifyInstance } from "fastify";
-import { authenticate, caller } from "../auth/plugin.ts";
-import type { TokenVerifier } from "../auth/verifier.ts";
+import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
+import { caller } from "../auth/plugin.ts";
 import { currentUser, loadCurrentUser } from "./current-user.ts";
 import { toMeProfile } from "./profile.ts";
 import { MeProfileSchema } from "./profile-schema.ts";
 import type { UserProvisioning } from "./provisioning.ts";
 
 export interface UserRoutesDeps {
-  verifier: TokenVerifier;
+  /** The bearer-token check (auth/plugin.ts). */
+  authenticate: preHandlerAsyncHookHandler;
   provisioning: UserProvisioning;
   adminGroup: string;
 }
 
 export async function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<void> {
-  const signedIn = [authenticate(deps.verifier), loadCurrentUser(deps.provisioning)];
+  const signedIn = [deps.authenticate, loadCurrentUser(deps.provisioning)];
 
   app.get(
     "/api/v1/me",

@@ -1,6 +1,6 @@
 // A Cognito-shaped issuer the tests control: its own RSA keys, its JWKS over HTTP on loopback
 // (counting hits, and able to fail), Cognito-shaped tokens, and a GetUser endpoint.
-import { createSign, generateKeyPairSync, randomUUID, type KeyObject } from "node:crypto";
+import { createHmac, createSign, generateKeyPairSync, randomUUID, sign, type KeyObject } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -23,6 +23,22 @@ export function signJwt(header: Record<string, unknown>, payload: Record<string,
   const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
   const signature = createSign("RSA-SHA256").update(input).sign(key);
   return `${input}.${b64url(signature)}`;
+}
+
+/** header.payload signed with any algorithm, for algorithm-confusion attacks. */
+export function signJwtWith(alg: "RS512" | "ES256" | "HS256" | "PS256", header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject | string): string {
+  const input = `${b64url(JSON.stringify({ ...header, alg }))}.${b64url(JSON.stringify(payload))}`;
+  let signature: Buffer;
+  if (alg === "HS256") signature = createHmac("sha256", key as string).update(input).digest();
+  else if (alg === "ES256") signature = sign("sha256", Buffer.from(input), { key: key as KeyObject, dsaEncoding: "ieee-p1363" });
+  else if (alg === "PS256") signature = sign("sha256", Buffer.from(input), { key: key as KeyObject, padding: 6 /* RSA_PKCS1_PSS_PADDING */ });
+  else signature = createSign("RSA-SHA512").update(input).sign(key as KeyObject);
+  return `${input}.${b64url(signature)}`;
+}
+
+/** The claims part of a token, decoded without checks. */
+export function claimsOf(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
 }
 
 export type JwksMode = "ok" | "down" | "garbage" | "empty" | "slow";
@@ -49,6 +65,8 @@ export class TestIssuer {
   readonly poolId = "us-west-2_TestPool1";
   readonly clientId = "testclient1234567890abcdef";
   keys: SigningKey[] = [generateSigningKey()];
+  /** Extra JWKS entries served as they are (keys of other types and uses). */
+  extraJwks: Record<string, unknown>[] = [];
   jwksMode: JwksMode = "ok";
   jwksHits = 0;
   getUserCalls = 0;
@@ -139,10 +157,10 @@ export class TestIssuer {
           res.writeHead(200, { "content-type": "application/json" }).end('{"keys":[]}');
           return;
         case "slow":
-          setTimeout(() => res.writeHead(200).end(JSON.stringify({ keys: this.keys.map((k) => k.publicJwk) })), 30_000).unref();
+          setTimeout(() => res.writeHead(200).end(this.jwksBody()), 30_000).unref();
           return;
         default:
-          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: this.keys.map((k) => k.publicJwk) }));
+          res.writeHead(200, { "content-type": "application/json" }).end(this.jwksBody());
           return;
       }
     }
@@ -156,6 +174,10 @@ export class TestIssuer {
       return;
     }
     res.writeHead(404).end();
+  }
+
+  private jwksBody(): string {
+    return JSON.stringify({ keys: [...this.keys.map((k) => k.publicJwk), ...this.extraJwks] });
   }
 
   private getUser(body: string, res: http.ServerResponse): void {
