@@ -64,6 +64,16 @@ describe("trust boundary", () => {
         return `${h}.${b64url('"hello"')}.${s}`;
       },
       "standard base64 characters": () => valid().replace(/-/g, "+").replace(/_/g, "/") + "+/",
+      "padded signature": () => `${valid()}=`,
+      "signature with non-zero trailing bits (same bytes, another string)": () => {
+        const token = valid();
+        const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        const last = alphabet.indexOf(token.at(-1)!);
+        const variant = token.slice(0, -1) + alphabet[last ^ 1];
+        // A 256-byte signature leaves 4 unused bits in its last character: the bytes are unchanged.
+        assert.deepEqual(Buffer.from(variant.split(".")[2]!, "base64url"), Buffer.from(token.split(".")[2]!, "base64url"));
+        return variant;
+      },
     };
     for (const [name, make] of Object.entries(cases)) {
       it(`structure: ${name} is token_invalid`, async () => {
