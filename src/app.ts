@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import type { ErrorObject } from "ajv";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import { FailureLimiter } from "./auth/failure-limiter.ts";
@@ -12,6 +13,10 @@ import type { Database } from "./db/client.ts";
 import { isDatabaseUnavailable } from "./db/errors.ts";
 import { ApiProblem, PROBLEM_JSON, notFound, sendProblem, unavailable, validationFailed } from "./http/problem.ts";
 import { healthRoutes } from "./http/health.ts";
+import { registerOpenApi, registerOpenApiRoutes } from "./http/openapi.ts";
+import { ProblemSchema } from "./http/problem-schema.ts";
+import { createValidatorCompiler, fieldErrors } from "./http/validation.ts";
+import { ProfileSchema } from "./users/profile-schema.ts";
 import { UserRepository } from "./users/repository.ts";
 import { UserProvisioning, type UserAttributeSource } from "./users/provisioning.ts";
 import { userRoutes } from "./users/routes.ts";
@@ -49,7 +54,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID_RE.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     // Even a request too malformed for routing (oversized headers) gets a problem+json answer.
     clientErrorHandler: (err, socket) => {
       if (!socket.writable) return;
@@ -71,6 +75,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     methods: ["GET", "HEAD", "POST", "PATCH", "DELETE"],
     maxAge: 600,
   });
+  app.setValidatorCompiler(createValidatorCompiler());
+  app.addSchema(ProblemSchema);
+  app.addSchema(ProfileSchema);
+  await registerOpenApi(app, config.publicUrl);
   app.decorateRequest("auth", null);
   app.decorateRequest("user", null);
   app.addHook("onSend", async (request, reply) => {
@@ -82,15 +90,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof ApiProblem) return sendProblem(reply, err);
     if (err.validation) {
-      return sendProblem(
-        reply,
-        validationFailed(
-          err.validation.map((v) => ({
-            field: fieldOf(v.instancePath, v.params),
-            message: v.message ?? "is invalid",
-          })),
-        ),
-      );
+      const errors = fieldErrors(err.validation as unknown as ErrorObject[], () => "is not allowed");
+      return sendProblem(reply, validationFailed(errors));
     }
     switch (err.code) {
       case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
@@ -124,9 +125,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     isDraining: () => draining,
   });
-  const provisioning = new UserProvisioning(new UserRepository(deps.database.db), deps.attributes, deps.logger);
+  const repository = new UserRepository(deps.database.db);
+  const provisioning = new UserProvisioning(repository, deps.attributes, deps.logger);
   const authenticateRequest = authenticate(deps.verifier, new FailureLimiter(config.authFailureRateLimit));
-  await app.register(userRoutes, { authenticate: authenticateRequest, provisioning, adminGroup: config.cognito.adminGroup });
+  await app.register(userRoutes, {
+    authenticate: authenticateRequest,
+    provisioning,
+    repository,
+    adminGroup: config.cognito.adminGroup,
+    publicUrl: config.publicUrl,
+    audit: (request, action, target, fields) =>
+      request.log.info({ audit: { actor: request.user?.uuid, action, target, ...(fields ? { fields } : {}) } }, "audit"),
+  });
+  await registerOpenApiRoutes(app);
 
   return {
     fastify: app,
@@ -134,11 +145,4 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       draining = true;
     },
   };
-}
-
-function fieldOf(instancePath: string, params: Record<string, unknown>): string {
-  const missing = params.missingProperty ?? params.additionalProperty;
-  const base = instancePath.replace(/^\//, "").replaceAll("/", ".");
-  if (typeof missing === "string") return base ? `${base}.${missing}` : missing;
-  return base || "body";
 }

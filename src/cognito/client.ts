@@ -9,7 +9,7 @@ import {
   type AuthenticationResultType,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { silenceAwsSdkVersionWarning, type CognitoEndpointSettings } from "../config.ts";
-import type { UserAttributeSource } from "../users/provisioning.ts";
+import type { CognitoAttributes, UserAttributeSource } from "../users/provisioning.ts";
 
 export interface ClientOptions {
   /** 1 where retrying is pointless (the emulator's unsupported operations, user-facing calls). */
@@ -138,9 +138,11 @@ export function cognitoAttributeSource(cognito: CognitoIdentityProviderClient): 
   return {
     async getUserAttributes(accessToken) {
       const { attributes } = await getUser(cognito, accessToken);
-      const found: { email?: string; emailVerified?: boolean } = {};
+      const found: CognitoAttributes = {};
       if (attributes.email !== undefined) found.email = attributes.email;
       if (attributes.email_verified !== undefined) found.emailVerified = attributes.email_verified === "true";
+      if (attributes.given_name !== undefined) found.givenName = attributes.given_name;
+      if (attributes.family_name !== undefined) found.familyName = attributes.family_name;
       return found;
     },
   };

@@ -1,22 +1,92 @@
 // TypeBox schemas of the profile: validation, serialization and OpenAPI from one source.
-import { Type } from "typebox";
+import { Type, type TSchema } from "typebox";
+import type { UserOwnedField } from "./fields.ts";
 
+/** A nullable string as one JSON Schema type list: one clear error per bad field, not three. */
+const nullableString = (options: Record<string, unknown> = {}) =>
+  Type.Unsafe<string | null>({ type: ["string", "null"], ...options });
+const nullableBoolean = (options: Record<string, unknown> = {}) => Type.Unsafe<boolean | null>({ type: ["boolean", "null"], ...options });
 const DateTime = Type.String({ format: "date-time" });
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
-export const ProfileSchema = Type.Object({
-  uuid: Type.String({ format: "uuid" }),
-  username: Type.String(),
-  email: Nullable(Type.String()),
-  email_verified: Type.Boolean(),
-  is_active: Type.Boolean(),
-  last_login: Nullable(DateTime),
-  created_at: DateTime,
-  updated_at: DateTime,
-});
+/** Every user-owned field: what it takes; `null` clears it (or restores its default). */
+const USER_OWNED_SCHEMAS: Record<UserOwnedField, TSchema> = {
+  first_name: nullableString({ maxLength: 150 }),
+  last_name: nullableString({ maxLength: 150 }),
+  preferred_email: nullableString({ format: "email", maxLength: 254 }),
+  gmail: nullableString({ format: "email", maxLength: 254 }),
+  phone: nullableString({ format: "e164-phone", description: "E.164, such as +14155552671" }),
+  texting_ok: nullableBoolean({ description: "null restores the default, false" }),
+  time_zone: nullableString({ format: "iana-time-zone", description: "IANA name; null restores the default, America/Los_Angeles" }),
+  linkedin_account: nullableString({ maxLength: 255 }),
+  github_handle: nullableString({ pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$" }),
+  slack_member_id: nullableString({ pattern: "^[A-Z0-9]{2,32}$" }),
+  current_job_title: nullableString({ maxLength: 150 }),
+  target_job_title: nullableString({ maxLength: 150 }),
+  current_skills: nullableString({ maxLength: 2000 }),
+  target_skills: nullableString({ maxLength: 2000 }),
+};
 
-export const MeProfileSchema = Type.Object({
-  ...ProfileSchema.properties,
-  groups: Type.Array(Type.String()),
-  is_admin: Type.Boolean(),
-});
+const userOwnedOptional = Object.fromEntries(Object.entries(USER_OWNED_SCHEMAS).map(([k, s]) => [k, Type.Optional(s)]));
+
+export const ProfileSchema = Type.Object(
+  {
+    uuid: Type.String({ format: "uuid" }),
+    username: Type.String(),
+    email: nullableString(),
+    email_verified: Type.Boolean(),
+    ...USER_OWNED_SCHEMAS,
+    texting_ok: Type.Boolean(),
+    time_zone: Type.String(),
+    is_active: Type.Boolean(),
+    last_login: nullableString({ format: "date-time" }),
+    created_at: DateTime,
+    updated_at: DateTime,
+  },
+  { $id: "Profile" },
+);
+
+export const MeProfileSchema = Type.Object(
+  {
+    ...ProfileSchema.properties,
+    groups: Type.Array(Type.String(), { description: "Cognito groups, from the token" }),
+    is_admin: Type.Boolean(),
+  }
+);
+
+/** PATCH /api/v1/me: user-owned fields only. */
+export const MeUpdateSchema = Type.Object(userOwnedOptional, { additionalProperties: false });
+
+/** PATCH /api/v1/users/{uuid}: user-owned fields, and is_active for administrators. */
+export const UserUpdateSchema = Type.Object(
+  { ...userOwnedOptional, is_active: Type.Optional(Type.Boolean({ description: "administrators only" })) },
+  { additionalProperties: false },
+);
+
+export const UuidParamsSchema = Type.Object({ uuid: Type.String() });
+
+export const ORDERINGS = ["created_at", "-created_at", "email", "-email", "last_name", "-last_name"] as const;
+
+export const UsersQuerySchema = Type.Object(
+  {
+    page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+    page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    email: Type.Optional(Type.String({ maxLength: 254 })),
+    username: Type.Optional(Type.String({ maxLength: 254 })),
+    is_active: Type.Optional(Type.Boolean()),
+    search: Type.Optional(Type.String({ maxLength: 200 })),
+    ordering: Type.Optional(Type.Union(ORDERINGS.map((o) => Type.Literal(o)), { default: "-created_at" })),
+  },
+  // Unknown query parameters (cache busters) are ignored; bodies are where strictness matters.
+);
+
+/** A reference to the shared Profile schema (registered once with addSchema). */
+export const ProfileRef = Type.Unsafe({ $ref: "Profile#" });
+
+export const UserListSchema = Type.Object(
+  {
+    count: Type.Integer(),
+    next: nullableString({ format: "uri" }),
+    previous: nullableString({ format: "uri" }),
+    results: Type.Array(ProfileRef),
+  }
+);

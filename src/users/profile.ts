@@ -1,7 +1,11 @@
 // The profile as the API shows it: snake_case, ISO 8601 UTC, nothing internal.
-import type { User } from "./schema.ts";
+import { USER_OWNED, type UserOwnedField } from "./fields.ts";
+import type { ProfileChanges } from "./repository.ts";
+import { DEFAULT_TIME_ZONE, type User } from "./schema.ts";
 
-export interface Profile {
+type UserOwnedValues = { [K in UserOwnedField]: User[(typeof USER_OWNED)[K]] };
+
+export interface Profile extends UserOwnedValues {
   uuid: string;
   username: string;
   email: string | null;
@@ -17,12 +21,17 @@ export interface MeProfile extends Profile {
   is_admin: boolean;
 }
 
+const USER_OWNED_ENTRIES = Object.entries(USER_OWNED) as [UserOwnedField, (typeof USER_OWNED)[UserOwnedField]][];
+
 export function toProfile(user: User): Profile {
+  const owned = {} as Record<string, unknown>;
+  for (const [field, column] of USER_OWNED_ENTRIES) owned[field] = user[column];
   return {
     uuid: user.uuid,
     username: user.username,
     email: user.email,
     email_verified: user.emailVerified,
+    ...(owned as UserOwnedValues),
     is_active: user.isActive,
     last_login: user.lastLogin ? user.lastLogin.toISOString() : null,
     created_at: user.createdAt.toISOString(),
@@ -32,4 +41,18 @@ export function toProfile(user: User): Profile {
 
 export function toMeProfile(user: User, groups: string[], adminGroup: string): MeProfile {
   return { ...toProfile(user), groups, is_admin: groups.includes(adminGroup) };
+}
+
+/** A validated PATCH body → the columns to write. `null` clears a field or restores its default. */
+export function toChanges(body: Record<string, unknown>): ProfileChanges {
+  const changes: Record<string, unknown> = {};
+  for (const [field, column] of USER_OWNED_ENTRIES) {
+    if (!(field in body)) continue;
+    const value = body[field];
+    if (value === null && field === "texting_ok") changes[column] = false;
+    else if (value === null && field === "time_zone") changes[column] = DEFAULT_TIME_ZONE;
+    else changes[column] = value;
+  }
+  if (typeof body.is_active === "boolean") changes.isActive = body.is_active;
+  return changes as ProfileChanges;
 }

@@ -4,9 +4,16 @@ import type { VerifiedToken } from "../auth/verifier.ts";
 import type { User } from "./schema.ts";
 import type { CognitoFields, UserRepository } from "./repository.ts";
 
+export interface CognitoAttributes {
+  email?: string;
+  emailVerified?: boolean;
+  givenName?: string;
+  familyName?: string;
+}
+
 /** Cognito's view of a user's attributes, read with the user's own access token (GetUser). */
 export interface UserAttributeSource {
-  getUserAttributes(accessToken: string): Promise<{ email?: string; emailVerified?: boolean }>;
+  getUserAttributes(accessToken: string): Promise<CognitoAttributes>;
 }
 
 // Access tokens carry no email; asking Cognito on every request would be slow and rate-limited.
@@ -22,8 +29,9 @@ export class UserProvisioning {
 
   /** The caller's local user, created or brought up to date with Cognito as needed. */
   async userFor(token: VerifiedToken, rawToken: string): Promise<User> {
-    let user = (await this.repo.findBySub(token.sub)) ?? (await this.create(token));
-    user = await this.followCognito(user, token, rawToken);
+    const existing = await this.repo.findBySub(token.sub);
+    let user = existing ?? (await this.create(token));
+    user = await this.followCognito(user, token, rawToken, existing === undefined);
     if (!user.lastLogin || Date.now() - user.lastLogin.getTime() >= LAST_LOGIN_INTERVAL_SECONDS * 1000) {
       const lastLogin = await this.repo.touchLastLogin(user.uuid, LAST_LOGIN_INTERVAL_SECONDS);
       if (lastLogin) user = { ...user, lastLogin };
@@ -37,13 +45,16 @@ export class UserProvisioning {
       username: token.username,
       email: token.email ?? null,
       emailVerified: token.emailVerified ?? false,
+      // User-owned from now on: seeded once, never overwritten by Cognito.
+      firstName: token.givenName ?? null,
+      lastName: token.familyName ?? null,
     });
     this.log.info({ user: user.uuid }, "user provisioned");
     return user;
   }
 
   /** Cognito owns username, email and email_verified: id tokens carry them, GetUser fills in. */
-  private async followCognito(user: User, token: VerifiedToken, rawToken: string): Promise<User> {
+  private async followCognito(user: User, token: VerifiedToken, rawToken: string, justCreated: boolean): Promise<User> {
     const changes: CognitoFields = {};
     if (token.username !== user.username) changes.username = token.username;
     if (token.tokenUse === "id") {
@@ -52,7 +63,7 @@ export class UserProvisioning {
         changes.emailVerified = token.emailVerified;
       }
     } else if (user.email === null && this.attributes && this.mayCallGetUser(token, user)) {
-      Object.assign(changes, await this.lookUpAttributes(user, rawToken));
+      Object.assign(changes, await this.lookUpAttributes(user, rawToken, justCreated));
     }
     if (Object.keys(changes).length === 0) return user;
     return (await this.repo.updateCognitoFields(user.uuid, changes)) ?? user;
@@ -65,13 +76,15 @@ export class UserProvisioning {
     return scoped && due;
   }
 
-  private async lookUpAttributes(user: User, rawToken: string): Promise<CognitoFields> {
+  private async lookUpAttributes(user: User, rawToken: string, seedNames: boolean): Promise<CognitoFields> {
     if (!(await this.repo.claimCognitoCheck(user.uuid, COGNITO_CHECK_INTERVAL_SECONDS))) return {};
     try {
       const found = await this.attributes!.getUserAttributes(rawToken);
       const fields: CognitoFields = {};
       if (found.email !== undefined) fields.email = found.email;
       if (found.emailVerified !== undefined) fields.emailVerified = found.emailVerified;
+      if (seedNames && user.firstName === null && found.givenName !== undefined) fields.firstName = found.givenName;
+      if (seedNames && user.lastName === null && found.familyName !== undefined) fields.lastName = found.familyName;
       return fields;
     } catch (err) {
       // The profile stands without an email; the lookup is retried after the interval.

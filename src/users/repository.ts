@@ -1,5 +1,5 @@
 // Queries on the users table; nothing else in the server writes SQL for users.
-import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, ilike, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { users, type User } from "./schema.ts";
 
@@ -8,16 +8,44 @@ export interface NewUser {
   username: string;
   email?: string | null;
   emailVerified?: boolean;
+  firstName?: string | null;
+  lastName?: string | null;
+}
+
+/** Columns a PATCH may write (user-owned fields and is_active). */
+export type ProfileChanges = Partial<Omit<User, "uuid" | "cognitoSub" | "username" | "email" | "emailVerified" | "lastLogin" | "cognitoCheckedAt" | "createdAt" | "updatedAt">>;
+
+export interface UserFilter {
+  email?: string;
+  username?: string;
+  isActive?: boolean;
+  search?: string;
+}
+
+export type Ordering = "created_at" | "-created_at" | "email" | "-email" | "last_name" | "-last_name";
+
+const ORDER_COLUMNS = { created_at: users.createdAt, email: users.email, last_name: users.lastName } as const;
+
+function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 export interface CognitoFields {
   username?: string;
   email?: string | null;
   emailVerified?: boolean;
+  /** Only when the profile has just been created from an access token. */
+  firstName?: string;
+  lastName?: string;
 }
 
 export class UserRepository {
   constructor(private readonly db: Db) {}
+
+  async findById(id: string): Promise<User | undefined> {
+    const rows = await this.db.select().from(users).where(eq(users.uuid, id)).limit(1);
+    return rows[0];
+  }
 
   async findBySub(sub: string): Promise<User | undefined> {
     const rows = await this.db.select().from(users).where(eq(users.cognitoSub, sub)).limit(1);
@@ -74,5 +102,43 @@ export class UserRepository {
       )
       .returning({ lastLogin: users.lastLogin });
     return rows[0]?.lastLogin ?? undefined;
+  }
+
+  async updateProfile(id: string, changes: ProfileChanges): Promise<User | undefined> {
+    const rows = await this.db
+      .update(users)
+      .set({ ...changes, updatedAt: sql`now()` })
+      .where(eq(users.uuid, id))
+      .returning();
+    return rows[0];
+  }
+
+  /** True when a row was deleted. */
+  async delete(id: string): Promise<boolean> {
+    const rows = await this.db.delete(users).where(eq(users.uuid, id)).returning({ uuid: users.uuid });
+    return rows.length > 0;
+  }
+
+  async list(filter: UserFilter, ordering: Ordering, limit: number, offset: number): Promise<{ count: number; rows: User[] }> {
+    const conditions: SQL[] = [];
+    if (filter.email !== undefined) conditions.push(sql`lower(${users.email}) = lower(${filter.email})`);
+    if (filter.username !== undefined) conditions.push(eq(users.username, filter.username));
+    if (filter.isActive !== undefined) conditions.push(eq(users.isActive, filter.isActive));
+    if (filter.search) {
+      const pattern = likePattern(filter.search);
+      conditions.push(
+        or(ilike(users.email, pattern), ilike(users.username, pattern), ilike(users.firstName, pattern), ilike(users.lastName, pattern))!,
+      );
+    }
+    const where = conditions.length ? and(...conditions) : undefined;
+    const descending = ordering.startsWith("-");
+    const column = ORDER_COLUMNS[ordering.replace(/^-/, "") as keyof typeof ORDER_COLUMNS];
+    const order = descending ? sql`${column} desc nulls last` : sql`${column} asc nulls last`;
+    // uuid breaks ties so that pages never overlap or skip rows.
+    const [rows, total] = await Promise.all([
+      this.db.select().from(users).where(where).orderBy(order, descending ? desc(users.uuid) : asc(users.uuid)).limit(limit).offset(offset),
+      this.db.select({ n: count() }).from(users).where(where),
+    ]);
+    return { count: total[0]?.n ?? 0, rows };
   }
 }

@@ -1,15 +1,34 @@
 import { sql } from "drizzle-orm";
 import { boolean, index, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
+export const DEFAULT_TIME_ZONE = "America/Los_Angeles";
+
 export const users = pgTable(
   "users",
   {
     uuid: uuid("uuid").primaryKey().default(sql`gen_random_uuid()`),
     cognitoSub: text("cognito_sub").notNull().unique(),
-    // Not unique: Cognito reuses a username once its user is deleted.
+    // Cognito-owned: follow Cognito, never edited through the API.
+    // username is not unique: Cognito reuses a username once its user is deleted.
     username: text("username").notNull(),
     email: text("email"),
     emailVerified: boolean("email_verified").notNull().default(false),
+    // User-owned.
+    firstName: text("first_name"),
+    lastName: text("last_name"),
+    preferredEmail: text("preferred_email"),
+    gmail: text("gmail"),
+    phone: text("phone"),
+    textingOk: boolean("texting_ok").notNull().default(false),
+    timeZone: text("time_zone").notNull().default(DEFAULT_TIME_ZONE),
+    linkedinAccount: text("linkedin_account"),
+    githubHandle: text("github_handle"),
+    slackMemberId: text("slack_member_id"),
+    currentJobTitle: text("current_job_title"),
+    targetJobTitle: text("target_job_title"),
+    currentSkills: text("current_skills"),
+    targetSkills: text("target_skills"),
+    // Administrators only.
     isActive: boolean("is_active").notNull().default(true),
     lastLogin: timestamp("last_login", { withTimezone: true }),
     // Last GetUser attempt for this user: bounds Cognito calls to one per 5 minutes per user.
@@ -17,7 +36,11 @@ export const users = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("users_username_idx").on(t.username)],
+  (t) => [
+    index("users_username_idx").on(t.username),
+    index("users_email_idx").on(t.email),
+    index("users_created_at_idx").on(t.createdAt),
+  ],
 );
 
 export type User = typeof users.$inferSelect;

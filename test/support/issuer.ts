@@ -199,6 +199,8 @@ export class TestIssuer {
           { Name: "sub", Value: user.sub },
           { Name: "email", Value: user.email },
           { Name: "email_verified", Value: "true" },
+          ...(user.givenName ? [{ Name: "given_name", Value: user.givenName }] : []),
+          ...(user.familyName ? [{ Name: "family_name", Value: user.familyName }] : []),
         ],
       }),
     );

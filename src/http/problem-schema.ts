@@ -1,0 +1,38 @@
+// The problem+json body as a schema, for serialization and the OpenAPI document.
+import { Type } from "typebox";
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+  },
+  // Extensions (checks, challenge, …) must survive serialization.
+  { additionalProperties: true, $id: "Problem" },
+);
+
+const ref = Type.Unsafe({ $ref: "Problem#" });
+
+/** Error responses of a route, by status, all problem+json. */
+export function problems(...statuses: number[]): Record<number, typeof ref> {
+  return Object.fromEntries(statuses.map((s) => [s, { ...ref, description: describe(s) }]));
+}
+
+function describe(status: number): string {
+  switch (status) {
+    case 400: return "Malformed or invalid input (validation_failed, bad_request)";
+    case 401: return "No valid bearer token (token_* codes)";
+    case 403: return "Not allowed (forbidden, account_disabled)";
+    case 404: return "No such resource, or not yours to see";
+    case 415: return "Body not sent as application/json";
+    case 429: return "Too many failed attempts";
+    case 503: return "Signing keys or database unavailable; retry after Retry-After";
+    default: return "Error";
+  }
+}
+
+/** The errors every authenticated route can answer with. */
+export const AUTHENTICATED_ERRORS = [401, 403, 429, 503] as const;
