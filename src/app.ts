@@ -34,6 +34,8 @@ export interface AppDeps {
 
 export interface App {
   fastify: FastifyInstance;
+  /** Every route registered, as "METHOD /path" (for the OpenAPI completeness test). */
+  routes: string[];
   /** From now on /readyz answers 503, so that load balancers stop sending traffic. */
   startDraining(): void;
 }
@@ -75,6 +77,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     methods: ["GET", "HEAD", "POST", "PATCH", "DELETE"],
     maxAge: 600,
   });
+  const routes: string[] = [];
+  app.addHook("onRoute", (route) => {
+    for (const method of ([] as string[]).concat(route.method)) routes.push(`${method} ${route.url}`);
+  });
+  // JSON is the only body this API takes: anything else is a 415, not a string to validate.
+  app.removeContentTypeParser("text/plain");
   app.setValidatorCompiler(createValidatorCompiler());
   app.addSchema(ProblemSchema);
   app.addSchema(ProfileSchema);
@@ -141,6 +149,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   return {
     fastify: app,
+    routes,
     startDraining: () => {
       draining = true;
     },

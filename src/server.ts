@@ -11,6 +11,8 @@ import { createLogger } from "./logging.ts";
 export interface RunningServer {
   url: string;
   logger: Logger;
+  /** Every route registered, as "METHOD /path". */
+  routes: string[];
   /** Drain: /readyz turns 503, the listener closes, in-flight requests finish, the database closes. */
   close(): Promise<void>;
 }
@@ -59,6 +61,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   return {
     url: address,
     logger,
+    routes: app.routes,
     close: () =>
       (closing ??= (async () => {
         app.startDraining();

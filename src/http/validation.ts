@@ -60,6 +60,8 @@ export function fieldErrors(errors: ErrorObject[], refusal: (field: string) => s
     } else if (e.keyword === "required") {
       field = base ? `${base}.${String(e.params.missingProperty)}` : String(e.params.missingProperty);
       message = "is required";
+    } else if (e.keyword === "type") {
+      message = `must be ${([] as unknown[]).concat(e.params.type).join(" or ")}`;
     } else if (e.keyword === "format") {
       message = FORMAT_MESSAGES[String(e.params.format)] ?? message;
     }

@@ -1,0 +1,58 @@
+// The OpenAPI document: valid OpenAPI 3.1, and it lists every route the server has.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { pglite } from "./support/databases.ts";
+import { TestIssuer } from "./support/issuer.ts";
+import { startTestServer, type TestServer } from "./support/server.ts";
+
+// Served by the server but not API operations: the document itself, its UI, and CORS preflights.
+const NOT_DOCUMENTED = [/^OPTIONS /, /^\w+ \/api\/schema\//, /^HEAD /];
+
+describe("OpenAPI", () => {
+  const issuer = new TestIssuer();
+  let app: TestServer;
+  let doc: Record<string, unknown>;
+
+  before(async () => {
+    await issuer.start();
+    app = await startTestServer(issuer, pglite, { LOG_LEVEL: "warn" });
+    const res = await app.get("/api/schema/");
+    assert.equal(res.status, 200);
+    doc = (await res.json()) as Record<string, unknown>;
+  });
+  after(async () => {
+    await app.close();
+    await issuer.stop();
+  });
+
+  it("is a valid OpenAPI 3.1 document", async () => {
+    const result = await new Validator().validate(doc);
+    assert.deepEqual(result.errors ?? [], [], JSON.stringify(result.errors, null, 2));
+    assert.equal(result.valid, true);
+    assert.equal(doc.openapi, "3.1.0");
+  });
+
+  it("documents every registered route, with bearer security on the authenticated ones", () => {
+    const paths = doc.paths as Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+    const documented = new Set(Object.entries(paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)));
+    const registered = app.server.routes
+      .filter((r) => !NOT_DOCUMENTED.some((re) => re.test(r)))
+      .map((r) => r.replace(/:(\w+)/g, "{$1}"));
+    assert.ok(registered.length >= 8, `routes seen: ${registered.join(", ")}`);
+    for (const route of registered) assert.ok(documented.has(route), `${route} is missing from the OpenAPI document`);
+    for (const [path, ops] of Object.entries(paths)) {
+      if (!path.startsWith("/api/v1/")) continue;
+      for (const [method, op] of Object.entries(ops)) {
+        assert.deepEqual(op.security, [{ bearerAuth: [] }], `${method} ${path} declares bearer security`);
+        assert.ok(op.responses["401"], `${method} ${path} documents its 401`);
+      }
+    }
+  });
+
+  it("serves Swagger UI", async () => {
+    const res = await app.get("/api/schema/swagger-ui/");
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /swagger/i);
+  });
+});
