@@ -17,6 +17,7 @@ import { registerOpenApi, registerOpenApiRoutes } from "./http/openapi.ts";
 import { ProblemSchema } from "./http/problem-schema.ts";
 import { createValidatorCompiler, fieldErrors } from "./http/validation.ts";
 import { ProfileSchema } from "./users/profile-schema.ts";
+import { ProfileCache } from "./users/profile-cache.ts";
 import { UserRepository } from "./users/repository.ts";
 import { UserProvisioning, type UserAttributeSource } from "./users/provisioning.ts";
 import { userRoutes } from "./users/routes.ts";
@@ -40,6 +41,7 @@ export interface App {
   startDraining(): void;
 }
 
+const PROFILE_CACHE_SIZE = 10_000;
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -134,12 +136,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     isDraining: () => draining,
   });
   const repository = new UserRepository(deps.database.db);
-  const provisioning = new UserProvisioning(repository, deps.attributes, deps.logger);
+  const profiles = new ProfileCache(PROFILE_CACHE_SIZE);
+  const provisioning = new UserProvisioning(repository, deps.attributes, deps.logger, profiles);
   const authenticateRequest = authenticate(deps.verifier, new FailureLimiter(config.authFailureRateLimit));
   await app.register(userRoutes, {
     authenticate: authenticateRequest,
     provisioning,
     repository,
+    profiles,
     adminGroup: config.cognito.adminGroup,
     publicUrl: config.publicUrl,
     audit: (request, action, target, fields) =>

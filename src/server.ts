@@ -44,7 +44,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const app = await buildApp({
     config,
     logger,
-    verifier: createTokenVerifier(config.cognito, keys),
+    verifier: createTokenVerifier(config.cognito, keys, config.tokenCacheSize),
     keys,
     database,
     attributes: cognitoAttributeSource(cognito),

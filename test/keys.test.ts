@@ -120,3 +120,26 @@ describe("signing keys under NODE_ENV=production", () => {
     assert.match(app.logs(), /CognitoLocal/);
   });
 });
+
+describe("the verified-token cache", () => {
+  const issuer = new TestIssuer();
+  let app: TestServer;
+
+  before(async () => {
+    await issuer.start();
+    app = await startTestServer(issuer, pglite, { COGNITO_CLOCK_SKEW_SECONDS: "0" });
+  });
+  after(async () => {
+    await app.close();
+    await issuer.stop();
+  });
+
+  it("cache: an entry never outlives its token's exp", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = issuer.mint(issuer.newUser(), { claims: { iat: now - 10, exp: now + 2 } });
+    assert.equal(await codeOf(await app.get("/api/v1/me", token)), "ok");
+    assert.equal(await codeOf(await app.get("/api/v1/me", token)), "ok");
+    await sleep((now + 2) * 1000 - Date.now() + 300);
+    assert.equal(await codeOf(await app.get("/api/v1/me", token)), "401 token_expired");
+  });
+});

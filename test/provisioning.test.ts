@@ -77,6 +77,31 @@ for (const kind of DATABASE_KINDS) {
     });
 
     if (kind.name === "postgres") {
+      it("shows a PATCH made on one instance on the other within one second (profile cache)", async () => {
+        const second = await startTestServer(issuer, { ...kind, create: async () => ({ env: { DATABASE_URL: databaseUrlOf(app) }, drop: async () => {} }) });
+        try {
+          const token = issuer.mint(issuer.newUser());
+          assert.equal((await second.get("/api/v1/me", token)).status, 200);
+          await second.get("/api/v1/me", token); // now cached on the second instance
+          const patched = await fetch(`${app.url}/api/v1/me`, {
+            method: "PATCH",
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+            body: JSON.stringify({ first_name: "Seen-Everywhere" }),
+          });
+          assert.equal(patched.status, 200);
+          const started = Date.now();
+          let seen = false;
+          while (!seen && Date.now() - started < 1500) {
+            seen = ((await (await second.get("/api/v1/me", token)).json()) as { first_name: string }).first_name === "Seen-Everywhere";
+            if (!seen) await new Promise((r) => setTimeout(r, 50));
+          }
+          assert.ok(seen, "the other instance shows the change");
+          assert.ok(Date.now() - started <= 1100, `seen after ${Date.now() - started} ms`);
+        } finally {
+          await second.close();
+        }
+      });
+
       it("makes one row of 100 parallel first requests spread over two instances on one database", async () => {
         const second = await startTestServer(issuer, {
           ...kind,

@@ -56,6 +56,11 @@ export class KeyStore implements JwksCache {
 
   constructor(private readonly options: KeyStoreOptions) {}
 
+  /** Whether a key of this kid is in the current JWKS. */
+  has(kid: string): boolean {
+    return this.keys.has(kid);
+  }
+
   /** True once a usable JWKS has been loaded. */
   get ready(): boolean {
     return this.keys.size > 0;

@@ -18,6 +18,7 @@ import type { CognitoConfig } from "../config.ts";
 import { AuthError, KeysUnavailableError } from "./errors.ts";
 import type { KeyStore } from "./jwks-cache.ts";
 import { assertCanonicalJwt } from "./jwt-shape.ts";
+import { TokenCache } from "./token-cache.ts";
 
 /** What the rest of the server knows about a verified caller. */
 export interface VerifiedToken {
@@ -39,7 +40,9 @@ export interface TokenVerifier {
   verify(token: string): Promise<VerifiedToken>;
 }
 
-export function createTokenVerifier(config: CognitoConfig, keys: KeyStore): TokenVerifier {
+export function createTokenVerifier(config: CognitoConfig, keys: KeyStore, cacheSize = 0): TokenVerifier {
+  const cache = new TokenCache(cacheSize);
+  const trusted = (kid: string) => keys.has(kid);
   const skew = config.clockSkewSeconds;
   const tokenUse = config.tokenUse === "any" ? null : config.tokenUse;
   const customJwtCheck = ({ header, payload }: { header: { alg?: unknown }; payload: JwtPayload }): void => {
@@ -57,6 +60,9 @@ export function createTokenVerifier(config: CognitoConfig, keys: KeyStore): Toke
 
   return {
     async verify(token) {
+      const key = TokenCache.key(token);
+      const cached = cache.get(key, trusted);
+      if (cached) return cached;
       let payload: JwtPayload;
       try {
         assertCanonicalJwt(token);
@@ -64,7 +70,9 @@ export function createTokenVerifier(config: CognitoConfig, keys: KeyStore): Toke
       } catch (err) {
         throw toAuthFailure(err);
       }
-      return toVerifiedToken(payload);
+      const verified = toVerifiedToken(payload);
+      cache.set(key, verified, kidOf(token), (verified.exp + skew) * 1000);
+      return verified;
     },
   };
 }
@@ -80,6 +88,12 @@ function toAuthFailure(err: unknown): Error {
   if (err instanceof CognitoJwtInvalidTokenUseError) return new AuthError("token_wrong_use");
   if (err instanceof KidNotFoundInJwksError) return new AuthError("token_unknown_key");
   return new AuthError("token_invalid");
+}
+
+/** The kid of a token that has just verified (so its header is known-good JSON). */
+function kidOf(token: string): string {
+  const header = JSON.parse(Buffer.from(token.slice(0, token.indexOf(".")), "base64url").toString()) as { kid: string };
+  return header.kid;
 }
 
 function toVerifiedToken(payload: JwtPayload): VerifiedToken {

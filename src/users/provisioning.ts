@@ -2,6 +2,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { VerifiedToken } from "../auth/verifier.ts";
 import type { User } from "./schema.ts";
+import { ProfileCache } from "./profile-cache.ts";
 import type { CognitoFields, UserRepository } from "./repository.ts";
 
 export interface CognitoAttributes {
@@ -25,17 +26,26 @@ export class UserProvisioning {
     private readonly repo: UserRepository,
     private readonly attributes: UserAttributeSource | undefined,
     private readonly log: FastifyBaseLogger,
+    private readonly cache: ProfileCache = new ProfileCache(0),
   ) {}
 
   /** The caller's local user, created or brought up to date with Cognito as needed. */
   async userFor(token: VerifiedToken, rawToken: string): Promise<User> {
-    const existing = await this.repo.findBySub(token.sub);
+    const cached = this.cache.get(token.sub);
+    const existing = cached ?? (await this.repo.findBySub(token.sub));
     let user = existing ?? (await this.create(token));
-    user = await this.followCognito(user, token, rawToken, existing === undefined);
+    // Only rows read or written just now may (re)start the cache's one-second clock.
+    let fresh = user !== cached;
+    const followed = await this.followCognito(user, token, rawToken, existing === undefined);
+    if (followed !== user) fresh = true;
+    user = followed;
     if (!user.lastLogin || Date.now() - user.lastLogin.getTime() >= LAST_LOGIN_INTERVAL_SECONDS * 1000) {
       const lastLogin = await this.repo.touchLastLogin(user.uuid, LAST_LOGIN_INTERVAL_SECONDS);
-      if (lastLogin) user = { ...user, lastLogin };
+      // Another instance may have written it: either way it is recent now.
+      user = { ...user, lastLogin: lastLogin ?? new Date() };
     }
+    if (fresh) this.cache.remember(user);
+    else if (user !== cached) this.cache.forget(token.sub);
     return user;
   }
 

@@ -113,10 +113,10 @@ export class UserRepository {
     return rows[0];
   }
 
-  /** True when a row was deleted. */
-  async delete(id: string): Promise<boolean> {
-    const rows = await this.db.delete(users).where(eq(users.uuid, id)).returning({ uuid: users.uuid });
-    return rows.length > 0;
+  /** The deleted user's Cognito sub, or undefined when there was no such user. */
+  async delete(id: string): Promise<string | undefined> {
+    const rows = await this.db.delete(users).where(eq(users.uuid, id)).returning({ sub: users.cognitoSub });
+    return rows[0]?.sub;
   }
 
   async list(filter: UserFilter, ordering: Ordering, limit: number, offset: number): Promise<{ count: number; rows: User[] }> {

@@ -19,14 +19,18 @@ import {
   UserUpdateSchema,
   UuidParamsSchema,
 } from "./profile-schema.ts";
+import type { ProfileCache } from "./profile-cache.ts";
 import type { UserProvisioning } from "./provisioning.ts";
-import type { Ordering, UserRepository } from "./repository.ts";
+import type { Ordering, ProfileChanges, UserRepository } from "./repository.ts";
+import type { User } from "./schema.ts";
 
 export interface UserRoutesDeps {
   /** The bearer-token check (auth/plugin.ts). */
   authenticate: preHandlerAsyncHookHandler;
   provisioning: UserProvisioning;
   repository: UserRepository;
+  /** Written through on every change, so that this instance never serves a stale profile. */
+  profiles: ProfileCache;
   adminGroup: string;
   publicUrl: string;
   /** Told of every administrative change: who, what, which user. */
@@ -53,6 +57,12 @@ interface UsersQuery {
 export async function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<void> {
   const signedIn = [deps.authenticate, loadCurrentUser(deps.provisioning)];
   const repo = deps.repository;
+  const update = async (user: User, changes: ProfileChanges): Promise<User> => {
+    if (Object.keys(changes).length === 0) return user;
+    const updated = await repo.updateProfile(user.uuid, changes);
+    if (!updated) throw notFound("No such user.");
+    return deps.profiles.remember(updated);
+  };
 
   const actorOf = (request: FastifyRequest): Actor => ({
     user: currentUser(request),
@@ -100,8 +110,7 @@ export async function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Pr
       rejectInvalidBody(request, false);
       const user = currentUser(request);
       const changes = toChanges(request.body as Record<string, unknown>);
-      const updated = Object.keys(changes).length ? ((await repo.updateProfile(user.uuid, changes)) ?? user) : user;
-      return toMeProfile(updated, caller(request).token.groups, deps.adminGroup);
+      return toMeProfile(await update(user, changes), caller(request).token.groups, deps.adminGroup);
     },
   );
 
@@ -180,7 +189,7 @@ export async function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Pr
       const body = request.body as Record<string, unknown>;
       if ("is_active" in body) assertCanChangeActive(actor);
       const changes = toChanges(body);
-      const updated = Object.keys(changes).length ? ((await repo.updateProfile(target.uuid, changes)) ?? target) : target;
+      const updated = await update(target, changes);
       if (actor.isAdmin && target.uuid !== actor.user.uuid) deps.audit(request, "user.update", target.uuid, Object.keys(body));
       return toProfile(updated);
     },
@@ -203,7 +212,9 @@ export async function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Pr
       const id = (request.params as UuidParams).uuid;
       if (!UUID_RE.test(id)) throw notFound("No such user.");
       assertCanDelete(actor, id);
-      if (!(await repo.delete(id))) throw notFound("No such user.");
+      const sub = await repo.delete(id);
+      if (!sub) throw notFound("No such user.");
+      deps.profiles.forget(sub);
       deps.audit(request, "user.delete", id);
       return reply.code(204).send();
     },
