@@ -1,8 +1,8 @@
 // buildApp(deps): the Fastify instance with its plugins and routes. No I/O happens at import.
 import { randomUUID } from "node:crypto";
 import cors from "@fastify/cors";
-import helmet from "@fastify/helmet";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, {
+  LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import type { ErrorObject } from "ajv";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
@@ -13,6 +13,7 @@ import type { Database } from "./db/client.ts";
 import { isDatabaseUnavailable } from "./db/errors.ts";
 import { ApiProblem, PROBLEM_JSON, notFound, sendProblem, unavailable, validationFailed } from "./http/problem.ts";
 import { healthRoutes } from "./http/health.ts";
+import { securityHeaders } from "./http/security-headers.ts";
 import { registerOpenApi, registerOpenApiRoutes } from "./http/openapi.ts";
 import { ProblemSchema } from "./http/problem-schema.ts";
 import { createValidatorCompiler, fieldErrors } from "./http/validation.ts";
@@ -54,6 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     requestTimeout: 30_000,
     routerOptions: { ignoreTrailingSlash: true },
     requestIdHeader: false,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID_RE.test(given) ? given : randomUUID();
@@ -72,13 +74,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       );
     },
   });
-  await app.register(helmet, { global: true });
-  // No CORS headers at all unless origins are configured: same-origin only.
-  await app.register(cors, {
-    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
-    methods: ["GET", "HEAD", "POST", "PATCH", "DELETE"],
-    maxAge: 600,
-  });
+  // No CORS handling at all unless origins are configured: same-origin only.
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, { origin: config.corsOrigins, methods: ["GET", "HEAD", "POST", "PATCH", "DELETE"], maxAge: 600 });
+  }
   const routes: string[] = [];
   app.addHook("onRoute", (route) => {
     for (const method of ([] as string[]).concat(route.method)) routes.push(`${method} ${route.url}`);
@@ -91,10 +90,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await registerOpenApi(app, config.publicUrl);
   app.decorateRequest("auth", null);
   app.decorateRequest("user", null);
+  const headers = securityHeaders();
   app.addHook("onSend", async (request, reply) => {
+    reply.headers(headers);
     reply.header("x-request-id", request.id);
     // A keep-alive connection that outlives its last request would hold the shutdown open.
     if (draining) reply.header("connection", "close");
+  });
+  // One line per request, written when it is answered (Fastify's default writes two).
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, "request completed");
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {

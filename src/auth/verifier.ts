@@ -9,6 +9,7 @@ import {
   CognitoJwtInvalidClientIdError,
   CognitoJwtInvalidTokenUseError,
   JwtExpiredError,
+  JwksNotAvailableInCacheError,
   JwtInvalidIssuerError,
   KidNotFoundInJwksError,
   ParameterValidationError,
@@ -45,8 +46,11 @@ export function createTokenVerifier(config: CognitoConfig, keys: KeyStore, cache
   const trusted = (kid: string) => keys.has(kid);
   const skew = config.clockSkewSeconds;
   const tokenUse = config.tokenUse === "any" ? null : config.tokenUse;
-  const customJwtCheck = ({ header, payload }: { header: { alg?: unknown }; payload: JwtPayload }): void => {
+  // Set by the check during a synchronous verification and read right after it: no interleaving.
+  let checkedKid = "";
+  const customJwtCheck = ({ header, payload }: { header: { alg?: unknown; kid?: unknown }; payload: JwtPayload }): void => {
     if (header.alg !== "RS256") throw new AuthError("token_invalid", "Only RS256-signed tokens are accepted.");
+    checkedKid = typeof header.kid === "string" ? header.kid : "";
     if (typeof payload.exp !== "number") throw new AuthError("token_invalid", "The token has no expiry (exp).");
     if (typeof payload.iat !== "number") throw new AuthError("token_invalid", "The token has no issue time (iat).");
     if (payload.iat > Date.now() / 1000 + skew) throw new AuthError("token_invalid", "The token is issued in the future (iat).");
@@ -64,14 +68,23 @@ export function createTokenVerifier(config: CognitoConfig, keys: KeyStore, cache
       const cached = cache.get(key, trusted);
       if (cached) return cached;
       let payload: JwtPayload;
+      let kid: string;
       try {
         assertCanonicalJwt(token);
-        payload = await verifier.verify(token);
+        try {
+          // The common case, a key we hold, verifies synchronously: no promise hops per request.
+          payload = verifier.verifySync(token);
+          kid = checkedKid;
+        } catch (err) {
+          if (!(err instanceof KidNotFoundInJwksError || err instanceof JwksNotAvailableInCacheError)) throw err;
+          payload = await verifier.verify(token);
+          kid = headerKid(token);
+        }
       } catch (err) {
         throw toAuthFailure(err);
       }
       const verified = toVerifiedToken(payload);
-      cache.set(key, verified, kidOf(token), (verified.exp + skew) * 1000);
+      cache.set(key, verified, kid, (verified.exp + skew) * 1000);
       return verified;
     },
   };
@@ -90,10 +103,15 @@ function toAuthFailure(err: unknown): Error {
   return new AuthError("token_invalid");
 }
 
-/** The kid of a token that has just verified (so its header is known-good JSON). */
-function kidOf(token: string): string {
-  const header = JSON.parse(Buffer.from(token.slice(0, token.indexOf(".")), "base64url").toString()) as { kid: string };
-  return header.kid;
+/** The kid a token's header names, or "" (the header is checked properly by the verifier). */
+function headerKid(token: string): string {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.slice(0, token.indexOf(".")), "base64url").toString());
+    const kid = (header as { kid?: unknown } | null)?.kid;
+    return typeof kid === "string" ? kid : "";
+  } catch {
+    return "";
+  }
 }
 
 function toVerifiedToken(payload: JwtPayload): VerifiedToken {

@@ -23,7 +23,20 @@ export interface MeProfile extends Profile {
 
 const USER_OWNED_ENTRIES = Object.entries(USER_OWNED) as [UserOwnedField, (typeof USER_OWNED)[UserOwnedField]][];
 
+// Cached users are the same object from request to request: so is their rendered profile.
+const rendered = new WeakMap<User, Profile>();
+const renderedMe = new WeakMap<User, { groupsKey: string; me: MeProfile }>();
+
 export function toProfile(user: User): Profile {
+  let profile = rendered.get(user);
+  if (!profile) {
+    profile = render(user);
+    rendered.set(user, profile);
+  }
+  return profile;
+}
+
+function render(user: User): Profile {
   const owned = {} as Record<string, unknown>;
   for (const [field, column] of USER_OWNED_ENTRIES) owned[field] = user[column];
   return {
@@ -40,7 +53,13 @@ export function toProfile(user: User): Profile {
 }
 
 export function toMeProfile(user: User, groups: string[], adminGroup: string): MeProfile {
-  return { ...toProfile(user), groups, is_admin: groups.includes(adminGroup) };
+  // Every token of a user carries its own groups array; equal contents render the same profile.
+  const groupsKey = groups.join("\n");
+  const memo = renderedMe.get(user);
+  if (memo && memo.groupsKey === groupsKey) return memo.me;
+  const me = { ...toProfile(user), groups, is_admin: groups.includes(adminGroup) };
+  renderedMe.set(user, { groupsKey, me });
+  return me;
 }
 
 /** A validated PATCH body → the columns to write. `null` clears a field or restores its default. */

@@ -1,0 +1,216 @@
+// npm run bench [-- --quick] [-- --db postgres]
+// The server as `npm run serve` runs it, pinned to core 0; the load (autocannon) on core 1.
+// Rounds alternate A B C D, A B C D so that machine drift hits every case alike; E runs once.
+import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import pg from "pg";
+import { TestIssuer } from "../test/support/issuer.ts";
+import { freePort } from "../test/support/net.ts";
+
+const quick = process.argv.includes("--quick");
+const usePostgres = process.argv.includes("--db") && process.argv[process.argv.indexOf("--db") + 1] === "postgres";
+const CONNECTIONS = 50;
+const ROUND_SECONDS = quick ? 3 : 10;
+const ROUNDS = quick ? 1 : 2;
+const FRESH_TOKENS_PER_ROUND = quick ? 3_000 : 50_000;
+const NEW_USERS = quick ? 300 : 2_000;
+
+const hasTaskset = (() => {
+  try {
+    execFileSync("taskset", ["-V"], { stdio: "ignore" });
+    return os.cpus().length >= 2;
+  } catch {
+    return false;
+  }
+})();
+
+interface Measured {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function load(url: string, options: Partial<autocannon.Options>): Promise<Measured> {
+  const result = await autocannon({ url, connections: CONNECTIONS, ...options });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+function average(runs: Measured[]): Measured {
+  const mean = (f: (m: Measured) => number) => runs.reduce((s, m) => s + f(m), 0) / runs.length;
+  return {
+    rps: mean((m) => m.rps),
+    p50: mean((m) => m.p50),
+    p99: Math.max(...runs.map((m) => m.p99)),
+    non2xx: runs.reduce((s, m) => s + m.non2xx, 0),
+    errors: runs.reduce((s, m) => s + m.errors, 0),
+  };
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+  const name = `vrms_bench_${randomBytes(4).toString("hex")}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`create database ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  if (hasTaskset) execFileSync("taskset", ["-cp", "1", String(process.pid)], { stdio: "ignore" });
+  const issuer = await new TestIssuer().start();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "vrms-bench-"));
+  const database = usePostgres ? await createPostgresDatabase() : undefined;
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    ...issuer.env(),
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    AUTH_FAILURE_RATE_LIMIT: "0",
+    WEB_CONCURRENCY: "1",
+    ...(database ? { DATABASE_URL: database.url } : {}),
+  };
+  const command = hasTaskset ? "taskset" : process.execPath;
+  const args = [...(hasTaskset ? ["-c", "0", process.execPath] : []), "--import", "tsx", "src/main.ts"];
+  const server = spawn(command, args, { env, stdio: ["ignore", "ignore", "inherit"] });
+  const pid = server.pid!;
+  try {
+    for (let i = 0; ; i++) {
+      if (i > 300) throw new Error("the server did not become ready");
+      const ready = await fetch(`${base}/readyz`).then((r) => r.status === 200).catch(() => false);
+      if (ready) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const member = issuer.newUser();
+    const token = issuer.mint(member);
+    await fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+
+    process.stdout.write(`minting ${FRESH_TOKENS_PER_ROUND * ROUNDS} fresh tokens and ${NEW_USERS} new users' tokens …\n`);
+    const fresh = Array.from({ length: ROUNDS }, () => Array.from({ length: FRESH_TOKENS_PER_ROUND }, () => issuer.mint(member)));
+    const newUsers = Array.from({ length: NEW_USERS }, () => issuer.mint(issuer.newUser()));
+    const valid = token.split(".");
+    const forged = `${valid[0]}.${valid[1]}.${randomBytes(256).toString("base64url")}`;
+
+    const cases = {
+      A: () => load(`${base}/healthz`, { duration: ROUND_SECONDS }),
+      B: () => load(`${base}/api/v1/me`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${token}` } }),
+      C: (round: number) => {
+        const tokens = fresh[round]!;
+        let next = 0;
+        return load(`${base}/api/v1/me`, {
+          amount: tokens.length,
+          requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` } }) }],
+        });
+      },
+      D: () => load(`${base}/api/v1/me`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${forged}` } }),
+    };
+    process.stdout.write("warming up …\n");
+    await load(`${base}/healthz`, { duration: 2 });
+    await load(`${base}/api/v1/me`, { duration: 2, headers: { authorization: `Bearer ${token}` } });
+
+    const runs: Record<string, Measured[]> = { A: [], B: [], C: [], D: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const name of ["A", "B", "C", "D"] as const) {
+        process.stdout.write(`round ${round + 1}, case ${name} …\n`);
+        runs[name]!.push(await cases[name](round));
+      }
+    }
+    const rssAfterC = rssMb(pid);
+    let nextUser = 0;
+    process.stdout.write("case E …\n");
+    const e = await load(`${base}/api/v1/me`, {
+      amount: newUsers.length,
+      requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${newUsers[nextUser++]}` } }) }],
+    });
+    const results = { A: average(runs.A!), B: average(runs.B!), C: average(runs.C!), D: average(runs.D!), E: e };
+    const report = render(results, peakRssMb(pid), rssAfterC);
+    process.stdout.write(`\n${report}\n`);
+    if (!quick) writeBenchmarks(report);
+    const fiveHundreds = Object.values(results).reduce((s, m) => s + m.errors, 0);
+    if (fiveHundreds > 0) process.exitCode = 1;
+  } finally {
+    server.kill("SIGTERM");
+    await new Promise((r) => server.once("exit", r));
+    await issuer.stop();
+    await database?.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+const LABELS: Record<string, string> = {
+  A: "A `/healthz`",
+  B: "B `/api/v1/me`, one valid token",
+  C: "C `/api/v1/me`, every token new",
+  D: "D `/api/v1/me`, forged tokens",
+  E: `E first requests of ${NEW_USERS} new users`,
+};
+
+function render(results: Record<string, Measured>, peakRss: number, rssAfterC: number): string {
+  const a = results.A!.rps;
+  const lines = [
+    `| case | req/s | ratio to A | p50 ms | p99 ms | non-2xx | errors |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    ...Object.entries(results).map(
+      ([name, m]) =>
+        `| ${LABELS[name]} | ${Math.round(m.rps)} | ${(m.rps / a).toFixed(2)} | ${m.p50} | ${m.p99} | ${m.non2xx} | ${m.errors} |`,
+    ),
+  ];
+  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  const setup = [
+    `${new Date().toISOString().slice(0, 10)} · ${cpu} · ${os.cpus().length} cores · Node ${process.version} · database ${usePostgres ? "PostgreSQL" : "PGlite"}`,
+    `server pinned to core 0${hasTaskset ? "" : " (taskset unavailable: not pinned)"}, autocannon with ${CONNECTIONS} connections on core 1; ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s (C: ${FRESH_TOKENS_PER_ROUND} fresh tokens a round)`,
+    `peak RSS of the server: ${peakRss} MB; RSS after case C (${FRESH_TOKENS_PER_ROUND * ROUNDS} tokens cached): ${rssAfterC} MB`,
+  ];
+  return [...setup.map((l) => `${l}  `), "", ...lines].join("\n");
+}
+
+function writeBenchmarks(report: string): void {
+  const file = "BENCHMARKS.md";
+  const head = "# Benchmarks\n\nMeasured by `npm run bench` (bench/run.ts) in one run on this machine; the ratios are what to compare across machines.\n";
+  const previous = existsSync(file) ? readFileSync(file, "utf8") : head;
+  const section = `\n## ${usePostgres ? "PostgreSQL" : "PGlite"} run\n\n${report}\n`;
+  const marker = `\n## ${usePostgres ? "PostgreSQL" : "PGlite"} run\n`;
+  const start = previous.indexOf(marker);
+  const rest = start === -1 ? "" : previous.slice(start + marker.length);
+  const after = start === -1 ? "" : rest.slice(rest.indexOf("\n## ") === -1 ? rest.length : rest.indexOf("\n## "));
+  writeFileSync(file, `${start === -1 ? previous.trimEnd() + "\n" : previous.slice(0, start)}${section}${after}`);
+}
+
+await main();
