@@ -44,11 +44,13 @@ for (const kind of DATABASE_KINDS) {
       assert.equal(issuer.getUserCalls - calls, 1);
     });
 
-    it("makes one row out of 50 concurrent first requests of one sub", async () => {
+    it("makes one row and one GetUser call out of 50 concurrent first requests of one sub", async () => {
       const user = issuer.newUser();
       const token = issuer.mint(user);
+      const calls = issuer.getUserCalls;
       const profiles = await Promise.all(Array.from({ length: 50 }, () => me(token)));
       assert.equal(new Set(profiles.map((p) => p.uuid)).size, 1);
+      assert.equal(issuer.getUserCalls - calls, 1, "only the request that inserted the row asks Cognito");
     });
 
     it("still creates the profile when GetUser fails, and retries at most once per 5 minutes", async () => {

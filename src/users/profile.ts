@@ -75,3 +75,18 @@ export function toChanges(body: Record<string, unknown>): ProfileChanges {
   if (typeof body.is_active === "boolean") changes.isActive = body.is_active;
   return changes as ProfileChanges;
 }
+
+const serialized = new WeakMap<MeProfile, string>();
+
+/**
+ * The JSON of a rendered profile, kept with it: a user polling /me gets the same bytes until the
+ * profile changes. Only fields rendered above are in it, exactly as the response schema says.
+ */
+export function meProfileJson(me: MeProfile): string {
+  let json = serialized.get(me);
+  if (json === undefined) {
+    json = JSON.stringify(me);
+    serialized.set(me, json);
+  }
+  return json;
+}

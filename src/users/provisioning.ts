@@ -32,11 +32,10 @@ export class UserProvisioning {
   /** The caller's local user, created or brought up to date with Cognito as needed. */
   async userFor(token: VerifiedToken, rawToken: string): Promise<User> {
     const cached = this.cache.get(token.sub);
-    const existing = cached ?? (await this.repo.findBySub(token.sub));
-    let user = existing ?? (await this.create(token));
+    let user = cached ?? (await this.repo.findBySub(token.sub)) ?? (await this.create(token, rawToken));
     // Only rows read or written just now may (re)start the cache's one-second clock.
     let fresh = user !== cached;
-    const followed = await this.followCognito(user, token, rawToken, existing === undefined);
+    const followed = await this.followCognito(user, token, rawToken);
     if (followed !== user) fresh = true;
     user = followed;
     if (!user.lastLogin || Date.now() - user.lastLogin.getTime() >= LAST_LOGIN_INTERVAL_SECONDS * 1000) {
@@ -49,8 +48,14 @@ export class UserProvisioning {
     return user;
   }
 
-  private async create(token: VerifiedToken): Promise<User> {
-    const user = await this.repo.createOrGet({
+  /**
+   * One INSERT … ON CONFLICT for any number of concurrent first requests, on any number of
+   * instances. Only the request whose row was inserted asks Cognito for the email (access tokens
+   * carry none), so a burst of first requests makes one GetUser call, not one each.
+   */
+  private async create(token: VerifiedToken, rawToken: string): Promise<User> {
+    const lookUp = token.tokenUse === "access" && this.attributes !== undefined && hasAdminScope(token);
+    const { user, inserted } = await this.repo.createOrGet({
       cognitoSub: token.sub,
       username: token.username,
       email: token.email ?? null,
@@ -58,13 +63,19 @@ export class UserProvisioning {
       // User-owned from now on: seeded once, never overwritten by Cognito.
       firstName: token.givenName ?? null,
       lastName: token.familyName ?? null,
+      lastLogin: new Date(),
+      ...(lookUp ? { cognitoCheckedAt: new Date() } : {}),
     });
+    if (!inserted) return user;
     this.log.info({ user: user.uuid }, "user provisioned");
-    return user;
+    if (!lookUp) return user;
+    const fields = await this.lookUpAttributes(user, rawToken, true);
+    if (Object.keys(fields).length === 0) return user;
+    return (await this.repo.updateCognitoFields(user.uuid, fields)) ?? user;
   }
 
   /** Cognito owns username, email and email_verified: id tokens carry them, GetUser fills in. */
-  private async followCognito(user: User, token: VerifiedToken, rawToken: string, justCreated: boolean): Promise<User> {
+  private async followCognito(user: User, token: VerifiedToken, rawToken: string): Promise<User> {
     const changes: CognitoFields = {};
     if (token.username !== user.username) changes.username = token.username;
     if (token.tokenUse === "id") {
@@ -72,22 +83,21 @@ export class UserProvisioning {
       if (token.emailVerified !== undefined && token.emailVerified !== user.emailVerified) {
         changes.emailVerified = token.emailVerified;
       }
-    } else if (user.email === null && this.attributes && this.mayCallGetUser(token, user)) {
-      Object.assign(changes, await this.lookUpAttributes(user, rawToken, justCreated));
+    } else if (user.email === null && this.attributes && hasAdminScope(token) && this.lookUpDue(user)) {
+      // The lookup at creation failed: retried at most once per interval, across instances.
+      if (await this.repo.claimCognitoCheck(user.uuid, COGNITO_CHECK_INTERVAL_SECONDS)) {
+        Object.assign(changes, await this.lookUpAttributes(user, rawToken, false));
+      }
     }
     if (Object.keys(changes).length === 0) return user;
     return (await this.repo.updateCognitoFields(user.uuid, changes)) ?? user;
   }
 
-  private mayCallGetUser(token: VerifiedToken, user: User): boolean {
-    // GetUser needs this scope; tokens without it would fail every 5 minutes for nothing.
-    const scoped = token.scope === undefined || token.scope.split(" ").includes("aws.cognito.signin.user.admin");
-    const due = !user.cognitoCheckedAt || Date.now() - user.cognitoCheckedAt.getTime() >= COGNITO_CHECK_INTERVAL_SECONDS * 1000;
-    return scoped && due;
+  private lookUpDue(user: User): boolean {
+    return !user.cognitoCheckedAt || Date.now() - user.cognitoCheckedAt.getTime() >= COGNITO_CHECK_INTERVAL_SECONDS * 1000;
   }
 
   private async lookUpAttributes(user: User, rawToken: string, seedNames: boolean): Promise<CognitoFields> {
-    if (!(await this.repo.claimCognitoCheck(user.uuid, COGNITO_CHECK_INTERVAL_SECONDS))) return {};
     try {
       const found = await this.attributes!.getUserAttributes(rawToken);
       const fields: CognitoFields = {};
@@ -102,6 +112,11 @@ export class UserProvisioning {
       return {};
     }
   }
+}
+
+/** GetUser needs this scope; without it a lookup would fail every time, for nothing. */
+function hasAdminScope(token: VerifiedToken): boolean {
+  return token.scope === undefined || token.scope.split(" ").includes("aws.cognito.signin.user.admin");
 }
 
 function errorName(err: unknown): string {

@@ -1,5 +1,5 @@
 // Queries on the users table; nothing else in the server writes SQL for users.
-import { and, asc, count, desc, eq, ilike, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, getTableColumns, ilike, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { users, type User } from "./schema.ts";
 
@@ -10,6 +10,8 @@ export interface NewUser {
   emailVerified?: boolean;
   firstName?: string | null;
   lastName?: string | null;
+  lastLogin?: Date;
+  cognitoCheckedAt?: Date;
 }
 
 /** Columns a PATCH may write (user-owned fields and is_active). */
@@ -56,13 +58,15 @@ export class UserRepository {
    * One statement, safe under any concurrency on any number of instances: the loser of a race
    * for the same sub gets the winner's row (the no-op update makes RETURNING yield it).
    */
-  async createOrGet(user: NewUser): Promise<User> {
+  async createOrGet(user: NewUser): Promise<{ user: User; inserted: boolean }> {
     const rows = await this.db
       .insert(users)
       .values(user)
       .onConflictDoUpdate({ target: users.cognitoSub, set: { cognitoSub: sql`excluded.cognito_sub` } })
-      .returning();
-    return rows[0]!;
+      // xmax is 0 only for a row this statement inserted (PostgreSQL and PGlite alike).
+      .returning({ ...getTableColumns(users), inserted: sql<boolean>`(xmax = 0)` });
+    const { inserted, ...row } = rows[0]!;
+    return { user: row, inserted };
   }
 
   async updateCognitoFields(id: string, fields: CognitoFields): Promise<User | undefined> {

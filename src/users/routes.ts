@@ -9,7 +9,7 @@ import { fieldErrors } from "../http/validation.ts";
 import { currentUser, loadCurrentUser } from "./current-user.ts";
 import { refusalFor } from "./fields.ts";
 import { assertCanChangeActive, assertCanDelete, assertCanSee, requireAdmin, type Actor } from "./permissions.ts";
-import { toChanges, toMeProfile, toProfile } from "./profile.ts";
+import { meProfileJson, toChanges, toMeProfile, toProfile } from "./profile.ts";
 import {
   MeProfileSchema,
   MeUpdateSchema,
@@ -90,7 +90,10 @@ export async function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Pr
       preHandler: signedIn,
       schema: { tags: ["profile"], summary: "The caller's profile", security, response: { 200: MeProfileSchema, ...problems(...AUTHENTICATED_ERRORS) } },
     },
-    async (request) => toMeProfile(currentUser(request), caller(request).token.groups, deps.adminGroup),
+    async (request, reply) => {
+      const me = toMeProfile(currentUser(request), caller(request).token.groups, deps.adminGroup);
+      return reply.type("application/json; charset=utf-8").send(meProfileJson(me));
+    },
   );
 
   app.patch(
