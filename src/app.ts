@@ -1,8 +1,7 @@
 // buildApp(deps): the Fastify instance with its plugins and routes. No I/O happens at import.
 import { randomUUID } from "node:crypto";
 import cors from "@fastify/cors";
-import Fastify, {
-  LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { ErrorObject } from "ajv";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
@@ -22,6 +21,11 @@ import { ProfileCache } from "./users/profile-cache.ts";
 import { UserRepository } from "./users/repository.ts";
 import { UserProvisioning, type UserAttributeSource } from "./users/provisioning.ts";
 import { userRoutes } from "./users/routes.ts";
+import { loadCurrentUser } from "./users/current-user.ts";
+import type { IdentityProvider } from "./cognito/client.ts";
+import { LoginThrottle } from "./sessions/login-throttle.ts";
+import type { RevocationStore } from "./sessions/revocations.ts";
+import { sessionRoutes } from "./sessions/routes.ts";
 
 export interface AppDeps {
   config: Config;
@@ -32,6 +36,10 @@ export interface AppDeps {
   database: Database;
   /** Cognito GetUser, to fill in a new user's email from an access token. */
   attributes?: UserAttributeSource;
+  /** Sign-in through the backend (/api/v1/auth/*); without it those routes are absent. */
+  identity?: IdentityProvider;
+  /** Signed-out sessions and users; without it no token is ever refused as revoked. */
+  revocations?: RevocationStore;
 }
 
 export interface App {
@@ -137,13 +145,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         await deps.database.ping();
         return true;
       },
+      ...(deps.revocations ? { revocations: async () => deps.revocations!.status } : {}),
     },
     isDraining: () => draining,
   });
   const repository = new UserRepository(deps.database.db);
   const profiles = new ProfileCache(PROFILE_CACHE_SIZE);
   const provisioning = new UserProvisioning(repository, deps.attributes, deps.logger, profiles);
-  const authenticateRequest = authenticate(deps.verifier, new FailureLimiter(config.authFailureRateLimit));
+  const authenticateRequest = authenticate(deps.verifier, new FailureLimiter(config.authFailureRateLimit), deps.revocations);
+  const audit = (request: FastifyRequest, action: string, target: string, fields?: string[]) =>
+    request.log.info({ audit: { actor: request.user?.uuid, action, target, ...(fields ? { fields } : {}) } }, "audit");
   await app.register(userRoutes, {
     authenticate: authenticateRequest,
     provisioning,
@@ -151,9 +162,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     profiles,
     adminGroup: config.cognito.adminGroup,
     publicUrl: config.publicUrl,
-    audit: (request, action, target, fields) =>
-      request.log.info({ audit: { actor: request.user?.uuid, action, target, ...(fields ? { fields } : {}) } }, "audit"),
+    audit,
   });
+  if (deps.identity && deps.revocations) {
+    await app.register(sessionRoutes, {
+      identity: deps.identity,
+      authenticate: authenticateRequest,
+      signedIn: [authenticateRequest, loadCurrentUser(provisioning)],
+      repository,
+      revocations: deps.revocations,
+      throttle: new LoginThrottle(deps.database.db),
+      adminGroup: config.cognito.adminGroup,
+      clockSkewSeconds: config.cognito.clockSkewSeconds,
+      audit,
+    });
+  }
   await registerOpenApiRoutes(app);
 
   return {

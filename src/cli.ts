@@ -18,6 +18,7 @@ import { ConfigError, loadCognito, loadCognitoEndpoint, loadDevConfig, processEn
 import { readDevStack } from "./dev-stack.ts";
 import { loadSession, saveSession } from "./cli/session.ts";
 import { readPassword } from "./cli/password.ts";
+import { backend, BackendError } from "./cli/backend.ts";
 
 const HELP = `Usage: npm run -s cli -- <command> [options]
 
@@ -37,6 +38,8 @@ Commands:
         COGNITO_ENDPOINT (real AWS by default). --demo-users only on a loopback endpoint.
 
 Options:
+  --api URL      login, refresh, logout and whoami through the backend at URL (its /api/v1/auth/*)
+                 instead of straight to Cognito
   --save         keep the session in ${"~/.config/vrms-backend/session.json"} (mode 0600)
   --help         this text
 
@@ -88,6 +91,7 @@ const tokenFormatOptions = {
   json: { type: "boolean" },
   "access-token-only": { type: "boolean" },
   save: { type: "boolean" },
+  api: { type: "string" },
 } as const;
 
 async function login(args: string[]): Promise<void> {
@@ -98,8 +102,12 @@ async function login(args: string[]): Promise<void> {
   if (!values.username) throw new CliError("login needs --username");
   const password = values.password ?? (await readPassword(values["password-stdin"] === true));
   if (!password) throw new CliError("login needs a password");
-  const target = await resolveTarget();
-  const tokens = await withCognito(target, (cognito) => adminPasswordLogin(cognito, target.client, values.username!, password));
+  const tokens = values.api
+    ? await backend.login(values.api, values.username, password)
+    : await (async () => {
+        const target = await resolveTarget();
+        return withCognito(target, (cognito) => adminPasswordLogin(cognito, target.client, values.username!, password));
+      })();
   if (values.save) await saveSession({ username: values.username, ...tokens });
   printTokens(tokens, { json: values.json, accessTokenOnly: values["access-token-only"] });
 }
@@ -109,32 +117,46 @@ async function refresh(args: string[]): Promise<void> {
   const session = await loadSession();
   const refreshToken = values["refresh-token"] ?? session?.refresh_token;
   if (!refreshToken) throw new CliError("refresh needs --refresh-token or a session saved with login --save");
-  const target = await resolveTarget();
   const username = values.username ?? session?.username;
-  const tokens = await withCognito(target, (cognito) => refreshTokens(cognito, target.client, refreshToken, username));
+  const tokens = values.api
+    ? await backend.refresh(values.api, refreshToken, username)
+    : await (async () => {
+        const target = await resolveTarget();
+        return withCognito(target, (cognito) => refreshTokens(cognito, target.client, refreshToken, username));
+      })();
   if (values.save) await saveSession({ username, ...tokens });
   printTokens(tokens, { json: values.json, accessTokenOnly: values["access-token-only"] });
 }
 
 async function logout(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { token: { type: "string" }, "refresh-token": { type: "string" } } });
+  const { values } = parseArgs({ args, options: { token: { type: "string" }, "refresh-token": { type: "string" }, api: { type: "string" } } });
   const session = await loadSession();
   const accessToken = values.token ?? session?.access_token;
   const refreshToken = values["refresh-token"] ?? session?.refresh_token;
   if (!accessToken && !refreshToken) throw new CliError("logout needs --token, --refresh-token or a saved session");
-  const target = await resolveTarget();
-  await withCognito(target, async (cognito) => {
-    if (refreshToken) await tolerateUnsupported(() => revokeRefreshToken(cognito, target.client, refreshToken));
-    if (accessToken) await tolerateUnsupported(() => globalSignOut(cognito, accessToken));
-  });
+  if (values.api) {
+    if (!accessToken) throw new CliError("logout --api needs --token or a saved session: the backend signs out the session a token belongs to");
+    await backend.logout(values.api, accessToken, refreshToken);
+  } else {
+    const target = await resolveTarget();
+    await withCognito(target, async (cognito) => {
+      if (refreshToken) await tolerateUnsupported(() => revokeRefreshToken(cognito, target.client, refreshToken));
+      if (accessToken) await tolerateUnsupported(() => globalSignOut(cognito, accessToken));
+    });
+  }
   if (session) await saveSession(undefined);
   process.stdout.write("signed out\n");
 }
 
 async function whoami(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { token: { type: "string" }, json: { type: "boolean" } } });
+  const { values } = parseArgs({ args, options: { token: { type: "string" }, json: { type: "boolean" }, api: { type: "string" } } });
   const token = values.token ?? (await loadSession())?.access_token;
   if (!token) throw new CliError("whoami needs --token or a session saved with login --save");
+  if (values.api) {
+    const me = await backend.me(values.api, token);
+    process.stdout.write(values.json ? `${JSON.stringify(me, null, 2)}\n` : `${String(me.username)}\n  email: ${String(me.email)}\n  groups: ${(me.groups as string[]).join(", ")}\n`);
+    return;
+  }
   const target = await resolveTarget();
   const user = await withCognito(target, (cognito) => getUser(cognito, token));
   if (values.json) process.stdout.write(`${JSON.stringify(user, null, 2)}\n`);
@@ -187,7 +209,7 @@ async function tolerateUnsupported(fn: () => Promise<unknown>): Promise<void> {
 
 /** One line a person can act on, never a stack trace, never a secret. */
 function describeError(err: unknown): string {
-  if (err instanceof CliError || err instanceof ConfigError) return err.message;
+  if (err instanceof CliError || err instanceof ConfigError || err instanceof BackendError) return err.message;
   if (err instanceof ChallengeRequired) return `sign-in needs a ${err.challenge} challenge, which the CLI cannot answer yet`;
   if (err instanceof Error) {
     switch (err.name) {

@@ -3,7 +3,8 @@ import type { DestinationStream, Logger } from "pino";
 import { buildApp } from "./app.ts";
 import { KeyStore } from "./auth/jwks-cache.ts";
 import { createTokenVerifier } from "./auth/verifier.ts";
-import { cognitoAttributeSource, createCognitoClient } from "./cognito/client.ts";
+import { cognitoAttributeSource, cognitoIdentityProvider, createCognitoClient } from "./cognito/client.ts";
+import { RevocationStore } from "./sessions/revocations.ts";
 import type { Config } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { createLogger } from "./logging.ts";
@@ -41,6 +42,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     throw err;
   });
   const cognito = createCognitoClient(config.cognito, { maxAttempts: 1, timeoutMs: 3000 });
+  const revocations = new RevocationStore(database, logger);
+  await revocations.start();
   const app = await buildApp({
     config,
     logger,
@@ -48,12 +51,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     keys,
     database,
     attributes: cognitoAttributeSource(cognito),
+    identity: cognitoIdentityProvider(cognito, {
+      userPoolId: config.cognito.userPoolId,
+      clientId: config.cognito.clientIds[0]!,
+      clientSecret: config.cognito.clientSecret,
+    }),
+    revocations,
   });
   let address: string;
   try {
     address = await app.fastify.listen({ port: config.port, host: config.host });
   } catch (err) {
     keys.stop();
+    await revocations.stop();
     await database.close();
     throw err;
   }
@@ -68,6 +78,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         await app.fastify.close();
         keys.stop();
         cognito.destroy();
+        await revocations.stop();
         await database.close();
       })()),
   };

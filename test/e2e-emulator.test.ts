@@ -95,6 +95,45 @@ describe("with the cognito-local emulator", () => {
     assert.ok(!login.stderr.includes("wrong-password"));
   });
 
+  it("signs in, refreshes and signs out through the backend's /api/v1/auth endpoints", async () => {
+    const post = async (path: string, body: unknown, token?: string) => {
+      const res = await fetch(`${server.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (res.status === 204 ? {} : await res.json()) as Record<string, string> };
+    };
+    const wrong = await post("/api/v1/auth/login", { username: member.username, password: "wrong-password" });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.body.code, "invalid_credentials");
+    const login = await post("/api/v1/auth/login", { username: member.username, password: member.password });
+    assert.equal(login.status, 200, JSON.stringify(login.body));
+    const refreshed = await post("/api/v1/auth/refresh", { refresh_token: login.body.refresh_token });
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    const me = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${refreshed.body.access_token}` } });
+    assert.equal(me.status, 200);
+    // The emulator has no GlobalSignOut: logout still answers 204 and the session is refused here.
+    const out = await post("/api/v1/auth/logout", { refresh_token: login.body.refresh_token }, login.body.access_token);
+    assert.equal(out.status, 204);
+    const after = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${login.body.access_token}` } });
+    assert.equal(after.status, 401);
+    assert.equal(((await after.json()) as { code: string }).code, "token_revoked");
+    // The emulator's RevokeToken removed the refresh token.
+    assert.equal((await post("/api/v1/auth/refresh", { refresh_token: login.body.refresh_token })).status, 401);
+  });
+
+  it("the CLI goes through the backend with --api", async () => {
+    const login = await cli(["login", "--username", member.username, "--password-stdin", "--access-token-only", "--api", server.url], { HOME: dir }, `${member.password}\n`);
+    assert.equal(login.code, 0, login.stderr);
+    const whoami = await cli(["whoami", "--token", login.stdout.trim(), "--api", server.url, "--json"], { HOME: dir });
+    assert.equal(whoami.code, 0, whoami.stderr);
+    assert.equal((JSON.parse(whoami.stdout) as { email: string }).email, member.username);
+    const wrong = await cli(["login", "--username", member.username, "--password", "nope", "--api", server.url], { HOME: dir });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /^error: 401 invalid_credentials/);
+  });
+
   it("the emulator's debug output stays off even when DEBUG is set", async () => {
     const { readFile } = await import("node:fs/promises");
     const log = await readFile(emulator.logFile, "utf8");

@@ -80,7 +80,7 @@ for (const kind of DATABASE_KINDS) {
 
     if (kind.name === "postgres") {
       it("shows a PATCH made on one instance on the other within one second (profile cache)", async () => {
-        const second = await startTestServer(issuer, { ...kind, create: async () => ({ env: { DATABASE_URL: databaseUrlOf(app) }, drop: async () => {} }) });
+        const second = await startTestServer(issuer, kind, {}, databaseUrlOf(app));
         try {
           const token = issuer.mint(issuer.newUser());
           assert.equal((await second.get("/api/v1/me", token)).status, 200);
@@ -105,10 +105,7 @@ for (const kind of DATABASE_KINDS) {
       });
 
       it("makes one row of 100 parallel first requests spread over two instances on one database", async () => {
-        const second = await startTestServer(issuer, {
-          ...kind,
-          create: async () => ({ env: { DATABASE_URL: databaseUrlOf(app) }, drop: async () => {} }),
-        });
+        const second = await startTestServer(issuer, kind, {}, databaseUrlOf(app));
         try {
           const user = issuer.newUser();
           const token = issuer.mint(user);

@@ -177,7 +177,7 @@ describe("token verification", () => {
   it("reports readiness with its checks", async () => {
     const res = await app.get("/readyz");
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { status: "ready", checks: { jwks: "ok", database: "ok" } });
+    assert.deepEqual(await res.json(), { status: "ready", checks: { jwks: "ok", database: "ok", revocations: "ok" } });
     assert.deepEqual(await (await app.get("/healthz")).json(), { status: "ok" });
   });
 });
@@ -202,7 +202,7 @@ describe("signing keys unavailable", () => {
     assert.ok(res.headers.get("retry-after"));
     const ready = await app.get("/readyz");
     const body = await expectProblem(ready, 503, "unavailable");
-    assert.deepEqual(body.checks, { jwks: "unavailable", database: "ok" });
+    assert.deepEqual(body.checks, { jwks: "unavailable", database: "ok", revocations: "ok" });
   });
 
   it("serves once the JWKS endpoint is back, with no restart", async () => {

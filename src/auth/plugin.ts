@@ -18,14 +18,21 @@ declare module "fastify" {
   }
 }
 
+/** Signed-out sessions and users; checked on every request, cached tokens included. */
+export interface RevocationCheck {
+  isRevoked(token: Pick<VerifiedToken, "sub" | "sessionId" | "authTime">): boolean;
+}
+
 /** preHandler for every authenticated route. Query-string tokens are never looked at. */
-export function authenticate(verifier: TokenVerifier, limiter?: FailureLimiter): preHandlerAsyncHookHandler {
+export function authenticate(verifier: TokenVerifier, limiter?: FailureLimiter, revocations?: RevocationCheck): preHandlerAsyncHookHandler {
   return async function authenticateRequest(request) {
     const blockedFor = limiter?.blockedFor(request.ip) ?? 0;
     if (blockedFor > 0) throw rateLimited(blockedFor);
     try {
       const raw = parseBearer(request.headers.authorization);
-      request.auth = { token: await verifier.verify(raw), raw };
+      const token = await verifier.verify(raw);
+      if (revocations?.isRevoked(token)) throw new AuthError("token_revoked");
+      request.auth = { token, raw };
     } catch (err) {
       if (err instanceof AuthError) {
         limiter?.recordFailure(request.ip);

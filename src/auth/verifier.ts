@@ -29,6 +29,10 @@ export interface VerifiedToken {
   groups: string[];
   /** Seconds since the epoch. */
   exp: number;
+  /** The sign-in this token descends from: origin_jti, else jti (the emulator sets no origin_jti); "" if neither. */
+  sessionId: string;
+  /** When the user authenticated (auth_time, else iat), in seconds. */
+  authTime: number;
   /** Id tokens only: Cognito-owned attributes. */
   email?: string;
   emailVerified?: boolean;
@@ -125,6 +129,8 @@ function toVerifiedToken(payload: JwtPayload): VerifiedToken {
     tokenUse,
     groups,
     exp: payload.exp as number,
+    sessionId: typeof payload.origin_jti === "string" ? payload.origin_jti : typeof payload.jti === "string" ? payload.jti : "",
+    authTime: typeof payload.auth_time === "number" ? payload.auth_time : (payload.iat as number),
   };
   if (typeof payload.scope === "string") verified.scope = payload.scope;
   if (tokenUse === "id") {

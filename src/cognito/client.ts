@@ -2,6 +2,8 @@
 import { createHmac } from "node:crypto";
 import {
   AdminInitiateAuthCommand,
+  AdminRespondToAuthChallengeCommand,
+  AdminUserGlobalSignOutCommand,
   CognitoIdentityProviderClient,
   GetUserCommand,
   GlobalSignOutCommand,
@@ -71,6 +73,32 @@ export class ChallengeRequired extends Error {
     super(`Cognito asks for a challenge: ${challenge}`);
     this.name = "ChallengeRequired";
   }
+}
+
+export async function adminRespondToChallenge(
+  cognito: CognitoIdentityProviderClient,
+  client: AppClient,
+  challenge: string,
+  session: string,
+  username: string,
+  responses: Record<string, string>,
+): Promise<Tokens> {
+  const hash = secretHash(client, username);
+  const out = await cognito.send(
+    new AdminRespondToAuthChallengeCommand({
+      UserPoolId: client.userPoolId,
+      ClientId: client.clientId,
+      ChallengeName: challenge as never,
+      Session: session,
+      ChallengeResponses: { ...responses, USERNAME: username, ...(hash ? { SECRET_HASH: hash } : {}) },
+    }),
+  );
+  if (out.ChallengeName) throw new ChallengeRequired(out.ChallengeName, out.Session);
+  return toTokens(out.AuthenticationResult);
+}
+
+export async function adminGlobalSignOut(cognito: CognitoIdentityProviderClient, client: AppClient, username: string): Promise<void> {
+  await cognito.send(new AdminUserGlobalSignOutCommand({ UserPoolId: client.userPoolId, Username: username }));
 }
 
 export async function adminPasswordLogin(
@@ -145,5 +173,27 @@ export function cognitoAttributeSource(cognito: CognitoIdentityProviderClient): 
       if (attributes.family_name !== undefined) found.familyName = attributes.family_name;
       return found;
     },
+  };
+}
+
+/** The sign-in operations the backend performs, bound to one app client. */
+export interface IdentityProvider {
+  passwordLogin(username: string, password: string): Promise<Tokens>;
+  respondToChallenge(challenge: string, session: string, username: string, responses: Record<string, string>): Promise<Tokens>;
+  refresh(refreshToken: string, username?: string): Promise<Tokens>;
+  revokeRefreshToken(refreshToken: string): Promise<void>;
+  globalSignOut(accessToken: string): Promise<void>;
+  adminGlobalSignOut(username: string): Promise<void>;
+}
+
+export function cognitoIdentityProvider(cognito: CognitoIdentityProviderClient, client: AppClient): IdentityProvider {
+  return {
+    passwordLogin: (username, password) => adminPasswordLogin(cognito, client, username, password),
+    respondToChallenge: (challenge, session, username, responses) =>
+      adminRespondToChallenge(cognito, client, challenge, session, username, responses),
+    refresh: (refreshToken, username) => refreshTokens(cognito, client, refreshToken, username),
+    revokeRefreshToken: (refreshToken) => revokeRefreshToken(cognito, client, refreshToken),
+    globalSignOut: (accessToken) => globalSignOut(cognito, accessToken),
+    adminGlobalSignOut: (username) => adminGlobalSignOut(cognito, client, username),
   };
 }

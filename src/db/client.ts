@@ -11,6 +11,7 @@ import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import pg from "pg";
 import type { DatabaseConfig } from "../config.ts";
+import { listenPostgres, type Unlisten } from "./notifications.ts";
 import * as schema from "./schema.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -20,6 +21,8 @@ export interface Database {
   db: Db;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /** PostgreSQL only: notifications from other instances (PGlite serves one process). */
+  listen?: (channel: string, onMessage: (payload: string) => void, onState: (listening: boolean) => void) => Promise<Unlisten>;
   close(): Promise<void>;
 }
 
@@ -66,6 +69,7 @@ async function openPostgres(url: string): Promise<Database> {
     ping: async () => {
       await db.execute(sql`select 1`);
     },
+    listen: (channel, onMessage, onState) => listenPostgres(url, channel, onMessage, onState),
     close: () => pool.end(),
   };
 }

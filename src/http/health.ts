@@ -3,8 +3,11 @@ import type { FastifyInstance } from "fastify";
 import { sendProblem, unavailable } from "./problem.ts";
 
 export interface HealthOptions {
-  /** Each check resolves true when ready; false or a rejection means not ready. */
-  checks: Record<string, () => Promise<boolean>>;
+  /**
+   * Each check resolves true when ready, false (or rejects) when not, or a word for a degraded
+   * state that still serves correctly ("polling"), which is reported but keeps the instance ready.
+   */
+  checks: Record<string, () => Promise<boolean | string>>;
   isDraining: () => boolean;
 }
 
@@ -15,22 +18,25 @@ export async function healthRoutes(app: FastifyInstance, options: HealthOptions)
 
   app.get("/readyz", async (_request, reply) => {
     const entries = await Promise.all(
-      Object.entries(options.checks).map(async ([name, check]) => [name, (await withTimeout(check)) ? "ok" : "unavailable"] as const),
+      Object.entries(options.checks).map(async ([name, check]) => {
+        const result = await withTimeout(check);
+        return [name, result === true ? "ok" : result === false ? "unavailable" : result] as const;
+      }),
     );
     const checks: Record<string, string> = Object.fromEntries(entries);
     if (options.isDraining()) checks.draining = "yes";
-    const failed = Object.entries(checks).filter(([, v]) => v !== "ok").map(([k]) => k);
+    const failed = Object.entries(checks).filter(([, v]) => v === "unavailable" || v === "yes").map(([k]) => k);
     if (failed.length === 0) return { status: "ready", checks };
     return sendProblem(reply, unavailable(`Not ready: ${failed.join(", ")}.`, 5, { checks }));
   });
 }
 
-async function withTimeout(check: () => Promise<boolean>): Promise<boolean> {
+async function withTimeout(check: () => Promise<boolean | string>): Promise<boolean | string> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
       check().catch(() => false),
-      new Promise<boolean>((resolve) => {
+      new Promise<false>((resolve) => {
         timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
       }),
     ]);

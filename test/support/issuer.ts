@@ -75,6 +75,11 @@ export class TestIssuer {
   /** GetUser answers after this long, to hold a request in flight. */
   getUserDelayMs = 0;
   private users = new Map<string, TestUser>();
+  /** Fake Cognito (sign-in operations): accounts by username, refresh tokens, calls seen. */
+  private accounts = new Map<string, { user: TestUser; password: string; challenge?: string }>();
+  private refreshTokens = new Map<string, { user: TestUser; originJti: string; authTime: number }>();
+  revokedRefreshTokens = new Set<string>();
+  cognitoCalls: string[] = [];
   private server: http.Server | undefined;
   private port = 0;
 
@@ -164,16 +169,90 @@ export class TestIssuer {
           return;
       }
     }
-    if (req.method === "POST" && req.url === "/" && String(req.headers["x-amz-target"]).endsWith(".GetUser")) {
+    if (req.method === "POST" && req.url === "/") {
+      const target = String(req.headers["x-amz-target"]).split(".").pop() ?? "";
       let body = "";
       req.on("data", (chunk) => (body += chunk));
       req.on("end", () => {
-        this.getUserCalls++;
-        setTimeout(() => this.getUser(body, res), this.getUserDelayMs);
+        if (target === "GetUser") {
+          this.getUserCalls++;
+          setTimeout(() => this.getUser(body, res), this.getUserDelayMs);
+          return;
+        }
+        this.cognitoCalls.push(target);
+        const answer = (status: number, payload: unknown) =>
+          res.writeHead(status, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(payload));
+        try {
+          answer(200, this.fakeCognito(target, JSON.parse(body) as Record<string, unknown>));
+        } catch (err) {
+          const e = err as { type?: string; message: string };
+          answer(400, { __type: e.type ?? "InvalidParameterException", message: e.message });
+        }
       });
       return;
     }
     res.writeHead(404).end();
+  }
+
+  /** An account the fake Cognito signs in with ADMIN_USER_PASSWORD_AUTH (optionally behind a challenge). */
+  addAccount(password: string, overrides: Partial<TestUser> = {}, challenge?: string): TestUser {
+    const user = this.newUser(overrides);
+    this.accounts.set(user.username, { user, password, ...(challenge ? { challenge } : {}) });
+    return user;
+  }
+
+  private session(user: TestUser, originJti: string = randomUUID(), authTime = Math.floor(Date.now() / 1000)) {
+    const refresh = `refresh-${randomUUID()}`;
+    this.refreshTokens.set(refresh, { user, originJti, authTime });
+    const claims = { origin_jti: originJti, auth_time: authTime };
+    return {
+      AuthenticationResult: {
+        AccessToken: this.mint(user, { claims }),
+        IdToken: this.mint(user, { use: "id", claims }),
+        RefreshToken: refresh,
+        ExpiresIn: 3600,
+        TokenType: "Bearer",
+      },
+    };
+  }
+
+  /** The few operations the emulator lacks, answered as AWS's API reference shapes them. */
+  private fakeCognito(target: string, input: Record<string, unknown>): unknown {
+    const fail = (type: string, message: string) => Object.assign(new Error(message), { type });
+    const params = (input.AuthParameters ?? {}) as Record<string, string>;
+    switch (target) {
+      case "AdminInitiateAuth": {
+        if (input.AuthFlow === "REFRESH_TOKEN_AUTH") {
+          const known = this.refreshTokens.get(params.REFRESH_TOKEN ?? "");
+          if (!known || this.revokedRefreshTokens.has(params.REFRESH_TOKEN ?? "")) throw fail("NotAuthorizedException", "Invalid Refresh Token");
+          const fresh = this.session(known.user, known.originJti, known.authTime) as { AuthenticationResult: Record<string, unknown> };
+          delete fresh.AuthenticationResult.RefreshToken;
+          return fresh;
+        }
+        const account = this.accounts.get(params.USERNAME ?? "");
+        if (!account) throw fail("UserNotFoundException", "User does not exist.");
+        if (account.password !== params.PASSWORD) throw fail("NotAuthorizedException", "Incorrect username or password.");
+        if (account.challenge) return { ChallengeName: account.challenge, Session: `session-${account.user.sub}`, ChallengeParameters: {} };
+        return this.session(account.user);
+      }
+      case "AdminRespondToAuthChallenge": {
+        const responses = (input.ChallengeResponses ?? {}) as Record<string, string>;
+        const account = this.accounts.get(responses.USERNAME ?? "");
+        if (!account || input.Session !== `session-${account.user.sub}`) throw fail("NotAuthorizedException", "Invalid session for the user.");
+        if (input.ChallengeName === "SOFTWARE_TOKEN_MFA" && responses.SOFTWARE_TOKEN_MFA_CODE !== "123456") {
+          throw fail("CodeMismatchException", "Invalid code received for user");
+        }
+        return this.session(account.user);
+      }
+      case "RevokeToken":
+        this.revokedRefreshTokens.add(String(input.Token));
+        return {};
+      case "GlobalSignOut":
+      case "AdminUserGlobalSignOut":
+        return {};
+      default:
+        throw fail("InvalidParameterException", `the fake Cognito does not implement ${target}`);
+    }
   }
 
   private jwksBody(): string {

@@ -16,12 +16,16 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** A server on a fresh database of `db`'s kind, or on another test server's PostgreSQL database. */
 export async function startTestServer(
   issuer: TestIssuer,
   db: DatabaseKind,
   env: Record<string, string> = {},
+  shareDatabaseUrl?: string,
 ): Promise<TestServer> {
-  const database: TestDatabase = await db.create();
+  const database: TestDatabase = shareDatabaseUrl
+    ? { env: { DATABASE_URL: shareDatabaseUrl }, drop: async () => {} }
+    : await db.create();
   const lines: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {

@@ -1,0 +1,21 @@
+import { integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+
+/** Signed-out sessions, by the token's origin_jti (else jti), until their tokens expire. */
+export const revokedSessions = pgTable("revoked_sessions", {
+  sessionId: text("session_id").primaryKey(),
+  sub: text("sub").notNull(),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+});
+
+/** "Sign out everywhere": tokens of this user authenticated before this time are refused. */
+export const userRevocations = pgTable("user_revocations", {
+  sub: text("sub").primaryKey(),
+  tokensValidAfter: timestamp("tokens_valid_after", { withTimezone: true }).notNull(),
+});
+
+/** Failed sign-ins per key (username and address, or address alone) in a 15-minute window. */
+export const loginFailures = pgTable("login_failures", {
+  key: text("key").primaryKey(),
+  windowStart: timestamp("window_start", { withTimezone: true }).notNull(),
+  failures: integer("failures").notNull(),
+});

@@ -1,0 +1,277 @@
+// Sign-in, refresh and sign-out through the backend, and revocation every instance honours.
+// Cognito here is the test issuer's fake (the emulator lacks challenges through AdminInitiateAuth,
+// GlobalSignOut and AdminUserGlobalSignOut): every test that relies on it says "fake Cognito".
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { DATABASE_KINDS, postgres, requires } from "./support/databases.ts";
+import { claimsOf, TestIssuer } from "./support/issuer.ts";
+import { startTestServer, type TestServer } from "./support/server.ts";
+
+type Json = Record<string, unknown>;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function post(app: TestServer, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Json; headers: Headers }> {
+  const res = await fetch(`${app.url}${path}`, {
+    method: "POST",
+    headers: { ...(body !== undefined ? { "content-type": "application/json" } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {}, headers: res.headers };
+}
+
+for (const kind of DATABASE_KINDS) {
+  describe(`sessions through the backend on ${kind.name}`, requires(kind), () => {
+    const issuer = new TestIssuer();
+    let app: TestServer;
+
+    before(async () => {
+      await issuer.start();
+      app = await startTestServer(issuer, kind, { TRUST_PROXY: "true" });
+    });
+    after(async () => {
+      await app?.close();
+      await issuer.stop();
+    });
+
+    /** Each test signs in from its own address, so brute-force counts never leak between tests. */
+    let address = 1;
+    const from = () => ({ "x-forwarded-for": `198.51.100.${address++}` });
+
+    it("fake Cognito: login answers tokens with expires_in from the token's exp, and the token works", async () => {
+      const user = issuer.addAccount("right-password");
+      const res = await post(app, "/api/v1/auth/login", { username: user.username, password: "right-password" }, undefined, from());
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual(Object.keys(res.body).sort(), ["access_token", "expires_in", "id_token", "refresh_token", "token_type"]);
+      const exp = claimsOf(res.body.access_token as string).exp as number;
+      assert.ok(Math.abs((res.body.expires_in as number) - (exp - Date.now() / 1000)) <= 2);
+      assert.equal((await app.get("/api/v1/me", res.body.access_token as string)).status, 200);
+    });
+
+    it("fake Cognito: a wrong password and an unknown user get the same 401 invalid_credentials", async () => {
+      const user = issuer.addAccount("right-password");
+      const wrong = await post(app, "/api/v1/auth/login", { username: user.username, password: "wrong" }, undefined, from());
+      const unknown = await post(app, "/api/v1/auth/login", { username: "nobody@example.org", password: "wrong" }, undefined, from());
+      for (const res of [wrong, unknown]) {
+        assert.equal(res.status, 401);
+        assert.equal(res.body.code, "invalid_credentials");
+        assert.equal(res.headers.get("www-authenticate"), 'Bearer realm="api", error="invalid_token", error_description="invalid_credentials"');
+      }
+      assert.equal(wrong.body.detail, unknown.body.detail, "no user enumeration");
+    });
+
+    it("refuses a login body with missing or extra fields (400) before calling Cognito", async () => {
+      const calls = issuer.cognitoCalls.length;
+      const res = await post(app, "/api/v1/auth/login", { username: "a", password: "", extra: 1 }, undefined, from());
+      assert.equal(res.status, 400);
+      assert.equal(res.body.code, "validation_failed");
+      assert.equal(issuer.cognitoCalls.length, calls);
+    });
+
+    it("fake Cognito: 5 failures per username and address, then 429 with Retry-After; other usernames still may try", async () => {
+      const user = issuer.addAccount("right-password");
+      const here = from();
+      for (let i = 0; i < 5; i++) {
+        assert.equal((await post(app, "/api/v1/auth/login", { username: user.username, password: `bad-${i}` }, undefined, here)).status, 401);
+      }
+      const blocked = await post(app, "/api/v1/auth/login", { username: user.username, password: "right-password" }, undefined, here);
+      assert.equal(blocked.status, 429);
+      assert.equal(blocked.body.code, "rate_limited");
+      const retryAfter = Number(blocked.headers.get("retry-after"));
+      assert.ok(retryAfter > 800 && retryAfter <= 900, `Retry-After ${retryAfter}`);
+      // Not a lock on the account: the same user from elsewhere, and others from here, go on.
+      assert.equal((await post(app, "/api/v1/auth/login", { username: user.username, password: "right-password" }, undefined, from())).status, 200);
+      const other = issuer.addAccount("pw");
+      assert.equal((await post(app, "/api/v1/auth/login", { username: other.username, password: "pw" }, undefined, here)).status, 200);
+    });
+
+    it("fake Cognito: 50 failures from one address block every username from it", async () => {
+      const here = from();
+      for (let i = 0; i < 50; i++) {
+        await post(app, "/api/v1/auth/login", { username: `nobody-${i}@example.org`, password: "x" }, undefined, here);
+      }
+      const user = issuer.addAccount("pw");
+      assert.equal((await post(app, "/api/v1/auth/login", { username: user.username, password: "pw" }, undefined, here)).status, 429);
+    });
+
+    it("fake Cognito: a challenge is answered through /api/v1/auth/challenge", async () => {
+      const user = issuer.addAccount("pw", {}, "SOFTWARE_TOKEN_MFA");
+      const first = await post(app, "/api/v1/auth/login", { username: user.username, password: "pw" }, undefined, from());
+      assert.equal(first.status, 401);
+      assert.equal(first.body.code, "challenge_required");
+      assert.equal(first.body.challenge, "SOFTWARE_TOKEN_MFA");
+      const answer = (code: string) =>
+        post(app, "/api/v1/auth/challenge", { challenge: "SOFTWARE_TOKEN_MFA", session: first.body.session, username: user.username, responses: { SOFTWARE_TOKEN_MFA_CODE: code } }, undefined, from());
+      const wrong = await answer("000000");
+      assert.equal(wrong.status, 401);
+      assert.equal(wrong.body.code, "invalid_credentials");
+      const right = await answer("123456");
+      assert.equal(right.status, 200, JSON.stringify(right.body));
+      assert.equal((await app.get("/api/v1/me", right.body.access_token as string)).status, 200);
+    });
+
+    it("fake Cognito: a deactivated local user gets 403 account_disabled and no tokens; the refresh token is revoked", async () => {
+      const user = issuer.addAccount("pw");
+      const admin = issuer.mint(issuer.newUser({ groups: ["admin"] }));
+      const me = (await (await app.get("/api/v1/me", issuer.mint(user))).json()) as Json;
+      const res = await fetch(`${app.url}/api/v1/users/${me.uuid}`, {
+        method: "PATCH",
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+        body: JSON.stringify({ is_active: false }),
+      });
+      assert.equal(res.status, 200);
+      const revokedBefore = issuer.revokedRefreshTokens.size;
+      const login = await post(app, "/api/v1/auth/login", { username: user.username, password: "pw" }, undefined, from());
+      assert.equal(login.status, 403);
+      assert.equal(login.body.code, "account_disabled");
+      assert.equal(login.body.access_token, undefined);
+      assert.equal(issuer.revokedRefreshTokens.size, revokedBefore + 1);
+    });
+
+    it("fake Cognito: refresh answers new access and id tokens", async () => {
+      const user = issuer.addAccount("pw");
+      const login = await post(app, "/api/v1/auth/login", { username: user.username, password: "pw" }, undefined, from());
+      const refreshed = await post(app, "/api/v1/auth/refresh", { refresh_token: login.body.refresh_token });
+      assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+      assert.notEqual(refreshed.body.access_token, login.body.access_token);
+      assert.equal((await app.get("/api/v1/me", refreshed.body.access_token as string)).status, 200);
+      const bad = await post(app, "/api/v1/auth/refresh", { refresh_token: "not-a-refresh-token" });
+      assert.equal(bad.status, 401);
+      assert.equal(bad.body.code, "invalid_credentials");
+    });
+
+    it("fake Cognito: logout revokes this session (origin_jti) at once, even for a cached token and its refreshed descendants", async () => {
+      const user = issuer.addAccount("pw");
+      const login = await post(app, "/api/v1/auth/login", { username: user.username, password: "pw" }, undefined, from());
+      const other = await post(app, "/api/v1/auth/login", { username: user.username, password: "pw" }, undefined, from());
+      const token = login.body.access_token as string;
+      assert.equal((await app.get("/api/v1/me", token)).status, 200); // now in the verified-token cache
+      const refreshed = await post(app, "/api/v1/auth/refresh", { refresh_token: login.body.refresh_token });
+      const out = await post(app, "/api/v1/auth/logout", { refresh_token: login.body.refresh_token }, token);
+      assert.equal(out.status, 204);
+      assert.ok(issuer.revokedRefreshTokens.has(login.body.refresh_token as string), "RevokeToken was called");
+      assert.ok(issuer.cognitoCalls.includes("GlobalSignOut"));
+      for (const t of [token, refreshed.body.access_token as string]) {
+        const res = await app.get("/api/v1/me", t);
+        assert.equal(res.status, 401);
+        assert.equal(((await res.json()) as Json).code, "token_revoked");
+        assert.equal(res.headers.get("www-authenticate"), 'Bearer realm="api", error="invalid_token", error_description="token_revoked"');
+      }
+      assert.equal((await app.get("/api/v1/me", other.body.access_token as string)).status, 200, "another session of the user is untouched");
+    });
+
+    it("logout revokes by jti when the token has no origin_jti (the emulator's tokens)", async () => {
+      const user = issuer.newUser();
+      const token = issuer.mint(user, { omit: ["origin_jti"] });
+      assert.equal((await post(app, "/api/v1/auth/logout", undefined, token)).status, 204);
+      assert.equal((await app.get("/api/v1/me", token)).status, 401);
+      assert.equal((await app.get("/api/v1/me", issuer.mint(user, { omit: ["origin_jti"] }))).status, 200);
+    });
+
+    it("logout is allowed for a deactivated user and needs a valid token", async () => {
+      assert.equal((await post(app, "/api/v1/auth/logout")).status, 401);
+      const user = issuer.newUser();
+      const admin = issuer.mint(issuer.newUser({ groups: ["admin"] }));
+      const token = issuer.mint(user);
+      const me = (await (await app.get("/api/v1/me", token)).json()) as Json;
+      await fetch(`${app.url}/api/v1/users/${me.uuid}`, { method: "PATCH", headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: '{"is_active":false}' });
+      assert.equal((await app.get("/api/v1/me", token)).status, 403);
+      assert.equal((await post(app, "/api/v1/auth/logout", {}, token)).status, 204);
+    });
+
+    it("fake Cognito: an administrator signs a user out everywhere: tokens authenticated before then are refused", async () => {
+      const user = issuer.newUser();
+      const early = issuer.mint(user);
+      const me = (await (await app.get("/api/v1/me", early)).json()) as Json;
+      const admin = issuer.mint(issuer.newUser({ groups: ["admin"] }));
+      const member = issuer.mint(issuer.newUser());
+      assert.equal((await post(app, `/api/v1/users/${me.uuid}/sign-out`, undefined, member)).status, 403);
+      const out = await post(app, `/api/v1/users/${me.uuid}/sign-out`, undefined, admin);
+      assert.equal(out.status, 204);
+      assert.ok(issuer.cognitoCalls.includes("AdminUserGlobalSignOut"));
+      assert.equal((await app.get("/api/v1/me", early)).status, 401);
+      // tokens_valid_after is rounded up to the second: a sign-in in that same second is refused too.
+      await sleep(1100);
+      assert.equal((await app.get("/api/v1/me", issuer.mint(user))).status, 200, "a later sign-in works");
+      assert.equal((await post(app, "/api/v1/users/00000000-0000-4000-8000-000000000000/sign-out", undefined, admin)).status, 404);
+    });
+  });
+}
+
+describe("revocation across two instances on PostgreSQL", requires(postgres), () => {
+  const issuer = new TestIssuer();
+  let a: TestServer;
+  let b: TestServer;
+
+  before(async () => {
+    await issuer.start();
+    a = await startTestServer(issuer, postgres, { TRUST_PROXY: "true" });
+    b = await startTestServer(issuer, postgres, { TRUST_PROXY: "true" }, a.databaseUrl);
+  });
+  after(async () => {
+    await b?.close();
+    await a?.close();
+    await issuer.stop();
+  });
+
+  it("a sign-out on A is refused on B within one second, and still after B restarts", async () => {
+    const user = issuer.newUser();
+    const token = issuer.mint(user);
+    assert.equal((await b.get("/api/v1/me", token)).status, 200); // cached on B
+    assert.equal((await post(a, "/api/v1/auth/logout", undefined, token)).status, 204);
+    const started = Date.now();
+    let status = 200;
+    while (status === 200 && Date.now() - started < 1500) {
+      status = (await b.get("/api/v1/me", token)).status;
+      if (status === 200) await sleep(20);
+    }
+    assert.equal(status, 401);
+    assert.ok(Date.now() - started <= 1000, `refused on B after ${Date.now() - started} ms`);
+    await b.close();
+    b = await startTestServer(issuer, postgres, { TRUST_PROXY: "true" }, a.databaseUrl);
+    assert.equal((await b.get("/api/v1/me", token)).status, 401, "still refused after a restart");
+  });
+
+  it("keeps refusing within one second while B's notification connection is cut, and says so in /readyz", async () => {
+    const pg = (await import("pg")).default;
+    const admin = new pg.Client({ connectionString: a.databaseUrl });
+    await admin.connect();
+    try {
+      const { rowCount } = await admin.query(
+        "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'listen%'",
+      );
+      assert.ok((rowCount ?? 0) >= 1, "listener connections were cut");
+      let polling = false;
+      for (let i = 0; i < 40 && !polling; i++) {
+        const ready = (await (await b.get("/readyz")).json()) as { checks: Record<string, string> };
+        polling = ready.checks.revocations === "polling";
+        if (!polling) await sleep(25);
+      }
+      assert.ok(polling, "/readyz reports the fallback");
+      const token = issuer.mint(issuer.newUser());
+      assert.equal((await b.get("/api/v1/me", token)).status, 200);
+      assert.equal((await post(a, "/api/v1/auth/logout", undefined, token)).status, 204);
+      await sleep(1100);
+      assert.equal((await b.get("/api/v1/me", token)).status, 401, "refused on B by polling");
+      let back = false;
+      for (let i = 0; i < 60 && !back; i++) {
+        back = ((await (await b.get("/readyz")).json()) as { checks: Record<string, string> }).checks.revocations === "ok";
+        if (!back) await sleep(100);
+      }
+      assert.ok(back, "notifications reconnect by themselves");
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it("shares the brute-force count between instances", async () => {
+    const user = issuer.addAccount("pw");
+    const here = { "x-forwarded-for": "203.0.113.77" };
+    for (let i = 0; i < 5; i++) {
+      const app = i % 2 ? a : b;
+      assert.equal((await post(app, "/api/v1/auth/login", { username: user.username, password: "bad" }, undefined, here)).status, 401);
+    }
+    assert.equal((await post(a, "/api/v1/auth/login", { username: user.username, password: "pw" }, undefined, here)).status, 429);
+    assert.equal((await post(b, "/api/v1/auth/login", { username: user.username, password: "pw" }, undefined, here)).status, 429);
+  });
+});
