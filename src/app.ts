@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { ErrorObject } from "ajv";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
+import { adminRoutes } from "./admin/routes.ts";
 import { FailureLimiter } from "./auth/failure-limiter.ts";
 import { authenticate } from "./auth/plugin.ts";
 import type { TokenVerifier } from "./auth/verifier.ts";
@@ -99,8 +100,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.decorateRequest("auth", null);
   app.decorateRequest("user", null);
   const headers = securityHeaders();
-  app.addHook("onSend", async (request, reply) => {
+  // Set before the handler runs, so that a route (the /admin page) can replace its CSP.
+  app.addHook("onRequest", async (_request, reply) => {
     reply.headers(headers);
+  });
+  app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
     // A keep-alive connection that outlives its last request would hold the shutdown open.
     if (draining) reply.header("connection", "close");
@@ -177,6 +181,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       audit,
     });
   }
+  await app.register(adminRoutes, {
+    publicUrl: config.publicUrl,
+    cognitoDomain: config.cognito.domain,
+    clientId: config.cognito.clientIds[0]!,
+    implicitGrant: config.cognito.implicitGrant,
+  });
   await registerOpenApiRoutes(app);
 
   return {

@@ -1,0 +1,83 @@
+// /admin: the page that signs in through the Hosted UI. Its TypeScript is bundled by esbuild when
+// the server starts (a few milliseconds) and served from memory with everything else it needs:
+// nothing is loaded from outside the server, and its CSP says so.
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
+import { APP_CLIENT_SCOPES } from "../cognito/bootstrap.ts";
+import { securityHeaders } from "../http/security-headers.ts";
+import { isLoopbackUrl } from "../net.ts";
+
+export interface AdminPageOptions {
+  publicUrl: string;
+  cognitoDomain: string | undefined;
+  clientId: string;
+  implicitGrant: boolean;
+}
+
+const pageDir = fileURLToPath(new URL("./page/", import.meta.url));
+
+export async function adminRoutes(app: FastifyInstance, options: AdminPageOptions): Promise<void> {
+  const bundle = await build({
+    entryPoints: [`${pageDir}app.ts`],
+    bundle: true,
+    write: false,
+    format: "iife",
+    target: "es2022",
+    minify: true,
+    logLevel: "silent",
+  });
+  const script = bundle.outputFiles[0]!.text;
+  const [html, css] = await Promise.all([readFile(`${pageDir}index.html`, "utf8"), readFile(`${pageDir}app.css`, "utf8")]);
+  const domainOrigin = options.cognitoDomain ? new URL(options.cognitoDomain).origin : undefined;
+  const config = {
+    cognito_domain: options.cognitoDomain ?? null,
+    client_id: options.clientId,
+    redirect_uri: `${options.publicUrl}/admin`,
+    scopes: APP_CLIENT_SCOPES,
+    implicit_grant: options.implicitGrant,
+    // The emulator has no /logout endpoint; a real Hosted UI does.
+    logout_supported: domainOrigin !== undefined && !(domainOrigin.startsWith("http:") && isLoopbackUrl(domainOrigin)),
+  };
+  const csp = securityHeaders({
+    contentSecurityPolicy: {
+      directives: {
+        "default-src": ["'self'"],
+        // The code exchange and refresh are fetches to the Hosted UI's token endpoint.
+        "connect-src": ["'self'", ...(domainOrigin ? [domainOrigin] : [])],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "upgrade-insecure-requests": options.publicUrl.startsWith("https:") ? [] : null,
+      },
+    },
+  })["content-security-policy"]!;
+
+  const page = { schema: { hide: true } };
+  app.get("/admin", page, async (_request, reply) =>
+    reply.header("content-security-policy", csp).header("cache-control", "no-store").type("text/html; charset=utf-8").send(html),
+  );
+  app.get("/admin/app.js", page, async (_request, reply) => reply.type("text/javascript; charset=utf-8").send(script));
+  app.get("/admin/app.css", page, async (_request, reply) => reply.type("text/css; charset=utf-8").send(css));
+  app.get(
+    "/admin/config.json",
+    {
+      schema: {
+        tags: ["admin page"],
+        summary: "What the /admin page needs to sign in through the Hosted UI",
+        response: {
+          200: Type.Object({
+            cognito_domain: Type.Union([Type.String(), Type.Null()]),
+            client_id: Type.String(),
+            redirect_uri: Type.String(),
+            scopes: Type.Array(Type.String()),
+            implicit_grant: Type.Boolean(),
+            logout_supported: Type.Boolean(),
+          }),
+        },
+      },
+    },
+    async () => config,
+  );
+}
