@@ -1,4 +1,6 @@
 // npm run serve: the API alone, configured only by the environment.
+import cluster from "node:cluster";
+import { runPrimary } from "./cluster.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { startServer } from "./server.ts";
 
@@ -13,26 +15,34 @@ try {
   throw err;
 }
 
-try {
-  const server = await startServer(config);
-  const shutdown = (signal: string) => {
-    server.logger.info({ signal }, "shutting down");
-    const force = setTimeout(() => {
-      server.logger.error("shutdown took longer than 10 s; exiting");
-      process.exit(1);
-    }, 10_000);
-    force.unref();
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        server.logger.error({ err }, "error while shutting down");
+if (config.webConcurrency > 1 && cluster.isPrimary) {
+  runPrimary(config.webConcurrency);
+} else {
+  await runServer(config);
+}
+
+async function runServer(config: Config): Promise<void> {
+  try {
+    const server = await startServer(config);
+    const shutdown = (signal: string) => {
+      server.logger.info({ signal }, "shutting down");
+      const force = setTimeout(() => {
+        server.logger.error("shutdown took longer than 10 s; exiting");
         process.exit(1);
-      },
-    );
-  };
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
-  process.once("SIGINT", () => shutdown("SIGINT"));
-} catch (err) {
-  console.error(`could not start: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+      }, 10_000);
+      force.unref();
+      server.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          server.logger.error({ err }, "error while shutting down");
+          process.exit(1);
+        },
+      );
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+  } catch (err) {
+    console.error(`could not start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
 }

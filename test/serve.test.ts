@@ -1,10 +1,11 @@
 // npm run serve as a container runtime runs it: bad config exits 2; SIGTERM drains and exits 0.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { postgres, requires } from "./support/databases.ts";
 import { TestIssuer } from "./support/issuer.ts";
 import { freePort } from "./support/net.ts";
 
@@ -68,6 +69,35 @@ describe("npm run serve", () => {
     } finally {
       issuer.getUserDelayMs = 0;
       serve.child.kill("SIGKILL");
+    }
+  });
+
+  it("WEB_CONCURRENCY=2 runs two workers on one port and drains them all on SIGTERM", requires(postgres), async () => {
+    const db = await postgres.create();
+    const port = await freePort();
+    const serve = npmServe({ ...issuer.env(), ...db.env, PORT: String(port), HOST: "127.0.0.1", WEB_CONCURRENCY: "2" });
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await until(async () => (await fetch(`${url}/readyz`)).status === 200, 30_000, "readiness");
+      const token = issuer.mint(issuer.newUser());
+      const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })));
+      assert.ok(answers.every((r) => r.status === 200));
+      const children = execFileSync("pgrep", ["-P", String(serve.child.pid)]).toString().trim().split("\n");
+      // npm → sh is replaced by exec → node primary → two workers.
+      // (tsx's esbuild service is a child too: count node processes only.)
+      const workers = children.flatMap((pid) => {
+        try {
+          return execFileSync("pgrep", ["-P", pid, "-x", "node"]).toString().trim().split("\n");
+        } catch {
+          return [];
+        }
+      });
+      assert.equal(workers.length, 2, `workers: ${workers.join(", ")}`);
+      serve.child.kill("SIGTERM");
+      assert.equal(await serve.exited, 0, serve.err());
+    } finally {
+      serve.child.kill("SIGKILL");
+      await db.drop();
     }
   });
 });
