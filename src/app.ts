@@ -62,6 +62,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     requestTimeout: 30_000,
+    // A client that trickles its headers is cut off after 10 s; Node checks every second.
+    http: { headersTimeout: 10_000, connectionsCheckingInterval: 1000 },
     routerOptions: { ignoreTrailingSlash: true },
     requestIdHeader: false,
     logController: new LogController({ disableRequestLogging: true }),
@@ -71,15 +73,22 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     // Even a request too malformed for routing (oversized headers) gets a problem+json answer.
     clientErrorHandler: (err, socket) => {
-      if (!socket.writable) return;
       const code = (err as { code?: string }).code;
-      const [status, problem] =
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const problem =
         code === "HPE_HEADER_OVERFLOW"
-          ? [431, new ApiProblem(431, "headers_too_large", "The request headers are too large.")]
-          : [400, new ApiProblem(400, "bad_request", "The request is not valid HTTP.")];
+          ? new ApiProblem(431, "headers_too_large", "The request headers are too large.")
+          : code === "ERR_HTTP_REQUEST_TIMEOUT"
+            ? new ApiProblem(408, "request_timeout", "The request took too long to arrive.")
+            : new ApiProblem(400, "bad_request", "The request is not valid HTTP.");
       const body = JSON.stringify(problem.body());
+      // Answer, then drop the connection: the client may still be sending.
       socket.end(
-        `HTTP/1.1 ${status} ${problem.body().title}\r\nContent-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        `HTTP/1.1 ${problem.status} ${problem.body().title}\r\nContent-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        () => socket.destroy(),
       );
     },
   });
@@ -108,6 +117,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     reply.header("x-request-id", request.id);
     // A keep-alive connection that outlives its last request would hold the shutdown open.
     if (draining) reply.header("connection", "close");
+  });
+  // Until the schema is migrated (PostgreSQL unreachable at start), the API answers 503, not 500.
+  app.addHook("onRequest", async (request) => {
+    if (!deps.database.migrated && request.url.startsWith("/api/v1/")) {
+      throw unavailable("The database is unavailable; try again shortly.", 5);
+    }
   });
   // One line per request, written when it is answered (Fastify's default writes two).
   app.addHook("onResponse", async (request, reply) => {
@@ -147,7 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       jwks: async () => deps.keys.ready,
       database: async () => {
         await deps.database.ping();
-        return true;
+        return deps.database.migrated;
       },
       ...(deps.revocations ? { revocations: async () => deps.revocations!.status } : {}),
     },

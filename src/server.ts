@@ -37,7 +37,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     },
   });
   keys.start();
-  const database = await openDatabase(config.database).catch((err: unknown) => {
+  const database = await openDatabase(config.database, (reason) =>
+    logger.warn({ reason }, "database not ready; migrations will be retried"),
+  ).catch((err: unknown) => {
     keys.stop();
     throw err;
   });

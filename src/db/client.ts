@@ -19,6 +19,8 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   kind: DatabaseConfig["kind"];
   db: Db;
+  /** Whether the schema is up to date; until then nothing may query the tables. */
+  readonly migrated: boolean;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /** PostgreSQL only: notifications from other instances (PGlite serves one process). */
@@ -30,8 +32,8 @@ const migrationsFolder = fileURLToPath(new URL("./migrations", import.meta.url))
 // Any constant will do: every instance must use the same one so that only one migrates at a time.
 const MIGRATION_LOCK_KEY = 7_301_955_001;
 
-export async function openDatabase(config: DatabaseConfig): Promise<Database> {
-  return config.kind === "pglite" ? openPglite(config.dir) : openPostgres(config.url);
+export async function openDatabase(config: DatabaseConfig, onMigrationFailure: (reason: string) => void = () => {}): Promise<Database> {
+  return config.kind === "pglite" ? openPglite(config.dir) : openPostgres(config.url, onMigrationFailure);
 }
 
 async function openPglite(dir: string): Promise<Database> {
@@ -42,6 +44,7 @@ async function openPglite(dir: string): Promise<Database> {
   return {
     kind: "pglite",
     db: db as unknown as Db,
+    migrated: true,
     ping: async () => {
       await client.query("select 1");
     },
@@ -49,27 +52,62 @@ async function openPglite(dir: string): Promise<Database> {
   };
 }
 
-async function openPostgres(url: string): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+async function openPostgres(url: string, onMigrationFailure: (reason: string) => void): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+    // A connection whose server vanished mid-query must not hold a request forever.
+    query_timeout: 10_000,
+  });
   // An idle client whose server went away must not crash the process; the next query reports it.
   pool.on("error", () => {});
   const db = drizzlePg({ client: pool, schema });
-  const lock = await pool.connect();
-  try {
-    // Instances started together migrate one after another; the later ones find nothing to do.
-    await lock.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
-    await migratePg(db, { migrationsFolder });
-  } finally {
-    await lock.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => {});
-    lock.release();
-  }
+  let migrated = false;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+
+  const migrateOnce = async () => {
+    const lock = await pool.connect();
+    try {
+      // Instances started together migrate one after another; the later ones find nothing to do.
+      await lock.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+      await migratePg(db, { migrationsFolder });
+    } finally {
+      await lock.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => {});
+      lock.release();
+    }
+  };
+  // The server starts even while PostgreSQL is unreachable, answers 503 meanwhile, and migrates
+  // as soon as the database answers.
+  const attempt = async (delayMs: number): Promise<void> => {
+    try {
+      await migrateOnce();
+      migrated = true;
+    } catch (err) {
+      if (stopped) return;
+      onMigrationFailure(err instanceof Error ? err.message : String(err));
+      retry = setTimeout(() => void attempt(Math.min(delayMs * 2, 5000)), delayMs);
+      retry.unref();
+    }
+  };
+  await attempt(500);
+
   return {
     kind: "postgres",
     db: db as unknown as Db,
+    get migrated() {
+      return migrated;
+    },
     ping: async () => {
       await db.execute(sql`select 1`);
     },
     listen: (channel, onMessage, onState) => listenPostgres(url, channel, onMessage, onState),
-    close: () => pool.end(),
+    close: async () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      await pool.end();
+    },
   };
 }

@@ -21,6 +21,7 @@ export class RevocationStore {
   /** sub → tokens authenticated before this second are refused. */
   private users = new Map<string, number>();
   private listening = false;
+  private reloadFailing = false;
   private timers: NodeJS.Timeout[] = [];
   private poller: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
@@ -127,8 +128,12 @@ export class RevocationStore {
       const fresh = new Map(users.map((u) => [u.sub, Math.floor(u.tokensValidAfter.getTime() / 1000)]));
       for (const [sub, after] of this.users) if ((fresh.get(sub) ?? 0) < after) fresh.set(sub, after);
       this.users = fresh;
+      if (this.reloadFailing) this.log.info("revocations reloaded");
+      this.reloadFailing = false;
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, "could not reload revocations");
+      // Once per outage, not once a second.
+      if (!this.reloadFailing) this.log.warn({ err: (err as Error).message }, "could not reload revocations");
+      this.reloadFailing = true;
     }
   }
 

@@ -1,0 +1,168 @@
+// Faults: PostgreSQL unreachable at launch and lost while serving (through a proxy the test cuts),
+// concurrent migrations, oversized bodies, slow clients, request ids.
+import assert from "node:assert/strict";
+import net from "node:net";
+import { after, before, describe, it } from "node:test";
+import pg from "pg";
+import { pglite, postgres, requires } from "./support/databases.ts";
+import { TestIssuer } from "./support/issuer.ts";
+import { freePort } from "./support/net.ts";
+import { startTestServer, type TestServer } from "./support/server.ts";
+import { TcpProxy } from "./support/tcp-proxy.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("PostgreSQL faults, through a proxy the test cuts", requires(postgres), () => {
+  const issuer = new TestIssuer();
+  let proxy: TcpProxy;
+  let app: TestServer;
+  let databaseUrl: string;
+  let dropDatabase: () => Promise<void>;
+
+  before(async () => {
+    await issuer.start();
+    const db = await postgres.create();
+    dropDatabase = db.drop;
+    const real = new URL(db.env.DATABASE_URL!);
+    proxy = new TcpProxy(await freePort(), { host: real.hostname, port: Number(real.port || 5432) });
+    const proxied = new URL(real);
+    proxied.port = String(proxy.port);
+    databaseUrl = real.toString();
+    // The proxy is down: PostgreSQL is unreachable at launch.
+    app = await startTestServer(issuer, postgres, {}, proxied.toString());
+  });
+  after(async () => {
+    await app?.close();
+    await proxy?.cut();
+    await dropDatabase?.();
+    await issuer.stop();
+  });
+
+  it("starts while PostgreSQL is unreachable: /readyz and the API answer 503 naming the database", async () => {
+    const ready = await app.get("/readyz");
+    assert.equal(ready.status, 503);
+    assert.equal(((await ready.json()) as { checks: Record<string, string> }).checks.database, "unavailable");
+    const res = await app.get("/api/v1/me", issuer.mint(issuer.newUser()));
+    assert.equal(res.status, 503);
+    assert.ok(res.headers.get("retry-after"));
+    assert.equal(((await res.json()) as { code: string }).code, "unavailable");
+  });
+
+  it("migrates and serves by itself once PostgreSQL answers", async () => {
+    await proxy.up();
+    await until(async () => (await app.get("/readyz")).status === 200, 15_000, "readiness");
+    assert.equal((await app.get("/api/v1/me", issuer.mint(issuer.newUser()))).status, 200);
+  });
+
+  it("answers 503 (never 500) while the database is lost, and resumes with no restart and no half-written rows", async () => {
+    await proxy.cut();
+    const user = issuer.newUser();
+    const token = issuer.mint(user);
+    const during = await Promise.all(Array.from({ length: 5 }, () => app.get("/api/v1/me", token)));
+    for (const res of during) {
+      assert.equal(res.status, 503, await res.clone().text());
+      assert.equal(((await res.json()) as { code: string }).code, "unavailable");
+    }
+    await until(async () => (await app.get("/readyz")).status === 503, 5000, "/readyz to notice");
+    await proxy.up();
+    await until(async () => (await app.get("/api/v1/me", token)).status === 200, 15_000, "service to resume");
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    const { rows } = await client.query("select count(*)::int as n, bool_and(username is not null) as complete from users where cognito_sub = $1", [user.sub]);
+    await client.end();
+    assert.deepEqual(rows[0], { n: 1, complete: true });
+  });
+});
+
+describe("migrations started by two instances at once", requires(postgres), () => {
+  it("run once (advisory lock): both instances come up and serve", async () => {
+    const issuer = await new TestIssuer().start();
+    const db = await postgres.create();
+    try {
+      const [a, b] = await Promise.all([
+        startTestServer(issuer, postgres, {}, db.env.DATABASE_URL),
+        startTestServer(issuer, postgres, {}, db.env.DATABASE_URL),
+      ]);
+      try {
+        const token = issuer.mint(issuer.newUser());
+        assert.equal((await a.get("/api/v1/me", token)).status, 200);
+        assert.equal((await b.get("/api/v1/me", token)).status, 200);
+        const client = new pg.Client({ connectionString: db.env.DATABASE_URL });
+        await client.connect();
+        const { rows } = await client.query("select count(*)::int as n from drizzle.__drizzle_migrations");
+        await client.end();
+        assert.equal(rows[0].n, 3, "each migration recorded once");
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    } finally {
+      await db.drop();
+      await issuer.stop();
+    }
+  });
+});
+
+describe("HTTP limits and request ids", () => {
+  const issuer = new TestIssuer();
+  let app: TestServer;
+
+  before(async () => {
+    await issuer.start();
+    app = await startTestServer(issuer, pglite);
+  });
+  after(async () => {
+    await app.close();
+    await issuer.stop();
+  });
+
+  it("refuses a body over 1 MiB with 413 problem+json", async () => {
+    const token = issuer.mint(issuer.newUser());
+    const res = await fetch(`${app.url}/api/v1/me`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ current_skills: "x".repeat(1024 * 1024 + 10) }),
+    });
+    assert.equal(res.status, 413);
+    assert.match(res.headers.get("content-type") ?? "", /problem\+json/);
+    assert.equal(((await res.json()) as { code: string }).code, "payload_too_large");
+  });
+
+  it("accepts a well-formed X-Request-Id, echoes it and logs with it; replaces a malformed one", async () => {
+    const ok = await app.get("/healthz", undefined, { "x-request-id": "trace-123.abc_DEF" });
+    assert.equal(ok.headers.get("x-request-id"), "trace-123.abc_DEF");
+    assert.ok(app.logs().includes('"reqId":"trace-123.abc_DEF"'));
+    const bad = await app.get("/healthz", undefined, { "x-request-id": "no spaces or <tags>" });
+    const generated = bad.headers.get("x-request-id") ?? "";
+    assert.match(generated, /^[0-9a-f-]{36}$/);
+    const long = await app.get("/healthz", undefined, { "x-request-id": "a".repeat(65) });
+    assert.notEqual(long.headers.get("x-request-id"), "a".repeat(65));
+  });
+
+  it("cuts off a client that trickles its headers, without starving others", async () => {
+    const { port } = new URL(app.url);
+    const socket = net.connect(Number(port), "127.0.0.1");
+    let closed = false;
+    socket.on("close", () => (closed = true));
+    socket.on("error", () => {});
+    socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+    const trickle = setInterval(() => socket.write("X-Slow: y\r\n"), 500);
+    try {
+      // Others are served meanwhile.
+      for (let i = 0; i < 5; i++) assert.equal((await app.get("/healthz")).status, 200);
+      await until(async () => closed, 15_000, "the slow client to be cut off");
+    } finally {
+      clearInterval(trickle);
+      socket.destroy();
+    }
+  });
+});
