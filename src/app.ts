@@ -13,6 +13,7 @@ import type { Database } from "./db/client.ts";
 import { isDatabaseUnavailable } from "./db/errors.ts";
 import { ApiProblem, PROBLEM_JSON, notFound, sendProblem, unavailable, validationFailed } from "./http/problem.ts";
 import { healthRoutes } from "./http/health.ts";
+import { Metrics, metricsRoute } from "./http/metrics.ts";
 import { securityHeaders } from "./http/security-headers.ts";
 import { registerOpenApi, registerOpenApiRoutes } from "./http/openapi.ts";
 import { ProblemSchema } from "./http/problem-schema.ts";
@@ -41,6 +42,7 @@ export interface AppDeps {
   identity?: IdentityProvider;
   /** Signed-out sessions and users; without it no token is ever refused as revoked. */
   revocations?: RevocationStore;
+  metrics?: Metrics;
 }
 
 export interface App {
@@ -127,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // One line per request, written when it is answered (Fastify's default writes two).
   app.addHook("onResponse", async (request, reply) => {
     request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, "request completed");
+    deps.metrics?.request(request.routeOptions.url ?? "unmatched", request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -169,9 +172,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     isDraining: () => draining,
   });
   const repository = new UserRepository(deps.database.db);
-  const profiles = new ProfileCache(PROFILE_CACHE_SIZE);
+  const profiles = new ProfileCache(PROFILE_CACHE_SIZE, undefined, deps.metrics ? (hit) => deps.metrics!.cacheLookup("profile", hit) : undefined);
   const provisioning = new UserProvisioning(repository, deps.attributes, deps.logger, profiles);
-  const authenticateRequest = authenticate(deps.verifier, new FailureLimiter(config.authFailureRateLimit), deps.revocations);
+  const authenticateRequest = authenticate({
+    verifier: deps.verifier,
+    limiter: new FailureLimiter(config.authFailureRateLimit),
+    ...(deps.revocations ? { revocations: deps.revocations } : {}),
+    ...(deps.metrics ? { onOutcome: (outcome: string) => deps.metrics!.verification(outcome) } : {}),
+  });
   const audit = (request: FastifyRequest, action: string, target: string, fields?: string[]) =>
     request.log.info({ audit: { actor: request.user?.uuid, action, target, ...(fields ? { fields } : {}) } }, "audit");
   await app.register(userRoutes, {
@@ -202,6 +210,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     clientId: config.cognito.clientIds[0]!,
     implicitGrant: config.cognito.implicitGrant,
   });
+  if (deps.metrics && config.metricsToken) await app.register(metricsRoute, { metrics: deps.metrics, token: config.metricsToken });
   await registerOpenApiRoutes(app);
 
   return {

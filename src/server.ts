@@ -7,6 +7,7 @@ import { cognitoAttributeSource, cognitoIdentityProvider, createCognitoClient } 
 import { RevocationStore } from "./sessions/revocations.ts";
 import type { Config } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
+import { Metrics } from "./http/metrics.ts";
 import { createLogger } from "./logging.ts";
 
 export interface RunningServer {
@@ -25,6 +26,7 @@ export interface ServerOptions {
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = createLogger(config.logLevel, options.logDestination);
+  const metrics = new Metrics();
   const keys = new KeyStore({
     jwksUri: config.cognito.jwksUri,
     timeoutMs: config.jwks.timeoutMs,
@@ -32,6 +34,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     refreshSeconds: config.jwks.refreshSeconds,
     rejectEmulatorKey: config.production,
     onFetch: (outcome, reason) => {
+      metrics.jwksFetch(outcome);
       if (outcome === "ok") logger.info({ jwks: config.cognito.jwksUri }, "signing keys loaded");
       else logger.warn({ jwks: config.cognito.jwksUri, reason }, "signing keys could not be fetched");
     },
@@ -44,12 +47,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     throw err;
   });
   const cognito = createCognitoClient(config.cognito, { maxAttempts: 1, timeoutMs: 3000 });
+  if (database.poolStats) metrics.databasePool(database.poolStats);
   const revocations = new RevocationStore(database, logger);
   await revocations.start();
   const app = await buildApp({
     config,
     logger,
-    verifier: createTokenVerifier(config.cognito, keys, config.tokenCacheSize),
+    verifier: createTokenVerifier(config.cognito, keys, config.tokenCacheSize, (hit) => metrics.cacheLookup("token", hit)),
     keys,
     database,
     attributes: cognitoAttributeSource(cognito),
@@ -59,6 +63,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       clientSecret: config.cognito.clientSecret,
     }),
     revocations,
+    metrics,
   });
   let address: string;
   try {

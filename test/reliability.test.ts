@@ -166,3 +166,47 @@ describe("HTTP limits and request ids", () => {
     }
   });
 });
+
+describe("GET /metrics", () => {
+  const issuer = new TestIssuer();
+  let app: TestServer;
+  const METRICS_TOKEN = "metrics-secret-for-tests";
+
+  before(async () => {
+    await issuer.start();
+    app = await startTestServer(issuer, pglite, { METRICS_TOKEN });
+  });
+  after(async () => {
+    await app.close();
+    await issuer.stop();
+  });
+
+  it("answers only the METRICS_TOKEN holder, with request, verification, JWKS and cache figures and no user data", async () => {
+    const user = issuer.newUser();
+    const token = issuer.mint(user);
+    await app.get("/api/v1/me", token);
+    await app.get("/api/v1/me", token);
+    await app.get("/api/v1/me", issuer.mint(user, { claims: { exp: 1, iat: 0 } }));
+    assert.equal((await app.get("/metrics")).status, 401);
+    assert.equal((await app.get("/metrics", "wrong-token")).status, 401);
+    const res = await app.get("/metrics", METRICS_TOKEN);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.match(text, /http_requests_total\{route="\/api\/v1\/me",method="GET",status="200"\} 2/);
+    assert.match(text, /auth_verifications_total\{outcome="token_expired"\} 1/);
+    assert.match(text, /auth_verifications_total\{outcome="ok"\} 2/);
+    assert.match(text, /jwks_fetches_total\{outcome="ok"\} \d/);
+    assert.match(text, /cache_lookups_total\{cache="token",result="hit"\} 1/);
+    assert.match(text, /http_request_duration_seconds_bucket/);
+    for (const secret of [...token.split("."), user.sub, user.email, METRICS_TOKEN]) assert.ok(!text.includes(secret));
+  });
+
+  it("is absent without METRICS_TOKEN", async () => {
+    const plain = await startTestServer(issuer, pglite);
+    try {
+      assert.equal((await plain.get("/metrics", "anything")).status, 404);
+    } finally {
+      await plain.close();
+    }
+  });
+});

@@ -23,22 +23,39 @@ export interface RevocationCheck {
   isRevoked(token: Pick<VerifiedToken, "sub" | "sessionId" | "authTime">): boolean;
 }
 
+export interface AuthenticateOptions {
+  verifier: TokenVerifier;
+  /** AUTH_FAILURE_RATE_LIMIT: bearer 401s per minute per address. */
+  limiter?: FailureLimiter;
+  revocations?: RevocationCheck;
+  /** Told every outcome: "ok" or the API code (metrics). */
+  onOutcome?: (outcome: string) => void;
+}
+
 /** preHandler for every authenticated route. Query-string tokens are never looked at. */
-export function authenticate(verifier: TokenVerifier, limiter?: FailureLimiter, revocations?: RevocationCheck): preHandlerAsyncHookHandler {
+export function authenticate({ verifier, limiter, revocations, onOutcome }: AuthenticateOptions): preHandlerAsyncHookHandler {
   return async function authenticateRequest(request) {
     const blockedFor = limiter?.blockedFor(request.ip) ?? 0;
-    if (blockedFor > 0) throw rateLimited(blockedFor);
+    if (blockedFor > 0) {
+      onOutcome?.("rate_limited");
+      throw rateLimited(blockedFor);
+    }
     try {
       const raw = parseBearer(request.headers.authorization);
       const token = await verifier.verify(raw);
       if (revocations?.isRevoked(token)) throw new AuthError("token_revoked");
       request.auth = { token, raw };
+      onOutcome?.("ok");
     } catch (err) {
       if (err instanceof AuthError) {
         limiter?.recordFailure(request.ip);
+        onOutcome?.(err.code);
         throw authProblem(err);
       }
-      if (err instanceof KeysUnavailableError) throw keysUnavailableProblem(err);
+      if (err instanceof KeysUnavailableError) {
+        onOutcome?.("unavailable");
+        throw keysUnavailableProblem(err);
+      }
       throw err;
     }
   };

@@ -15,7 +15,10 @@ export class TokenCache {
   private readonly cache: LRUCache<string, Entry> | undefined;
 
   /** `size` 0 turns the cache off. */
-  constructor(size: number) {
+  constructor(
+    size: number,
+    private readonly onLookup?: (hit: boolean) => void,
+  ) {
     this.cache = size > 0 ? new LRUCache<string, Entry>({ max: size, ttlAutopurge: false }) : undefined;
   }
 
@@ -25,6 +28,7 @@ export class TokenCache {
 
   get(key: string, keyStillTrusted: (kid: string) => boolean): VerifiedToken | undefined {
     const entry = this.cache?.get(key);
+    this.onLookup?.(entry !== undefined);
     if (!entry) return undefined;
     if (!keyStillTrusted(entry.kid)) {
       this.cache!.delete(key);

@@ -45,8 +45,13 @@ export interface TokenVerifier {
   verify(token: string): Promise<VerifiedToken>;
 }
 
-export function createTokenVerifier(config: CognitoConfig, keys: KeyStore, cacheSize = 0): TokenVerifier {
-  const cache = new TokenCache(cacheSize);
+export function createTokenVerifier(
+  config: CognitoConfig,
+  keys: KeyStore,
+  cacheSize = 0,
+  onCacheLookup?: (hit: boolean) => void,
+): TokenVerifier {
+  const cache = new TokenCache(cacheSize, onCacheLookup);
   const trusted = (kid: string) => keys.has(kid);
   const skew = config.clockSkewSeconds;
   const tokenUse = config.tokenUse === "any" ? null : config.tokenUse;

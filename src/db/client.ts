@@ -23,6 +23,8 @@ export interface Database {
   readonly migrated: boolean;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /** PostgreSQL only: the pool's connections, for metrics. */
+  poolStats?: () => { total: number; idle: number; waiting: number };
   /** PostgreSQL only: notifications from other instances (PGlite serves one process). */
   listen?: (channel: string, onMessage: (payload: string) => void, onState: (listening: boolean) => void) => Promise<Unlisten>;
   close(): Promise<void>;
@@ -104,6 +106,7 @@ async function openPostgres(url: string, onMigrationFailure: (reason: string) =>
       await db.execute(sql`select 1`);
     },
     listen: (channel, onMessage, onState) => listenPostgres(url, channel, onMessage, onState),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: async () => {
       stopped = true;
       if (retry) clearTimeout(retry);

@@ -9,12 +9,18 @@ export class ProfileCache {
   private readonly cache: LRUCache<string, User> | undefined;
 
   /** `size` 0 turns the cache off. */
-  constructor(size: number, ttlMs = PROFILE_CACHE_TTL_MS) {
+  constructor(
+    size: number,
+    ttlMs = PROFILE_CACHE_TTL_MS,
+    private readonly onLookup?: (hit: boolean) => void,
+  ) {
     this.cache = size > 0 ? new LRUCache<string, User>({ max: size, ttl: ttlMs, ttlAutopurge: false, updateAgeOnGet: false }) : undefined;
   }
 
   get(sub: string): User | undefined {
-    return this.cache?.get(sub);
+    const user = this.cache?.get(sub);
+    this.onLookup?.(user !== undefined);
+    return user;
   }
 
   remember(user: User): User {

@@ -1,0 +1,147 @@
+// npm run soak -- --seconds N: two server processes on one PostgreSQL database, 50 concurrent
+// clients sending a mix of valid, expired, forged and missing tokens and profile PATCHes to both.
+// Passes with 0 5xx, 0 socket errors, every PATCH visible afterwards on both instances, and RSS
+// growing by at most 10 % over the second half. Loopback only; stops by itself.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { TestIssuer, type TestUser } from "../test/support/issuer.ts";
+import { freePort } from "../test/support/net.ts";
+
+const argSeconds = process.argv.indexOf("--seconds");
+const SECONDS = argSeconds === -1 ? 60 : Number(process.argv[argSeconds + 1]);
+const CLIENTS = 50;
+const ADMIN_URL = process.env.SOAK_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+
+async function startInstance(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (i > 300) throw new Error("an instance did not become ready");
+    if (await fetch(`${url}/readyz`).then((r) => r.status === 200).catch(() => false)) return { url, child };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function main(): Promise<void> {
+  if (!Number.isFinite(SECONDS) || SECONDS < 5) throw new Error("--seconds takes a number of at least 5");
+  const issuer = await new TestIssuer().start();
+  const name = `vrms_soak_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const dbUrl = new URL(ADMIN_URL);
+  dbUrl.pathname = `/${name}`;
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "vrms-soak-"));
+  const env = { ...issuer.env(), DATABASE_URL: dbUrl.toString(), DATA_DIR: dataDir };
+  const instances = await Promise.all([startInstance(env), startInstance(env)]);
+  const counts = { requests: 0, fiveHundreds: 0, socketErrors: 0, byStatus: new Map<number, number>() };
+  const rss: { t: number; mb: number }[] = [];
+  const started = Date.now();
+  const sampler = setInterval(() => {
+    rss.push({ t: Date.now() - started, mb: instances.reduce((s, i) => s + rssMb(i.child.pid!), 0) });
+  }, 500);
+
+  const users: TestUser[] = Array.from({ length: CLIENTS }, () => issuer.newUser());
+  const lastWritten = new Map<string, string>();
+  const deadline = started + SECONDS * 1000;
+  try {
+    await Promise.all(
+      users.map(async (user, worker) => {
+        let n = 0;
+        let token = issuer.mint(user);
+        const expired = issuer.mint(user, { claims: { iat: 1000, exp: 2000 } });
+        const [h, p] = token.split(".");
+        const forged = `${h}.${p}.${randomBytes(256).toString("base64url")}`;
+        while (Date.now() < deadline) {
+          const instance = instances[n % 2]!;
+          const dice = Math.random();
+          let init: RequestInit = {};
+          let written: string | undefined;
+          if (n % 500 === 499) token = issuer.mint(user); // users come back with new tokens now and then
+          if (dice < 0.55) init = { headers: { authorization: `Bearer ${token}` } };
+          else if (dice < 0.65) init = { headers: { authorization: `Bearer ${expired}` } };
+          else if (dice < 0.75) init = { headers: { authorization: `Bearer ${forged}` } };
+          else if (dice < 0.8) init = {};
+          else {
+            written = `soak-${worker}-${n}`;
+            init = {
+              method: "PATCH",
+              headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+              body: JSON.stringify({ current_job_title: written }),
+            };
+          }
+          n++;
+          try {
+            const res = await fetch(`${instance.url}/api/v1/me`, init);
+            await res.arrayBuffer();
+            counts.requests++;
+            counts.byStatus.set(res.status, (counts.byStatus.get(res.status) ?? 0) + 1);
+            if (res.status >= 500) counts.fiveHundreds++;
+            if (written && res.status === 200) lastWritten.set(user.sub, written);
+          } catch {
+            counts.socketErrors++;
+          }
+        }
+      }),
+    );
+    clearInterval(sampler);
+    // Every PATCH is visible on both instances once their profile caches have turned over.
+    await new Promise((r) => setTimeout(r, 1100));
+    let lost = 0;
+    for (const user of users) {
+      const expected = lastWritten.get(user.sub);
+      if (!expected) continue;
+      for (const instance of instances) {
+        const me = (await (await fetch(`${instance.url}/api/v1/me`, { headers: { authorization: `Bearer ${issuer.mint(user)}` } })).json()) as {
+          current_job_title?: string;
+        };
+        if (me.current_job_title !== expected) lost++;
+      }
+    }
+    const half = rss.filter((s) => s.t >= (SECONDS * 1000) / 2);
+    const growth = half.length > 1 ? half.at(-1)!.mb / half[0]!.mb - 1 : 0;
+    const seconds = (Date.now() - started) / 1000;
+    const statuses = [...counts.byStatus].sort(([a], [b]) => a - b).map(([s, c]) => `${s}: ${c}`).join(", ");
+    process.stdout.write(
+      [
+        `soak: ${SECONDS} s, ${CLIENTS} clients over 2 instances on PostgreSQL`,
+        `requests: ${counts.requests} (${Math.round(counts.requests / seconds)}/s); by status: ${statuses}`,
+        `5xx: ${counts.fiveHundreds}; socket errors: ${counts.socketErrors}; PATCHes not visible afterwards: ${lost} of ${lastWritten.size * 2} checks`,
+        `RSS (both instances): ${Math.round(half[0]?.mb ?? 0)} MB at half time, ${Math.round(half.at(-1)?.mb ?? 0)} MB at the end (${(growth * 100).toFixed(1)} %)`,
+      ].join("\n") + "\n",
+    );
+    const failures = [
+      counts.fiveHundreds > 0 && "5xx answers",
+      counts.socketErrors > 0 && "socket errors",
+      lost > 0 && "lost PATCHes",
+      growth > 0.1 && "RSS grew over 10 %",
+    ].filter(Boolean);
+    if (failures.length) {
+      process.stdout.write(`soak FAILED: ${failures.join(", ")}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stdout.write("soak passed\n");
+    }
+  } finally {
+    clearInterval(sampler);
+    for (const instance of instances) instance.child.kill("SIGTERM");
+    await Promise.all(instances.map((i) => new Promise((r) => (i.child.exitCode !== null ? r(null) : i.child.once("exit", r)))));
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+    await issuer.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,90 @@
+// Prometheus metrics (GET /metrics, for METRICS_TOKEN holders only). Labels carry routes, status
+// codes and outcome codes: never tokens, user ids or anything a user typed.
+import { timingSafeEqual } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { ApiProblem, sendProblem } from "./problem.ts";
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: "http_requests_total",
+    help: "Requests answered, by route, method and status",
+    labelNames: ["route", "method", "status"] as const,
+    registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "Time to answer, by route, method and status",
+    labelNames: ["route", "method", "status"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly verifications = new Counter({
+    name: "auth_verifications_total",
+    help: "Bearer-token checks by outcome: ok or the API code",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+  private readonly jwksFetches = new Counter({
+    name: "jwks_fetches_total",
+    help: "JWKS fetches by outcome",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+  private readonly cacheLookups = new Counter({
+    name: "cache_lookups_total",
+    help: "Verified-token and profile cache lookups, by cache and result",
+    labelNames: ["cache", "result"] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  request(route: string, method: string, status: number, seconds: number): void {
+    const labels = { route, method, status: String(status) };
+    this.requests.inc(labels);
+    this.latency.observe(labels, seconds);
+  }
+
+  verification(outcome: string): void {
+    this.verifications.inc({ outcome });
+  }
+
+  jwksFetch(outcome: "ok" | "failed"): void {
+    this.jwksFetches.inc({ outcome });
+  }
+
+  cacheLookup(cache: "token" | "profile", hit: boolean): void {
+    this.cacheLookups.inc({ cache, result: hit ? "hit" : "miss" });
+  }
+
+  /** The database pool's use, read when scraped. */
+  databasePool(read: () => { total: number; idle: number; waiting: number }): void {
+    new Gauge({
+      name: "db_pool_connections",
+      help: "PostgreSQL pool connections by state",
+      labelNames: ["state"] as const,
+      registers: [this.registry],
+      collect() {
+        const pool = read();
+        this.set({ state: "total" }, pool.total);
+        this.set({ state: "idle" }, pool.idle);
+        this.set({ state: "waiting" }, pool.waiting);
+      },
+    });
+  }
+}
+
+export async function metricsRoute(app: FastifyInstance, options: { metrics: Metrics; token: string }): Promise<void> {
+  const expected = Buffer.from(`Bearer ${options.token}`);
+  app.get("/metrics", { schema: { hide: true } }, async (request, reply) => {
+    const given = Buffer.from(request.headers.authorization ?? "");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return sendProblem(reply, new ApiProblem(401, "token_invalid", "Send the metrics token.", { "www-authenticate": 'Bearer realm="metrics"' }));
+    }
+    return reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+}
