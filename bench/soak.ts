@@ -66,7 +66,7 @@ async function main(): Promise<void> {
         while (Date.now() < deadline) {
           const instance = instances[n % 2]!;
           const dice = Math.random();
-          let init: RequestInit = {};
+          let init: RequestInit;
           let written: string | undefined;
           if (n % 500 === 499) token = issuer.mint(user); // users come back with new tokens now and then
           if (dice < 0.55) init = { headers: { authorization: `Bearer ${token}` } };

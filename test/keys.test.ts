@@ -6,8 +6,7 @@ import { EMULATOR_KID } from "../src/auth/jwks-cache.ts";
 import { pglite } from "./support/databases.ts";
 import { generateSigningKey, TestIssuer } from "./support/issuer.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from "./support/wait.ts";
 
 async function codeOf(res: Response): Promise<string> {
   const body = (await res.json()) as { code?: string };

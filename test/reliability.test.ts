@@ -9,17 +9,7 @@ import { TestIssuer } from "./support/issuer.ts";
 import { freePort } from "./support/net.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
 import { TcpProxy } from "./support/tcp-proxy.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { until } from "./support/wait.ts";
 
 describe("PostgreSQL faults, through a proxy the test cuts", requires(postgres), () => {
   const issuer = new TestIssuer();

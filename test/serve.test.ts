@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { postgres, requires } from "./support/databases.ts";
 import { TestIssuer } from "./support/issuer.ts";
 import { freePort } from "./support/net.ts";
+import { until } from "./support/wait.ts";
 
 function npmServe(env: Record<string, string>) {
   const child = spawn("npm", ["run", "-s", "serve"], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env } });
@@ -17,15 +18,6 @@ function npmServe(env: Record<string, string>) {
   child.stderr.on("data", (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return { child, exited, out: () => stdout, err: () => stderr };
-}
-
-async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe("npm run serve", () => {

@@ -6,10 +6,9 @@ import { after, before, describe, it } from "node:test";
 import { DATABASE_KINDS, postgres, requires } from "./support/databases.ts";
 import { claimsOf, TestIssuer } from "./support/issuer.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
+import { sleep } from "./support/wait.ts";
 
 type Json = Record<string, unknown>;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function post(app: TestServer, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Json; headers: Headers }> {
   const res = await fetch(`${app.url}${path}`, {
     method: "POST",
