@@ -64,6 +64,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     requestTimeout: 30_000,
+    // While draining, requests on open connections get our own 503 problem (below), not Fastify's.
+    return503OnClosing: false,
     // A client that trickles its headers is cut off after 10 s; Node checks every second.
     http: { headersTimeout: 10_000, connectionsCheckingInterval: 1000 },
     routerOptions: { ignoreTrailingSlash: true },
@@ -120,10 +122,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // A keep-alive connection that outlives its last request would hold the shutdown open.
     if (draining) reply.header("connection", "close");
   });
-  // Until the schema is migrated (PostgreSQL unreachable at start), the API answers 503, not 500.
-  app.addHook("onRequest", async (request) => {
+  app.addHook("onRequest", async (request, reply) => {
+    // Until the schema is migrated (PostgreSQL unreachable at start), the API answers 503, not 500.
     if (!deps.database.migrated && request.url.startsWith("/api/v1/")) {
       throw unavailable("The database is unavailable; try again shortly.", 5);
+    }
+    // Draining: in-flight requests finish; new ones on open connections are sent elsewhere.
+    if (draining && !request.url.startsWith("/readyz") && !request.url.startsWith("/healthz")) {
+      reply.header("connection", "close");
+      throw unavailable("This instance is shutting down; retry.", 1);
     }
   });
   // One line per request, written when it is answered (Fastify's default writes two).

@@ -1,6 +1,7 @@
 // npm run serve as a container runtime runs it: bad config exits 2; SIGTERM drains and exits 0.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
+import net from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -8,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { postgres, requires } from "./support/databases.ts";
 import { TestIssuer } from "./support/issuer.ts";
 import { freePort } from "./support/net.ts";
-import { until } from "./support/wait.ts";
+import { sleep, until } from "./support/wait.ts";
 
 function npmServe(env: Record<string, string>) {
   const child = spawn("npm", ["run", "-s", "serve"], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env } });
@@ -51,8 +52,21 @@ describe("npm run serve", () => {
       const calls = issuer.getUserCalls;
       const inFlight = fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${issuer.mint(issuer.newUser())}` } });
       await until(() => issuer.getUserCalls > calls, 10_000, "the request to reach GetUser");
+      // A connection that is already open when the signal arrives.
+      const open = net.connect(port, "127.0.0.1");
+      await new Promise((resolve) => open.once("connect", resolve));
       const signalledAt = Date.now();
       serve.child.kill("SIGTERM");
+      await sleep(200);
+      const drainingAnswer = new Promise<string>((resolve) => {
+        let text = "";
+        open.on("data", (chunk) => (text += chunk));
+        open.on("close", () => resolve(text));
+      });
+      open.write("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+      const readyz = await drainingAnswer;
+      assert.match(readyz, /^HTTP\/1\.1 503/, "/readyz turns 503 while draining");
+      assert.match(readyz, /"draining":"yes"/);
       const res = await inFlight;
       assert.equal(res.status, 200, "the in-flight request finished");
       assert.equal(await serve.exited, 0, serve.err() + serve.out());
