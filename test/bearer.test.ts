@@ -2,7 +2,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { MAX_TOKEN_BYTES, parseBearer } from "../src/auth/bearer.ts";
+import { randomBytes } from "node:crypto";
 import { AuthError } from "../src/auth/errors.ts";
+import { assertCanonicalJwt } from "../src/auth/jwt-shape.ts";
 
 function codeOf(header: string | undefined): string {
   try {
@@ -37,5 +39,30 @@ describe("Authorization header parsing", () => {
   it("refuses credentials over 8 KiB before decoding them", () => {
     assert.equal(codeOf(`Bearer ${"a".repeat(MAX_TOKEN_BYTES + 1)}`), "token_invalid");
     assert.equal(parseBearer(`Bearer ${"a".repeat(MAX_TOKEN_BYTES)}`).length, MAX_TOKEN_BYTES);
+  });
+});
+
+describe("canonical token form", () => {
+  it("accepts exactly the base64url parts that Buffer re-encodes to themselves", () => {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for (let length = 1; length < 40; length++) {
+      for (const last of alphabet) {
+        const part = randomBytes(length).toString("base64url").slice(0, -1) + last;
+        const canonical = Buffer.from(part, "base64url").toString("base64url") === part;
+        let accepted = true;
+        try {
+          assertCanonicalJwt(`${part}.${part}.${part}`);
+        } catch {
+          accepted = false;
+        }
+        assert.equal(accepted, canonical, part);
+      }
+    }
+  });
+
+  it("refuses padding, extra parts and characters outside base64url", () => {
+    for (const token of ["a.b.c=", "a.b", "a.b.c.d", "a+b.c.d", "a.b.c ", ".b.c"]) {
+      assert.throws(() => assertCanonicalJwt(token), AuthError, token);
+    }
   });
 });

@@ -78,7 +78,8 @@ export class KeyStore implements JwksCache {
         await this.refresh();
         this.schedule(this.options.refreshSeconds * 1000, () => attempt(1000));
       } catch {
-        const retryIn = this.ready ? this.options.refreshSeconds * 1000 : backoffMs;
+        // Cached keys keep working meanwhile; the next try comes sooner than the next refresh.
+        const retryIn = Math.min(backoffMs, this.options.refreshSeconds * 1000);
         this.schedule(retryIn, () => attempt(Math.min(backoffMs * 2, 30_000)));
       }
     };

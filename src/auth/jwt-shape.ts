@@ -3,14 +3,25 @@
 // the canonical one, so that a token string names exactly one token (caches, revocation, logs).
 import { AuthError } from "./errors.ts";
 
-const PART_RE = /^[A-Za-z0-9_-]+$/;
+const SHAPE_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/** Unpadded base64url is canonical when its length is possible and its last character's unused bits are zero. */
+function canonicalPart(token: string, start: number, end: number): boolean {
+  const length = end - start;
+  const rest = length % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  const last = ALPHABET.indexOf(token[end - 1]!);
+  // 2 characters carry 1 byte (4 bits spare); 3 characters carry 2 bytes (2 bits spare).
+  return rest === 2 ? (last & 0b1111) === 0 : (last & 0b11) === 0;
+}
 
 export function assertCanonicalJwt(token: string): void {
-  const parts = token.split(".");
-  if (parts.length !== 3) throw new AuthError("token_invalid", "A token has three dot-separated parts.");
-  for (const part of parts) {
-    if (!PART_RE.test(part) || Buffer.from(part, "base64url").toString("base64url") !== part) {
-      throw new AuthError("token_invalid", "The token is not canonical base64url.");
-    }
+  if (!SHAPE_RE.test(token)) throw new AuthError("token_invalid", "A token is three dot-separated base64url parts.");
+  const first = token.indexOf(".");
+  const second = token.indexOf(".", first + 1);
+  if (!canonicalPart(token, 0, first) || !canonicalPart(token, first + 1, second) || !canonicalPart(token, second + 1, token.length)) {
+    throw new AuthError("token_invalid", "The token is not canonical base64url.");
   }
 }
