@@ -1,8 +1,7 @@
 // buildApp(deps): the Fastify instance with its plugins and routes. No I/O happens at import.
 import { randomUUID } from "node:crypto";
 import cors from "@fastify/cors";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
-import type { ErrorObject } from "ajv";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import { adminRoutes } from "./admin/routes.ts";
@@ -10,14 +9,14 @@ import { FailureLimiter } from "./auth/failure-limiter.ts";
 import { authenticate } from "./auth/plugin.ts";
 import type { TokenVerifier } from "./auth/verifier.ts";
 import type { Database } from "./db/client.ts";
-import { isDatabaseUnavailable } from "./db/errors.ts";
-import { ApiProblem, PROBLEM_JSON, notFound, sendProblem, unavailable, validationFailed } from "./http/problem.ts";
+import { answerClientError, answerError } from "./http/errors.ts";
+import { notFound, sendProblem, unavailable } from "./http/problem.ts";
 import { healthRoutes } from "./http/health.ts";
 import { Metrics, metricsRoute } from "./http/metrics.ts";
 import { securityHeaders } from "./http/security-headers.ts";
 import { registerOpenApi, registerOpenApiRoutes } from "./http/openapi.ts";
 import { ProblemSchema } from "./http/problem-schema.ts";
-import { createValidatorCompiler, fieldErrors } from "./http/validation.ts";
+import { createValidatorCompiler } from "./http/validation.ts";
 import { ProfileSchema } from "./users/profile-schema.ts";
 import { ProfileCache } from "./users/profile-cache.ts";
 import { UserRepository } from "./users/repository.ts";
@@ -76,25 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return typeof given === "string" && REQUEST_ID_RE.test(given) ? given : randomUUID();
     },
     // Even a request too malformed for routing (oversized headers) gets a problem+json answer.
-    clientErrorHandler: (err, socket) => {
-      const code = (err as { code?: string }).code;
-      if (!socket.writable) {
-        socket.destroy();
-        return;
-      }
-      const problem =
-        code === "HPE_HEADER_OVERFLOW"
-          ? new ApiProblem(431, "headers_too_large", "The request headers are too large.")
-          : code === "ERR_HTTP_REQUEST_TIMEOUT"
-            ? new ApiProblem(408, "request_timeout", "The request took too long to arrive.")
-            : new ApiProblem(400, "bad_request", "The request is not valid HTTP.");
-      const body = JSON.stringify(problem.body());
-      // Answer, then drop the connection: the client may still be sending.
-      socket.end(
-        `HTTP/1.1 ${problem.status} ${problem.body().title}\r\nContent-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-        () => socket.destroy(),
-      );
-    },
+    clientErrorHandler: answerClientError,
   });
   // No CORS handling at all unless origins are configured: same-origin only.
   if (config.corsOrigins.length > 0) {
@@ -139,32 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     deps.metrics?.request(request.routeOptions.url ?? "unmatched", request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
 
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (err instanceof ApiProblem) return sendProblem(reply, err);
-    if (err.validation) {
-      const errors = fieldErrors(err.validation as unknown as ErrorObject[], () => "is not allowed");
-      return sendProblem(reply, validationFailed(errors));
-    }
-    switch (err.code) {
-      case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-        return sendProblem(reply, new ApiProblem(415, "unsupported_media_type", "Send the body as application/json."));
-      case "FST_ERR_CTP_BODY_TOO_LARGE":
-        return sendProblem(reply, new ApiProblem(413, "payload_too_large", "The body is larger than 1 MiB."));
-      case "FST_ERR_CTP_EMPTY_JSON_BODY":
-        return sendProblem(reply, new ApiProblem(400, "bad_request", "The request needs a JSON body."));
-      case "FST_ERR_CTP_INVALID_JSON_BODY":
-        return sendProblem(reply, new ApiProblem(400, "bad_request", "The body is not valid JSON."));
-    }
-    if (isDatabaseUnavailable(err)) {
-      request.log.warn({ err: err.message }, "database unavailable");
-      return sendProblem(reply, unavailable("The database is unavailable; try again shortly.", 5));
-    }
-    if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
-      return sendProblem(reply, new ApiProblem(err.statusCode, "bad_request", err.message));
-    }
-    request.log.error({ err }, "unhandled error");
-    return sendProblem(reply, new ApiProblem(500, "internal_error", "An unexpected error occurred."));
-  });
+  app.setErrorHandler(answerError);
   app.setNotFoundHandler((request, reply) => sendProblem(reply, notFound(`No route for ${request.method} ${request.url.split("?")[0]}.`)));
 
   await app.register(healthRoutes, {

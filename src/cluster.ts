@@ -42,6 +42,6 @@ export function runPrimary(workers: number): void {
     }
     setTimeout(() => process.exit(1), SHUTDOWN_MS).unref();
   };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
 }

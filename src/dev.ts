@@ -22,8 +22,8 @@ async function main(): Promise<void> {
     await emulator?.stop().catch(() => {});
     process.exit(code);
   };
-  process.once("SIGINT", () => void stop(0));
-  process.once("SIGTERM", () => void stop(0));
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
 
   try {
     say(`Starting the Cognito emulator on http://localhost:${dev.cognitoLocalPort} …`);

@@ -24,7 +24,11 @@ if (config.webConcurrency > 1 && cluster.isPrimary) {
 async function runServer(config: Config): Promise<void> {
   try {
     const server = await startServer(config);
+    let stopping = false;
     const shutdown = (signal: string) => {
+      // A second signal (a process group signalled twice, as cluster workers can be) changes nothing.
+      if (stopping) return;
+      stopping = true;
       server.logger.info({ signal }, "shutting down");
       const force = setTimeout(() => {
         server.logger.error("shutdown took longer than 10 s; exiting");
@@ -39,8 +43,8 @@ async function runServer(config: Config): Promise<void> {
         },
       );
     };
-    process.once("SIGTERM", () => shutdown("SIGTERM"));
-    process.once("SIGINT", () => shutdown("SIGINT"));
+    process.on("SIGTERM", () => shutdown("SIGTERM"));
+    process.on("SIGINT", () => shutdown("SIGINT"));
   } catch (err) {
     console.error(`could not start: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

@@ -1,0 +1,56 @@
+// Every error becomes a problem+json answer: thrown ApiProblems as they are, Fastify's own errors
+// mapped to the contract's codes, an unreachable database to 503, and anything else to a logged 500.
+import type { Socket } from "node:net";
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import type { ErrorObject } from "ajv";
+import { isDatabaseUnavailable } from "../db/errors.ts";
+import { ApiProblem, PROBLEM_JSON, sendProblem, unavailable, validationFailed } from "./problem.ts";
+import { fieldErrors } from "./validation.ts";
+
+export function answerError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (err instanceof ApiProblem) return sendProblem(reply, err);
+  if (err.validation) {
+    const errors = fieldErrors(err.validation as unknown as ErrorObject[], () => "is not allowed");
+    return sendProblem(reply, validationFailed(errors));
+  }
+  switch (err.code) {
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return sendProblem(reply, new ApiProblem(415, "unsupported_media_type", "Send the body as application/json."));
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return sendProblem(reply, new ApiProblem(413, "payload_too_large", "The body is larger than 1 MiB."));
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return sendProblem(reply, new ApiProblem(400, "bad_request", "The request needs a JSON body."));
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return sendProblem(reply, new ApiProblem(400, "bad_request", "The body is not valid JSON."));
+  }
+  if (isDatabaseUnavailable(err)) {
+    request.log.warn({ err: err.message }, "database unavailable");
+    return sendProblem(reply, unavailable("The database is unavailable; try again shortly.", 5));
+  }
+  if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
+    return sendProblem(reply, new ApiProblem(err.statusCode, "bad_request", err.message));
+  }
+  request.log.error({ err }, "unhandled error");
+  return sendProblem(reply, new ApiProblem(500, "internal_error", "An unexpected error occurred."));
+}
+
+/** Requests too malformed to route (oversized or trickled headers, bad HTTP), answered on the socket. */
+export function answerClientError(err: Error, socket: Socket): void {
+  const code = (err as { code?: string }).code;
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const problem =
+    code === "HPE_HEADER_OVERFLOW"
+      ? new ApiProblem(431, "headers_too_large", "The request headers are too large.")
+      : code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? new ApiProblem(408, "request_timeout", "The request took too long to arrive.")
+        : new ApiProblem(400, "bad_request", "The request is not valid HTTP.");
+  const body = JSON.stringify(problem.body());
+  // Answer, then drop the connection: the client may still be sending.
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${problem.body().title}\r\nContent-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}
