@@ -26,7 +26,8 @@ export interface ServerOptions {
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = createLogger(config.logLevel, options.logDestination);
-  const metrics = new Metrics();
+  // Only when someone may read them: counting costs every request a little.
+  const metrics = config.metricsToken ? new Metrics() : undefined;
   const keys = new KeyStore({
     jwksUri: config.cognito.jwksUri,
     timeoutMs: config.jwks.timeoutMs,
@@ -34,7 +35,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     refreshSeconds: config.jwks.refreshSeconds,
     rejectEmulatorKey: config.production,
     onFetch: (outcome, reason) => {
-      metrics.jwksFetch(outcome);
+      metrics?.jwksFetch(outcome);
       if (outcome === "ok") logger.info({ jwks: config.cognito.jwksUri }, "signing keys loaded");
       else logger.warn({ jwks: config.cognito.jwksUri, reason }, "signing keys could not be fetched");
     },
@@ -47,13 +48,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     throw err;
   });
   const cognito = createCognitoClient(config.cognito, { maxAttempts: 1, timeoutMs: 3000 });
-  if (database.poolStats) metrics.databasePool(database.poolStats);
+  if (metrics && database.poolStats) metrics.databasePool(database.poolStats);
   const revocations = new RevocationStore(database, logger);
   await revocations.start();
   const app = await buildApp({
     config,
     logger,
-    verifier: createTokenVerifier(config.cognito, keys, config.tokenCacheSize, (hit) => metrics.cacheLookup("token", hit)),
+    verifier: createTokenVerifier(config.cognito, keys, config.tokenCacheSize, metrics && ((hit) => metrics.cacheLookup("token", hit))),
     keys,
     database,
     attributes: cognitoAttributeSource(cognito),
@@ -63,7 +64,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       clientSecret: config.cognito.clientSecret,
     }),
     revocations,
-    metrics,
+    ...(metrics ? { metrics } : {}),
   });
   let address: string;
   try {

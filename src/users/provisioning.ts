@@ -1,4 +1,5 @@
 // Where a user is created: a verified token → the local user, on the first request of a new sub.
+import { sql } from "drizzle-orm";
 import type { FastifyBaseLogger } from "fastify";
 import type { VerifiedToken } from "../auth/verifier.ts";
 import type { User } from "./schema.ts";
@@ -63,8 +64,9 @@ export class UserProvisioning {
       // User-owned from now on: seeded once, never overwritten by Cognito.
       firstName: token.givenName ?? null,
       lastName: token.familyName ?? null,
-      lastLogin: new Date(),
-      ...(lookUp ? { cognitoCheckedAt: new Date() } : {}),
+      // The database's clock, like created_at's.
+      lastLogin: sql`now()`,
+      ...(lookUp ? { cognitoCheckedAt: sql`now()` } : {}),
     });
     if (!inserted) return user;
     this.log.info({ user: user.uuid }, "user provisioned");

@@ -10,8 +10,8 @@ export interface NewUser {
   emailVerified?: boolean;
   firstName?: string | null;
   lastName?: string | null;
-  lastLogin?: Date;
-  cognitoCheckedAt?: Date;
+  lastLogin?: Date | SQL;
+  cognitoCheckedAt?: Date | SQL;
 }
 
 /** Columns a PATCH may write (user-owned fields and is_active). */
