@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
+import { createScratchDatabase } from "../test/support/databases.ts";
 import { TestIssuer, type TestUser } from "../test/support/issuer.ts";
 import { freePort } from "../test/support/net.ts";
 
@@ -36,14 +36,9 @@ async function startInstance(env: Record<string, string>): Promise<{ url: string
 async function main(): Promise<void> {
   if (!Number.isFinite(SECONDS) || SECONDS < 5) throw new Error("--seconds takes a number of at least 5");
   const issuer = await new TestIssuer().start();
-  const name = `vrms_soak_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = `/${name}`;
+  const database = await createScratchDatabase(ADMIN_URL, "vrms_soak");
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "vrms-soak-"));
-  const env = { ...issuer.env(), DATABASE_URL: dbUrl.toString(), DATA_DIR: dataDir };
+  const env = { ...issuer.env(), DATABASE_URL: database.url, DATA_DIR: dataDir };
   const instances = await Promise.all([startInstance(env), startInstance(env)]);
   const counts = { requests: 0, fiveHundreds: 0, socketErrors: 0, byStatus: new Map<number, number>() };
   const rss: { t: number; mb: number }[] = [];
@@ -137,8 +132,7 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     for (const instance of instances) instance.child.kill("SIGTERM");
     await Promise.all(instances.map((i) => new Promise((r) => (i.child.exitCode !== null ? r(null) : i.child.once("exit", r)))));
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
+    await database.drop();
     await issuer.stop();
     await rm(dataDir, { recursive: true, force: true });
   }

@@ -28,6 +28,9 @@ export type Ordering = "created_at" | "-created_at" | "email" | "-email" | "last
 
 const ORDER_COLUMNS = { created_at: users.createdAt, email: users.email, last_name: users.lastName } as const;
 
+// A malformed id names no user: answered here rather than as a database type error.
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
@@ -45,6 +48,7 @@ export class UserRepository {
   constructor(private readonly db: Db) {}
 
   async findById(id: string): Promise<User | undefined> {
+    if (!UUID_RE.test(id)) return undefined;
     const rows = await this.db.select().from(users).where(eq(users.uuid, id)).limit(1);
     return rows[0];
   }
@@ -109,6 +113,7 @@ export class UserRepository {
   }
 
   async updateProfile(id: string, changes: ProfileChanges): Promise<User | undefined> {
+    if (!UUID_RE.test(id)) return undefined;
     const rows = await this.db
       .update(users)
       .set({ ...changes, updatedAt: sql`now()` })
@@ -119,6 +124,7 @@ export class UserRepository {
 
   /** The deleted user's Cognito sub, or undefined when there was no such user. */
   async delete(id: string): Promise<string | undefined> {
+    if (!UUID_RE.test(id)) return undefined;
     const rows = await this.db.delete(users).where(eq(users.uuid, id)).returning({ sub: users.cognitoSub });
     return rows[0]?.sub;
   }

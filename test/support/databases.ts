@@ -33,26 +33,35 @@ export const pglite: DatabaseKind = {
   },
 };
 
+/** A fresh database beside the one `adminUrl` names, and how to drop it (tests, bench, soak). */
+export async function createScratchDatabase(adminUrl: string, prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
+  const run = async (statement: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`create database ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`drop database if exists ${name} with (force)`) };
+}
+
 export const postgres: DatabaseKind = {
   name: "postgres",
   ...(testDatabaseUrl ? {} : { unavailable: "TEST_DATABASE_URL is not set" }),
   async create() {
     if (!testDatabaseUrl) throw new Error("TEST_DATABASE_URL is not set");
-    const name = `vrms_t_${randomBytes(6).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: testDatabaseUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = new URL(testDatabaseUrl);
-    url.pathname = `/${name}`;
+    const database = await createScratchDatabase(testDatabaseUrl, "vrms_t");
     const dir = await tempDir();
     return {
-      env: { DATA_DIR: dir, DATABASE_URL: url.toString() },
+      env: { DATA_DIR: dir, DATABASE_URL: database.url },
       drop: async () => {
-        const client = new pg.Client({ connectionString: testDatabaseUrl });
-        await client.connect();
-        await client.query(`drop database if exists ${name} with (force)`);
-        await client.end();
+        await database.drop();
         await rm(dir, { recursive: true, force: true });
       },
     };
