@@ -24,7 +24,7 @@ import { UserProvisioning, type UserAttributeSource } from "./users/provisioning
 import { userRoutes } from "./users/routes.ts";
 import { loadCurrentUser } from "./users/current-user.ts";
 import type { IdentityProvider } from "./cognito/client.ts";
-import { LoginThrottle } from "./sessions/login-throttle.ts";
+import { LoginThrottle, WINDOW_SECONDS } from "./sessions/login-throttle.ts";
 import type { RevocationStore } from "./sessions/revocations.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
 
@@ -155,13 +155,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     audit,
   });
   if (deps.identity && deps.revocations) {
+    const throttle = new LoginThrottle(deps.database.db);
+    // Windows that have run out are only ever read as "no failures": drop them now and then.
+    const purge = setInterval(() => void throttle.purge().catch(() => {}), WINDOW_SECONDS * 1000);
+    purge.unref();
+    app.addHook("onClose", async () => clearInterval(purge));
     await app.register(sessionRoutes, {
       identity: deps.identity,
       authenticate: authenticateRequest,
       signedIn: [authenticateRequest, loadCurrentUser(provisioning)],
       repository,
       revocations: deps.revocations,
-      throttle: new LoginThrottle(deps.database.db),
+      throttle,
       adminGroup: config.cognito.adminGroup,
       clockSkewSeconds: config.cognito.clockSkewSeconds,
       audit,
