@@ -2,7 +2,7 @@
 import cluster from "node:cluster";
 import { runPrimary } from "./cluster.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
-import { startServer } from "./server.ts";
+import { startServer, type RunningServer } from "./server.ts";
 
 let config: Config;
 try {
@@ -22,29 +22,35 @@ if (config.webConcurrency > 1 && cluster.isPrimary) {
 }
 
 async function runServer(config: Config): Promise<void> {
-  try {
-    const server = await startServer(config);
-    let stopping = false;
-    const shutdown = (signal: string) => {
-      // A second signal (a process group signalled twice, as cluster workers can be) changes nothing.
-      if (stopping) return;
-      stopping = true;
-      server.logger.info({ signal }, "shutting down");
-      const force = setTimeout(() => {
-        server.logger.error("shutdown took longer than 10 s; exiting");
+  let server: RunningServer | undefined;
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    // A second signal (a process group signalled twice, as cluster workers can be) changes nothing.
+    if (stopping) return;
+    stopping = true;
+    // Signalled while still starting (a cluster worker behind a sibling that is already ready):
+    // nothing is being served yet, so there is nothing to drain.
+    if (!server) process.exit(0);
+    const running = server;
+    running.logger.info({ signal }, "shutting down");
+    const force = setTimeout(() => {
+      running.logger.error("shutdown took longer than 10 s; exiting");
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        running.logger.error({ err }, "error while shutting down");
         process.exit(1);
-      }, 10_000);
-      force.unref();
-      server.close().then(
-        () => process.exit(0),
-        (err: unknown) => {
-          server.logger.error({ err }, "error while shutting down");
-          process.exit(1);
-        },
-      );
-    };
-    process.on("SIGTERM", () => shutdown("SIGTERM"));
-    process.on("SIGINT", () => shutdown("SIGINT"));
+      },
+    );
+  };
+  // Installed before start-up, so that no signal finds the process without its handler.
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  try {
+    server = await startServer(config);
   } catch (err) {
     console.error(`could not start: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
