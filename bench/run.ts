@@ -1,4 +1,6 @@
-// npm run bench [-- --quick] [-- --db postgres]
+// npm run bench [-- --quick] [-- --db postgres] [-- --only BC] [-- --cpu-prof]
+// --only runs the named cases of A–D (and never writes BENCHMARKS.md); --cpu-prof writes the
+// server's CPU profile to .prof/ when it exits (open it in Chrome DevTools or speedscope).
 // The server as `npm run serve` runs it, pinned to core 0; the load (autocannon) on core 1.
 // Rounds alternate A B C D, A B C D so that machine drift hits every case alike; E runs once.
 import { execFileSync, spawn } from "node:child_process";
@@ -19,6 +21,8 @@ const ROUND_SECONDS = quick ? 3 : 10;
 const ROUNDS = quick ? 1 : 2;
 const FRESH_TOKENS_PER_ROUND = quick ? 8_000 : 50_000;
 const NEW_USERS = quick ? 300 : 2_000;
+const only = process.argv.includes("--only") ? (process.argv[process.argv.indexOf("--only") + 1] ?? "").toUpperCase() : null;
+const cpuProfile = process.argv.includes("--cpu-prof");
 
 const hasTaskset = (() => {
   try {
@@ -39,11 +43,20 @@ interface Measured {
 
 async function load(url: string, options: Partial<autocannon.Options>): Promise<Measured> {
   const started = performance.now();
-  const result = await autocannon({ url, connections: CONNECTIONS, ...options });
-  const seconds = (performance.now() - started) / 1000;
+  let lastResponse = started;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const run = autocannon({ url, connections: CONNECTIONS, ...options }, (err: unknown, done) =>
+      err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(done),
+    );
+    run.on("response", () => {
+      lastResponse = performance.now();
+    });
+  });
+  // Timed here, to the last response: autocannon notices the end of a run on its next one-second
+  // sampling tick, so its own duration (and a wall clock around it) carries up to a second of
+  // idle tail, 5–10 % of a round and different each time.
+  const seconds = (lastResponse - started) / 1000;
   return {
-    // Timed here: autocannon's per-second average and its duration are whole seconds, too coarse
-    // for fixed-amount runs of a second or two.
     rps: result.requests.total / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -93,7 +106,13 @@ async function main(): Promise<void> {
     ...(database ? { DATABASE_URL: database.url } : {}),
   };
   const command = hasTaskset ? "taskset" : process.execPath;
-  const args = [...(hasTaskset ? ["-c", "0", process.execPath] : []), "--import", "tsx", "src/main.ts"];
+  const args = [
+    ...(hasTaskset ? ["-c", "0", process.execPath] : []),
+    ...(cpuProfile ? ["--cpu-prof", "--cpu-prof-dir=.prof"] : []),
+    "--import",
+    "tsx",
+    "src/main.ts",
+  ];
   const server = spawn(command, args, { env, stdio: ["ignore", "ignore", "inherit"] });
   const pid = server.pid!;
   try {
@@ -108,8 +127,11 @@ async function main(): Promise<void> {
     await fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
 
     process.stdout.write(`minting ${FRESH_TOKENS_PER_ROUND * ROUNDS} fresh tokens and ${NEW_USERS} new users' tokens …\n`);
-    const fresh = Array.from({ length: ROUNDS }, () => Array.from({ length: FRESH_TOKENS_PER_ROUND }, () => issuer.mint(member)));
-    const newUsers = Array.from({ length: NEW_USERS }, () => issuer.mint(issuer.newUser()));
+    const runsCase = (name: string) => only === null || only.includes(name);
+    const fresh = Array.from({ length: ROUNDS }, () =>
+      Array.from({ length: runsCase("C") ? FRESH_TOKENS_PER_ROUND : 0 }, () => issuer.mint(member)),
+    );
+    const newUsers = Array.from({ length: only === null ? NEW_USERS : 0 }, () => issuer.mint(issuer.newUser()));
     const valid = token.split(".");
     const forged = `${valid[0]}.${valid[1]}.${randomBytes(256).toString("base64url")}`;
 
@@ -134,11 +156,20 @@ async function main(): Promise<void> {
     const runs: Record<string, Measured[]> = { A: [], B: [], C: [], D: [] };
     for (let round = 0; round < ROUNDS; round++) {
       for (const name of ["A", "B", "C", "D"] as const) {
+        if (!runsCase(name)) continue;
         process.stdout.write(`round ${round + 1}, case ${name} …\n`);
         runs[name]!.push(await cases[name](round));
       }
     }
     const rssAfterC = rssMb(pid);
+    if (only !== null) {
+      for (const [name, measured] of Object.entries(runs)) {
+        if (measured.length === 0) continue;
+        const m = average(measured);
+        process.stdout.write(`${LABELS[name]}: ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, non-2xx ${m.non2xx}, errors ${m.errors}\n`);
+      }
+      return;
+    }
     let nextUser = 0;
     process.stdout.write("case E …\n");
     const e = await load(`${base}/api/v1/me`, {

@@ -3,17 +3,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { MAX_TOKEN_BYTES, parseBearer } from "../src/auth/bearer.ts";
 import { randomBytes } from "node:crypto";
-import { AuthError } from "../src/auth/errors.ts";
-import { assertCanonicalJwt } from "../src/auth/jwt-shape.ts";
+import { AuthFailure } from "../src/auth/errors.ts";
+import { checkCanonicalJwt } from "../src/auth/jwt-shape.ts";
 
 function codeOf(header: string | undefined): string {
-  try {
-    parseBearer(header);
-  } catch (err) {
-    assert.ok(err instanceof AuthError);
-    return err.code;
-  }
-  return "ok";
+  const parsed = parseBearer(header);
+  return parsed instanceof AuthFailure ? parsed.code : "ok";
 }
 
 describe("Authorization header parsing", () => {
@@ -38,7 +33,7 @@ describe("Authorization header parsing", () => {
 
   it("refuses credentials over 8 KiB before decoding them", () => {
     assert.equal(codeOf(`Bearer ${"a".repeat(MAX_TOKEN_BYTES + 1)}`), "token_invalid");
-    assert.equal(parseBearer(`Bearer ${"a".repeat(MAX_TOKEN_BYTES)}`).length, MAX_TOKEN_BYTES);
+    assert.equal(parseBearer(`Bearer ${"a".repeat(MAX_TOKEN_BYTES)}`), "a".repeat(MAX_TOKEN_BYTES));
   });
 });
 
@@ -49,12 +44,7 @@ describe("canonical token form", () => {
       for (const last of alphabet) {
         const part = randomBytes(length).toString("base64url").slice(0, -1) + last;
         const canonical = Buffer.from(part, "base64url").toString("base64url") === part;
-        let accepted = true;
-        try {
-          assertCanonicalJwt(`${part}.${part}.${part}`);
-        } catch {
-          accepted = false;
-        }
+        const accepted = checkCanonicalJwt(`${part}.${part}.${part}`) === undefined;
         assert.equal(accepted, canonical, part);
       }
     }
@@ -62,7 +52,7 @@ describe("canonical token form", () => {
 
   it("refuses padding, extra parts and characters outside base64url", () => {
     for (const token of ["a.b.c=", "a.b", "a.b.c.d", "a+b.c.d", "a.b.c ", ".b.c"]) {
-      assert.throws(() => assertCanonicalJwt(token), AuthError, token);
+      assert.equal(checkCanonicalJwt(token)?.code, "token_invalid", token);
     }
   });
 });

@@ -1,4 +1,4 @@
-import { AuthError } from "./errors.ts";
+import { AuthFailure } from "./errors.ts";
 
 /** Credentials longer than this are refused before any decoding. */
 export const MAX_TOKEN_BYTES = 8 * 1024;
@@ -13,15 +13,15 @@ const B64TOKEN_RE = /^[A-Za-z0-9\-._~+/]+=*$/;
  * The bearer token of an Authorization header value. No header or another scheme: token_missing;
  * a Bearer credential that is empty, too long or not a b64token: token_invalid.
  */
-export function parseBearer(header: string | undefined): string {
-  if (header === undefined || header === "") throw new AuthError("token_missing");
+export function parseBearer(header: string | undefined): string | AuthFailure {
+  if (header === undefined || header === "") return new AuthFailure("token_missing");
   const scheme = SCHEME_RE.exec(header);
-  if (!scheme) throw new AuthError("token_missing");
+  if (!scheme) return new AuthFailure("token_missing");
   const rest = header.slice(scheme[0].length);
   const separator = SEPARATOR_RE.exec(rest);
-  if (!separator) throw new AuthError("token_invalid", "The Bearer credential is not a token.");
+  if (!separator) return new AuthFailure("token_invalid", "The Bearer credential is not a token.");
   const credential = rest.slice(separator[0].length);
-  if (credential.length > MAX_TOKEN_BYTES) throw new AuthError("token_invalid", "The token is too long.");
-  if (!B64TOKEN_RE.test(credential)) throw new AuthError("token_invalid", "The Bearer credential is not a token.");
+  if (credential.length > MAX_TOKEN_BYTES) return new AuthFailure("token_invalid", "The token is too long.");
+  if (!B64TOKEN_RE.test(credential)) return new AuthFailure("token_invalid", "The Bearer credential is not a token.");
   return credential;
 }

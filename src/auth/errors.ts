@@ -20,15 +20,16 @@ const DETAILS: Record<AuthCode, string> = {
   token_revoked: "The token has been revoked; sign in again.",
 };
 
-/** A 401: the token (or its absence) is at fault. Never carries the token itself. */
-export class AuthError extends Error {
+/**
+ * A 401: the token (or its absence) is at fault. Never carries the token itself. A value, not an
+ * Error: refusing a forged token is routine work, and an Error's stack capture would be most of
+ * its cost.
+ */
+export class AuthFailure {
   constructor(
     readonly code: AuthCode,
     readonly detail: string = DETAILS[code],
-  ) {
-    super(detail);
-    this.name = "AuthError";
-  }
+  ) {}
 }
 
 /** The signing keys cannot be had right now: the token may be valid, so this is a 503, not a 401. */

@@ -1,13 +1,14 @@
-// The user pool's signing keys, behind aws-jwt-verify's JwksCache interface. Its SimpleJwksCache
-// is https-only, retries a timed-out fetch, arms no penalty after a failed fetch and lets an empty
-// JWKS replace good keys; this one does none of that.
-import type { JwksCache, Jwks, JwkWithKid } from "aws-jwt-verify/jwk";
-import { JwksNotAvailableInCacheError, KidNotFoundInJwksError } from "aws-jwt-verify/error";
-import { AuthError, KeysUnavailableError } from "./errors.ts";
+// The user pool's signing keys, imported once as node:crypto KeyObjects. Unlike aws-jwt-verify's
+// SimpleJwksCache (https-only, retries a timed-out fetch, arms no penalty after a failed fetch, lets
+// an empty JWKS replace good keys) this store does none of that.
+import { createPublicKey, type KeyObject } from "node:crypto";
+import type { JwkWithKid } from "aws-jwt-verify/jwk";
+import { KeysUnavailableError } from "./errors.ts";
 
 /** The kid of the key whose private half ships inside the cognito-local npm package. */
 export const EMULATOR_KID = "CognitoLocal";
 const MAX_JWKS_BYTES = 1024 * 1024;
+const MIN_MODULUS_BITS = 2048;
 
 export interface KeyStoreOptions {
   jwksUri: string;
@@ -17,10 +18,6 @@ export interface KeyStoreOptions {
   /** Production: a JWKS that contains the emulator's published key is refused whole. */
   rejectEmulatorKey: boolean;
   onFetch?: (outcome: "ok" | "failed", reason?: string) => void;
-}
-
-interface DecomposedJwtLike {
-  header: { kid?: unknown; alg?: unknown };
 }
 
 export class JwksFetchError extends Error {
@@ -46,8 +43,22 @@ export function usableKeys(jwks: unknown): JwkWithKid[] {
   });
 }
 
-export class KeyStore implements JwksCache {
-  private keys = new Map<string, JwkWithKid>();
+/** The usable keys by kid, as KeyObjects; a key that does not import, or is under 2048 bits, is left out. */
+function importKeys(keys: JwkWithKid[]): Map<string, KeyObject> {
+  const imported = new Map<string, KeyObject>();
+  for (const jwk of keys) {
+    try {
+      const key = createPublicKey({ key: { kty: "RSA", n: jwk.n, e: jwk.e }, format: "jwk" });
+      if ((key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_MODULUS_BITS) imported.set(jwk.kid, key);
+    } catch {
+      // Not a valid RSA public key: as if it were not published.
+    }
+  }
+  return imported;
+}
+
+export class KeyStore {
+  private keys = new Map<string, KeyObject>();
   private inflight: Promise<void> | undefined;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private lastAttemptOk = false;
@@ -109,14 +120,14 @@ export class KeyStore implements JwksCache {
   private async fetchAndReplace(): Promise<void> {
     this.lastAttemptAt = Date.now();
     try {
-      const keys = usableKeys(await this.fetchJwks());
-      if (keys.length === 0) throw new JwksFetchError("the JWKS has no usable RS256 signing key");
-      if (this.options.rejectEmulatorKey && keys.some((k) => k.kid === EMULATOR_KID)) {
+      const keys = importKeys(usableKeys(await this.fetchJwks()));
+      if (keys.size === 0) throw new JwksFetchError("the JWKS has no usable RS256 signing key");
+      if (this.options.rejectEmulatorKey && keys.has(EMULATOR_KID)) {
         throw new JwksFetchError(
           `the JWKS holds the cognito-local emulator's published key (kid ${EMULATOR_KID}); refused under NODE_ENV=production`,
         );
       }
-      this.keys = new Map(keys.map((k) => [k.kid, k]));
+      this.keys = keys;
       this.lastAttemptOk = true;
       this.options.onFetch?.("ok");
     } catch (err) {
@@ -152,24 +163,17 @@ export class KeyStore implements JwksCache {
     }
   }
 
-  private kidOf(decomposedJwt: DecomposedJwtLike): string {
-    const { kid, alg } = decomposedJwt.header;
-    // The allow-list is ours, not the token's: nothing but RS256 reaches the signature check.
-    if (alg !== "RS256") throw new AuthError("token_invalid", "Only RS256-signed tokens are accepted.");
-    if (typeof kid !== "string" || kid === "") throw new AuthError("token_invalid", "The token names no signing key.");
-    return kid;
+  /** The key of this kid if it is held now. */
+  key(kid: string): KeyObject | undefined {
+    return this.keys.get(kid);
   }
 
-  getCachedJwk(_jwksUri: string, decomposedJwt: DecomposedJwtLike): JwkWithKid {
-    const kid = this.kidOf(decomposedJwt);
-    if (!this.ready) throw new JwksNotAvailableInCacheError("JWKS not loaded yet");
-    const key = this.keys.get(kid);
-    if (!key) throw new KidNotFoundInJwksError(`kid not found in JWKS`);
-    return key;
-  }
-
-  async getJwk(_jwksUri: string, decomposedJwt: DecomposedJwtLike): Promise<JwkWithKid> {
-    const kid = this.kidOf(decomposedJwt);
+  /**
+   * The key of a kid not held now: the JWKS is fetched again (keys rotate), unless a fetch was
+   * tried within the penalty window. Undefined: the pool does not publish it. Throws
+   * KeysUnavailableError when the JWKS cannot be had, since the token may well be valid.
+   */
+  async fetchKey(kid: string): Promise<KeyObject | undefined> {
     const known = this.keys.get(kid);
     if (known) return known;
     const penaltyOver = Date.now() - this.lastAttemptAt >= this.options.penaltySeconds * 1000;
@@ -182,19 +186,7 @@ export class KeyStore implements JwksCache {
     } else if (!this.lastAttemptOk) {
       throw new KeysUnavailableError();
     }
-    const key = this.keys.get(kid);
-    if (!key) throw new KidNotFoundInJwksError("kid not found in JWKS");
-    return key;
-  }
-
-  addJwks(_jwksUri: string, jwks: Jwks): void {
-    const keys = usableKeys(jwks);
-    this.keys = new Map(keys.map((k) => [k.kid, k]));
-  }
-
-  async getJwks(_jwksUri: string): Promise<Jwks> {
-    if (!this.ready) await this.refresh();
-    return { keys: [...this.keys.values()] };
+    return this.keys.get(kid);
   }
 }
 

@@ -1,7 +1,7 @@
 // A JWS compact serialization in its one canonical form. Base64url decoders accept padding and
 // non-zero trailing bits, which would let one signed token be written many ways: refuse all but
 // the canonical one, so that a token string names exactly one token (caches, revocation, logs).
-import { AuthError } from "./errors.ts";
+import { AuthFailure } from "./errors.ts";
 
 const SHAPE_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -17,11 +17,13 @@ function canonicalPart(token: string, start: number, end: number): boolean {
   return rest === 2 ? (last & 0b1111) === 0 : (last & 0b11) === 0;
 }
 
-export function assertCanonicalJwt(token: string): void {
-  if (!SHAPE_RE.test(token)) throw new AuthError("token_invalid", "A token is three dot-separated base64url parts.");
+/** Undefined for a token in canonical form; else why it is not. */
+export function checkCanonicalJwt(token: string): AuthFailure | undefined {
+  if (!SHAPE_RE.test(token)) return new AuthFailure("token_invalid", "A token is three dot-separated base64url parts.");
   const first = token.indexOf(".");
   const second = token.indexOf(".", first + 1);
   if (!canonicalPart(token, 0, first) || !canonicalPart(token, first + 1, second) || !canonicalPart(token, second + 1, token.length)) {
-    throw new AuthError("token_invalid", "The token is not canonical base64url.");
+    return new AuthFailure("token_invalid", "The token is not canonical base64url.");
   }
+  return undefined;
 }

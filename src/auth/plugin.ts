@@ -1,10 +1,11 @@
 // Where a request is authenticated: the Authorization header → a verified token on request.auth.
-import type { FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from "fastify";
+import { sendProblem } from "../http/problem.ts";
 import { parseBearer } from "./bearer.ts";
-import { AuthError, KeysUnavailableError } from "./errors.ts";
+import { AuthFailure, KeysUnavailableError } from "./errors.ts";
 import type { FailureLimiter } from "./failure-limiter.ts";
 import { authProblem, keysUnavailableProblem, rateLimited } from "./problems.ts";
-import type { TokenVerifier, VerifiedToken } from "./verifier.ts";
+import type { TokenVerifier, Verdict, VerifiedToken } from "./verifier.ts";
 
 export interface Authenticated {
   token: VerifiedToken;
@@ -32,32 +33,50 @@ export interface AuthenticateOptions {
   onOutcome?: (outcome: string) => void;
 }
 
-/** preHandler for every authenticated route. Query-string tokens are never looked at. */
-export function authenticate({ verifier, limiter, revocations, onOutcome }: AuthenticateOptions): preHandlerAsyncHookHandler {
-  return async function authenticateRequest(request) {
+/**
+ * preHandler for every authenticated route. Query-string tokens are never looked at. Callback
+ * style, and synchronous whenever verification is: a remembered token costs no promise. A refusal
+ * is answered here, not thrown: refusing is routine and must stay cheap.
+ */
+export function authenticate({ verifier, limiter, revocations, onOutcome }: AuthenticateOptions): preHandlerHookHandler {
+  function refuse(request: FastifyRequest, reply: FastifyReply, failure: AuthFailure): void {
+    limiter?.recordFailure(request.ip);
+    onOutcome?.(failure.code);
+    sendProblem(reply, authProblem(failure));
+  }
+
+  function settle(request: FastifyRequest, reply: FastifyReply, raw: string, verdict: Verdict, done: HookHandlerDoneFunction): void {
+    if (verdict instanceof AuthFailure) return refuse(request, reply, verdict);
+    if (revocations?.isRevoked(verdict)) return refuse(request, reply, new AuthFailure("token_revoked"));
+    request.auth = { token: verdict, raw };
+    onOutcome?.("ok");
+    done();
+  }
+
+  return function authenticateRequest(request, reply, done) {
     const blockedFor = limiter?.blockedFor(request.ip) ?? 0;
     if (blockedFor > 0) {
       onOutcome?.("rate_limited");
-      throw rateLimited(blockedFor);
+      sendProblem(reply, rateLimited(blockedFor));
+      return;
     }
+    const raw = parseBearer(request.headers.authorization);
+    if (raw instanceof AuthFailure) return refuse(request, reply, raw);
+    let verdict: Verdict | Promise<Verdict>;
     try {
-      const raw = parseBearer(request.headers.authorization);
-      const token = await verifier.verify(raw);
-      if (revocations?.isRevoked(token)) throw new AuthError("token_revoked");
-      request.auth = { token, raw };
-      onOutcome?.("ok");
+      verdict = verifier.verify(raw);
     } catch (err) {
-      if (err instanceof AuthError) {
-        limiter?.recordFailure(request.ip);
-        onOutcome?.(err.code);
-        throw authProblem(err);
-      }
-      if (err instanceof KeysUnavailableError) {
-        onOutcome?.("unavailable");
-        throw keysUnavailableProblem(err);
-      }
-      throw err;
+      return done(err as Error);
     }
+    if (!(verdict instanceof Promise)) return settle(request, reply, raw, verdict, done);
+    verdict.then(
+      (settled) => settle(request, reply, raw, settled, done),
+      (err: unknown) => {
+        if (!(err instanceof KeysUnavailableError)) return done(err as Error);
+        onOutcome?.("unavailable");
+        sendProblem(reply, keysUnavailableProblem(err));
+      },
+    );
   };
 }
 

@@ -1,10 +1,10 @@
 // 401 and 403 answers of the bearer scheme, with RFC 6750 WWW-Authenticate headers.
 import { ApiProblem, forbidden, unavailable } from "../http/problem.ts";
-import { AuthError, KeysUnavailableError } from "./errors.ts";
+import type { AuthFailure, KeysUnavailableError } from "./errors.ts";
 
 const REALM = 'Bearer realm="api"';
 
-export function authProblem(err: AuthError): ApiProblem {
+export function authProblem(err: AuthFailure): ApiProblem {
   const challenge =
     err.code === "token_missing" ? REALM : `${REALM}, error="invalid_token", error_description="${err.code}"`;
   return new ApiProblem(401, err.code, err.detail, { "www-authenticate": challenge });

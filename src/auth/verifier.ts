@@ -1,48 +1,31 @@
-// Cognito JWT checks: aws-jwt-verify does the signature and standard claims; we add the rules
-// Cognito tokens always satisfy (exp, iat, sub present) and map every failure to one API code.
-// The generic JwtVerifier serves AWS pools and the emulator alike: CognitoJwtVerifier rejects the
-// emulator's `local_…` pool ids. For AWS pools config.issuers holds both issuer forms, as
-// CognitoJwtVerifier would accept.
-import { JwtVerifier } from "aws-jwt-verify";
-import { validateCognitoJwtFields } from "aws-jwt-verify/cognito-verifier";
-import {
-  CognitoJwtInvalidClientIdError,
-  CognitoJwtInvalidTokenUseError,
-  JwtExpiredError,
-  JwksNotAvailableInCacheError,
-  JwtInvalidIssuerError,
-  KidNotFoundInJwksError,
-  ParameterValidationError,
-} from "aws-jwt-verify/error";
+// Cognito token verification: canonical form, RS256 only, the issuer, the signature (node:crypto's
+// one-shot verify with the key imported when the JWKS was loaded), then the claims (claims.ts,
+// aws-jwt-verify's validators). Not aws-jwt-verify's JwtVerifier end to end: in this server its
+// decode (a JSON reviver on every object, three regular expressions) and per-call set-up cost more
+// than the RSA check itself; see BENCHMARKS.md for what this path measures against it.
+// Verified tokens are remembered (token-cache.ts) so that a client polling with one token pays
+// for its signature check once.
+import { verify as verifySignature, type KeyObject } from "node:crypto";
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
 import type { CognitoConfig } from "../config.ts";
-import { AuthError, KeysUnavailableError } from "./errors.ts";
+import { checkClaims, toVerifiedToken, type ClaimRules, type VerifiedToken } from "./claims.ts";
+import { AuthFailure } from "./errors.ts";
 import type { KeyStore } from "./jwks-cache.ts";
-import { assertCanonicalJwt } from "./jwt-shape.ts";
+import { checkCanonicalJwt } from "./jwt-shape.ts";
 import { TokenCache } from "./token-cache.ts";
 
-/** What the rest of the server knows about a verified caller. */
-export interface VerifiedToken {
-  sub: string;
-  username: string;
-  tokenUse: "access" | "id";
-  groups: string[];
-  /** Seconds since the epoch. */
-  exp: number;
-  /** The sign-in this token descends from: origin_jti, else jti (the emulator sets no origin_jti); "" if neither. */
-  sessionId: string;
-  /** When the user authenticated (auth_time, else iat), in seconds. */
-  authTime: number;
-  /** Id tokens only: Cognito-owned attributes. */
-  email?: string;
-  emailVerified?: boolean;
-  givenName?: string;
-  familyName?: string;
-  scope?: string;
-}
+export type { VerifiedToken } from "./claims.ts";
+
+/** A verified token, or why the token is refused. */
+export type Verdict = VerifiedToken | AuthFailure;
 
 export interface TokenVerifier {
-  verify(token: string): Promise<VerifiedToken>;
+  /**
+   * Synchronous for a remembered token or a key held now (the common cases: no promise per
+   * request); a promise when the JWKS must be fetched first. Rejects with KeysUnavailableError
+   * when it cannot be: the token may be valid, so that is not a 401.
+   */
+  verify(token: string): Verdict | Promise<Verdict>;
 }
 
 export function createTokenVerifier(
@@ -53,98 +36,74 @@ export function createTokenVerifier(
 ): TokenVerifier {
   const cache = new TokenCache(cacheSize, onCacheLookup);
   const trusted = (kid: string) => keys.has(kid);
-  const skew = config.clockSkewSeconds;
-  const tokenUse = config.tokenUse === "any" ? null : config.tokenUse;
-  // Set by the check during a synchronous verification and read right after it: no interleaving.
-  let checkedKid = "";
-  const customJwtCheck = ({ header, payload }: { header: { alg?: unknown; kid?: unknown }; payload: JwtPayload }): void => {
-    if (header.alg !== "RS256") throw new AuthError("token_invalid", "Only RS256-signed tokens are accepted.");
-    checkedKid = typeof header.kid === "string" ? header.kid : "";
-    if (typeof payload.exp !== "number") throw new AuthError("token_invalid", "The token has no expiry (exp).");
-    if (typeof payload.iat !== "number") throw new AuthError("token_invalid", "The token has no issue time (iat).");
-    if (payload.iat > Date.now() / 1000 + skew) throw new AuthError("token_invalid", "The token is issued in the future (iat).");
-    if (typeof payload.sub !== "string" || payload.sub === "") throw new AuthError("token_invalid", "The token has no subject (sub).");
-    validateCognitoJwtFields(payload, { tokenUse, clientId: config.clientIds });
+  const rules: ClaimRules = {
+    issuers: config.issuers,
+    clientIds: config.clientIds,
+    tokenUse: config.tokenUse === "any" ? null : config.tokenUse,
+    clockSkewSeconds: config.clockSkewSeconds,
   };
-  const verifier = JwtVerifier.create(
-    config.issuers.map((issuer) => ({ issuer, jwksUri: config.jwksUri, audience: null, graceSeconds: skew, customJwtCheck })),
-    { jwksCache: keys },
-  );
+
+  /** The signature, then the claims, of a token whose header passed. */
+  function finish(token: string, cacheKey: string, kid: string, key: KeyObject): Verdict {
+    const signatureStart = token.lastIndexOf(".") + 1;
+    let valid: boolean;
+    try {
+      // The signing input is ASCII (canonical form checked), so latin1 is exact and cheapest.
+      const input = Buffer.from(token.slice(0, signatureStart - 1), "latin1");
+      valid = verifySignature("sha256", input, key, Buffer.from(token.slice(signatureStart), "base64url"));
+    } catch {
+      valid = false;
+    }
+    if (!valid) return new AuthFailure("token_invalid");
+    const payload = payloadOf(token);
+    if (!payload) return new AuthFailure("token_invalid", "The token payload is not a JSON object.");
+    const failure = checkClaims(payload, rules);
+    if (failure) return failure;
+    const verified = toVerifiedToken(payload);
+    cache.set(cacheKey, verified, kid, (verified.exp + rules.clockSkewSeconds) * 1000);
+    return verified;
+  }
+
+  /** A kid we do not hold: the JWKS is fetched again, but not for another pool's token. */
+  function fetchAndFinish(token: string, cacheKey: string, kid: string): Verdict | Promise<Verdict> {
+    const iss = payloadOf(token)?.iss;
+    if (typeof iss !== "string" || !rules.issuers.includes(iss)) return new AuthFailure("token_wrong_issuer");
+    return keys.fetchKey(kid).then((key) => (key ? finish(token, cacheKey, kid, key) : new AuthFailure("token_unknown_key")));
+  }
 
   return {
-    async verify(token) {
-      const key = TokenCache.key(token);
-      const cached = cache.get(key, trusted);
+    verify(token) {
+      const cacheKey = TokenCache.key(token);
+      const cached = cache.get(cacheKey, trusted);
       if (cached) return cached;
-      let payload: JwtPayload;
-      let kid: string;
-      try {
-        assertCanonicalJwt(token);
-        try {
-          // The common case, a key we hold, verifies synchronously: no promise hops per request.
-          payload = verifier.verifySync(token);
-          kid = checkedKid;
-        } catch (err) {
-          if (!(err instanceof KidNotFoundInJwksError || err instanceof JwksNotAvailableInCacheError)) throw err;
-          payload = await verifier.verify(token);
-          kid = headerKid(token);
-        }
-      } catch (err) {
-        throw toAuthFailure(err);
-      }
-      const verified = toVerifiedToken(payload);
-      cache.set(key, verified, kid, (verified.exp + skew) * 1000);
-      return verified;
+      const malformed = checkCanonicalJwt(token);
+      if (malformed) return malformed;
+      const firstDot = token.indexOf(".");
+      const header = parseJsonObject(token, 0, firstDot);
+      if (!header) return new AuthFailure("token_invalid", "The token header is not a JSON object.");
+      // The allow-list is ours, not the token's: nothing but RS256 reaches the signature check.
+      if (header.alg !== "RS256") return new AuthFailure("token_invalid", "Only RS256-signed tokens are accepted.");
+      const kid = header.kid;
+      if (typeof kid !== "string" || kid === "") return new AuthFailure("token_invalid", "The token names no signing key.");
+      const key = keys.key(kid);
+      return key ? finish(token, cacheKey, kid, key) : fetchAndFinish(token, cacheKey, kid);
     },
   };
 }
 
-/** The verifier's typed errors, each mapped to exactly one API code. */
-function toAuthFailure(err: unknown): Error {
-  if (err instanceof AuthError || err instanceof KeysUnavailableError) return err;
-  if (err instanceof JwtExpiredError) return new AuthError("token_expired");
-  if (err instanceof JwtInvalidIssuerError) return new AuthError("token_wrong_issuer");
-  // Raised by the multi-issuer lookup when `iss` is none of ours.
-  if (err instanceof ParameterValidationError && err.message.startsWith("issuer")) return new AuthError("token_wrong_issuer");
-  if (err instanceof CognitoJwtInvalidClientIdError) return new AuthError("token_wrong_audience");
-  if (err instanceof CognitoJwtInvalidTokenUseError) return new AuthError("token_wrong_use");
-  if (err instanceof KidNotFoundInJwksError) return new AuthError("token_unknown_key");
-  return new AuthError("token_invalid");
+function payloadOf(token: string): JwtPayload | undefined {
+  return parseJsonObject(token, token.indexOf(".") + 1, token.lastIndexOf("."));
 }
 
-/** The kid a token's header names, or "" (the header is checked properly by the verifier). */
-function headerKid(token: string): string {
+/**
+ * A base64url JSON object from token[start, end), or undefined. Plain JSON.parse: an own
+ * `__proto__` key it creates is an ordinary property, and claims are only ever read by name.
+ */
+function parseJsonObject(token: string, start: number, end: number): JwtPayload | undefined {
   try {
-    const header: unknown = JSON.parse(Buffer.from(token.slice(0, token.indexOf(".")), "base64url").toString());
-    const kid = (header as { kid?: unknown } | null)?.kid;
-    return typeof kid === "string" ? kid : "";
+    const value: unknown = JSON.parse(Buffer.from(token.slice(start, end), "base64url").toString("utf8"));
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as JwtPayload) : undefined;
   } catch {
-    return "";
+    return undefined;
   }
-}
-
-function toVerifiedToken(payload: JwtPayload): VerifiedToken {
-  const tokenUse = payload.token_use === "id" ? "id" : "access";
-  const groupsClaim = payload["cognito:groups"];
-  const groups = Array.isArray(groupsClaim) ? groupsClaim.filter((g): g is string => typeof g === "string") : [];
-  const usernameClaim = tokenUse === "id" ? payload["cognito:username"] : payload.username;
-  const verified: VerifiedToken = {
-    sub: payload.sub as string,
-    username: typeof usernameClaim === "string" ? usernameClaim : (payload.sub as string),
-    tokenUse,
-    groups,
-    exp: payload.exp as number,
-    sessionId: typeof payload.origin_jti === "string" ? payload.origin_jti : typeof payload.jti === "string" ? payload.jti : "",
-    authTime: typeof payload.auth_time === "number" ? payload.auth_time : (payload.iat as number),
-  };
-  if (typeof payload.scope === "string") verified.scope = payload.scope;
-  if (tokenUse === "id") {
-    if (typeof payload.email === "string") verified.email = payload.email;
-    const ev = payload.email_verified;
-    if (typeof ev === "boolean") verified.emailVerified = ev;
-    else if (ev === "true" || ev === "false") verified.emailVerified = ev === "true";
-    if (typeof payload.given_name === "string") verified.givenName = payload.given_name;
-    if (typeof payload.family_name === "string") verified.familyName = payload.family_name;
-  }
-  return verified;
 }

@@ -1,7 +1,7 @@
 // Sign-in, challenges, refresh and sign-out through the backend, and the administrators' "sign
 // this user out everywhere". Cognito does the authentication; this server adds brute-force limits,
 // the local is_active rule, and revocation that every instance honours.
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from "fastify";
 import { Type } from "typebox";
 import { caller } from "../auth/plugin.ts";
 import { accountDisabled } from "../auth/problems.ts";
@@ -18,9 +18,9 @@ import type { RevocationStore } from "./revocations.ts";
 
 export interface SessionRoutesDeps {
   identity: IdentityProvider;
-  authenticate: preHandlerAsyncHookHandler;
+  authenticate: preHandlerHookHandler;
   /** authenticate, then the current user (403 for deactivated accounts). */
-  signedIn: preHandlerAsyncHookHandler[];
+  signedIn: preHandlerHookHandler[];
   repository: UserRepository;
   revocations: RevocationStore;
   throttle: LoginThrottle;

@@ -1,7 +1,8 @@
 // The local user behind an authenticated request; deactivated accounts stop here.
-import type { FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from "fastify";
 import { caller } from "../auth/plugin.ts";
 import { accountDisabled } from "../auth/problems.ts";
+import { sendProblem } from "../http/problem.ts";
 import type { User } from "./schema.ts";
 import type { UserProvisioning } from "./provisioning.ts";
 
@@ -11,12 +12,22 @@ declare module "fastify" {
   }
 }
 
-export function loadCurrentUser(provisioning: UserProvisioning): preHandlerAsyncHookHandler {
-  return async function currentUser(request) {
-    const { token, raw } = caller(request);
-    const user = await provisioning.userFor(token, raw);
-    if (!user.isActive) throw accountDisabled();
+/** Callback style, synchronous when the user is cached: no promise on the hot path. */
+export function loadCurrentUser(provisioning: UserProvisioning): preHandlerHookHandler {
+  function admit(request: FastifyRequest, reply: FastifyReply, user: User, done: HookHandlerDoneFunction): void {
+    if (!user.isActive) {
+      sendProblem(reply, accountDisabled());
+      return;
+    }
     request.user = user;
+    done();
+  }
+
+  return function currentUser(request, reply, done) {
+    const { token, raw } = caller(request);
+    const user = provisioning.userFor(token, raw);
+    if (!(user instanceof Promise)) return admit(request, reply, user, done);
+    user.then((loaded) => admit(request, reply, loaded, done), done);
   };
 }
 

@@ -30,16 +30,27 @@ export class UserProvisioning {
     private readonly cache: ProfileCache = new ProfileCache(0),
   ) {}
 
-  /** The caller's local user, created or brought up to date with Cognito as needed. */
-  async userFor(token: VerifiedToken, rawToken: string): Promise<User> {
+  /**
+   * The caller's local user, created or brought up to date with Cognito as needed. Synchronous
+   * (no I/O, no promise) when the cache holds the user and nothing is due: the hot path.
+   */
+  userFor(token: VerifiedToken, rawToken: string): User | Promise<User> {
     const cached = this.cache.get(token.sub);
+    if (cached && !this.lastLoginDue(cached)) {
+      const drift = this.cognitoDrift(cached, token);
+      if (!drift.lookUp && Object.keys(drift.changes).length === 0) return cached;
+    }
+    return this.bringUpToDate(cached, token, rawToken);
+  }
+
+  private async bringUpToDate(cached: User | undefined, token: VerifiedToken, rawToken: string): Promise<User> {
     let user = cached ?? (await this.repo.findBySub(token.sub)) ?? (await this.create(token, rawToken));
     // Only rows read or written just now may (re)start the cache's one-second clock.
     let fresh = user !== cached;
     const followed = await this.followCognito(user, token, rawToken);
     if (followed !== user) fresh = true;
     user = followed;
-    if (!user.lastLogin || Date.now() - user.lastLogin.getTime() >= LAST_LOGIN_INTERVAL_SECONDS * 1000) {
+    if (this.lastLoginDue(user)) {
       const lastLogin = await this.repo.touchLastLogin(user.uuid, LAST_LOGIN_INTERVAL_SECONDS);
       // Another instance may have written it: either way it is recent now.
       user = { ...user, lastLogin: lastLogin ?? new Date() };
@@ -47,6 +58,10 @@ export class UserProvisioning {
     if (fresh) this.cache.remember(user);
     else if (user !== cached) this.cache.forget(token.sub);
     return user;
+  }
+
+  private lastLoginDue(user: User): boolean {
+    return !user.lastLogin || Date.now() - user.lastLogin.getTime() >= LAST_LOGIN_INTERVAL_SECONDS * 1000;
   }
 
   /**
@@ -76,8 +91,11 @@ export class UserProvisioning {
     return (await this.repo.updateCognitoFields(user.uuid, fields)) ?? user;
   }
 
-  /** Cognito owns username, email and email_verified: id tokens carry them, GetUser fills in. */
-  private async followCognito(user: User, token: VerifiedToken, rawToken: string): Promise<User> {
+  /**
+   * Cognito owns username, email and email_verified: id tokens carry them; for access tokens a
+   * user without an email is looked up with GetUser (when the scope allows and one is due).
+   */
+  private cognitoDrift(user: User, token: VerifiedToken): { changes: CognitoFields; lookUp: boolean } {
     const changes: CognitoFields = {};
     if (token.username !== user.username) changes.username = token.username;
     if (token.tokenUse === "id") {
@@ -85,11 +103,16 @@ export class UserProvisioning {
       if (token.emailVerified !== undefined && token.emailVerified !== user.emailVerified) {
         changes.emailVerified = token.emailVerified;
       }
-    } else if (user.email === null && this.attributes && hasAdminScope(token) && this.lookUpDue(user)) {
-      // The lookup at creation failed: retried at most once per interval, across instances.
-      if (await this.repo.claimCognitoCheck(user.uuid, COGNITO_CHECK_INTERVAL_SECONDS)) {
-        Object.assign(changes, await this.lookUpAttributes(user, rawToken, false));
-      }
+      return { changes, lookUp: false };
+    }
+    return { changes, lookUp: user.email === null && this.attributes !== undefined && hasAdminScope(token) && this.lookUpDue(user) };
+  }
+
+  private async followCognito(user: User, token: VerifiedToken, rawToken: string): Promise<User> {
+    const { changes, lookUp } = this.cognitoDrift(user, token);
+    // The lookup at creation failed: retried at most once per interval, across instances.
+    if (lookUp && (await this.repo.claimCognitoCheck(user.uuid, COGNITO_CHECK_INTERVAL_SECONDS))) {
+      Object.assign(changes, await this.lookUpAttributes(user, rawToken, false));
     }
     if (Object.keys(changes).length === 0) return user;
     return (await this.repo.updateCognitoFields(user.uuid, changes)) ?? user;

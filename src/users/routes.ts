@@ -1,6 +1,6 @@
 // /api/v1/me and /api/v1/users. Authentication and the current user come from preHandlers;
 // permissions.ts decides who may do what before anything is read or written.
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from "fastify";
 import type { ErrorObject } from "ajv";
 import { caller } from "../auth/plugin.ts";
 import { notFound, validationFailed } from "../http/problem.ts";
@@ -26,7 +26,7 @@ import type { User } from "./schema.ts";
 
 export interface UserRoutesDeps {
   /** The bearer-token check (auth/plugin.ts). */
-  authenticate: preHandlerAsyncHookHandler;
+  authenticate: preHandlerHookHandler;
   provisioning: UserProvisioning;
   repository: UserRepository;
   /** Written through on every change, so that this instance never serves a stale profile. */

@@ -1,0 +1,97 @@
+// The claims of a token whose signature verified: aws-jwt-verify's own validators (exp, nbf, iss;
+// token_use, client_id/aud) plus the rules Cognito tokens always satisfy, each failure mapped to
+// exactly one API code. Then the claims the rest of the server uses, as a VerifiedToken.
+import { validateCognitoJwtFields } from "aws-jwt-verify/cognito-verifier";
+import {
+  CognitoJwtInvalidClientIdError,
+  CognitoJwtInvalidTokenUseError,
+  JwtExpiredError,
+  JwtInvalidIssuerError,
+} from "aws-jwt-verify/error";
+import { validateJwtFields } from "aws-jwt-verify/jwt";
+import type { JwtPayload } from "aws-jwt-verify/jwt-model";
+import { AuthFailure } from "./errors.ts";
+
+/** What the rest of the server knows about a verified caller. */
+export interface VerifiedToken {
+  sub: string;
+  username: string;
+  tokenUse: "access" | "id";
+  groups: string[];
+  /** Seconds since the epoch. */
+  exp: number;
+  /** The sign-in this token descends from: origin_jti, else jti (the emulator sets no origin_jti); "" if neither. */
+  sessionId: string;
+  /** When the user authenticated (auth_time, else iat), in seconds. */
+  authTime: number;
+  /** Id tokens only: Cognito-owned attributes. */
+  email?: string;
+  emailVerified?: boolean;
+  givenName?: string;
+  familyName?: string;
+  scope?: string;
+}
+
+export interface ClaimRules {
+  /** Every accepted `iss`. */
+  issuers: string[];
+  /** Accepted app clients: `client_id` of access tokens, `aud` of id tokens. */
+  clientIds: string[];
+  tokenUse: "access" | "id" | null;
+  clockSkewSeconds: number;
+}
+
+/** Undefined when the claims are acceptable; else the failure to answer with. */
+export function checkClaims(payload: JwtPayload, rules: ClaimRules): AuthFailure | undefined {
+  // JSON allows 1e999 (Infinity): an exp that never comes is no expiry at all.
+  if (!Number.isFinite(payload.exp)) return new AuthFailure("token_invalid", "The token has no expiry (exp).");
+  if (!Number.isFinite(payload.iat)) return new AuthFailure("token_invalid", "The token has no issue time (iat).");
+  if (payload.nbf !== undefined && !Number.isFinite(payload.nbf)) return new AuthFailure("token_invalid", "The token's nbf is not a time.");
+  if ((payload.iat as number) > Date.now() / 1000 + rules.clockSkewSeconds) {
+    return new AuthFailure("token_invalid", "The token is issued in the future (iat).");
+  }
+  if (typeof payload.sub !== "string" || payload.sub === "") return new AuthFailure("token_invalid", "The token has no subject (sub).");
+  try {
+    validateJwtFields(payload, { issuer: rules.issuers, audience: null, graceSeconds: rules.clockSkewSeconds });
+    validateCognitoJwtFields(payload, { tokenUse: rules.tokenUse, clientId: rules.clientIds });
+  } catch (err) {
+    return toAuthFailure(err);
+  }
+  return undefined;
+}
+
+/** aws-jwt-verify's typed errors, each mapped to exactly one API code. */
+function toAuthFailure(err: unknown): AuthFailure {
+  if (err instanceof JwtExpiredError) return new AuthFailure("token_expired");
+  if (err instanceof JwtInvalidIssuerError) return new AuthFailure("token_wrong_issuer");
+  if (err instanceof CognitoJwtInvalidClientIdError) return new AuthFailure("token_wrong_audience");
+  if (err instanceof CognitoJwtInvalidTokenUseError) return new AuthFailure("token_wrong_use");
+  return new AuthFailure("token_invalid");
+}
+
+/** The claims of a token that passed checkClaims. */
+export function toVerifiedToken(payload: JwtPayload): VerifiedToken {
+  const tokenUse = payload.token_use === "id" ? "id" : "access";
+  const groupsClaim = payload["cognito:groups"];
+  const groups = Array.isArray(groupsClaim) ? groupsClaim.filter((g): g is string => typeof g === "string") : [];
+  const usernameClaim = tokenUse === "id" ? payload["cognito:username"] : payload.username;
+  const verified: VerifiedToken = {
+    sub: payload.sub as string,
+    username: typeof usernameClaim === "string" ? usernameClaim : (payload.sub as string),
+    tokenUse,
+    groups,
+    exp: payload.exp as number,
+    sessionId: typeof payload.origin_jti === "string" ? payload.origin_jti : typeof payload.jti === "string" ? payload.jti : "",
+    authTime: typeof payload.auth_time === "number" ? payload.auth_time : (payload.iat as number),
+  };
+  if (typeof payload.scope === "string") verified.scope = payload.scope;
+  if (tokenUse === "id") {
+    if (typeof payload.email === "string") verified.email = payload.email;
+    const ev = payload.email_verified;
+    if (typeof ev === "boolean") verified.emailVerified = ev;
+    else if (ev === "true" || ev === "false") verified.emailVerified = ev === "true";
+    if (typeof payload.given_name === "string") verified.givenName = payload.given_name;
+    if (typeof payload.family_name === "string") verified.familyName = payload.family_name;
+  }
+  return verified;
+}
