@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { pglite } from "./support/databases.ts";
-import { generateSigningKey, signJwt, TestIssuer } from "./support/issuer.ts";
+import { claimsOf, generateSigningKey, signJsonTexts, signJwt, TestIssuer } from "./support/issuer.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
 
 async function expectProblem(res: Response, status: number, code: string): Promise<Record<string, unknown>> {
@@ -97,6 +97,46 @@ describe("token verification", () => {
     const res = await app.get("/api/v1/me", token);
     await expectProblem(res, 401, "token_wrong_issuer");
     expectInvalidToken(res, "token_wrong_issuer");
+  });
+
+  it("refuses another pool's token signed with that pool's key without fetching the JWKS: token_wrong_issuer", async () => {
+    const otherPoolKey = generateSigningKey();
+    const hitsBefore = issuer.jwksHits;
+    const token = issuer.mint(issuer.newUser(), { key: otherPoolKey, claims: { iss: `${issuer.endpoint}/us-west-2_OtherPool` } });
+    await expectProblem(await app.get("/api/v1/me", token), 401, "token_wrong_issuer");
+    assert.equal(issuer.jwksHits, hitsBefore, "a foreign issuer's kid made the server fetch its own JWKS");
+  });
+
+  it("refuses an exp, iat or nbf that JSON reads as Infinity (1e999), under a valid signature", async () => {
+    const key = issuer.keys[0]!;
+    for (const claim of ["exp", "iat", "nbf"]) {
+      const claims = { ...claimsOf(issuer.mint(issuer.newUser())), nbf: 0 };
+      const payload = JSON.stringify(claims).replace(new RegExp(`"${claim}":-?\\d+`), `"${claim}":1e999`);
+      assert.ok(payload.includes("1e999"), claim);
+      const token = signJsonTexts(JSON.stringify({ alg: "RS256", kid: key.kid }), payload, key.privateKey);
+      await expectProblem(await app.get("/api/v1/me", token), 401, "token_invalid");
+    }
+  });
+
+  it("reads a __proto__ claim as a plain claim: a valid token carrying one pollutes nothing", async () => {
+    const claims = claimsOf(issuer.mint(issuer.newUser()));
+    const payload = JSON.stringify(claims).replace(/^\{/, '{"__proto__":{"polluted":true,"sub":"admin"},');
+    const token = signJsonTexts(JSON.stringify({ alg: "RS256", kid: issuer.keys[0]!.kid }), payload, issuer.keys[0]!.privateKey);
+    const res = await app.get("/api/v1/me", token);
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { username: string }).username, claims.username);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
+  it("does not trust a published RSA key under 2048 bits: token_unknown_key", async () => {
+    const weak = generateSigningKey("kid-weak-1024", 1024);
+    issuer.keys.push(weak);
+    try {
+      const res = await app.get("/api/v1/me", issuer.mint(issuer.newUser(), { key: weak }));
+      await expectProblem(res, 401, "token_unknown_key");
+    } finally {
+      issuer.keys.pop();
+    }
   });
 
   it("refuses a token of another app client: token_wrong_audience", async () => {

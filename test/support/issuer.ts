@@ -10,8 +10,8 @@ export interface SigningKey {
   publicJwk: Record<string, string>;
 }
 
-export function generateSigningKey(kid = `kid-${randomUUID().slice(0, 8)}`): SigningKey {
-  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+export function generateSigningKey(kid = `kid-${randomUUID().slice(0, 8)}`, modulusLength = 2048): SigningKey {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength });
   const jwk = publicKey.export({ format: "jwk" }) as Record<string, string>;
   return { kid, privateKey, publicJwk: { kty: "RSA", n: jwk.n!, e: jwk.e!, kid, alg: "RS256", use: "sig" } };
 }
@@ -20,7 +20,12 @@ export const b64url = (data: string | Buffer): string => Buffer.from(data).toStr
 
 /** Signs header.payload with RS256, whatever the header claims. */
 export function signJwt(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject): string {
-  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+  return signJsonTexts(JSON.stringify(header), JSON.stringify(payload), key);
+}
+
+/** RS256 over JSON texts as given, for what JSON.stringify cannot write (1e999). */
+export function signJsonTexts(header: string, payload: string, key: KeyObject): string {
+  const input = `${b64url(header)}.${b64url(payload)}`;
   const signature = createSign("RSA-SHA256").update(input).sign(key);
   return `${input}.${b64url(signature)}`;
 }
