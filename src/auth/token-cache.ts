@@ -1,50 +1,73 @@
 // Verified tokens, so that a client polling with one token pays for its signature check once.
-// Keyed by a hash of the whole token (never a part of it: a valid signature under another payload
-// must miss); an entry never outlives the token's exp, and a hit is refused once its signing key
-// has left the JWKS. Only verified tokens enter.
-import { createHash } from "node:crypto";
+// Only verified tokens enter; an entry never outlives the token's exp, and a hit is refused once
+// its signing key has left the JWKS. Two tiers: TOKEN_CACHE_SIZE entries keyed by a SHA-256 of
+// the whole token (never a part of it: a valid signature under another payload must miss) — a
+// token is ~1 KB, a hash 32 bytes — and, in front, the most recent few keyed by the token text
+// itself, so that a token seen again right away costs no hash at all.
+import { hash } from "node:crypto";
 import { LRUCache } from "lru-cache";
-import type { VerifiedToken } from "./verifier.ts";
+import type { VerifiedToken } from "./claims.ts";
 
 interface Entry {
   token: VerifiedToken;
   kid: string;
+  /** Milliseconds since the epoch. */
+  validUntil: number;
 }
 
+/** Tokens remembered by their text: at ~1 KB each, about 1 MB. */
+const RECENT_SIZE = 1024;
+
 export class TokenCache {
-  private readonly cache: LRUCache<string, Entry> | undefined;
+  private readonly byHash: LRUCache<string, Entry> | undefined;
+  private readonly recent = new Map<string, Entry>();
+  private readonly recentSize: number;
 
   /** `size` 0 turns the cache off. */
   constructor(
     size: number,
     private readonly onLookup?: (hit: boolean) => void,
   ) {
-    this.cache = size > 0 ? new LRUCache<string, Entry>({ max: size, ttlAutopurge: false }) : undefined;
+    this.byHash = size > 0 ? new LRUCache<string, Entry>({ max: size }) : undefined;
+    this.recentSize = Math.min(size, RECENT_SIZE);
   }
 
-  static key(token: string): string {
-    return createHash("sha256").update(token).digest("base64url");
+  private static key(token: string): string {
+    // "binary" (latin1): the 32 digest bytes as a 32-character string, the most compact Map key.
+    return hash("sha256", token, "binary");
   }
 
-  get(key: string, keyStillTrusted: (kid: string) => boolean): VerifiedToken | undefined {
-    const entry = this.cache?.get(key);
-    this.onLookup?.(entry !== undefined);
-    if (!entry) return undefined;
-    if (!keyStillTrusted(entry.kid)) {
-      this.cache!.delete(key);
-      return undefined;
+  get(token: string, keyStillTrusted: (kid: string) => boolean): VerifiedToken | undefined {
+    if (!this.byHash) return undefined;
+    let entry = this.recent.get(token);
+    if (!entry) {
+      entry = this.byHash.get(TokenCache.key(token));
+      if (entry) this.remember(token, entry);
     }
-    return entry.token;
+    if (entry && (Date.now() >= entry.validUntil || !keyStillTrusted(entry.kid))) {
+      this.recent.delete(token);
+      this.byHash.delete(TokenCache.key(token));
+      entry = undefined;
+    }
+    this.onLookup?.(entry !== undefined);
+    return entry?.token;
   }
 
   /** `validUntilMs`: exp plus the allowed clock skew, as the verifier would judge it. */
-  set(key: string, token: VerifiedToken, kid: string, validUntilMs: number): void {
-    const ttl = Math.floor(validUntilMs - Date.now());
-    if (!this.cache || ttl <= 0) return;
-    this.cache.set(key, { token, kid }, { ttl });
+  set(token: string, verified: VerifiedToken, kid: string, validUntilMs: number): void {
+    if (!this.byHash || validUntilMs <= Date.now()) return;
+    const entry = { token: verified, kid, validUntil: validUntilMs };
+    this.byHash.set(TokenCache.key(token), entry);
+    this.remember(token, entry);
+  }
+
+  private remember(token: string, entry: Entry): void {
+    // Oldest first out: a Map iterates in insertion order.
+    if (this.recent.size >= this.recentSize) this.recent.delete(this.recent.keys().next().value!);
+    this.recent.set(token, entry);
   }
 
   get size(): number {
-    return this.cache?.size ?? 0;
+    return this.byHash?.size ?? 0;
   }
 }

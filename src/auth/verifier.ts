@@ -44,7 +44,7 @@ export function createTokenVerifier(
   };
 
   /** The signature, then the claims, of a token whose header passed. */
-  function finish(token: string, cacheKey: string, kid: string, key: KeyObject): Verdict {
+  function finish(token: string, kid: string, key: KeyObject): Verdict {
     const signatureStart = token.lastIndexOf(".") + 1;
     let valid: boolean;
     try {
@@ -60,21 +60,20 @@ export function createTokenVerifier(
     const failure = checkClaims(payload, rules);
     if (failure) return failure;
     const verified = toVerifiedToken(payload);
-    cache.set(cacheKey, verified, kid, (verified.exp + rules.clockSkewSeconds) * 1000);
+    cache.set(token, verified, kid, (verified.exp + rules.clockSkewSeconds) * 1000);
     return verified;
   }
 
   /** A kid we do not hold: the JWKS is fetched again, but not for another pool's token. */
-  function fetchAndFinish(token: string, cacheKey: string, kid: string): Verdict | Promise<Verdict> {
+  function fetchAndFinish(token: string, kid: string): Verdict | Promise<Verdict> {
     const iss = payloadOf(token)?.iss;
     if (typeof iss !== "string" || !rules.issuers.includes(iss)) return new AuthFailure("token_wrong_issuer");
-    return keys.fetchKey(kid).then((key) => (key ? finish(token, cacheKey, kid, key) : new AuthFailure("token_unknown_key")));
+    return keys.fetchKey(kid).then((key) => (key ? finish(token, kid, key) : new AuthFailure("token_unknown_key")));
   }
 
   return {
     verify(token) {
-      const cacheKey = TokenCache.key(token);
-      const cached = cache.get(cacheKey, trusted);
+      const cached = cache.get(token, trusted);
       if (cached) return cached;
       const malformed = checkCanonicalJwt(token);
       if (malformed) return malformed;
@@ -86,7 +85,7 @@ export function createTokenVerifier(
       const kid = header.kid;
       if (typeof kid !== "string" || kid === "") return new AuthFailure("token_invalid", "The token names no signing key.");
       const key = keys.key(kid);
-      return key ? finish(token, cacheKey, kid, key) : fetchAndFinish(token, cacheKey, kid);
+      return key ? finish(token, kid, key) : fetchAndFinish(token, kid);
     },
   };
 }
