@@ -122,6 +122,7 @@ async function main(): Promise<void> {
       if (ready) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    const rssAtStart = rssMb(pid);
     const member = issuer.newUser();
     const token = issuer.mint(member);
     await fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
@@ -177,7 +178,7 @@ async function main(): Promise<void> {
       requests: [{ setupRequest: (req) => Object.assign(req, { headers: { authorization: `Bearer ${newUsers[nextUser++ % newUsers.length]}` } }) }],
     });
     const results = { A: average(runs.A!), B: average(runs.B!), C: average(runs.C!), D: average(runs.D!), E: e };
-    const report = render(results, peakRssMb(pid), rssAfterC);
+    const report = render(results, { atStart: rssAtStart, afterC: rssAfterC, peak: peakRssMb(pid) });
     process.stdout.write(`\n${report}\n`);
     if (!quick) writeBenchmarks(report);
     const fiveHundreds = Object.values(results).reduce((s, m) => s + m.errors, 0);
@@ -199,7 +200,7 @@ const LABELS: Record<string, string> = {
   E: `E first requests of ${NEW_USERS} new users`,
 };
 
-function render(results: Record<string, Measured>, peakRss: number, rssAfterC: number): string {
+function render(results: Record<string, Measured>, rss: { atStart: number; afterC: number; peak: number }): string {
   const a = results.A!.rps;
   const lines = [
     `| case | req/s | ratio to A | p50 ms | p99 ms | non-2xx | errors |`,
@@ -213,7 +214,7 @@ function render(results: Record<string, Measured>, peakRss: number, rssAfterC: n
   const setup = [
     `${new Date().toISOString().slice(0, 10)} · ${cpu} · ${os.cpus().length} cores · Node ${process.version} · database ${usePostgres ? "PostgreSQL" : "PGlite"}`,
     `server pinned to core 0${hasTaskset ? "" : " (taskset unavailable: not pinned)"}, autocannon with ${CONNECTIONS} connections on core 1; ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s (C: ${FRESH_TOKENS_PER_ROUND} fresh tokens a round)`,
-    `peak RSS of the server: ${peakRss} MB; RSS after case C (${FRESH_TOKENS_PER_ROUND * ROUNDS} tokens cached): ${rssAfterC} MB`,
+    `RSS of the server: ${rss.atStart} MB when ready, ${rss.afterC} MB after case C (${FRESH_TOKENS_PER_ROUND * ROUNDS} tokens cached), peak ${rss.peak} MB`,
   ];
   return [...setup.map((l) => `${l}  `), "", ...lines].join("\n");
 }
