@@ -6,6 +6,8 @@ import { TokenCache } from "../src/auth/token-cache.ts";
 import { sleep } from "./support/wait.ts";
 
 const trusted = () => true;
+/** Seconds since the epoch, `seconds` from now. */
+const secondsFromNow = (seconds: number) => Math.floor(Date.now() / 1000) + seconds;
 
 function verified(sub: string): VerifiedToken {
   return { sub, username: sub, tokenUse: "access", groups: [], exp: 0, sessionId: "", authTime: 0 };
@@ -18,7 +20,7 @@ describe("verified-token cache", () => {
   it("returns what was stored, from either tier, and reports each lookup", () => {
     const lookups: boolean[] = [];
     const cache = new TokenCache(5000, (hit) => lookups.push(hit));
-    for (const [i, token] of tokens.entries()) cache.set(token, verified(`u${i}`), "k1", Date.now() + 60_000);
+    for (const [i, token] of tokens.entries()) cache.set(token, verified(`u${i}`), "k1", secondsFromNow(60));
     assert.equal(cache.get(tokens[0]!, trusted)?.sub, "u0", "an entry only in the hash tier");
     assert.equal(cache.get(tokens[1099]!, trusted)?.sub, "u1099", "a recent entry");
     assert.equal(cache.get("header.payload-0.signaturX", trusted), undefined, "one character off");
@@ -27,30 +29,31 @@ describe("verified-token cache", () => {
 
   it("never returns an entry at or after its expiry, from either tier", async () => {
     const cache = new TokenCache(5000);
-    for (const token of tokens) cache.set(token, verified("u"), "k1", Date.now() + 150);
+    const validUntil = secondsFromNow(2);
+    for (const token of tokens) cache.set(token, verified("u"), "k1", validUntil);
     assert.ok(cache.get(tokens[0]!, trusted));
-    await sleep(200);
+    await sleep(validUntil * 1000 - Date.now() + 20);
     assert.equal(cache.get(tokens[1]!, trusted), undefined, "hash tier");
     assert.equal(cache.get(tokens[1099]!, trusted), undefined, "recent tier");
-    cache.set("already.expired.token", verified("u"), "k1", Date.now() - 1);
+    cache.set("already.expired.token", verified("u"), "k1", secondsFromNow(-1));
     assert.equal(cache.get("already.expired.token", trusted), undefined);
   });
 
   it("drops an entry whose signing key is no longer trusted", () => {
     const cache = new TokenCache(5000);
-    cache.set(tokens[0]!, verified("u"), "old-kid", Date.now() + 60_000);
+    cache.set(tokens[0]!, verified("u"), "old-kid", secondsFromNow(60));
     assert.equal(cache.get(tokens[0]!, (kid) => kid !== "old-kid"), undefined);
     assert.equal(cache.get(tokens[0]!, trusted), undefined, "the entry is gone, not merely hidden");
   });
 
   it("holds at most TOKEN_CACHE_SIZE entries, and nothing at size 0", () => {
     const small = new TokenCache(10);
-    for (const token of tokens.slice(0, 20)) small.set(token, verified("u"), "k1", Date.now() + 60_000);
+    for (const token of tokens.slice(0, 20)) small.set(token, verified("u"), "k1", secondsFromNow(60));
     assert.equal(small.size, 10);
     assert.equal(small.get(tokens[0]!, trusted), undefined, "the oldest were evicted");
     assert.ok(small.get(tokens[19]!, trusted));
     const off = new TokenCache(0);
-    off.set(tokens[0]!, verified("u"), "k1", Date.now() + 60_000);
+    off.set(tokens[0]!, verified("u"), "k1", secondsFromNow(60));
     assert.equal(off.get(tokens[0]!, trusted), undefined);
   });
 });

@@ -11,13 +11,14 @@ import {
 import { validateJwtFields } from "aws-jwt-verify/jwt";
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
 import { AuthFailure } from "./errors.ts";
+import type { Interner } from "./interner.ts";
 
 /** What the rest of the server knows about a verified caller. */
 export interface VerifiedToken {
   sub: string;
   username: string;
   tokenUse: "access" | "id";
-  groups: string[];
+  groups: readonly string[];
   /** Seconds since the epoch. */
   exp: number;
   /** The sign-in this token descends from: origin_jti, else jti (the emulator sets no origin_jti); "" if neither. */
@@ -69,22 +70,23 @@ function toAuthFailure(err: unknown): AuthFailure {
   return new AuthFailure("token_invalid");
 }
 
-/** The claims of a token that passed checkClaims. */
-export function toVerifiedToken(payload: JwtPayload): VerifiedToken {
+/** The claims of a token that passed checkClaims; the repeating ones shared through `interner`. */
+export function toVerifiedToken(payload: JwtPayload, interner: Interner): VerifiedToken {
   const tokenUse = payload.token_use === "id" ? "id" : "access";
   const groupsClaim = payload["cognito:groups"];
   const groups = Array.isArray(groupsClaim) ? groupsClaim.filter((g): g is string => typeof g === "string") : [];
+  const sub = interner.string(payload.sub as string);
   const usernameClaim = tokenUse === "id" ? payload["cognito:username"] : payload.username;
   const verified: VerifiedToken = {
-    sub: payload.sub as string,
-    username: typeof usernameClaim === "string" ? usernameClaim : (payload.sub as string),
+    sub,
+    username: typeof usernameClaim === "string" ? interner.string(usernameClaim) : sub,
     tokenUse,
-    groups,
+    groups: interner.list(groups),
     exp: payload.exp as number,
     sessionId: typeof payload.origin_jti === "string" ? payload.origin_jti : typeof payload.jti === "string" ? payload.jti : "",
     authTime: typeof payload.auth_time === "number" ? payload.auth_time : (payload.iat as number),
   };
-  if (typeof payload.scope === "string") verified.scope = payload.scope;
+  if (typeof payload.scope === "string") verified.scope = interner.string(payload.scope);
   if (tokenUse === "id") {
     if (typeof payload.email === "string") verified.email = payload.email;
     const ev = payload.email_verified;

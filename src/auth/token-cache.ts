@@ -11,7 +11,7 @@ import type { VerifiedToken } from "./claims.ts";
 interface Entry {
   token: VerifiedToken;
   kid: string;
-  /** Milliseconds since the epoch. */
+  /** Seconds since the epoch (a small integer, stored unboxed). */
   validUntil: number;
 }
 
@@ -44,7 +44,7 @@ export class TokenCache {
       entry = this.byHash.get(TokenCache.key(token));
       if (entry) this.remember(token, entry);
     }
-    if (entry && (Date.now() >= entry.validUntil || !keyStillTrusted(entry.kid))) {
+    if (entry && (Date.now() >= entry.validUntil * 1000 || !keyStillTrusted(entry.kid))) {
       this.recent.delete(token);
       this.byHash.delete(TokenCache.key(token));
       entry = undefined;
@@ -53,10 +53,10 @@ export class TokenCache {
     return entry?.token;
   }
 
-  /** `validUntilMs`: exp plus the allowed clock skew, as the verifier would judge it. */
-  set(token: string, verified: VerifiedToken, kid: string, validUntilMs: number): void {
-    if (!this.byHash || validUntilMs <= Date.now()) return;
-    const entry = { token: verified, kid, validUntil: validUntilMs };
+  /** `validUntil`: exp plus the allowed clock skew, in seconds, as the verifier would judge it. */
+  set(token: string, verified: VerifiedToken, kid: string, validUntil: number): void {
+    if (!this.byHash || validUntil * 1000 <= Date.now()) return;
+    const entry = { token: verified, kid, validUntil };
     this.byHash.set(TokenCache.key(token), entry);
     this.remember(token, entry);
   }

@@ -10,6 +10,7 @@ import type { JwtPayload } from "aws-jwt-verify/jwt-model";
 import type { CognitoConfig } from "../config.ts";
 import { checkClaims, toVerifiedToken, type ClaimRules, type VerifiedToken } from "./claims.ts";
 import { AuthFailure } from "./errors.ts";
+import { Interner } from "./interner.ts";
 import type { KeyStore } from "./jwks-cache.ts";
 import { checkCanonicalJwt } from "./jwt-shape.ts";
 import { TokenCache } from "./token-cache.ts";
@@ -35,6 +36,7 @@ export function createTokenVerifier(
   onCacheLookup?: (hit: boolean) => void,
 ): TokenVerifier {
   const cache = new TokenCache(cacheSize, onCacheLookup);
+  const interner = new Interner();
   const trusted = (kid: string) => keys.has(kid);
   const rules: ClaimRules = {
     issuers: config.issuers,
@@ -59,8 +61,8 @@ export function createTokenVerifier(
     if (!payload) return new AuthFailure("token_invalid", "The token payload is not a JSON object.");
     const failure = checkClaims(payload, rules);
     if (failure) return failure;
-    const verified = toVerifiedToken(payload);
-    cache.set(token, verified, kid, (verified.exp + rules.clockSkewSeconds) * 1000);
+    const verified = toVerifiedToken(payload, interner);
+    cache.set(token, verified, interner.string(kid), verified.exp + rules.clockSkewSeconds);
     return verified;
   }
 

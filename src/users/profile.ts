@@ -17,7 +17,7 @@ export interface Profile extends UserOwnedValues {
 }
 
 export interface MeProfile extends Profile {
-  groups: string[];
+  groups: readonly string[];
   is_admin: boolean;
 }
 
@@ -52,7 +52,7 @@ function render(user: User): Profile {
   };
 }
 
-export function toMeProfile(user: User, groups: string[], adminGroup: string): MeProfile {
+export function toMeProfile(user: User, groups: readonly string[], adminGroup: string): MeProfile {
   // Every token of a user carries its own groups array; equal contents render the same profile.
   const groupsKey = groups.join("\n");
   const memo = renderedMe.get(user);
