@@ -1,7 +1,7 @@
 // npm run bench [-- --quick] [-- --db postgres] [-- --only BC] [-- --cpu-prof]
 // --only runs the named cases of A–D (and never writes BENCHMARKS.md); --cpu-prof writes the
 // server's CPU profile to .prof/ when it exits (open it in Chrome DevTools or speedscope).
-// The server as `npm run serve` runs it, pinned to core 0; the load (autocannon) on core 1.
+// The server as `npm run serve` runs it (serve-command.ts), pinned to core 0; the load (autocannon) on core 1.
 // Rounds alternate A B C D, A B C D so that machine drift hits every case alike; E runs once.
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -13,6 +13,7 @@ import autocannon from "autocannon";
 import { createScratchDatabase } from "../test/support/databases.ts";
 import { TestIssuer } from "../test/support/issuer.ts";
 import { freePort } from "../test/support/net.ts";
+import { serveArguments } from "./serve-command.ts";
 
 const quick = process.argv.includes("--quick");
 const usePostgres = process.argv.includes("--db") && process.argv[process.argv.indexOf("--db") + 1] === "postgres";
@@ -109,9 +110,7 @@ async function main(): Promise<void> {
   const args = [
     ...(hasTaskset ? ["-c", "0", process.execPath] : []),
     ...(cpuProfile ? ["--cpu-prof", "--cpu-prof-dir=.prof"] : []),
-    "--import",
-    "tsx",
-    "src/main.ts",
+    ...serveArguments(),
   ];
   const server = spawn(command, args, { env, stdio: ["ignore", "ignore", "inherit"] });
   const pid = server.pid!;

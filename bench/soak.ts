@@ -11,17 +11,19 @@ import path from "node:path";
 import { createScratchDatabase } from "../test/support/databases.ts";
 import { TestIssuer, type TestUser } from "../test/support/issuer.ts";
 import { freePort } from "../test/support/net.ts";
+import { serveArguments } from "./serve-command.ts";
 
 const argSeconds = process.argv.indexOf("--seconds");
 const SECONDS = argSeconds === -1 ? 60 : Number(process.argv[argSeconds + 1]);
 const CLIENTS = 50;
 const ADMIN_URL = process.env.SOAK_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
+const SERVE_ARGUMENTS = serveArguments();
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
 
 async function startInstance(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, SERVE_ARGUMENTS, {
     env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn" },
     stdio: ["ignore", "ignore", "inherit"],
   });

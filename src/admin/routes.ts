@@ -2,13 +2,14 @@
 // the server starts (a few milliseconds) and served from memory with everything else it needs:
 // nothing is loaded from outside the server, and its CSP says so.
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
+import path from "node:path";
 import { build } from "esbuild";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { APP_CLIENT_SCOPES } from "../cognito/bootstrap.ts";
 import { securityHeaders } from "../http/security-headers.ts";
 import { isLoopbackUrl } from "../net.ts";
+import { ADMIN_PAGE_DIR } from "../paths.ts";
 
 export interface AdminPageOptions {
   publicUrl: string;
@@ -17,11 +18,10 @@ export interface AdminPageOptions {
   implicitGrant: boolean;
 }
 
-const pageDir = fileURLToPath(new URL("./page/", import.meta.url));
 
 export async function adminRoutes(app: FastifyInstance, options: AdminPageOptions): Promise<void> {
   const bundle = await build({
-    entryPoints: [`${pageDir}app.ts`],
+    entryPoints: [path.join(ADMIN_PAGE_DIR, "app.ts")],
     bundle: true,
     write: false,
     format: "iife",
@@ -30,7 +30,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminPageOption
     logLevel: "silent",
   });
   const script = bundle.outputFiles[0]!.text;
-  const [html, css] = await Promise.all([readFile(`${pageDir}index.html`, "utf8"), readFile(`${pageDir}app.css`, "utf8")]);
+  const [html, css] = await Promise.all([readFile(path.join(ADMIN_PAGE_DIR, "index.html"), "utf8"), readFile(path.join(ADMIN_PAGE_DIR, "app.css"), "utf8")]);
   const domainOrigin = options.cognitoDomain ? new URL(options.cognitoDomain).origin : undefined;
   const config = {
     cognito_domain: options.cognitoDomain ?? null,

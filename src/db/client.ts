@@ -1,7 +1,6 @@
 // The database: PGlite in DATA_DIR/db by default, a PostgreSQL server when DATABASE_URL is set.
 // One Drizzle schema and one migration history serve both.
 import { mkdir } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
@@ -10,6 +9,7 @@ import pg from "pg";
 import type { DatabaseConfig } from "../config.ts";
 import { listenPostgres, type Unlisten } from "./notifications.ts";
 import * as schema from "./schema.ts";
+import { MIGRATIONS_DIR } from "../paths.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -27,7 +27,6 @@ export interface Database {
   close(): Promise<void>;
 }
 
-const migrationsFolder = fileURLToPath(new URL("./migrations", import.meta.url));
 // Any constant will do: every instance must use the same one so that only one migrates at a time.
 const MIGRATION_LOCK_KEY = 7_301_955_001;
 
@@ -45,7 +44,7 @@ async function openPglite(dir: string): Promise<Database> {
   await mkdir(dir, { recursive: true });
   const client = await PGlite.create(dir);
   const db = drizzlePglite({ client, schema });
-  await migratePglite(db, { migrationsFolder });
+  await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
   return {
     kind: "pglite",
     db: db as unknown as Db,
@@ -78,7 +77,7 @@ async function openPostgres(url: string, onMigrationFailure: (reason: string) =>
     try {
       // Instances started together migrate one after another; the later ones find nothing to do.
       await lock.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
-      await migratePg(db, { migrationsFolder });
+      await migratePg(db, { migrationsFolder: MIGRATIONS_DIR });
     } finally {
       await lock.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => {});
       lock.release();

@@ -1,0 +1,21 @@
+// Files the server reads at run time, found from the package root: the same whether the code runs
+// from src/ (tsx, in development and tests) or from the dist/ bundle (npm run serve).
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, "package.json"))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error("vrms-backend: package.json not found above the server's code");
+    dir = parent;
+  }
+  return dir;
+}
+
+const root = packageRoot();
+
+export const MIGRATIONS_DIR = path.join(root, "src", "db", "migrations");
+/** The /admin page's sources, bundled by esbuild when the server starts. */
+export const ADMIN_PAGE_DIR = path.join(root, "src", "admin", "page");
