@@ -110,6 +110,7 @@ async function main(): Promise<void> {
   const args = [
     ...(hasTaskset ? ["-c", "0", process.execPath] : []),
     ...(cpuProfile ? ["--cpu-prof", "--cpu-prof-dir=.prof"] : []),
+    ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : []),
     ...serveArguments(),
   ];
   const server = spawn(command, args, { env, stdio: ["ignore", "ignore", "inherit"] });
@@ -163,6 +164,7 @@ async function main(): Promise<void> {
     }
     const rssAfterC = rssMb(pid);
     if (only !== null) {
+      process.stdout.write(`RSS: ${rssAtStart} MB when ready, ${rssAfterC} MB after the rounds, peak ${peakRssMb(pid)} MB\n`);
       for (const [name, measured] of Object.entries(runs)) {
         if (measured.length === 0) continue;
         const m = average(measured);

@@ -2,8 +2,10 @@
 // Only verified tokens enter; an entry never outlives the token's exp, and a hit is refused once
 // its signing key has left the JWKS. Two tiers: TOKEN_CACHE_SIZE entries keyed by a SHA-256 of
 // the whole token (never a part of it: a valid signature under another payload must miss) — a
-// token is ~1 KB, a hash 32 bytes — and, in front, the most recent few keyed by the token text
-// itself, so that a token seen again right away costs no hash at all.
+// token is ~1 KB, a hash 32 bytes — and, in front, a few tokens that came back, keyed by their
+// text, so that a client repeating its token costs no hash at all. Tokens enter the front tier on
+// their second use only: a stream of new tokens would otherwise keep ~1 MB of token texts alive
+// just long enough to be promoted to V8's old generation, and leave them there as garbage.
 import { hash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import type { VerifiedToken } from "./claims.ts";
@@ -15,7 +17,7 @@ interface Entry {
   validUntil: number;
 }
 
-/** Tokens remembered by their text: at ~1 KB each, about 1 MB. */
+/** Returning tokens remembered by their text: at ~1 KB each, about 1 MB. */
 const RECENT_SIZE = 1024;
 
 export class TokenCache {
@@ -56,9 +58,7 @@ export class TokenCache {
   /** `validUntil`: exp plus the allowed clock skew, in seconds, as the verifier would judge it. */
   set(token: string, verified: VerifiedToken, kid: string, validUntil: number): void {
     if (!this.byHash || validUntil * 1000 <= Date.now()) return;
-    const entry = { token: verified, kid, validUntil };
-    this.byHash.set(TokenCache.key(token), entry);
-    this.remember(token, entry);
+    this.byHash.set(TokenCache.key(token), { token: verified, kid, validUntil });
   }
 
   private remember(token: string, entry: Entry): void {
