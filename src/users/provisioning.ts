@@ -44,7 +44,8 @@ export class UserProvisioning {
   }
 
   private async bringUpToDate(cached: User | undefined, token: VerifiedToken, rawToken: string): Promise<User> {
-    let user = cached ?? (await this.repo.findBySub(token.sub)) ?? (await this.create(token, rawToken));
+    let user =
+      cached ?? (await this.cache.load(token.sub, () => this.repo.findBySub(token.sub))) ?? (await this.create(token, rawToken));
     // Only rows read or written just now may (re)start the cache's one-second clock.
     let fresh = user !== cached;
     const followed = await this.followCognito(user, token, rawToken);
