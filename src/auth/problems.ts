@@ -4,10 +4,20 @@ import type { AuthFailure, KeysUnavailableError } from "./errors.ts";
 
 const REALM = 'Bearer realm="api"';
 
+// One problem per (code, detail), built once: details are fixed texts, and a server refusing a flood
+// of forged tokens should not capture an Error's stack for each.
+const authProblems = new Map<string, ApiProblem>();
+
 export function authProblem(err: AuthFailure): ApiProblem {
-  const challenge =
-    err.code === "token_missing" ? REALM : `${REALM}, error="invalid_token", error_description="${err.code}"`;
-  return new ApiProblem(401, err.code, err.detail, { "www-authenticate": challenge });
+  const key = `${err.code}\n${err.detail}`;
+  let problem = authProblems.get(key);
+  if (!problem) {
+    const challenge =
+      err.code === "token_missing" ? REALM : `${REALM}, error="invalid_token", error_description="${err.code}"`;
+    problem = new ApiProblem(401, err.code, err.detail, { "www-authenticate": challenge });
+    if (authProblems.size < 64) authProblems.set(key, problem);
+  }
+  return problem;
 }
 
 export function keysUnavailableProblem(_err: KeysUnavailableError): ApiProblem {
