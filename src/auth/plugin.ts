@@ -69,14 +69,19 @@ export function authenticate({ verifier, limiter, revocations, onOutcome }: Auth
       return done(err as Error);
     }
     if (!(verdict instanceof Promise)) return settle(request, reply, raw, verdict, done);
-    verdict.then(
-      (settled) => settle(request, reply, raw, settled, done),
-      (err: unknown) => {
-        if (!(err instanceof KeysUnavailableError)) return done(err as Error);
-        onOutcome?.("unavailable");
-        sendProblem(reply, keysUnavailableProblem(err));
-      },
-    );
+    verdict
+      .then(
+        (settled) => settle(request, reply, raw, settled, done),
+        (err: unknown) => {
+          if (!(err instanceof KeysUnavailableError)) return done(err as Error);
+          onOutcome?.("unavailable");
+          sendProblem(reply, keysUnavailableProblem(err));
+        },
+      )
+      // A bug above must become this request's 500, not an unhandled rejection that ends the process.
+      .catch((err: unknown) => {
+        if (!reply.sent) done(err as Error);
+      });
   };
 }
 

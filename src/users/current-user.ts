@@ -27,7 +27,12 @@ export function loadCurrentUser(provisioning: UserProvisioning): preHandlerHookH
     const { token, raw } = caller(request);
     const user = provisioning.userFor(token, raw);
     if (!(user instanceof Promise)) return admit(request, reply, user, done);
-    user.then((loaded) => admit(request, reply, loaded, done), done);
+    user
+      .then((loaded) => admit(request, reply, loaded, done), done)
+      // A bug in admit must become this request's 500, not an unhandled rejection that ends the process.
+      .catch((err: unknown) => {
+        if (!reply.sent) done(err as Error);
+      });
   };
 }
 
