@@ -110,7 +110,6 @@ async function main(): Promise<void> {
   const args = [
     ...(hasTaskset ? ["-c", "0", process.execPath] : []),
     ...(cpuProfile ? ["--cpu-prof", "--cpu-prof-dir=.prof"] : []),
-    ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : []),
     ...serveArguments(),
   ];
   const server = spawn(command, args, { env, stdio: ["ignore", "ignore", "inherit"] });

@@ -62,12 +62,8 @@ export function authenticate({ verifier, limiter, revocations, onOutcome }: Auth
     }
     const raw = parseBearer(request.headers.authorization);
     if (raw instanceof AuthFailure) return refuse(request, reply, raw);
-    let verdict: Verdict | Promise<Verdict>;
-    try {
-      verdict = verifier.verify(raw);
-    } catch (err) {
-      return done(err as Error);
-    }
+    // A synchronous throw here reaches Fastify's hook runner, which answers it like done(err).
+    const verdict = verifier.verify(raw);
     if (!(verdict instanceof Promise)) return settle(request, reply, raw, verdict, done);
     verdict
       .then(
