@@ -55,12 +55,21 @@ export interface App {
 const PROFILE_CACHE_SIZE = 10_000;
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
+/**
+ * Fastify treats a hop count as "trust nobody" (it cannot check who the nearest hop is); ours
+ * trusts the nearest n hops, as Express does, for servers reachable only through their proxies.
+ */
+function trustProxy(setting: Config["trustProxy"]): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting !== "number") return setting;
+  return (_address, hop) => hop < setting;
+}
+
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config } = deps;
   let draining = false;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    trustProxy: config.trustProxy,
+    trustProxy: trustProxy(config.trustProxy),
     bodyLimit: 1024 * 1024,
     requestTimeout: 30_000,
     // While draining, requests on open connections get our own 503 problem (below), not Fastify's.
@@ -168,7 +177,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       revocations: deps.revocations,
       throttle,
       adminGroup: config.cognito.adminGroup,
-      clockSkewSeconds: config.cognito.clockSkewSeconds,
       audit,
     });
   }

@@ -1,4 +1,5 @@
 // The only module that reads process.env. Everything else receives a typed Config.
+import net from "node:net";
 import path from "node:path";
 import { isLoopbackHost } from "./net.ts";
 
@@ -22,6 +23,8 @@ export interface CognitoConfig {
   useDummyCredentials: boolean;
 }
 
+export type TrustProxy = false | number | string[];
+
 export type DatabaseConfig = { kind: "pglite"; dir: string } | { kind: "postgres"; url: string };
 
 export interface Config {
@@ -35,7 +38,10 @@ export interface Config {
   database: DatabaseConfig;
   dataDir: string;
   webConcurrency: number;
-  trustProxy: boolean;
+  /** Fastify's trustProxy: false, a hop count, or the trusted proxies' addresses and CIDRs. */
+  trustProxy: TrustProxy;
+  /** SESSION_MAX_SECONDS when set; else read from the app clients at start (sessions/lifetime.ts). */
+  sessionMaxSeconds: number | undefined;
   corsOrigins: string[];
   authFailureRateLimit: number;
   metricsToken: string | undefined;
@@ -92,6 +98,32 @@ function list(env: Env, name: string): string[] {
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
+}
+
+/**
+ * Which proxies' X-Forwarded-For entries are believed. `true` would believe the leftmost entry,
+ * which the client writes itself: refused, so that nobody can choose the address the limits see.
+ */
+function trustProxy(env: Env): TrustProxy {
+  const raw = text(env, "TRUST_PROXY");
+  const expected = "false, a hop count (1 = one load balancer in front) or comma-separated proxy addresses/CIDRs";
+  if (raw === undefined || ["false", "0", "no"].includes(raw.toLowerCase())) return false;
+  if (["true", "yes"].includes(raw.toLowerCase())) {
+    throw new ConfigError("TRUST_PROXY", `${expected}; true would let any client choose its own address`, raw);
+  }
+  if (/^\d+$/.test(raw)) {
+    if (Number(raw) > 32) throw new ConfigError("TRUST_PROXY", expected, raw);
+    return Number(raw);
+  }
+  const entries = list(env, "TRUST_PROXY");
+  for (const entry of entries) {
+    const [address, bits, ...rest] = entry.split("/");
+    const family = net.isIP(address ?? "");
+    const maxBits = family === 6 ? 128 : 32;
+    const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
+    if (family === 0 || !bitsOk || rest.length > 0) throw new ConfigError("TRUST_PROXY", expected, entry);
+  }
+  return entries;
 }
 
 /** https anywhere; http only on loopback, where the emulator and test issuers live. */
@@ -233,7 +265,9 @@ export function loadConfig(env: Env = process.env): Config {
     database,
     dataDir,
     webConcurrency,
-    trustProxy: boolean(env, "TRUST_PROXY", false),
+    trustProxy: trustProxy(env),
+    // Cognito's refresh tokens live from 60 minutes to 10 years.
+    sessionMaxSeconds: text(env, "SESSION_MAX_SECONDS") === undefined ? undefined : integer(env, "SESSION_MAX_SECONDS", 0, 3600, 3650 * 86400),
     corsOrigins,
     authFailureRateLimit: integer(env, "AUTH_FAILURE_RATE_LIMIT", 0, 0, 1_000_000),
     metricsToken: text(env, "METRICS_TOKEN"),

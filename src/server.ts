@@ -4,6 +4,7 @@ import { buildApp } from "./app.ts";
 import { KeyStore } from "./auth/jwks-cache.ts";
 import { createTokenVerifier } from "./auth/verifier.ts";
 import { cognitoAttributeSource, cognitoIdentityProvider, createCognitoClient } from "./cognito/client.ts";
+import { sessionLifetime } from "./sessions/lifetime.ts";
 import { RevocationStore } from "./sessions/revocations.ts";
 import type { Config } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
@@ -22,6 +23,8 @@ export interface RunningServer {
 export interface ServerOptions {
   /** Where log lines go (tests capture them); stdout by default. */
   logDestination?: DestinationStream;
+  /** The revocations' periodic full reload, in ms (tests shorten it). */
+  revocationReloadMs?: number;
 }
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
@@ -49,7 +52,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   });
   const cognito = createCognitoClient(config.cognito, { maxAttempts: 1, timeoutMs: 3000 });
   if (metrics && database.poolStats) metrics.databasePool(database.poolStats);
-  const revocations = new RevocationStore(database, logger);
+  const lifetime = await sessionLifetime(config.sessionMaxSeconds, config.cognito.clockSkewSeconds, {
+    cognito,
+    userPoolId: config.cognito.userPoolId,
+    clientIds: config.cognito.clientIds,
+  });
+  logger.info({ retain_seconds: lifetime.retainSeconds, source: lifetime.source }, "signed-out sessions stay revoked this long");
+  const revocations = new RevocationStore(database, logger, {
+    retainSeconds: lifetime.retainSeconds,
+    ...(options.revocationReloadMs ? { reloadMs: options.revocationReloadMs } : {}),
+  });
   await revocations.start();
   const app = await buildApp({
     config,

@@ -67,6 +67,27 @@ describe("configuration", () => {
     assert.equal(configError({ ...base, CORS_ORIGINS: "https://a.example.org/path" }).variable, "CORS_ORIGINS");
   });
 
+  it("TRUST_PROXY takes false, a hop count or proxy addresses/CIDRs, and refuses true", () => {
+    const trust = (value: string) => loadConfig({ ...base, TRUST_PROXY: value }).trustProxy;
+    assert.equal(trust("false"), false);
+    assert.equal(trust("0"), false);
+    assert.equal(trust("1"), 1);
+    assert.deepEqual(trust("10.0.0.0/8, 127.0.0.1,::1, fd00::/8"), ["10.0.0.0/8", "127.0.0.1", "::1", "fd00::/8"]);
+    const refused = configError({ ...base, TRUST_PROXY: "true" });
+    assert.equal(refused.variable, "TRUST_PROXY");
+    assert.match(refused.message, /hop count/);
+    assert.match(refused.message, /CIDR/);
+    for (const bad of ["yes", "10.0.0.0/33", "10.0.0.0/8/1", "proxy.example.org", "::1/129"]) {
+      assert.equal(configError({ ...base, TRUST_PROXY: bad }).variable, "TRUST_PROXY", bad);
+    }
+  });
+
+  it("SESSION_MAX_SECONDS: unset means read from Cognito; set, from an hour to ten years", () => {
+    assert.equal(loadConfig(base).sessionMaxSeconds, undefined);
+    assert.equal(loadConfig({ ...base, SESSION_MAX_SECONDS: "86400" }).sessionMaxSeconds, 86400);
+    assert.equal(configError({ ...base, SESSION_MAX_SECONDS: "60" }).variable, "SESSION_MAX_SECONDS");
+  });
+
   it("never echoes a database URL, which may hold a password", () => {
     const err = configError({ ...base, DATABASE_URL: "mysql://user:hunter2@db/app" });
     assert.equal(err.variable, "DATABASE_URL");

@@ -2,6 +2,7 @@
 // Cognito here is the test issuer's fake (the emulator lacks challenges through AdminInitiateAuth,
 // GlobalSignOut and AdminUserGlobalSignOut): every test that relies on it says "fake Cognito".
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { DATABASE_KINDS, postgres, requires } from "./support/databases.ts";
 import { claimsOf, TestIssuer } from "./support/issuer.ts";
@@ -26,7 +27,8 @@ for (const kind of DATABASE_KINDS) {
 
     before(async () => {
       await issuer.start();
-      app = await startTestServer(issuer, kind, { TRUST_PROXY: "true" });
+      // A one-second skew and a quick full reload let a test outlive a token and a reload.
+      app = await startTestServer(issuer, kind, { TRUST_PROXY: "1", COGNITO_CLOCK_SKEW_SECONDS: "1" }, undefined, { revocationReloadMs: 200 });
     });
     after(async () => {
       await app?.close();
@@ -159,6 +161,93 @@ for (const kind of DATABASE_KINDS) {
       assert.equal((await app.get("/api/v1/me", other.body.access_token as string)).status, 200, "another session of the user is untouched");
     });
 
+    it("a session signed out with a token about to expire stays signed out in its other tokens, after that token expires and after reloads", async () => {
+      const user = issuer.newUser();
+      const session = randomUUID();
+      const now = Math.floor(Date.now() / 1000);
+      const shortLived = issuer.mint(user, { claims: { origin_jti: session, exp: now + 2 } });
+      const refreshedLater = issuer.mint(user, { claims: { origin_jti: session } });
+      assert.equal((await app.get("/api/v1/me", refreshedLater)).status, 200);
+      assert.equal((await post(app, "/api/v1/auth/logout", undefined, shortLived)).status, 204);
+      assert.equal((await app.get("/api/v1/me", refreshedLater)).status, 401);
+      // The short-lived token is past exp + skew, and the 200 ms full reload has run many times.
+      await sleep(3500);
+      const res = await app.get("/api/v1/me", refreshedLater);
+      assert.equal(res.status, 401);
+      assert.equal(((await res.json()) as Json).code, "token_revoked");
+    });
+
+    it("fake Cognito: when Cognito's sign-out calls fail, the backend itself refuses the signed-out refresh token, after reloads too", async () => {
+      const user = issuer.addAccount("pw");
+      issuer.accessTokenSeconds = 2;
+      const login = await post(app, "/api/v1/auth/login", { username: user.username, password: "pw" }, undefined, from());
+      issuer.accessTokenSeconds = 3600;
+      assert.equal(login.status, 200);
+      issuer.signOutFails = true;
+      try {
+        const out = await post(app, "/api/v1/auth/logout", { refresh_token: login.body.refresh_token }, login.body.access_token as string);
+        assert.equal(out.status, 204, "signed out here even though Cognito failed");
+      } finally {
+        issuer.signOutFails = false;
+      }
+      assert.ok(!issuer.revokedRefreshTokens.has(login.body.refresh_token as string), "Cognito never revoked it");
+      await sleep(3500);
+      const calls = issuer.cognitoCalls.length;
+      const refreshed = await post(app, "/api/v1/auth/refresh", { refresh_token: login.body.refresh_token }, undefined, from());
+      assert.equal(refreshed.status, 401, JSON.stringify(refreshed.body));
+      assert.equal(refreshed.body.code, "token_revoked");
+      assert.equal(refreshed.body.access_token, undefined);
+      assert.equal(issuer.cognitoCalls.length, calls, "refused before Cognito was asked");
+    });
+
+    it("fake Cognito: 100 racing wrong passwords for one username from one address reach Cognito at most 5 times", async () => {
+      const user = issuer.addAccount("right-password");
+      const here = from();
+      const before = issuer.cognitoCalls.length;
+      issuer.cognitoDelayMs = 150;
+      let answers: number[];
+      try {
+        answers = await Promise.all(
+          Array.from({ length: 100 }, (_, i) =>
+            post(app, "/api/v1/auth/login", { username: user.username, password: `guess-${i}` }, undefined, here).then((r) => r.status),
+          ),
+        );
+      } finally {
+        issuer.cognitoDelayMs = 0;
+      }
+      const reached = issuer.cognitoCalls.length - before;
+      assert.ok(reached <= 5, `${reached} guesses reached Cognito`);
+      assert.equal(answers.filter((s) => s === 401).length, reached);
+      assert.equal(answers.filter((s) => s === 429).length, 100 - reached, `answers: ${[...new Set(answers)].join(",")}`);
+      assert.equal((await post(app, "/api/v1/auth/login", { username: user.username, password: "right-password" }, undefined, here)).status, 429);
+    });
+
+    it("a client behind TRUST_PROXY=1 cannot rotate its address: the entry the proxy appended is the one counted", async () => {
+      const user = issuer.addAccount("pw");
+      const seen = from()["x-forwarded-for"];
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const spoofed = { "x-forwarded-for": `10.9.${i}.1, ${seen}` };
+        statuses.push((await post(app, "/api/v1/auth/login", { username: user.username, password: `bad-${i}` }, undefined, spoofed)).status);
+      }
+      assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
+    });
+
+    it("fake Cognito: refresh is limited per address (30 a minute), other addresses unaffected", async () => {
+      const user = issuer.addAccount("pw");
+      const login = await post(app, "/api/v1/auth/login", { username: user.username, password: "pw" }, undefined, from());
+      const here = from();
+      const statuses = await Promise.all(
+        Array.from({ length: 40 }, () => post(app, "/api/v1/auth/refresh", { refresh_token: "not-a-refresh-token" }, undefined, here).then((r) => r.status)),
+      );
+      assert.equal(statuses.filter((s) => s === 401).length, 30);
+      assert.equal(statuses.filter((s) => s === 429).length, 10);
+      const limited = await post(app, "/api/v1/auth/refresh", { refresh_token: login.body.refresh_token }, undefined, here);
+      assert.equal(limited.status, 429);
+      assert.ok(Number(limited.headers.get("retry-after")) >= 1);
+      assert.equal((await post(app, "/api/v1/auth/refresh", { refresh_token: login.body.refresh_token }, undefined, from())).status, 200);
+    });
+
     it("logout revokes by jti when the token has no origin_jti (the emulator's tokens)", async () => {
       const user = issuer.newUser();
       const token = issuer.mint(user, { omit: ["origin_jti"] });
@@ -199,13 +288,14 @@ for (const kind of DATABASE_KINDS) {
 
 describe("revocation across two instances on PostgreSQL", requires(postgres), () => {
   const issuer = new TestIssuer();
+  const ENV = { TRUST_PROXY: "1", COGNITO_CLOCK_SKEW_SECONDS: "1" };
   let a: TestServer;
   let b: TestServer;
 
   before(async () => {
     await issuer.start();
-    a = await startTestServer(issuer, postgres, { TRUST_PROXY: "true" });
-    b = await startTestServer(issuer, postgres, { TRUST_PROXY: "true" }, a.databaseUrl);
+    a = await startTestServer(issuer, postgres, ENV);
+    b = await startTestServer(issuer, postgres, ENV, a.databaseUrl);
   });
   after(async () => {
     await b?.close();
@@ -227,8 +317,54 @@ describe("revocation across two instances on PostgreSQL", requires(postgres), ()
     assert.equal(status, 401);
     assert.ok(Date.now() - started <= 1000, `refused on B after ${Date.now() - started} ms`);
     await b.close();
-    b = await startTestServer(issuer, postgres, { TRUST_PROXY: "true" }, a.databaseUrl);
+    b = await startTestServer(issuer, postgres, ENV, a.databaseUrl);
     assert.equal((await b.get("/api/v1/me", token)).status, 401, "still refused after a restart");
+  });
+
+  it("a session signed out on A with a token about to expire stays refused on B after that token expires, and on B restarted", async () => {
+    const user = issuer.newUser();
+    const session = randomUUID();
+    const shortLived = issuer.mint(user, { claims: { origin_jti: session, exp: Math.floor(Date.now() / 1000) + 2 } });
+    const refreshedLater = issuer.mint(user, { claims: { origin_jti: session } });
+    assert.equal((await b.get("/api/v1/me", refreshedLater)).status, 200);
+    assert.equal((await post(a, "/api/v1/auth/logout", undefined, shortLived)).status, 204);
+    await sleep(3500);
+    await b.close();
+    b = await startTestServer(issuer, postgres, ENV, a.databaseUrl);
+    assert.equal((await b.get("/api/v1/me", refreshedLater)).status, 401, "a restarted instance loads the revocation");
+  });
+
+  it("fake Cognito: 100 racing wrong passwords spread over two instances reach Cognito at most 5 times", async () => {
+    const user = issuer.addAccount("pw");
+    const here = { "x-forwarded-for": "203.0.113.78" };
+    const before = issuer.cognitoCalls.length;
+    issuer.cognitoDelayMs = 150;
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          post(i % 2 ? a : b, "/api/v1/auth/login", { username: user.username, password: `guess-${i}` }, undefined, here).then((r) => r.status),
+        ),
+      );
+      assert.deepEqual([...new Set(answers)].sort(), [401, 429]);
+    } finally {
+      issuer.cognitoDelayMs = 0;
+    }
+    const reached = issuer.cognitoCalls.length - before;
+    assert.ok(reached <= 5, `${reached} guesses reached Cognito`);
+  });
+
+  it("a refresh token signed out on A is refused on B, whatever Cognito says", async () => {
+    const user = issuer.addAccount("pw");
+    const login = await post(a, "/api/v1/auth/login", { username: user.username, password: "pw" }, undefined, { "x-forwarded-for": "203.0.113.79" });
+    issuer.signOutFails = true;
+    try {
+      assert.equal((await post(a, "/api/v1/auth/logout", { refresh_token: login.body.refresh_token }, login.body.access_token as string)).status, 204);
+    } finally {
+      issuer.signOutFails = false;
+    }
+    const refreshed = await post(b, "/api/v1/auth/refresh", { refresh_token: login.body.refresh_token });
+    assert.equal(refreshed.status, 401);
+    assert.equal(refreshed.body.code, "token_revoked");
   });
 
   it("keeps refusing within one second while B's notification connection is cut, and says so in /readyz", async () => {

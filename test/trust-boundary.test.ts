@@ -236,6 +236,27 @@ describe("trust boundary", () => {
       }
     });
 
+    it("never refuses a valid token because of failures from its address, and a client cannot name its address past TRUST_PROXY=1", async () => {
+      const limited = await startTestServer(issuer, pglite, { AUTH_FAILURE_RATE_LIMIT: "5", TRUST_PROXY: "1" });
+      try {
+        const victim = "198.51.100.7";
+        const attacker = "203.0.113.66";
+        // The attacker writes the victim's address first; the load balancer (here: the test, one
+        // trusted hop) appends the address it saw. Only that one is believed.
+        for (let i = 0; i < 5; i++) {
+          assert.equal((await limited.get("/api/v1/me", "bad.token.here", { "x-forwarded-for": `${victim}, ${attacker}` })).status, 401);
+        }
+        assert.equal((await limited.get("/api/v1/me", "bad.token.here", { "x-forwarded-for": `${victim}, ${attacker}` })).status, 429);
+        const valid = issuer.mint(issuer.newUser());
+        assert.equal((await limited.get("/api/v1/me", valid, { "x-forwarded-for": victim })).status, 200, "the victim is not blocked");
+        assert.equal((await limited.get("/api/v1/me", "bad.token.here", { "x-forwarded-for": victim })).status, 401, "nor counted");
+        const fresh = issuer.mint(issuer.newUser());
+        assert.equal((await limited.get("/api/v1/me", fresh, { "x-forwarded-for": attacker })).status, 200, "a valid token passes even from a blocked address");
+      } finally {
+        await limited.close();
+      }
+    });
+
     it("is off by default", async () => {
       for (let i = 0; i < 30; i++) assert.equal((await app.get("/api/v1/me", "bad.token.here")).status, 401);
     });

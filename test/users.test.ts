@@ -122,6 +122,22 @@ for (const kind of DATABASE_KINDS) {
         assert.notEqual(again.body.first_name, "Gone");
       });
 
+      it("a deactivated user whose profile is deleted comes back deactivated, not active; reactivated and deleted, active", async () => {
+        const member = await signedIn();
+        const admin = await signedIn(["admin"]);
+        assert.equal((await call("PATCH", `/api/v1/users/${member.uuid}`, admin.token, { is_active: false })).status, 200);
+        assert.equal((await call("DELETE", `/api/v1/users/${member.uuid}`, admin.token)).status, 204);
+        const again = await call("GET", "/api/v1/me", member.token);
+        assert.equal(again.status, 403);
+        assert.equal(again.body.code, "account_disabled");
+        const listed = await call("GET", `/api/v1/users?is_active=false&page_size=100`, admin.token);
+        const recreated = (listed.body.results as Json[]).find((u) => u.uuid !== member.uuid && u.username === member.user.username);
+        assert.ok(recreated, "the profile was recreated, deactivated");
+        assert.equal((await call("PATCH", `/api/v1/users/${recreated.uuid}`, admin.token, { is_active: true })).status, 200);
+        assert.equal((await call("DELETE", `/api/v1/users/${recreated.uuid}`, admin.token)).status, 204);
+        assert.equal((await call("GET", "/api/v1/me", member.token)).status, 200, "deleted while active: recreated active");
+      });
+
       it("an unknown or malformed uuid is 404", async () => {
         const admin = await signedIn(["admin"]);
         assert.equal((await call("GET", "/api/v1/users/00000000-0000-4000-8000-000000000000", admin.token)).status, 404);

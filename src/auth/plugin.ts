@@ -39,7 +39,15 @@ export interface AuthenticateOptions {
  * is answered here, not thrown: refusing is routine and must stay cheap.
  */
 export function authenticate({ verifier, limiter, revocations, onOutcome }: AuthenticateOptions): preHandlerHookHandler {
+  // The limit decides only how a failure is answered: a valid token is never refused because of
+  // failures from its address, which other clients behind the same proxy or NAT may have caused.
   function refuse(request: FastifyRequest, reply: FastifyReply, failure: AuthFailure): void {
+    const blockedFor = limiter?.blockedFor(request.ip) ?? 0;
+    if (blockedFor > 0) {
+      onOutcome?.("rate_limited");
+      sendProblem(reply, rateLimited(blockedFor));
+      return;
+    }
     limiter?.recordFailure(request.ip);
     onOutcome?.(failure.code);
     sendProblem(reply, authProblem(failure));
@@ -54,12 +62,6 @@ export function authenticate({ verifier, limiter, revocations, onOutcome }: Auth
   }
 
   return function authenticateRequest(request, reply, done) {
-    const blockedFor = limiter?.blockedFor(request.ip) ?? 0;
-    if (blockedFor > 0) {
-      onOutcome?.("rate_limited");
-      sendProblem(reply, rateLimited(blockedFor));
-      return;
-    }
     const raw = parseBearer(request.headers.authorization);
     if (raw instanceof AuthFailure) return refuse(request, reply, raw);
     // A synchronous throw here reaches Fastify's hook runner, which answers it like done(err).

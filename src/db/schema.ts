@@ -1,3 +1,3 @@
 // Every table, for drizzle-kit and the typed client.
-export { users } from "../users/schema.ts";
-export { loginFailures, revokedSessions, userRevocations } from "../sessions/schema.ts";
+export { users, userTombstones } from "../users/schema.ts";
+export { loginFailures, revokedRefreshTokens, revokedSessions, userRevocations } from "../sessions/schema.ts";

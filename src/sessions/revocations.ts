@@ -2,16 +2,31 @@
 // checked without a database read. Writes go to the database and are fanned out to every instance
 // with LISTEN/NOTIFY (in process for PGlite); an instance whose notification connection is down
 // re-reads the tables every second until it is back, and says so in /readyz.
-import { gt, lt, sql } from "drizzle-orm";
+//
+// A revocation is kept for the session's whole possible life, not the presented token's: other
+// access tokens of the same sign-in (refreshed later) expire later, and every reload drops what
+// has expired, so a shorter life would hand the session back.
+import { createHash } from "node:crypto";
+import { and, eq, gt, lt, sql } from "drizzle-orm";
 import type { FastifyBaseLogger } from "fastify";
 import type { VerifiedToken } from "../auth/verifier.ts";
 import type { Database } from "../db/client.ts";
-import { revokedSessions, userRevocations } from "./schema.ts";
+import { revokedRefreshTokens, revokedSessions, userRevocations } from "./schema.ts";
 
 export const REVOCATION_CHANNEL = "vrms_revocations";
 const POLL_MS = 1000;
 const SAFETY_RELOAD_MS = 60_000;
 const PURGE_MS = 10 * 60_000;
+
+export interface RevocationOptions {
+  /** How long a signed-out session's tokens could still be valid: see sessions/lifetime.ts. */
+  retainSeconds: number;
+  /** The periodic full reload (tests shorten it to outlive a token within a test). */
+  reloadMs?: number;
+}
+
+// The table holds no refresh token in the clear.
+const refreshDigest = (refreshToken: string) => createHash("sha256").update(refreshToken).digest("base64url");
 
 type Change = { session: string; expiresAt: number } | { sub: string; validAfter: number };
 
@@ -21,6 +36,8 @@ export class RevocationStore {
   /** sub → tokens authenticated before this second are refused. */
   private users = new Map<string, number>();
   private listening = false;
+  /** Counts the notification connection's ups and downs, so that a read begun before one is not taken for after. */
+  private listenerChanges = 0;
   private reloadFailing = false;
   private timers: NodeJS.Timeout[] = [];
   private poller: NodeJS.Timeout | undefined;
@@ -29,6 +46,7 @@ export class RevocationStore {
   constructor(
     private readonly database: Database,
     private readonly log: FastifyBaseLogger,
+    private readonly options: RevocationOptions,
   ) {}
 
   /** "ok" while changes arrive by notification (or in process); "polling" while they do not. */
@@ -45,7 +63,7 @@ export class RevocationStore {
         (listening) => this.onListenerState(listening),
       );
     }
-    this.every(SAFETY_RELOAD_MS, () => this.reload());
+    this.every(this.options.reloadMs ?? SAFETY_RELOAD_MS, () => this.reload());
     this.every(PURGE_MS, () => this.purge());
   }
 
@@ -61,18 +79,44 @@ export class RevocationStore {
     return validAfter !== undefined && token.authTime < validAfter;
   }
 
-  /** This session only: its tokens are refused until they would have expired anyway. */
-  async revokeSession(token: VerifiedToken, skewSeconds: number): Promise<void> {
-    if (token.sessionId === "") return;
-    const expiresAt = (token.exp + skewSeconds) * 1000;
+  /**
+   * This session only: every token of it is refused, and its refresh token (when the client sent
+   * it) too, until no token of the session could be valid any more.
+   */
+  async revokeSession(token: Pick<VerifiedToken, "sub" | "sessionId" | "exp">, refreshToken?: string): Promise<void> {
+    const expiresAt = Math.max(Date.now() + this.options.retainSeconds * 1000, token.exp * 1000);
     await this.database.db.transaction(async (tx) => {
+      if (refreshToken !== undefined) {
+        await tx
+          .insert(revokedRefreshTokens)
+          .values({ digest: refreshDigest(refreshToken), expiresAt: new Date(expiresAt) })
+          .onConflictDoUpdate({
+            target: revokedRefreshTokens.digest,
+            set: { expiresAt: sql`greatest(${revokedRefreshTokens.expiresAt}, excluded.expires_at)` },
+          });
+      }
+      if (token.sessionId === "") return;
       await tx
         .insert(revokedSessions)
         .values({ sessionId: token.sessionId, sub: token.sub, expiresAt: new Date(expiresAt) })
-        .onConflictDoNothing();
+        // A second sign-out never shortens the first one's life.
+        .onConflictDoUpdate({
+          target: revokedSessions.sessionId,
+          set: { expiresAt: sql`greatest(${revokedSessions.expiresAt}, excluded.expires_at)` },
+        });
       await tx.execute(sql`select pg_notify(${REVOCATION_CHANNEL}, ${JSON.stringify({ session: token.sessionId, expiresAt })})`);
     });
-    this.apply({ session: token.sessionId, expiresAt });
+    if (token.sessionId !== "") this.apply({ session: token.sessionId, expiresAt });
+  }
+
+  /** Whether this refresh token belongs to a signed-out session: read from the database, so every instance agrees at once. */
+  async isRefreshTokenRevoked(refreshToken: string): Promise<boolean> {
+    const rows = await this.database.db
+      .select({ digest: revokedRefreshTokens.digest })
+      .from(revokedRefreshTokens)
+      .where(and(eq(revokedRefreshTokens.digest, refreshDigest(refreshToken)), gt(revokedRefreshTokens.expiresAt, sql`now()`)))
+      .limit(1);
+    return rows.length > 0;
   }
 
   /** Every session of a user: tokens authenticated before now (rounded up to the second) are refused. */
@@ -93,7 +137,8 @@ export class RevocationStore {
 
   private apply(change: Change): void {
     if ("session" in change) {
-      if (change.expiresAt > Date.now()) this.sessions.set(change.session, change.expiresAt);
+      const expiresAt = Math.max(change.expiresAt, this.sessions.get(change.session) ?? 0);
+      if (expiresAt > Date.now()) this.sessions.set(change.session, expiresAt);
     } else {
       this.users.set(change.sub, Math.max(change.validAfter, this.users.get(change.sub) ?? 0));
     }
@@ -101,20 +146,31 @@ export class RevocationStore {
 
   private onListenerState(listening: boolean): void {
     this.listening = listening;
+    this.listenerChanges++;
     if (listening) {
-      if (this.poller) clearInterval(this.poller);
-      this.poller = undefined;
-      // Whatever was missed while the connection was down.
-      void this.reload();
       this.log.info("revocation notifications connected");
+      // Whatever was missed while the connection was down. Polling stops only once that has been
+      // read: a failed read would otherwise leave this instance blind until the next full reload.
+      void this.catchUp();
     } else if (!this.poller) {
       this.log.warn("revocation notifications lost; re-reading revocations every second");
-      this.poller = setInterval(() => void this.reload(), POLL_MS);
+      this.poller = setInterval(() => void this.catchUp(), POLL_MS);
       this.poller.unref();
     }
   }
 
-  private async reload(): Promise<void> {
+  /** A reload that began while notifications were up, with no loss since, ends the polling. */
+  private async catchUp(): Promise<void> {
+    const changes = this.listenerChanges;
+    const listening = this.listening;
+    if ((await this.reload()) && listening && changes === this.listenerChanges && this.poller) {
+      clearInterval(this.poller);
+      this.poller = undefined;
+    }
+  }
+
+  /** True when the tables were read. */
+  private async reload(): Promise<boolean> {
     try {
       const [sessions, users] = await Promise.all([
         this.database.db.select().from(revokedSessions).where(gt(revokedSessions.expiresAt, sql`now()`)),
@@ -130,25 +186,38 @@ export class RevocationStore {
       this.users = fresh;
       if (this.reloadFailing) this.log.info("revocations reloaded");
       this.reloadFailing = false;
+      return true;
     } catch (err) {
-      // Once per outage, not once a second.
-      if (!this.reloadFailing) this.log.warn({ err: (err as Error).message }, "could not reload revocations");
+      // Once per outage, not once a second; the error's class only (a message may hold values).
+      if (!this.reloadFailing) this.log.warn({ err: errorClass(err) }, "could not reload revocations");
       this.reloadFailing = true;
+      return false;
     }
   }
 
   private async purge(): Promise<void> {
     const now = Date.now();
     for (const [id, expiresAt] of this.sessions) if (expiresAt <= now) this.sessions.delete(id);
+    // Only what can no longer matter: no token of these sessions can be valid any more.
     await this.database.db
       .delete(revokedSessions)
       .where(lt(revokedSessions.expiresAt, sql`now()`))
       .catch(() => {});
+    await this.database.db
+      .delete(revokedRefreshTokens)
+      .where(lt(revokedRefreshTokens.expiresAt, sql`now()`))
+      .catch(() => {});
   }
 
-  private every(ms: number, fn: () => Promise<void>): void {
+  private every(ms: number, fn: () => Promise<unknown>): void {
     const timer = setInterval(() => void fn(), ms);
     timer.unref();
     this.timers.push(timer);
   }
+}
+
+function errorClass(err: unknown): string {
+  if (!(err instanceof Error)) return "unknown";
+  const code = (err as { code?: unknown }).code ?? (err.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" ? `${err.name} ${code}` : err.name;
 }

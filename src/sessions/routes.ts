@@ -25,7 +25,6 @@ export interface SessionRoutesDeps {
   revocations: RevocationStore;
   throttle: LoginThrottle;
   adminGroup: string;
-  clockSkewSeconds: number;
   audit: (request: FastifyRequest, action: string, target: string) => void;
 }
 
@@ -96,8 +95,14 @@ function challengeRequired(err: ChallengeRequired): ApiProblem {
   );
 }
 
-function rateLimited(retryAfter: number): ApiProblem {
-  return new ApiProblem(429, "rate_limited", "Too many failed sign-ins; try again later.", { "retry-after": String(retryAfter) });
+function rateLimited(retryAfter: number, detail = "Too many failed sign-ins; try again later."): ApiProblem {
+  return new ApiProblem(429, "rate_limited", detail, { "retry-after": String(retryAfter) });
+}
+
+function sessionRevoked(): ApiProblem {
+  return new ApiProblem(401, "token_revoked", "This session has been signed out; sign in again.", {
+    "www-authenticate": 'Bearer realm="api", error="invalid_token", error_description="token_revoked"',
+  });
 }
 
 /** Claims of a token that has just come from Cognito itself (not from a client): read, not verified. */
@@ -128,35 +133,36 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRoutesDep
     const exp = typeof claims.exp === "number" ? claims.exp : Math.floor(Date.now() / 1000) + tokens.expires_in;
     const authTime = typeof claims.auth_time === "number" ? claims.auth_time : Number(claims.iat ?? 0);
     const sessionId = typeof claims.origin_jti === "string" ? claims.origin_jti : String(claims.jti ?? "");
-    if (deps.revocations.isRevoked({ sub, sessionId, authTime })) {
-      throw new ApiProblem(401, "token_revoked", "This session has been signed out; sign in again.", {
-        "www-authenticate": 'Bearer realm="api", error="invalid_token", error_description="token_revoked"',
-      });
-    }
+    if (deps.revocations.isRevoked({ sub, sessionId, authTime })) throw sessionRevoked();
     return reply.send({ ...tokens, expires_in: Math.max(0, exp - Math.floor(Date.now() / 1000)) });
   };
 
   /** Runs a sign-in step under the brute-force limits, mapping Cognito's answers to ours. */
   const signIn = async (request: FastifyRequest, reply: FastifyReply, username: string, step: () => Promise<Tokens>) => {
-    const wait = await deps.throttle.blockedFor(username, request.ip);
-    if (wait > 0) throw rateLimited(wait);
+    const attempt = await deps.throttle.reserveLogin(username, request.ip);
+    if ("retryAfter" in attempt) throw rateLimited(attempt.retryAfter);
     let tokens: Tokens;
     try {
       tokens = await step();
     } catch (err) {
-      if (err instanceof ChallengeRequired) throw challengeRequired(err);
+      // A right password that leads to a challenge resets nothing: the code is guessed under the same count.
+      if (err instanceof ChallengeRequired) {
+        await attempt.release();
+        throw challengeRequired(err);
+      }
       if (err instanceof Error && BAD_CREDENTIALS.has(err.name)) {
-        await deps.throttle.recordFailure(username, request.ip);
+        await attempt.failed();
         throw invalidCredentials("Incorrect username or password.");
       }
       if (err instanceof Error && err.name === "CodeMismatchException") {
-        await deps.throttle.recordFailure(username, request.ip);
+        await attempt.failed();
         throw invalidCredentials("The challenge answer is not correct.");
       }
+      await attempt.release();
       request.log.warn({ err: err instanceof Error ? err.name : "unknown" }, "Cognito sign-in failed");
       throw unavailable("Cognito is unavailable; try again shortly.");
     }
-    await deps.throttle.recordSuccess(username, request.ip);
+    await attempt.succeeded();
     return issue(request, reply, tokens);
   };
 
@@ -199,11 +205,15 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRoutesDep
         tags: ["sessions"],
         summary: "New access and id tokens from a refresh token",
         body: RefreshBody,
-        response: { 200: TokensSchema, ...problems(400, 401, 403, 415, 503) },
+        response: { 200: TokensSchema, ...problems(400, 401, 403, 415, 429, 503) },
       },
     },
     async (request, reply) => {
       const { refresh_token: refreshToken, username } = request.body as RefreshInput;
+      const refused = await deps.throttle.reserveRefresh(request.ip);
+      if (refused) throw rateLimited(refused.retryAfter, "Too many refreshes from this address; try again later.");
+      // Whatever Cognito would say: its RevokeToken may have failed at sign-out.
+      if (await deps.revocations.isRefreshTokenRevoked(refreshToken)) throw sessionRevoked();
       let tokens: Tokens;
       try {
         tokens = await deps.identity.refresh(refreshToken, username);
@@ -238,9 +248,10 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRoutesDep
         throw validationFailed(fieldErrors(errors, () => "is not a field of this request"));
       }
       const refreshToken = (request.body as { refresh_token?: string } | undefined)?.refresh_token;
+      // Ours first: it holds whether or not Cognito's own sign-out calls succeed.
+      await deps.revocations.revokeSession(token, refreshToken);
       if (refreshToken) await bestEffort(request, "RevokeToken", () => deps.identity.revokeRefreshToken(refreshToken));
       await bestEffort(request, "GlobalSignOut", () => deps.identity.globalSignOut(raw));
-      await deps.revocations.revokeSession(token, deps.clockSkewSeconds);
       return reply.code(204).send();
     },
   );

@@ -1,6 +1,9 @@
 import { integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
-/** Signed-out sessions, by the token's origin_jti (else jti), until their tokens expire. */
+/**
+ * Signed-out sessions, by the token's origin_jti (else jti), for as long as any token of the
+ * session could still be valid: its refresh token's life plus one access token's.
+ */
 export const revokedSessions = pgTable("revoked_sessions", {
   sessionId: text("session_id").primaryKey(),
   sub: text("sub").notNull(),
@@ -18,4 +21,10 @@ export const loginFailures = pgTable("login_failures", {
   key: text("key").primaryKey(),
   windowStart: timestamp("window_start", { withTimezone: true }).notNull(),
   failures: integer("failures").notNull(),
+});
+
+/** Refresh tokens of signed-out sessions (SHA-256), refused by the backend whatever Cognito says. */
+export const revokedRefreshTokens = pgTable("revoked_refresh_tokens", {
+  digest: text("digest").primaryKey(),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
 });

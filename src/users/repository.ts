@@ -1,7 +1,7 @@
-// Queries on the users table; nothing else in the server writes SQL for users.
+// Queries on the users tables; nothing else in the server writes SQL for users.
 import { and, asc, count, desc, eq, getTableColumns, ilike, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { users, type User } from "./schema.ts";
+import { users, userTombstones, type User } from "./schema.ts";
 
 export interface NewUser {
   cognitoSub: string;
@@ -65,7 +65,8 @@ export class UserRepository {
   async createOrGet(user: NewUser): Promise<{ user: User; inserted: boolean }> {
     const rows = await this.db
       .insert(users)
-      .values(user)
+      // A deactivated user whose profile was deleted comes back deactivated.
+      .values({ ...user, isActive: sql`not exists (select 1 from ${userTombstones} where ${userTombstones.cognitoSub} = ${user.cognitoSub})` })
       .onConflictDoUpdate({ target: users.cognitoSub, set: { cognitoSub: sql`excluded.cognito_sub` } })
       // xmax is 0 only for a row this statement inserted (PostgreSQL and PGlite alike).
       .returning({ ...getTableColumns(users), inserted: sql<boolean>`(xmax = 0)` });
@@ -122,11 +123,20 @@ export class UserRepository {
     return rows[0];
   }
 
-  /** The deleted user's Cognito sub, or undefined when there was no such user. */
+  /**
+   * The deleted user's Cognito sub, or undefined when there was no such user. A deactivated user
+   * leaves a tombstone, so that their next token recreates them deactivated (see createOrGet).
+   */
   async delete(id: string): Promise<string | undefined> {
     if (!UUID_RE.test(id)) return undefined;
-    const rows = await this.db.delete(users).where(eq(users.uuid, id)).returning({ sub: users.cognitoSub });
-    return rows[0]?.sub;
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.delete(users).where(eq(users.uuid, id)).returning({ sub: users.cognitoSub, isActive: users.isActive });
+      const deleted = rows[0];
+      if (!deleted) return undefined;
+      if (deleted.isActive) await tx.delete(userTombstones).where(eq(userTombstones.cognitoSub, deleted.sub));
+      else await tx.insert(userTombstones).values({ cognitoSub: deleted.sub }).onConflictDoNothing();
+      return deleted.sub;
+    });
   }
 
   async list(filter: UserFilter, ordering: Ordering, limit: number, offset: number): Promise<{ count: number; rows: User[] }> {

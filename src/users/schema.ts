@@ -44,3 +44,12 @@ export const users = pgTable(
 );
 
 export type User = typeof users.$inferSelect;
+
+/**
+ * Deactivated users whose profile an administrator deleted: their next token recreates the
+ * profile deactivated, so that nobody comes back active by themselves.
+ */
+export const userTombstones = pgTable("user_tombstones", {
+  cognitoSub: text("cognito_sub").primaryKey(),
+  deletedAt: timestamp("deleted_at", { withTimezone: true }).notNull().defaultNow(),
+});

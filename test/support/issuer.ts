@@ -85,6 +85,14 @@ export class TestIssuer {
   private refreshTokens = new Map<string, { user: TestUser; originJti: string; authTime: number }>();
   revokedRefreshTokens = new Set<string>();
   cognitoCalls: string[] = [];
+  /** Fake Cognito answers sign-in operations after this long (a slow pool, to hold races open). */
+  cognitoDelayMs = 0;
+  /** RevokeToken, GlobalSignOut and AdminUserGlobalSignOut fail with a server error while true. */
+  signOutFails = false;
+  /** Lifetime of the access tokens the fake Cognito issues. */
+  accessTokenSeconds = 3600;
+  /** What DescribeUserPoolClient answers; undefined: the operation is not implemented. */
+  appClientDescription: Record<string, unknown> | undefined;
   private server: http.Server | undefined;
   private port = 0;
 
@@ -187,12 +195,14 @@ export class TestIssuer {
         this.cognitoCalls.push(target);
         const answer = (status: number, payload: unknown) =>
           res.writeHead(status, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(payload));
-        try {
-          answer(200, this.fakeCognito(target, JSON.parse(body) as Record<string, unknown>));
-        } catch (err) {
-          const e = err as { type?: string; message: string };
-          answer(400, { __type: e.type ?? "InvalidParameterException", message: e.message });
-        }
+        setTimeout(() => {
+          try {
+            answer(200, this.fakeCognito(target, JSON.parse(body) as Record<string, unknown>));
+          } catch (err) {
+            const e = err as { type?: string; message: string; status?: number };
+            answer(e.status ?? 400, { __type: e.type ?? "InvalidParameterException", message: e.message });
+          }
+        }, this.cognitoDelayMs);
       });
       return;
     }
@@ -209,13 +219,13 @@ export class TestIssuer {
   private session(user: TestUser, originJti: string = randomUUID(), authTime = Math.floor(Date.now() / 1000)) {
     const refresh = `refresh-${randomUUID()}`;
     this.refreshTokens.set(refresh, { user, originJti, authTime });
-    const claims = { origin_jti: originJti, auth_time: authTime };
+    const claims = { origin_jti: originJti, auth_time: authTime, exp: Math.floor(Date.now() / 1000) + this.accessTokenSeconds };
     return {
       AuthenticationResult: {
         AccessToken: this.mint(user, { claims }),
         IdToken: this.mint(user, { use: "id", claims }),
         RefreshToken: refresh,
-        ExpiresIn: 3600,
+        ExpiresIn: this.accessTokenSeconds,
         TokenType: "Bearer",
       },
     };
@@ -250,11 +260,16 @@ export class TestIssuer {
         return this.session(account.user);
       }
       case "RevokeToken":
+        if (this.signOutFails) throw Object.assign(fail("InternalErrorException", "down"), { status: 500 });
         this.revokedRefreshTokens.add(String(input.Token));
         return {};
       case "GlobalSignOut":
       case "AdminUserGlobalSignOut":
+        if (this.signOutFails) throw Object.assign(fail("InternalErrorException", "down"), { status: 500 });
         return {};
+      case "DescribeUserPoolClient":
+        if (!this.appClientDescription) throw fail("InvalidParameterException", `the fake Cognito does not implement ${target}`);
+        return { UserPoolClient: { UserPoolId: this.poolId, ClientId: input.ClientId, ...this.appClientDescription } };
       default:
         throw fail("InvalidParameterException", `the fake Cognito does not implement ${target}`);
     }

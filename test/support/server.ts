@@ -1,7 +1,7 @@
 // A real server process-in-test: real config parsing, real keys over HTTP, a real database.
 import { Writable } from "node:stream";
 import { loadConfig } from "../../src/config.ts";
-import { startServer, type RunningServer } from "../../src/server.ts";
+import { startServer, type RunningServer, type ServerOptions } from "../../src/server.ts";
 import type { DatabaseKind, TestDatabase } from "./databases.ts";
 import type { TestIssuer } from "./issuer.ts";
 
@@ -22,6 +22,7 @@ export async function startTestServer(
   db: DatabaseKind,
   env: Record<string, string> = {},
   shareDatabaseUrl?: string,
+  options: Omit<ServerOptions, "logDestination"> = {},
 ): Promise<TestServer> {
   const database: TestDatabase = shareDatabaseUrl
     ? { env: { DATABASE_URL: shareDatabaseUrl }, drop: async () => {} }
@@ -36,7 +37,7 @@ export async function startTestServer(
   const config = loadConfig({ ...issuer.env(), PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...database.env, ...env });
   let server: RunningServer;
   try {
-    server = await startServer(config, { logDestination: destination });
+    server = await startServer(config, { ...options, logDestination: destination });
   } catch (err) {
     await database.drop();
     throw err;
