@@ -2,7 +2,7 @@
 // Errors are one line on stderr and exit code 1; nothing is written to disk without --save.
 import { parseArgs } from "node:util";
 import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
-import { provision, DEMO_USERS } from "./cognito/bootstrap.ts";
+import { describeDrift, provision, DEMO_USERS } from "./cognito/bootstrap.ts";
 import {
   adminPasswordLogin,
   ChallengeRequired,
@@ -33,9 +33,13 @@ Commands:
         Revoke the refresh token and sign the user out everywhere; forgets the saved session.
   whoami [--token T]
         The user an access token (or the saved session) belongs to, as Cognito sees it.
-  provision [--pool-name vrms-dev] [--callback-url URL] [--demo-users]
+  provision [--pool-name vrms-dev] [--callback-url URL] [--demo-users] [--self-sign-up] [--fix]
         Create the pool, the app client "backend" and the group "admin" where absent, against
         COGNITO_ENDPOINT (real AWS by default). --demo-users only on a loopback endpoint.
+        An existing pool or client whose security settings differ (auth flows, user existence
+        errors, token revocation, OAuth, token validity, self sign-up) is reported one line per
+        setting, and the command exits 1; --fix corrects them, keeping every other setting.
+        Self sign-up is off (only administrators create users) unless --self-sign-up is given.
 
 Options:
   --api URL      login, refresh, logout and whoami through the backend at URL (its /api/v1/auth/*)
@@ -170,6 +174,8 @@ async function provisionCommand(args: string[]): Promise<void> {
       "pool-name": { type: "string", default: "vrms-dev" },
       "callback-url": { type: "string", default: "http://localhost:8000/admin" },
       "demo-users": { type: "boolean" },
+      "self-sign-up": { type: "boolean" },
+      fix: { type: "boolean" },
     },
   });
   const settings = loadCognitoEndpoint(processEnv());
@@ -180,10 +186,16 @@ async function provisionCommand(args: string[]): Promise<void> {
       poolName: values["pool-name"],
       callbackUrl: values["callback-url"],
       demoUsers: values["demo-users"] ? DEMO_USERS : [],
+      selfSignUp: values["self-sign-up"] === true,
+      fix: values.fix === true,
       onCreate: (what) => process.stdout.write(`created ${what}\n`),
+      onDrift: (drift, fixed) => process.stdout.write(`${fixed ? "corrected" : "differs"}: ${describeDrift(drift)}\n`),
     });
-    if (result.created.length === 0) process.stdout.write("nothing to create: everything exists\n");
+    if (result.created.length === 0 && result.drift.length === 0) process.stdout.write("nothing to create or correct: everything exists as provision sets it\n");
     process.stdout.write(`COGNITO_USER_POOL_ID=${result.userPoolId}\nCOGNITO_CLIENT_IDS=${result.clientId}\n`);
+    if (result.drift.length > 0 && !result.fixed) {
+      throw new CliError(`${result.drift.length} setting(s) differ from what provision sets (listed above); run provision again with --fix to correct them`);
+    }
   } finally {
     cognito.destroy();
   }
