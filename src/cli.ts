@@ -2,7 +2,7 @@
 // Errors are one line on stderr and exit code 1; nothing is written to disk without --save.
 import { parseArgs } from "node:util";
 import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
-import { provision, DEMO_USERS } from "./cognito/bootstrap.ts";
+import { describeDrift, provision, DEMO_USERS } from "./cognito/bootstrap.ts";
 import {
   adminPasswordLogin,
   ChallengeRequired,
@@ -29,17 +29,26 @@ Commands:
         visible to other users of this machine (ps, shell history): prefer the prompt or stdin.
   refresh [--refresh-token T] [--username U] [--json | --access-token-only] [--save]
         New access and id tokens from a refresh token (or the saved session).
-  logout [--token T] [--refresh-token T]
-        Revoke the refresh token and sign the user out everywhere; forgets the saved session.
+  logout [--token T] [--refresh-token T] [--cognito-only]
+        Sign out through the API (POST /api/v1/auth/logout: the refresh token is revoked, the
+        user signed out of Cognito, and this session's tokens refused by the API at once); the
+        API is --api URL, else the dev stack's. Forgets the saved session.
+        --cognito-only signs out of Cognito alone: the access token then stays valid at the API
+        until it expires (up to an hour).
   whoami [--token T]
         The user an access token (or the saved session) belongs to, as Cognito sees it.
-  provision [--pool-name vrms-dev] [--callback-url URL] [--demo-users]
+  provision [--pool-name vrms-dev] [--callback-url URL] [--demo-users] [--self-sign-up] [--fix]
         Create the pool, the app client "backend" and the group "admin" where absent, against
         COGNITO_ENDPOINT (real AWS by default). --demo-users only on a loopback endpoint.
+        An existing pool or client whose security settings differ (auth flows, user existence
+        errors, token revocation, OAuth, token validity, self sign-up) is reported one line per
+        setting, and the command exits 1; --fix corrects them, keeping every other setting.
+        Self sign-up is off (only administrators create users) unless --self-sign-up is given.
 
 Options:
   --api URL      login, refresh, logout and whoami through the backend at URL (its /api/v1/auth/*)
-                 instead of straight to Cognito
+                 instead of straight to Cognito; logout always goes through an API (this one,
+                 else the dev stack's) unless --cognito-only is given
   --save         keep the session in ${"~/.config/vrms-backend/session.json"} (mode 0600)
   --help         this text
 
@@ -129,23 +138,60 @@ async function refresh(args: string[]): Promise<void> {
 }
 
 async function logout(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { token: { type: "string" }, "refresh-token": { type: "string" }, api: { type: "string" } } });
+  const { values } = parseArgs({
+    args,
+    options: { token: { type: "string" }, "refresh-token": { type: "string" }, api: { type: "string" }, "cognito-only": { type: "boolean" } },
+  });
+  if (values.api && values["cognito-only"]) throw new CliError("logout takes --api or --cognito-only, not both");
   const session = await loadSession();
   const accessToken = values.token ?? session?.access_token;
   const refreshToken = values["refresh-token"] ?? session?.refresh_token;
   if (!accessToken && !refreshToken) throw new CliError("logout needs --token, --refresh-token or a saved session");
-  if (values.api) {
-    if (!accessToken) throw new CliError("logout --api needs --token or a saved session: the backend signs out the session a token belongs to");
-    await backend.logout(values.api, accessToken, refreshToken);
-  } else {
+  if (values["cognito-only"]) {
     const target = await resolveTarget();
     await withCognito(target, async (cognito) => {
       if (refreshToken) await tolerateUnsupported(() => revokeRefreshToken(cognito, target.client, refreshToken));
       if (accessToken) await tolerateUnsupported(() => globalSignOut(cognito, accessToken));
     });
+  } else {
+    await logoutThroughApi(values.api ?? (await knownApi()), accessToken, refreshToken, session?.username);
   }
   if (session) await saveSession(undefined);
-  process.stdout.write("signed out\n");
+  process.stdout.write(values["cognito-only"] ? "signed out of Cognito only: the access token stays valid at the API until it expires\n" : "signed out\n");
+}
+
+/**
+ * The API a sign-out must reach when no --api is given: the dev stack's, but only when the CLI
+ * talks to the dev stack's pool (no Cognito variables set) — another pool's token means nothing there.
+ */
+async function knownApi(): Promise<string> {
+  const env = processEnv();
+  const configured = ["COGNITO_USER_POOL_ID", "COGNITO_CLIENT_IDS", "COGNITO_ENDPOINT"].some((name) => env[name]);
+  const stack = configured ? undefined : await readDevStack(loadDevConfig(env).dataDir);
+  if (stack?.api_url) return stack.api_url;
+  throw new CliError(
+    "logout needs --api URL (the backend that accepts this token), or --cognito-only to sign out of Cognito alone (the access token then stays valid at the API until it expires)",
+  );
+}
+
+/** POST /api/v1/auth/logout, with a fresh access token first when there is none or it has expired. */
+async function logoutThroughApi(api: string, accessToken: string | undefined, refreshToken: string | undefined, username?: string): Promise<void> {
+  const fresh = async () => (await backend.refresh(api, refreshToken!, username)).access_token;
+  try {
+    try {
+      await backend.logout(api, accessToken ?? (await fresh()), refreshToken);
+    } catch (err) {
+      const expired = err instanceof BackendError && err.code === "token_expired";
+      if (!(expired && accessToken && refreshToken)) throw err;
+      await backend.logout(api, await fresh(), refreshToken);
+    }
+  } catch (err) {
+    // Unreachable: say so and stop; falling back to Cognito alone would leave the token valid there.
+    if (err instanceof BackendError && err.status === undefined) {
+      throw new CliError(`${err.message}; not signed out (--cognito-only signs out of Cognito alone)`);
+    }
+    throw err;
+  }
 }
 
 async function whoami(args: string[]): Promise<void> {
@@ -170,6 +216,8 @@ async function provisionCommand(args: string[]): Promise<void> {
       "pool-name": { type: "string", default: "vrms-dev" },
       "callback-url": { type: "string", default: "http://localhost:8000/admin" },
       "demo-users": { type: "boolean" },
+      "self-sign-up": { type: "boolean" },
+      fix: { type: "boolean" },
     },
   });
   const settings = loadCognitoEndpoint(processEnv());
@@ -180,10 +228,16 @@ async function provisionCommand(args: string[]): Promise<void> {
       poolName: values["pool-name"],
       callbackUrl: values["callback-url"],
       demoUsers: values["demo-users"] ? DEMO_USERS : [],
+      selfSignUp: values["self-sign-up"] === true,
+      fix: values.fix === true,
       onCreate: (what) => process.stdout.write(`created ${what}\n`),
+      onDrift: (drift, fixed) => process.stdout.write(`${fixed ? "corrected" : "differs"}: ${describeDrift(drift)}\n`),
     });
-    if (result.created.length === 0) process.stdout.write("nothing to create: everything exists\n");
+    if (result.created.length === 0 && result.drift.length === 0) process.stdout.write("nothing to create or correct: everything exists as provision sets it\n");
     process.stdout.write(`COGNITO_USER_POOL_ID=${result.userPoolId}\nCOGNITO_CLIENT_IDS=${result.clientId}\n`);
+    if (result.drift.length > 0 && !result.fixed) {
+      throw new CliError(`${result.drift.length} setting(s) differ from what provision sets (listed above); run provision again with --fix to correct them`);
+    }
   } finally {
     cognito.destroy();
   }

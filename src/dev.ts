@@ -1,6 +1,6 @@
 // npm start: the whole system on one machine — Cognito emulator, pool bootstrap, PGlite, the API.
 import path from "node:path";
-import { DEMO_USERS, provision } from "./cognito/bootstrap.ts";
+import { DEMO_USERS, describeDrift, provision } from "./cognito/bootstrap.ts";
 import { createCognitoClient } from "./cognito/client.ts";
 import { startEmulator, type Emulator } from "./cognito/emulator.ts";
 import { ConfigError, loadConfig, loadDevConfig, processEnv } from "./config.ts";
@@ -34,7 +34,11 @@ async function main(): Promise<void> {
       poolName: "vrms-dev",
       callbackUrl: `${apiUrl}/admin`,
       demoUsers: DEMO_USERS,
+      // `.data` from older versions holds a client that allowed USER_PASSWORD_AUTH and told who has
+      // an account: the emulator's pool is ours, so it is brought up to date without asking.
+      fix: true,
       onCreate: (what) => say(`  created ${what}`),
+      onDrift: (drift) => say(`  corrected ${describeDrift(drift)}`),
     });
     cognito.destroy();
     await writeDevStack(dev.dataDir, { endpoint: emulator.url, user_pool_id: pool.userPoolId, client_id: pool.clientId, api_url: apiUrl });

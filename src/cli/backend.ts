@@ -1,9 +1,16 @@
 // The CLI's --api mode: the same commands through the backend's /api/v1/auth/* endpoints.
 import type { Tokens } from "../cognito/client.ts";
 
-/** A problem+json answer, as one line for a person. */
+/** A problem+json answer (or no answer at all: `status` undefined), as one line for a person. */
 export class BackendError extends Error {
   override name = "BackendError";
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
 }
 
 async function call(api: string, path: string, init: { method: string; token?: string; body?: unknown }): Promise<unknown> {
@@ -23,7 +30,7 @@ async function call(api: string, path: string, init: { method: string; token?: s
   }
   if (res.status === 204) return undefined;
   const body = (await res.json().catch(() => ({}))) as { detail?: string; code?: string };
-  if (!res.ok) throw new BackendError(`${res.status} ${body.code ?? "error"}: ${body.detail ?? res.statusText}`);
+  if (!res.ok) throw new BackendError(`${res.status} ${body.code ?? "error"}: ${body.detail ?? res.statusText}`, res.status, body.code);
   return body;
 }
 

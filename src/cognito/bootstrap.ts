@@ -1,5 +1,6 @@
 // The pool setup shared by `npm start` and `cli provision`: pool, app client, group and (on
-// loopback only) demo users, each created only where absent, against any Cognito endpoint.
+// loopback only) demo users, each created only where absent, against any Cognito endpoint; an
+// existing pool's and client's security settings are compared with ours, and corrected on request.
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
@@ -8,12 +9,15 @@ import {
   CreateGroupCommand,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
-  ListGroupsCommand,
-  ListUserPoolClientsCommand,
-  ListUserPoolsCommand,
+  paginateListGroups,
+  paginateListUserPoolClients,
+  paginateListUserPools,
   type CognitoIdentityProviderClient,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { isLoopbackUrl } from "../net.ts";
+import { BACKEND_CLIENT, NEW_CLIENT_TOKEN_UNITS, reconcileClient, reconcilePool, type Drift, type Reconciled } from "./pool-settings.ts";
+
+export { APP_CLIENT_SCOPES, describeDrift, type Drift } from "./pool-settings.ts";
 
 export interface DemoUser {
   username: string;
@@ -36,130 +40,147 @@ export interface ProvisionOptions {
   callbackUrl: string;
   adminGroup?: string;
   demoUsers?: DemoUser[];
+  /** Let people sign themselves up (AllowAdminCreateUserOnly false); off unless asked for. */
+  selfSignUp?: boolean;
+  /** Correct an existing pool's and client's settings that differ from ours, not only report them. */
+  fix?: boolean;
   /** Told of each thing created, for a person watching. */
   onCreate?: (what: string) => void;
+  /** Told of each setting that differs, and whether it was corrected. */
+  onDrift?: (drift: Drift, fixed: boolean) => void;
 }
 
 export interface ProvisionResult {
   userPoolId: string;
   clientId: string;
   created: string[];
+  /** Settings of an existing pool or client that differed from ours. */
+  drift: Drift[];
+  /** Whether that drift was corrected (only with `fix`). */
+  fixed: boolean;
 }
-
-export const APP_CLIENT_SCOPES = ["openid", "email", "profile", "aws.cognito.signin.user.admin"];
 
 export async function provision(cognito: CognitoIdentityProviderClient, options: ProvisionOptions): Promise<ProvisionResult> {
   if (options.demoUsers?.length && !isLoopbackUrl(options.endpoint)) {
     throw new Error("demo users are created only on a loopback endpoint (the local emulator), never on a real pool");
   }
-  const created: string[] = [];
+  const result: ProvisionResult = { userPoolId: "", clientId: "", created: [], drift: [], fixed: false };
   const note = (what: string) => {
-    created.push(what);
+    result.created.push(what);
     options.onCreate?.(what);
   };
-  const clientName = options.clientName ?? "backend";
+  const reconciled = (found: Reconciled) => {
+    result.drift.push(...found.drift);
+    result.fixed ||= found.fixed;
+    for (const drift of found.drift) options.onDrift?.(drift, found.fixed);
+  };
   const adminGroup = options.adminGroup ?? "admin";
+  const selfSignUp = options.selfSignUp ?? false;
+  const fix = options.fix ?? false;
 
-  let userPoolId = await findPool(cognito, options.poolName);
-  if (!userPoolId) {
-    const out = await cognito.send(
-      new CreateUserPoolCommand({
-        PoolName: options.poolName,
-        UsernameAttributes: ["email"],
-        AutoVerifiedAttributes: ["email"],
-      }),
-    );
-    userPoolId = required(out.UserPool?.Id, "CreateUserPool returned no pool id");
-    note(`user pool ${options.poolName} (${userPoolId})`);
-  }
+  // cognito-local (5.3) implements DescribeUserPool(Client) and UpdateUserPool(Client), so the dev
+  // stack checks and corrects like AWS; it stores these settings but does not enforce any of them.
+  const existingPool = await findPool(cognito, options.poolName);
+  if (existingPool) reconciled(await reconcilePool(cognito, existingPool, selfSignUp, fix));
+  result.userPoolId = existingPool ?? (await createPool(cognito, options.poolName, selfSignUp, note));
 
-  let clientId = await findClient(cognito, userPoolId, clientName);
-  if (!clientId) {
-    const out = await cognito.send(
-      new CreateUserPoolClientCommand({
-        UserPoolId: userPoolId,
-        ClientName: clientName,
-        GenerateSecret: false,
-        ExplicitAuthFlows: ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-        AllowedOAuthFlowsUserPoolClient: true,
-        AllowedOAuthFlows: ["code"],
-        AllowedOAuthScopes: APP_CLIENT_SCOPES,
-        SupportedIdentityProviders: ["COGNITO"],
-        CallbackURLs: [options.callbackUrl],
-        LogoutURLs: [options.callbackUrl],
-        AccessTokenValidity: 60,
-        IdTokenValidity: 60,
-        TokenValidityUnits: { AccessToken: "minutes", IdToken: "minutes", RefreshToken: "days" },
-      }),
-    );
-    clientId = required(out.UserPoolClient?.ClientId, "CreateUserPoolClient returned no client id");
-    note(`app client ${clientName} (${clientId})`);
-  }
+  const clientName = options.clientName ?? "backend";
+  const existingClient = await findClient(cognito, result.userPoolId, clientName);
+  if (existingClient) reconciled(await reconcileClient(cognito, result.userPoolId, existingClient, fix));
+  result.clientId = existingClient ?? (await createClient(cognito, result.userPoolId, clientName, options.callbackUrl, note));
 
-  if (!(await groupExists(cognito, userPoolId, adminGroup))) {
-    await cognito.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: adminGroup, Description: "vrms-backend administrators" }));
+  if (!(await groupExists(cognito, result.userPoolId, adminGroup))) {
+    await cognito.send(new CreateGroupCommand({ UserPoolId: result.userPoolId, GroupName: adminGroup, Description: "vrms-backend administrators" }));
     note(`group ${adminGroup}`);
   }
+  for (const user of options.demoUsers ?? []) await ensureDemoUser(cognito, result.userPoolId, user, note);
+  return result;
+}
 
-  for (const user of options.demoUsers ?? []) {
-    if (!(await userExists(cognito, userPoolId, user.username))) {
-      await cognito.send(
-        new AdminCreateUserCommand({
-          UserPoolId: userPoolId,
-          Username: user.username,
-          MessageAction: "SUPPRESS",
-          UserAttributes: [
-            { Name: "email", Value: user.username },
-            { Name: "email_verified", Value: "true" },
-            { Name: "given_name", Value: user.givenName },
-            { Name: "family_name", Value: user.familyName },
-          ],
-        }),
-      );
-      note(`demo user ${user.username}`);
-    }
-    // Every run, so that the printed password works even if someone changed it.
+async function createPool(cognito: CognitoIdentityProviderClient, name: string, selfSignUp: boolean, note: (what: string) => void): Promise<string> {
+  const out = await cognito.send(
+    new CreateUserPoolCommand({
+      PoolName: name,
+      UsernameAttributes: ["email"],
+      AutoVerifiedAttributes: ["email"],
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: !selfSignUp },
+    }),
+  );
+  const id = required(out.UserPool?.Id, "CreateUserPool returned no pool id");
+  note(`user pool ${name} (${id})`);
+  return id;
+}
+
+async function createClient(
+  cognito: CognitoIdentityProviderClient,
+  userPoolId: string,
+  name: string,
+  callbackUrl: string,
+  note: (what: string) => void,
+): Promise<string> {
+  const out = await cognito.send(
+    new CreateUserPoolClientCommand({
+      UserPoolId: userPoolId,
+      ClientName: name,
+      GenerateSecret: false,
+      ...BACKEND_CLIENT,
+      TokenValidityUnits: NEW_CLIENT_TOKEN_UNITS,
+      SupportedIdentityProviders: ["COGNITO"],
+      CallbackURLs: [callbackUrl],
+      LogoutURLs: [callbackUrl],
+    }),
+  );
+  const id = required(out.UserPoolClient?.ClientId, "CreateUserPoolClient returned no client id");
+  note(`app client ${name} (${id})`);
+  return id;
+}
+
+async function ensureDemoUser(cognito: CognitoIdentityProviderClient, userPoolId: string, user: DemoUser, note: (what: string) => void): Promise<void> {
+  if (!(await userExists(cognito, userPoolId, user.username))) {
     await cognito.send(
-      new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: user.username, Password: user.password, Permanent: true }),
+      new AdminCreateUserCommand({
+        UserPoolId: userPoolId,
+        Username: user.username,
+        MessageAction: "SUPPRESS",
+        UserAttributes: [
+          { Name: "email", Value: user.username },
+          { Name: "email_verified", Value: "true" },
+          { Name: "given_name", Value: user.givenName },
+          { Name: "family_name", Value: user.familyName },
+        ],
+      }),
     );
-    for (const group of user.groups) {
-      await cognito.send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: user.username, GroupName: group }));
-    }
+    note(`demo user ${user.username}`);
   }
-  return { userPoolId, clientId, created };
+  // Every run, so that the printed password works even if someone changed it.
+  await cognito.send(new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: user.username, Password: user.password, Permanent: true }));
+  for (const group of user.groups) {
+    await cognito.send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: user.username, GroupName: group }));
+  }
 }
 
 async function findPool(cognito: CognitoIdentityProviderClient, name: string): Promise<string | undefined> {
-  let nextToken: string | undefined;
   const matches: string[] = [];
-  do {
-    const out = await cognito.send(new ListUserPoolsCommand({ MaxResults: 60, NextToken: nextToken }));
-    for (const pool of out.UserPools ?? []) if (pool.Name === name && pool.Id) matches.push(pool.Id);
-    nextToken = out.NextToken;
-  } while (nextToken);
+  for await (const page of paginateListUserPools({ client: cognito, pageSize: 60 }, { MaxResults: 60 })) {
+    for (const pool of page.UserPools ?? []) if (pool.Name === name && pool.Id) matches.push(pool.Id);
+  }
   if (matches.length > 1) throw new Error(`${matches.length} user pools are named ${name}; pass the one to use as COGNITO_USER_POOL_ID`);
   return matches[0];
 }
 
 async function findClient(cognito: CognitoIdentityProviderClient, userPoolId: string, name: string): Promise<string | undefined> {
-  let nextToken: string | undefined;
-  do {
-    const out = await cognito.send(new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60, NextToken: nextToken }));
-    const found = out.UserPoolClients?.find((c) => c.ClientName === name);
+  for await (const page of paginateListUserPoolClients({ client: cognito, pageSize: 60 }, { UserPoolId: userPoolId, MaxResults: 60 })) {
+    const found = page.UserPoolClients?.find((c) => c.ClientName === name);
     if (found?.ClientId) return found.ClientId;
-    nextToken = out.NextToken;
-  } while (nextToken);
+  }
   return undefined;
 }
 
 // ListGroups rather than GetGroup: the emulator's GetGroup fails with a 500 on a pool with no groups.
 async function groupExists(cognito: CognitoIdentityProviderClient, userPoolId: string, group: string): Promise<boolean> {
-  let nextToken: string | undefined;
-  do {
-    const out = await cognito.send(new ListGroupsCommand({ UserPoolId: userPoolId, Limit: 60, NextToken: nextToken }));
-    if (out.Groups?.some((g) => g.GroupName === group)) return true;
-    nextToken = out.NextToken;
-  } while (nextToken);
+  for await (const page of paginateListGroups({ client: cognito, pageSize: 60 }, { UserPoolId: userPoolId, Limit: 60 })) {
+    if (page.Groups?.some((g) => g.GroupName === group)) return true;
+  }
   return false;
 }
 

@@ -1,0 +1,165 @@
+// The security-relevant settings `provision` gives the pool and the `backend` app client, how an
+// existing pool or client is compared with them, and how it is brought back to them.
+import {
+  DescribeUserPoolClientCommand,
+  DescribeUserPoolCommand,
+  UpdateUserPoolClientCommand,
+  UpdateUserPoolCommand,
+  type CognitoIdentityProviderClient,
+  type TokenValidityUnitsType,
+  type UpdateUserPoolClientCommandInput,
+  type UpdateUserPoolCommandInput,
+  type UserPoolClientType,
+  type UserPoolType,
+} from "@aws-sdk/client-cognito-identity-provider";
+
+export const APP_CLIENT_SCOPES = ["openid", "email", "profile", "aws.cognito.signin.user.admin"];
+
+/** One setting of an existing pool or client that is not what `provision` sets. */
+export interface Drift {
+  /** e.g. `app client backend (abc123)`. */
+  subject: string;
+  setting: string;
+  found: unknown;
+  expected: unknown;
+}
+
+/** `subject: setting found X, expected Y` — one line, values as JSON, "unset" for none. */
+export function describeDrift(drift: Drift): string {
+  const show = (value: unknown) => (value === undefined ? "unset" : JSON.stringify(value));
+  return `${drift.subject}: ${drift.setting} found ${show(drift.found)}, expected ${show(drift.expected)}`;
+}
+
+/**
+ * What the backend client must be: sign-in only through the backend (no ALLOW_USER_PASSWORD_AUTH,
+ * which would let anyone call Cognito's public InitiateAuth around the backend's brute-force
+ * limits), no telling who has an account, revocable refresh tokens, the /admin page's code grant.
+ */
+export const BACKEND_CLIENT = {
+  ExplicitAuthFlows: ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+  PreventUserExistenceErrors: "ENABLED",
+  EnableTokenRevocation: true,
+  AllowedOAuthFlowsUserPoolClient: true,
+  AllowedOAuthFlows: ["code"],
+  AllowedOAuthScopes: APP_CLIENT_SCOPES,
+  AccessTokenValidity: 60,
+  IdTokenValidity: 60,
+} satisfies Partial<UpdateUserPoolClientCommandInput>;
+
+// Access and id token units are ours; the refresh token's unit goes with RefreshTokenValidity,
+// which is the deployment's choice (session length), so both are kept as found.
+const TOKEN_UNITS = { AccessToken: "minutes", IdToken: "minutes" } satisfies TokenValidityUnitsType;
+export const NEW_CLIENT_TOKEN_UNITS: TokenValidityUnitsType = { ...TOKEN_UNITS, RefreshToken: "days" };
+
+/** The settings compared as sets, where Cognito's order means nothing. */
+const SET_SETTINGS = new Set(["ExplicitAuthFlows", "AllowedOAuthFlows", "AllowedOAuthScopes"]);
+
+function same(setting: string, found: unknown, expected: unknown): boolean {
+  if (SET_SETTINGS.has(setting) && Array.isArray(found) && Array.isArray(expected)) {
+    return found.length === expected.length && expected.every((v) => found.includes(v));
+  }
+  return found === expected;
+}
+
+export function clientDrift(subject: string, client: UserPoolClientType): Drift[] {
+  const drift: Drift[] = [];
+  for (const [setting, expected] of Object.entries(BACKEND_CLIENT)) {
+    const found = client[setting as keyof UserPoolClientType];
+    if (!same(setting, found, expected)) drift.push({ subject, setting, found, expected });
+  }
+  for (const [unit, expected] of Object.entries(TOKEN_UNITS)) {
+    const found = client.TokenValidityUnits?.[unit as keyof TokenValidityUnitsType];
+    if (found !== expected) drift.push({ subject, setting: `TokenValidityUnits.${unit}`, found, expected });
+  }
+  return drift;
+}
+
+// Every setting UpdateUserPoolClient takes that DescribeUserPoolClient shows: Cognito resets
+// whatever an update leaves out, so what is not ours (callback URLs, refresh-token validity,
+// attributes, identity providers, …) is passed back as found.
+const CLIENT_UPDATE_KEYS = [
+  "ClientName", "RefreshTokenValidity", "AccessTokenValidity", "IdTokenValidity", "TokenValidityUnits",
+  "ReadAttributes", "WriteAttributes", "ExplicitAuthFlows", "SupportedIdentityProviders", "CallbackURLs",
+  "LogoutURLs", "DefaultRedirectURI", "AllowedOAuthFlows", "AllowedOAuthScopes", "AllowedOAuthFlowsUserPoolClient",
+  "AnalyticsConfiguration", "PreventUserExistenceErrors", "EnableTokenRevocation",
+  "EnablePropagateAdditionalUserContextData", "AuthSessionValidity", "RefreshTokenRotation",
+] as const satisfies readonly (keyof UpdateUserPoolClientCommandInput & keyof UserPoolClientType)[];
+
+/** Settings present in `from`, by name. */
+function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const picked: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (from[key] !== undefined) picked[key] = from[key];
+  return picked;
+}
+
+export function clientUpdate(client: UserPoolClientType): UpdateUserPoolClientCommandInput {
+  return {
+    UserPoolId: client.UserPoolId,
+    ClientId: client.ClientId,
+    ...pick(client, CLIENT_UPDATE_KEYS),
+    ...BACKEND_CLIENT,
+    TokenValidityUnits: { ...client.TokenValidityUnits, ...TOKEN_UNITS, RefreshToken: client.TokenValidityUnits?.RefreshToken ?? "days" },
+  };
+}
+
+export function poolDrift(subject: string, pool: UserPoolType, selfSignUp: boolean): Drift[] {
+  // Cognito's default for a pool created without AdminCreateUserConfig is false (self sign-up on).
+  const found = pool.AdminCreateUserConfig?.AllowAdminCreateUserOnly ?? false;
+  const expected = !selfSignUp;
+  return found === expected ? [] : [{ subject, setting: "AdminCreateUserConfig.AllowAdminCreateUserOnly", found, expected }];
+}
+
+// Every setting UpdateUserPool takes that DescribeUserPool shows, passed back as found for the
+// same reason as the client's (AWS: "If you don't provide a value for an attribute, Amazon Cognito
+// sets it to its default value").
+const POOL_UPDATE_KEYS = [
+  "Policies", "DeletionProtection", "LambdaConfig", "AutoVerifiedAttributes", "SmsVerificationMessage",
+  "EmailVerificationMessage", "EmailVerificationSubject", "VerificationMessageTemplate", "SmsAuthenticationMessage",
+  "UserAttributeUpdateSettings", "MfaConfiguration", "DeviceConfiguration", "EmailConfiguration", "SmsConfiguration",
+  "UserPoolTags", "UserPoolAddOns", "DcrConfiguration", "AccountRecoverySetting", "UserPoolTier", "KeyConfiguration",
+  "IssuerConfiguration", "AcrConfiguration",
+] as const satisfies readonly (keyof UpdateUserPoolCommandInput & keyof UserPoolType)[];
+
+export function poolUpdate(pool: UserPoolType, selfSignUp: boolean): UpdateUserPoolCommandInput {
+  const input: UpdateUserPoolCommandInput = { UserPoolId: pool.Id, PoolName: pool.Name, ...pick(pool, POOL_UPDATE_KEYS) };
+  // DescribeUserPool shows the deprecated UnusedAccountValidityDays, which UpdateUserPool then
+  // refuses ("Please use TemporaryPasswordValidityDays in PasswordPolicy…"): leave it out.
+  const { UnusedAccountValidityDays: _deprecated, ...adminCreateUser } = pool.AdminCreateUserConfig ?? {};
+  input.AdminCreateUserConfig = { ...adminCreateUser, AllowAdminCreateUserOnly: !selfSignUp };
+  return input;
+}
+
+export interface Reconciled {
+  drift: Drift[];
+  fixed: boolean;
+}
+
+/** Compares the backend client with BACKEND_CLIENT and, with `fix`, brings it back to it. */
+export async function reconcileClient(
+  cognito: CognitoIdentityProviderClient,
+  userPoolId: string,
+  clientId: string,
+  fix: boolean,
+): Promise<Reconciled> {
+  const out = await cognito.send(new DescribeUserPoolClientCommand({ UserPoolId: userPoolId, ClientId: clientId }));
+  const client = out.UserPoolClient ?? {};
+  const drift = clientDrift(`app client ${client.ClientName ?? "?"} (${clientId})`, client);
+  if (drift.length === 0 || !fix) return { drift, fixed: false };
+  await cognito.send(new UpdateUserPoolClientCommand(clientUpdate({ ...client, UserPoolId: userPoolId, ClientId: clientId })));
+  return { drift, fixed: true };
+}
+
+/** Compares the pool's self sign-up setting with `selfSignUp` and, with `fix`, corrects it. */
+export async function reconcilePool(
+  cognito: CognitoIdentityProviderClient,
+  userPoolId: string,
+  selfSignUp: boolean,
+  fix: boolean,
+): Promise<Reconciled> {
+  const out = await cognito.send(new DescribeUserPoolCommand({ UserPoolId: userPoolId }));
+  const pool = out.UserPool ?? {};
+  const drift = poolDrift(`user pool ${pool.Name ?? "?"} (${userPoolId})`, pool, selfSignUp);
+  if (drift.length === 0 || !fix) return { drift, fixed: false };
+  await cognito.send(new UpdateUserPoolCommand(poolUpdate({ ...pool, Id: userPoolId }, selfSignUp)));
+  return { drift, fixed: true };
+}
