@@ -17,5 +17,7 @@ function packageRoot(): string {
 const root = packageRoot();
 
 export const MIGRATIONS_DIR = path.join(root, "src", "db", "migrations");
-/** The /admin page's sources, bundled by esbuild when the server starts. */
+/** The /admin page's HTML and CSS. */
 export const ADMIN_PAGE_DIR = path.join(root, "src", "admin", "page");
+/** The /admin page's script, bundled from ADMIN_PAGE_DIR/app.ts by `npm run build:admin` (run before start, test and serve). */
+export const ADMIN_BUNDLE = path.join(root, "dist", "admin", "app.js");

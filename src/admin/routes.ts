@@ -1,15 +1,14 @@
-// /admin: the page that signs in through the Hosted UI. Its TypeScript is bundled by esbuild when
-// the server starts (a few milliseconds) and served from memory with everything else it needs:
-// nothing is loaded from outside the server, and its CSP says so.
+// /admin: the page that signs in through the Hosted UI. Its TypeScript is bundled by esbuild at
+// build time (`npm run build:admin`, run before start, test and serve) and served from memory with
+// everything else it needs: nothing is loaded from outside the server, and its CSP says so.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { build } from "esbuild";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { APP_CLIENT_SCOPES } from "../cognito/bootstrap.ts";
 import { securityHeaders } from "../http/security-headers.ts";
 import { isLoopbackUrl } from "../net.ts";
-import { ADMIN_PAGE_DIR } from "../paths.ts";
+import { ADMIN_BUNDLE, ADMIN_PAGE_DIR } from "../paths.ts";
 
 export interface AdminPageOptions {
   publicUrl: string;
@@ -20,17 +19,13 @@ export interface AdminPageOptions {
 
 
 export async function adminRoutes(app: FastifyInstance, options: AdminPageOptions): Promise<void> {
-  const bundle = await build({
-    entryPoints: [path.join(ADMIN_PAGE_DIR, "app.ts")],
-    bundle: true,
-    write: false,
-    format: "iife",
-    target: "es2022",
-    minify: true,
-    logLevel: "silent",
-  });
-  const script = bundle.outputFiles[0]!.text;
-  const [html, css] = await Promise.all([readFile(path.join(ADMIN_PAGE_DIR, "index.html"), "utf8"), readFile(path.join(ADMIN_PAGE_DIR, "app.css"), "utf8")]);
+  const [script, html, css] = await Promise.all([
+    readFile(ADMIN_BUNDLE, "utf8").catch(() => {
+      throw new Error(`${ADMIN_BUNDLE} is missing: run \`npm run build:admin\` (npm start, test and serve do)`);
+    }),
+    readFile(path.join(ADMIN_PAGE_DIR, "index.html"), "utf8"),
+    readFile(path.join(ADMIN_PAGE_DIR, "app.css"), "utf8"),
+  ]);
   const domainOrigin = options.cognitoDomain ? new URL(options.cognitoDomain).origin : undefined;
   const config = {
     cognito_domain: options.cognitoDomain ?? null,
