@@ -1,8 +1,8 @@
 // Profiles by Cognito sub, per instance. A write on this instance replaces the entry at once; a
 // write on another instance is seen here when the entry expires, within one second. Requests that
 // miss together share one database read: a busy user's entry expires every second, and sending
-// every request then in flight to the database queued them behind each other (the benchmark's
-// p99 of case B was three times its p50).
+// every request then in flight to the database queued them behind each other (case B's p99 in
+// BENCHMARKS.md).
 import { LRUCache } from "lru-cache";
 import type { User } from "./schema.ts";
 

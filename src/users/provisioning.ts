@@ -1,5 +1,4 @@
 // Where a user is created: a verified token → the local user, on the first request of a new sub.
-import { sql } from "drizzle-orm";
 import type { FastifyBaseLogger } from "fastify";
 import type { VerifiedToken } from "../auth/verifier.ts";
 import type { User } from "./schema.ts";
@@ -80,9 +79,7 @@ export class UserProvisioning {
       // User-owned from now on: seeded once, never overwritten by Cognito.
       firstName: token.givenName ?? null,
       lastName: token.familyName ?? null,
-      // The database's clock, like created_at's.
-      lastLogin: sql`now()`,
-      ...(lookUp ? { cognitoCheckedAt: sql`now()` } : {}),
+      checkingCognito: lookUp,
     });
     if (!inserted) return user;
     this.log.info({ user: user.uuid }, "user provisioned");

@@ -10,8 +10,8 @@ export interface NewUser {
   emailVerified?: boolean;
   firstName?: string | null;
   lastName?: string | null;
-  lastLogin?: Date | SQL;
-  cognitoCheckedAt?: Date | SQL;
+  /** Whether the creator is about to ask Cognito (GetUser): the attempt counts as this user's check. */
+  checkingCognito?: boolean;
 }
 
 /** Columns a PATCH may write (user-owned fields and is_active). */
@@ -62,11 +62,17 @@ export class UserRepository {
    * One statement, safe under any concurrency on any number of instances: the loser of a race
    * for the same sub gets the winner's row (the no-op update makes RETURNING yield it).
    */
-  async createOrGet(user: NewUser): Promise<{ user: User; inserted: boolean }> {
+  async createOrGet({ checkingCognito, ...user }: NewUser): Promise<{ user: User; inserted: boolean }> {
     const rows = await this.db
       .insert(users)
-      // A deactivated user whose profile was deleted comes back deactivated.
-      .values({ ...user, isActive: sql`not exists (select 1 from ${userTombstones} where ${userTombstones.cognitoSub} = ${user.cognitoSub})` })
+      .values({
+        ...user,
+        // The database's clock, like created_at's.
+        lastLogin: sql`now()`,
+        ...(checkingCognito ? { cognitoCheckedAt: sql`now()` } : {}),
+        // A deactivated user whose profile was deleted comes back deactivated.
+        isActive: sql`not exists (select 1 from ${userTombstones} where ${userTombstones.cognitoSub} = ${user.cognitoSub})`,
+      })
       .onConflictDoUpdate({ target: users.cognitoSub, set: { cognitoSub: sql`excluded.cognito_sub` } })
       // xmax is 0 only for a row this statement inserted (PostgreSQL and PGlite alike).
       .returning({ ...getTableColumns(users), inserted: sql<boolean>`(xmax = 0)` });
