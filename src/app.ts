@@ -117,6 +117,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     if (!deps.database.migrated && request.url.startsWith("/api/v1/")) {
       throw unavailable("The database is unavailable; try again shortly.", 5);
     }
+    // Nor before the signed-out sessions have been read: a restarted instance must not accept them.
+    if (deps.revocations && !deps.revocations.loaded && request.url.startsWith("/api/v1/")) {
+      throw unavailable("Revocations are not loaded yet; try again shortly.", 1);
+    }
     // Draining: in-flight requests finish; new ones on open connections are sent elsewhere.
     if (draining && !request.url.startsWith("/readyz") && !request.url.startsWith("/healthz")) {
       reply.header("connection", "close");

@@ -1,6 +1,6 @@
 // The only module that reads process.env. Everything else receives a typed Config.
-import net from "node:net";
 import path from "node:path";
+import ipaddr from "ipaddr.js";
 import { isLoopbackHost } from "./net.ts";
 
 export type TokenUse = "access" | "id" | "any";
@@ -117,11 +117,20 @@ function trustProxy(env: Env): TrustProxy {
   }
   const entries = list(env, "TRUST_PROXY");
   for (const entry of entries) {
-    const [address, bits, ...rest] = entry.split("/");
-    const family = net.isIP(address ?? "");
-    const maxBits = family === 6 ? 128 : 32;
-    const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
-    if (family === 0 || !bitsOk || rest.length > 0) throw new ConfigError("TRUST_PROXY", expected, entry);
+    // A range as wide as a /7 (or IPv4-mapped, ::ffff:0:0/96 is all of IPv4) trusts clients as
+    // proxies, which is `true` by another name.
+    const host = entry.split("/")[0] ?? "";
+    // Dotted-quad IPv4 or IPv6 only: "10" and "0xa.0.0.1" also parse as IPv4, and mean nothing here.
+    if (!ipaddr.IPv4.isValidFourPartDecimal(host) && !ipaddr.IPv6.isValid(host)) throw new ConfigError("TRUST_PROXY", expected, entry);
+    let range: [ipaddr.IPv4 | ipaddr.IPv6, number];
+    try {
+      range = entry.includes("/") ? ipaddr.parseCIDR(entry) : [ipaddr.parse(entry), entry.includes(":") ? 128 : 32];
+    } catch {
+      throw new ConfigError("TRUST_PROXY", expected, entry);
+    }
+    const [address, bits] = range;
+    const ipv4Bits = address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress() ? bits - 96 : bits;
+    if (ipv4Bits < 8) throw new ConfigError("TRUST_PROXY", `${expected}, each range /8 or narrower`, entry);
   }
   return entries;
 }

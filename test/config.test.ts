@@ -77,7 +77,8 @@ describe("configuration", () => {
     assert.equal(refused.variable, "TRUST_PROXY");
     assert.match(refused.message, /hop count/);
     assert.match(refused.message, /CIDR/);
-    for (const bad of ["yes", "10.0.0.0/33", "10.0.0.0/8/1", "proxy.example.org", "::1/129"]) {
+    // Ranges that take in clients too are `true` by another name (::ffff:0:0/96 is all of IPv4).
+    for (const bad of ["yes", "10.0.0.0/33", "10.0.0.0/8/1", "proxy.example.org", "::1/129", "10.1", "0.0.0.0/0", "0.0.0.0/1,128.0.0.0/1", "::/1,8000::/1", "::ffff:0:0/96"]) {
       assert.equal(configError({ ...base, TRUST_PROXY: bad }).variable, "TRUST_PROXY", bad);
     }
   });

@@ -88,6 +88,45 @@ describe("revocation store", () => {
       await store.stop();
     }
   });
+
+  it("an instance whose first reads fail while its notifications connect polls until a read succeeds, and is not loaded until then", async () => {
+    let failing = true;
+    const db = new Proxy(database.db, {
+      get(target, property, receiver) {
+        if (property === "select" && failing) {
+          return () => {
+            throw new Error("Connection terminated");
+          };
+        }
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const flaky: Database = {
+      kind: database.kind,
+      db,
+      migrated: true,
+      ping: () => database.ping(),
+      close: async () => {},
+      // The dedicated LISTEN connection gets through while the pool's reads fail.
+      listen: async (_channel, _onMessage, onState) => {
+        onState(true);
+        return async () => {};
+      },
+    };
+    await database.db.insert(revokedSessions).values({ sessionId: "before-start", sub: "u3", expiresAt: new Date(Date.now() + 3_600_000) });
+    const store = new RevocationStore(flaky, silent, { retainSeconds: 3600 });
+    try {
+      await store.start();
+      assert.equal(store.loaded, false);
+      assert.equal(store.status, "unavailable");
+      failing = false;
+      await until(() => store.isRevoked({ sub: "u3", sessionId: "before-start", authTime: 0 }), 2500, "the existing revocation");
+      assert.equal(store.loaded, true);
+      await until(() => store.status === "ok", 2500, "polling to stop");
+    } finally {
+      await store.stop();
+    }
+  });
 });
 
 describe("session lifetime", () => {
@@ -116,5 +155,16 @@ describe("session lifetime", () => {
   it("is 30 days (plus a day, the longest access token) when the client cannot be read, and SESSION_MAX_SECONDS when set", async () => {
     assert.deepEqual(await sessionLifetime(undefined, 60, source()), { retainSeconds: 30 * 86400 + 86400 + 60, source: "default" });
     assert.deepEqual(await sessionLifetime(7200, 0, source()), { retainSeconds: 7200 + 86400, source: "SESSION_MAX_SECONDS" });
+  });
+
+  it("SESSION_MAX_SECONDS never shortens what the app client allows", async () => {
+    issuer.appClientDescription = { RefreshTokenValidity: 30, AccessTokenValidity: 1 };
+    try {
+      const { retainSeconds } = await sessionLifetime(3600, 0, source());
+      assert.equal(retainSeconds, 30 * 86400 + 3600);
+      assert.equal((await sessionLifetime(60 * 86400, 0, source())).retainSeconds, 60 * 86400 + 3600, "a longer setting wins");
+    } finally {
+      issuer.appClientDescription = undefined;
+    }
   });
 });

@@ -7,7 +7,9 @@ import { after, before, describe, it } from "node:test";
 import { DATABASE_KINDS, postgres, requires } from "./support/databases.ts";
 import { claimsOf, TestIssuer } from "./support/issuer.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
-import { sleep } from "./support/wait.ts";
+import { freePort } from "./support/net.ts";
+import { TcpProxy } from "./support/tcp-proxy.ts";
+import { sleep, until } from "./support/wait.ts";
 
 type Json = Record<string, unknown>;
 async function post(app: TestServer, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Json; headers: Headers }> {
@@ -233,19 +235,61 @@ for (const kind of DATABASE_KINDS) {
       assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
     });
 
-    it("fake Cognito: refresh is limited per address (30 a minute), other addresses unaffected", async () => {
+    it("fake Cognito: failed refreshes are limited per address (60 a minute); others at that address keep refreshing until then", async () => {
       const user = issuer.addAccount("pw");
       const login = await post(app, "/api/v1/auth/login", { username: user.username, password: "pw" }, undefined, from());
-      const here = from();
-      const statuses = await Promise.all(
-        Array.from({ length: 40 }, () => post(app, "/api/v1/auth/refresh", { refresh_token: "not-a-refresh-token" }, undefined, here).then((r) => r.status)),
+      const sharedNat = from();
+      const junk = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => post(app, "/api/v1/auth/refresh", { refresh_token: `junk-${i}` }, undefined, sharedNat).then((r) => r.status)),
       );
-      assert.equal(statuses.filter((s) => s === 401).length, 30);
-      assert.equal(statuses.filter((s) => s === 429).length, 10);
-      const limited = await post(app, "/api/v1/auth/refresh", { refresh_token: login.body.refresh_token }, undefined, here);
+      assert.deepEqual([...new Set(junk)], [401]);
+      assert.equal((await post(app, "/api/v1/auth/refresh", { refresh_token: login.body.refresh_token }, undefined, sharedNat)).status, 200, "a valid refresh from a shared address");
+      const more = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => post(app, "/api/v1/auth/refresh", { refresh_token: `more-junk-${i}` }, undefined, sharedNat).then((r) => r.status)),
+      );
+      assert.equal(more.filter((s) => s === 401).length, 30, "60 failures in all");
+      assert.equal(more.filter((s) => s === 429).length, 10);
+      const limited = await post(app, "/api/v1/auth/refresh", { refresh_token: login.body.refresh_token }, undefined, sharedNat);
       assert.equal(limited.status, 429);
       assert.ok(Number(limited.headers.get("retry-after")) >= 1);
       assert.equal((await post(app, "/api/v1/auth/refresh", { refresh_token: login.body.refresh_token }, undefined, from())).status, 200);
+    });
+
+    it("fake Cognito: one refresh token refreshes at most 10 times a minute, from any number of addresses", async () => {
+      const user = issuer.addAccount("pw");
+      const login = await post(app, "/api/v1/auth/login", { username: user.username, password: "pw" }, undefined, from());
+      const statuses: number[] = [];
+      for (let i = 0; i < 11; i++) statuses.push((await post(app, "/api/v1/auth/refresh", { refresh_token: login.body.refresh_token }, undefined, from())).status);
+      assert.deepEqual(statuses, [...Array<number>(10).fill(200), 429]);
+    });
+
+    it("fake Cognito: an IPv6 client rotating addresses inside its /64 gets 5 guesses per username, not 5 per address", async () => {
+      const user = issuer.addAccount("right-password");
+      const statuses: number[] = [];
+      for (let i = 1; i <= 8; i++) {
+        const res = await post(app, "/api/v1/auth/login", { username: user.username, password: `guess-${i}` }, undefined, { "x-forwarded-for": `2001:db8:feed:42::${i.toString(16)}` });
+        statuses.push(res.status);
+      }
+      assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
+      const sameSlash64 = await post(app, "/api/v1/auth/login", { username: user.username, password: "right-password" }, undefined, { "x-forwarded-for": "2001:db8:feed:42:ffff::9" });
+      assert.equal(sameSlash64.status, 429, "the whole /64");
+      assert.equal((await post(app, "/api/v1/auth/login", { username: user.username, password: "right-password" }, undefined, { "x-forwarded-for": "2001:db8:feed:43::1" })).status, 200, "another /64");
+    });
+
+    it("fake Cognito: a success on another account whose username differs only in case gives back its own attempt, not the victim's failures", async () => {
+      // A case-sensitive pool holds "victim" and "VICTIM" as two accounts; the count folds case.
+      const id = randomUUID().slice(0, 8);
+      const victim = issuer.addAccount("victim-secret", { username: `victim-${id}@example.org` });
+      const attacker = issuer.addAccount("attacker-pw", { username: `VICTIM-${id}@example.org` });
+      const here = from();
+      const guesses: number[] = [];
+      const own: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 3; i++) guesses.push((await post(app, "/api/v1/auth/login", { username: victim.username, password: `guess-${round}-${i}` }, undefined, here)).status);
+        own.push((await post(app, "/api/v1/auth/login", { username: attacker.username, password: "attacker-pw" }, undefined, here)).status);
+      }
+      assert.deepEqual(guesses, [401, 401, 401, 401, 401, 429, 429, 429, 429]);
+      assert.deepEqual(own, [200, 429, 429], "the shared count holds the attacker back too");
     });
 
     it("logout revokes by jti when the token has no origin_jti (the emulator's tokens)", async () => {
@@ -408,5 +452,43 @@ describe("revocation across two instances on PostgreSQL", requires(postgres), ()
     }
     assert.equal((await post(a, "/api/v1/auth/login", { username: user.username, password: "pw" }, undefined, here)).status, 429);
     assert.equal((await post(b, "/api/v1/auth/login", { username: user.username, password: "pw" }, undefined, here)).status, 429);
+  });
+});
+
+describe("an instance restarted while PostgreSQL is down", requires(postgres), () => {
+  it("never accepts a signed-out session: 503 until its revocations are read, then 401", async () => {
+    const issuer = await new TestIssuer().start();
+    const a = await startTestServer(issuer, postgres, {});
+    const real = new URL(a.databaseUrl!);
+    const proxy = new TcpProxy(await freePort(), { host: real.hostname, port: Number(real.port || 5432) });
+    let b: TestServer | undefined;
+    try {
+      const token = issuer.mint(issuer.newUser());
+      assert.equal((await a.get("/api/v1/me", token)).status, 200);
+      assert.equal((await post(a, "/api/v1/auth/logout", undefined, token)).status, 204);
+      // B starts with its path to PostgreSQL cut: migrations and the revocation read both fail and
+      // are retried on their own clocks; the database comes back between them.
+      const proxied = new URL(real);
+      proxied.port = String(proxy.port);
+      b = await startTestServer(issuer, postgres, {}, proxied.toString());
+      const failures = () => (b!.logs().match(/database not ready; migrations will be retried/g) ?? []).length;
+      await until(() => failures() >= 3, 15_000, "three failed migration attempts");
+      await sleep(1800);
+      await proxy.up();
+      const seen: number[] = [];
+      const started = Date.now();
+      while (Date.now() - started < 8000) {
+        const status = (await b.get("/api/v1/me", token)).status;
+        if (seen.at(-1) !== status) seen.push(status);
+        if (status === 401) break;
+        await sleep(5);
+      }
+      assert.deepEqual(seen.filter((s) => s !== 503), [401], `answers: ${seen.join(" > ")}`);
+    } finally {
+      await b?.close();
+      await proxy.cut();
+      await a.close();
+      await issuer.stop();
+    }
   });
 });

@@ -1,5 +1,7 @@
-// AUTH_FAILURE_RATE_LIMIT: bearer-token 401s per minute per client address, per instance.
-// Only failures count, so a busy legitimate client is never slowed by its own success.
+// AUTH_FAILURE_RATE_LIMIT: bearer-token 401s per minute per client address (as limitKey() counts
+// it: an IPv6 client by its /64), per instance. Only failures count, so a busy legitimate client is
+// never slowed by its own success.
+import { limitKey } from "../http/client-address.ts";
 
 const WINDOW_MS = 60_000;
 
@@ -18,13 +20,14 @@ export class FailureLimiter {
   blockedFor(address: string): number {
     if (!this.enabled) return 0;
     this.roll();
-    return (this.counts.get(address) ?? 0) >= this.limit ? this.secondsLeft() : 0;
+    return (this.counts.get(limitKey(address)) ?? 0) >= this.limit ? this.secondsLeft() : 0;
   }
 
   recordFailure(address: string): void {
     if (!this.enabled) return;
     this.roll();
-    this.counts.set(address, (this.counts.get(address) ?? 0) + 1);
+    const key = limitKey(address);
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
   }
 
   private roll(): void {

@@ -7,7 +7,7 @@ export interface SessionLifetime {
   /** Seconds a revocation is kept: refresh-token validity + access-token validity + clock skew. */
   retainSeconds: number;
   /** Where the refresh-token validity came from, for the start-up log line. */
-  source: "SESSION_MAX_SECONDS" | "DescribeUserPoolClient" | "default";
+  source: "DescribeUserPoolClient" | "SESSION_MAX_SECONDS" | "default";
 }
 
 /** Cognito's defaults: refresh tokens 30 days, access tokens 1 hour; at most 1 day for access tokens. */
@@ -23,8 +23,10 @@ export interface LifetimeSource {
 }
 
 /**
- * SESSION_MAX_SECONDS when configured; else the longest refresh-token validity among the accepted
- * app clients, read with DescribeUserPoolClient where the credentials permit; else 30 days.
+ * The longest refresh-token validity among the accepted app clients, read with
+ * DescribeUserPoolClient where the credentials permit, and never less than SESSION_MAX_SECONDS
+ * (a setting shorter than Cognito's own would hand sessions back). Where a client cannot be read:
+ * SESSION_MAX_SECONDS, else 30 days.
  */
 export async function sessionLifetime(
   configured: number | undefined,
@@ -32,8 +34,7 @@ export async function sessionLifetime(
   source: LifetimeSource,
 ): Promise<SessionLifetime> {
   const retain = (session: number, access: number) => session + access + clockSkewSeconds;
-  if (configured !== undefined) return { retainSeconds: retain(configured, MAX_ACCESS_SECONDS), source: "SESSION_MAX_SECONDS" };
-  let session = 0;
+  let session = configured ?? 0;
   let access = 0;
   for (const clientId of source.clientIds) {
     try {
@@ -44,8 +45,11 @@ export async function sessionLifetime(
       access = Math.max(access, (client?.AccessTokenValidity ?? 1) * UNIT_SECONDS[units?.AccessToken ?? "hours"]);
     } catch {
       // Not permitted (no cognito-idp:DescribeUserPoolClient) or not implemented: for this client,
-      // the defaults; never less than what another client was read to allow.
-      return { retainSeconds: retain(Math.max(session, DEFAULT_SESSION_SECONDS), MAX_ACCESS_SECONDS), source: "default" };
+      // the setting or Cognito's default, and the longest access token Cognito issues.
+      return {
+        retainSeconds: retain(Math.max(session, configured ?? DEFAULT_SESSION_SECONDS), MAX_ACCESS_SECONDS),
+        source: configured === undefined ? "default" : "SESSION_MAX_SECONDS",
+      };
     }
   }
   return { retainSeconds: retain(session, access), source: "DescribeUserPoolClient" };

@@ -1,35 +1,41 @@
 // Brute-force limits for sign-in and refresh, counted in the database so that every instance
-// shares them: 5 failures per (username, address) and 50 per address in 15 minutes, and 30
-// refreshes per address a minute (they spend the pool's AdminInitiateAuth quota that sign-in
-// shares). There is deliberately no per-username limit across addresses: that would let anyone
-// lock anyone out.
+// shares them: 5 failed sign-ins per (username, address) and 50 per address in 15 minutes; 60
+// failed refreshes per address and 10 refreshes per refresh token a minute (refresh spends the
+// pool's AdminInitiateAuth quota that sign-in shares). There is deliberately no per-username limit
+// across addresses: that would let anyone lock anyone out. Addresses are counted as limitKey()
+// says (an IPv6 client by its /64).
 //
 // An attempt is reserved before Cognito is called, in one statement that counts it and returns
-// the count: a read-then-write would let every request of a burst read "4" and go through.
+// the count: a read-then-write would let every request of a burst read "4" and go through. Only
+// the attempt's own reservation is ever given back: a success never clears a count, since the
+// same count may hold another account's failures (usernames are compared without case).
 import { createHash } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { limitKey } from "../http/client-address.ts";
 import { loginFailures } from "./schema.ts";
 
 export const WINDOW_SECONDS = 15 * 60;
 const PER_USER_AND_ADDRESS = 5;
 const PER_ADDRESS = 50;
 const REFRESH_WINDOW_SECONDS = 60;
-const REFRESHES_PER_ADDRESS = 30;
+const REFRESH_FAILURES_PER_ADDRESS = 60;
+const REFRESHES_PER_TOKEN = 10;
 
-// The table holds no usernames or addresses in the clear.
+// The table holds no usernames, addresses or refresh tokens in the clear.
 const digest = (text: string) => createHash("sha256").update(text).digest("base64url");
-const userKey = (username: string, address: string) => `u:${digest(`${username.trim().toLowerCase()}\n${address}`)}`;
-const addressKey = (address: string) => `a:${digest(address)}`;
-const refreshKey = (address: string) => `r:${digest(address)}`;
+const userKey = (username: string, address: string) => `u:${digest(`${username.trim().toLowerCase()}\n${limitKey(address)}`)}`;
+const addressKey = (address: string) => `a:${digest(limitKey(address))}`;
+const refreshAddressKey = (address: string) => `r:${digest(limitKey(address))}`;
+const refreshTokenKey = (refreshToken: string) => `t:${digest(refreshToken)}`;
 
 /** A counted attempt: settle it with the outcome once Cognito has answered. */
 export interface Attempt {
-  /** Wrong password or code: the attempt stays counted. */
+  /** Wrong password, code or refresh token: the attempt stays counted. */
   failed(): Promise<void>;
-  /** Right password: the (username, address) count starts again; the address keeps its count. */
+  /** It worked: given back where only failures count. */
   succeeded(): Promise<void>;
-  /** Cognito never judged the password (unavailable, or a challenge follows): uncounted. */
+  /** Cognito never judged it (unavailable, or a challenge follows): given back everywhere. */
   release(): Promise<void>;
 }
 
@@ -38,6 +44,8 @@ export interface Refused {
   retryAfter: number;
 }
 
+type Count = { key: string; failures: number; windowStart: Date };
+
 export class LoginThrottle {
   constructor(private readonly db: Db) {}
 
@@ -45,29 +53,30 @@ export class LoginThrottle {
   async reserveLogin(username: string, address: string): Promise<Attempt | Refused> {
     const user = userKey(username, address);
     const byAddress = addressKey(address);
-    const counts = await this.count([user, byAddress], WINDOW_SECONDS);
-    const refused = this.refusal(counts, { [user]: PER_USER_AND_ADDRESS, [byAddress]: PER_ADDRESS }, WINDOW_SECONDS);
+    return this.reserve({ [user]: PER_USER_AND_ADDRESS, [byAddress]: PER_ADDRESS }, WINDOW_SECONDS, [user, byAddress]);
+  }
+
+  /** Reserves a refresh: failures count per address, every refresh per refresh token. */
+  async reserveRefresh(refreshToken: string, address: string): Promise<Attempt | Refused> {
+    const byAddress = refreshAddressKey(address);
+    const token = refreshTokenKey(refreshToken);
+    return this.reserve({ [byAddress]: REFRESH_FAILURES_PER_ADDRESS, [token]: REFRESHES_PER_TOKEN }, REFRESH_WINDOW_SECONDS, [byAddress]);
+  }
+
+  /** Counts one attempt under every key; `failuresOnly` are the keys a success gives back. */
+  private async reserve(limits: Record<string, number>, windowSeconds: number, failuresOnly: string[]): Promise<Attempt | Refused> {
+    const keys = Object.keys(limits);
+    const counts = await this.count(keys, windowSeconds);
+    const refused = this.refusal(counts, limits, windowSeconds);
     if (refused) {
-      await this.uncount([user, byAddress]);
+      await this.uncount(keys);
       return refused;
     }
     return {
       failed: async () => {},
-      succeeded: async () => {
-        await this.db.delete(loginFailures).where(eq(loginFailures.key, user));
-        await this.uncount([byAddress]);
-      },
-      release: () => this.uncount([user, byAddress]),
+      succeeded: () => this.uncount(failuresOnly),
+      release: () => this.uncount(keys),
     };
-  }
-
-  /** Counts a refresh from this address, or says how long to wait. Every refresh counts. */
-  async reserveRefresh(address: string): Promise<Refused | undefined> {
-    const key = refreshKey(address);
-    const counts = await this.count([key], REFRESH_WINDOW_SECONDS);
-    const refused = this.refusal(counts, { [key]: REFRESHES_PER_ADDRESS }, REFRESH_WINDOW_SECONDS);
-    if (refused) await this.uncount([key]);
-    return refused;
   }
 
   async purge(): Promise<void> {
@@ -75,7 +84,7 @@ export class LoginThrottle {
   }
 
   /** Adds one to each key (a window that has run out starts again here) and returns the new counts. */
-  private async count(keys: string[], windowSeconds: number): Promise<{ key: string; failures: number; windowStart: Date }[]> {
+  private async count(keys: string[], windowSeconds: number): Promise<Count[]> {
     const expired = sql`${loginFailures.windowStart} < now() - make_interval(secs => ${windowSeconds})`;
     return this.db
       .insert(loginFailures)
@@ -90,7 +99,7 @@ export class LoginThrottle {
       .returning({ key: loginFailures.key, failures: loginFailures.failures, windowStart: loginFailures.windowStart });
   }
 
-  private refusal(counts: { key: string; failures: number; windowStart: Date }[], limits: Record<string, number>, windowSeconds: number): Refused | undefined {
+  private refusal(counts: Count[], limits: Record<string, number>, windowSeconds: number): Refused | undefined {
     let retryAfter = 0;
     for (const row of counts) {
       if (row.failures <= (limits[row.key] ?? Infinity)) continue;

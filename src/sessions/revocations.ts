@@ -39,6 +39,7 @@ export class RevocationStore {
   /** Counts the notification connection's ups and downs, so that a read begun before one is not taken for after. */
   private listenerChanges = 0;
   private reloadFailing = false;
+  private hasLoaded = false;
   private timers: NodeJS.Timeout[] = [];
   private poller: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
@@ -49,9 +50,19 @@ export class RevocationStore {
     private readonly options: RevocationOptions,
   ) {}
 
-  /** "ok" while changes arrive by notification (or in process); "polling" while they do not. */
-  get status(): "ok" | "polling" {
-    return this.database.listen === undefined || this.listening ? "ok" : "polling";
+  /**
+   * "unavailable" until the tables have been read once (an instance that has not read them cannot
+   * tell a signed-out session from a live one); then "ok" while changes arrive by notification (or
+   * in process), "polling" while they do not.
+   */
+  get status(): "ok" | "polling" | "unavailable" {
+    if (!this.loaded) return "unavailable";
+    return this.database.listen === undefined || (this.listening && !this.poller) ? "ok" : "polling";
+  }
+
+  /** Whether the tables have been read at least once: until then no token may be accepted. */
+  get loaded(): boolean {
+    return this.hasLoaded;
   }
 
   async start(): Promise<void> {
@@ -154,16 +165,22 @@ export class RevocationStore {
       void this.catchUp();
     } else if (!this.poller) {
       this.log.warn("revocation notifications lost; re-reading revocations every second");
-      this.poller = setInterval(() => void this.catchUp(), POLL_MS);
-      this.poller.unref();
+      this.startPolling();
     }
+  }
+
+  private startPolling(): void {
+    if (this.poller) return;
+    this.poller = setInterval(() => void this.catchUp(), POLL_MS);
+    this.poller.unref();
   }
 
   /** A reload that began while notifications were up, with no loss since, ends the polling. */
   private async catchUp(): Promise<void> {
     const changes = this.listenerChanges;
     const listening = this.listening;
-    if ((await this.reload()) && listening && changes === this.listenerChanges && this.poller) {
+    const notified = listening || this.database.listen === undefined;
+    if ((await this.reload()) && notified && changes === this.listenerChanges && this.poller) {
       clearInterval(this.poller);
       this.poller = undefined;
     }
@@ -186,11 +203,14 @@ export class RevocationStore {
       this.users = fresh;
       if (this.reloadFailing) this.log.info("revocations reloaded");
       this.reloadFailing = false;
+      this.hasLoaded = true;
       return true;
     } catch (err) {
       // Once per outage, not once a second; the error's class only (a message may hold values).
       if (!this.reloadFailing) this.log.warn({ err: errorClass(err) }, "could not reload revocations");
       this.reloadFailing = true;
+      // Whatever the notifications' state, a failed read is retried every second until one succeeds.
+      this.startPolling();
       return false;
     }
   }

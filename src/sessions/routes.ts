@@ -210,8 +210,8 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRoutesDep
     },
     async (request, reply) => {
       const { refresh_token: refreshToken, username } = request.body as RefreshInput;
-      const refused = await deps.throttle.reserveRefresh(request.ip);
-      if (refused) throw rateLimited(refused.retryAfter, "Too many refreshes from this address; try again later.");
+      const attempt = await deps.throttle.reserveRefresh(refreshToken, request.ip);
+      if ("retryAfter" in attempt) throw rateLimited(attempt.retryAfter, "Too many refreshes; try again later.");
       // Whatever Cognito would say: its RevokeToken may have failed at sign-out.
       if (await deps.revocations.isRefreshTokenRevoked(refreshToken)) throw sessionRevoked();
       let tokens: Tokens;
@@ -219,9 +219,11 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRoutesDep
         tokens = await deps.identity.refresh(refreshToken, username);
       } catch (err) {
         if (err instanceof Error && BAD_CREDENTIALS.has(err.name)) throw invalidCredentials("The refresh token is invalid, expired or revoked.");
+        await attempt.release();
         request.log.warn({ err: err instanceof Error ? err.name : "unknown" }, "Cognito refresh failed");
         throw unavailable("Cognito is unavailable; try again shortly.");
       }
+      await attempt.succeeded();
       return issue(request, reply, tokens);
     },
   );
