@@ -47,7 +47,7 @@ export function answerClientError(err: Error, socket: Socket): void {
       : code === "ERR_HTTP_REQUEST_TIMEOUT"
         ? new ApiProblem(408, "request_timeout", "The request took too long to arrive.")
         : new ApiProblem(400, "bad_request", "The request is not valid HTTP.");
-  const body = JSON.stringify(problem.body());
+  const body = problem.text();
   // Answer, then drop the connection: the client may still be sending.
   socket.end(
     `HTTP/1.1 ${problem.status} ${problem.body().title}\r\nContent-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -1,0 +1,130 @@
+// Guarantees that hold under attack: a small request never buys a large answer or much server
+// time, every query parameter is bounded, database errors reach the logs without their values,
+// the JWKS is read no further than its cap, and /metrics takes the Bearer scheme in any case.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { MAX_PROBLEM_BYTES, validationFailed } from "../src/http/problem.ts";
+import { pglite } from "./support/databases.ts";
+import { TestIssuer } from "./support/issuer.ts";
+import { startTestServer, type TestServer } from "./support/server.ts";
+
+type Json = Record<string, unknown>;
+
+interface Answer {
+  status: number;
+  bytes: number;
+  body: Json;
+  requestId: string;
+}
+
+async function send(app: TestServer, method: string, path: string, body: string | undefined, token?: string): Promise<Answer> {
+  const res = await fetch(`${app.url}${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    ...(body !== undefined ? { body } : {}),
+  });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, bytes: bytes.length, body: JSON.parse(bytes.toString()) as Json, requestId: res.headers.get("x-request-id") ?? "" };
+}
+
+/** `n` keys no schema knows, as compact as JSON allows: 90,000 of them make a 0.9 MB body. */
+function manyKeys(n: number, prefix = "k"): Record<string, number> {
+  const keys: Record<string, number> = {};
+  for (let i = 0; i < n; i++) keys[`${prefix}${i}`] = 1;
+  return keys;
+}
+
+/** The server's own time for a request, from its log line. */
+function serverMs(app: TestServer, requestId: string): number {
+  const line = app.logs().split("\n").find((l) => l.includes(`"reqId":"${requestId}"`) && l.includes("request completed"));
+  return line ? (JSON.parse(line) as { responseTime: number }).responseTime : Number.NaN;
+}
+
+function assertBounded(answer: Answer, expectedOffending?: number): void {
+  assert.equal(answer.status, 400);
+  assert.equal(answer.body.code, "validation_failed");
+  assert.ok(answer.bytes <= MAX_PROBLEM_BYTES, `a ${answer.bytes}-byte problem`);
+  const errors = answer.body.errors as { field: string; message: string }[];
+  assert.ok(errors.length <= 20, `${errors.length} errors listed`);
+  for (const e of errors) assert.ok(e.field.length <= 65, `a ${e.field.length}-character field name echoed`);
+  if (expectedOffending !== undefined) {
+    assert.equal(errors.length, Math.min(20, expectedOffending));
+    assert.equal(errors.length + ((answer.body.errors_omitted as number | undefined) ?? 0), expectedOffending);
+  }
+}
+
+describe("hostile input", () => {
+  const issuer = new TestIssuer();
+  let app: TestServer;
+
+  before(async () => {
+    await issuer.start();
+    app = await startTestServer(issuer, pglite);
+  });
+  after(async () => {
+    await app?.close();
+    await issuer.stop();
+  });
+
+  describe("bodies", () => {
+    it("bodies: 90,000 unknown keys get a problem of at most 16 KB listing 20 of them and counting the rest", async (t) => {
+      const text = JSON.stringify(manyKeys(90_000));
+      assert.ok(text.length < 1024 * 1024, "under the body limit, so that validation, not the limit, answers");
+      const started = performance.now();
+      JSON.parse(text);
+      const parseMs = performance.now() - started;
+      for (const path of ["/api/v1/auth/login", "/api/v1/auth/refresh"]) {
+        const answer = await send(app, "POST", path, text);
+        // login: the 90,000 plus username and password missing; refresh: plus refresh_token missing.
+        assertBounded(answer, path.endsWith("login") ? 90_002 : 90_001);
+        assert.equal(typeof answer.body.errors_omitted, "number");
+        t.diagnostic(`${path}: ${answer.bytes} bytes, server ${serverMs(app, answer.requestId).toFixed(0)} ms, JSON.parse ${parseMs.toFixed(0)} ms`);
+      }
+      const token = issuer.mint(issuer.newUser());
+      const me = await send(app, "PATCH", "/api/v1/me", text, token);
+      assertBounded(me, 90_000);
+      t.diagnostic(`PATCH /api/v1/me: ${me.bytes} bytes, server ${serverMs(app, me.requestId).toFixed(0)} ms`);
+      // Loose on purpose (shared CI machines): only a cost far out of proportion fails.
+      assert.ok(serverMs(app, me.requestId) < 2000 + 20 * parseMs, "validation costs about what parsing does");
+    });
+
+    it("bodies: a record of 90,000 keys (the challenge's responses) is refused as one offending field", async () => {
+      const body = { challenge: "SMS_MFA", session: "s", username: "u", responses: manyKeys(90_000, "K") };
+      const answer = await send(app, "POST", "/api/v1/auth/challenge", JSON.stringify(body));
+      assertBounded(answer, 1);
+      assert.equal((answer.body.errors as { field: string }[])[0]!.field, "responses");
+    });
+
+    it("bodies: a 500 KB key name gets a small answer with the name cut short", async () => {
+      const answer = await send(app, "POST", "/api/v1/auth/login", JSON.stringify({ username: "u", password: "p", ["x".repeat(500_000)]: 1 }));
+      assertBounded(answer, 1);
+      assert.ok(answer.bytes < 1024, `a ${answer.bytes}-byte problem`);
+      assert.match((answer.body.errors as { field: string }[])[0]!.field, /^x{64}…$/);
+    });
+
+    it("bodies: ordinary bodies still get every offending field, and 21 unknown fields 20 plus a count", async () => {
+      const token = issuer.mint(issuer.newUser());
+      const few = await send(app, "PATCH", "/api/v1/me", JSON.stringify({ nickname: "x", shoe_size: 9, texting_ok: "true", phone: "555" }), token);
+      assertBounded(few, 4);
+      assert.equal(few.body.errors_omitted, undefined);
+      assert.deepEqual((few.body.errors as { field: string }[]).map((e) => e.field).sort(), ["nickname", "phone", "shoe_size", "texting_ok"]);
+      // Below the pre-pass's threshold (Ajv reports all) and above it (the pre-pass does): the same shape.
+      assertBounded(await send(app, "PATCH", "/api/v1/me", JSON.stringify({ ...manyKeys(21), texting_ok: "no" }), token), 22);
+      assertBounded(await send(app, "POST", "/api/v1/auth/login", JSON.stringify({ ...manyKeys(40), password: 7 })), 42);
+    });
+  });
+
+  describe("problem bodies", () => {
+    it("problems: no problem body exceeds 16 KB, whatever built it", () => {
+      const huge = validationFailed({
+        listed: Array.from({ length: 20 }, (_, i) => ({ field: `f${i}`.repeat(500), message: "m".repeat(5000) })),
+        omitted: 3,
+      });
+      const text = huge.text();
+      assert.ok(Buffer.byteLength(text) <= MAX_PROBLEM_BYTES, `${Buffer.byteLength(text)} bytes`);
+      const body = JSON.parse(text) as Json;
+      assert.equal(body.code, "validation_failed");
+      assert.equal((body.errors as unknown[]).length + (body.errors_omitted as number), 23);
+    });
+  });
+});
