@@ -114,6 +114,37 @@ describe("hostile input", () => {
     });
   });
 
+  describe("query parameters", () => {
+    const cases: [string, string][] = [
+      ["page", "1e300"],
+      ["page", "9007199254740993"],
+      ["page", "100001"],
+      ["page_size", "1e300"],
+      ["page_size", "101"],
+      ["email", `${"a".repeat(250)}@example.org`],
+      ["username", "u".repeat(255)],
+      ["search", "s".repeat(201)],
+      ["ordering", "o".repeat(300)],
+      ["is_active", "maybe"],
+    ];
+    for (const [name, value] of cases) {
+      it(`query: ${name}=${value.length > 20 ? `${value.slice(0, 12)}… (${value.length} characters)` : value} is a 400 naming ${name}`, async () => {
+        const admin = issuer.mint(issuer.newUser({ groups: ["admin"] }));
+        const answer = await send(app, "GET", `/api/v1/users?${new URLSearchParams({ [name]: value })}`, undefined, admin);
+        assert.equal(answer.status, 400, JSON.stringify(answer.body));
+        assert.equal(answer.body.code, "validation_failed");
+        assert.deepEqual((answer.body.errors as { field: string }[]).map((e) => e.field), [name]);
+      });
+    }
+
+    it("query: the largest page allowed is answered, empty", async () => {
+      const admin = issuer.mint(issuer.newUser({ groups: ["admin"] }));
+      const answer = await send(app, "GET", "/api/v1/users?page=100000&page_size=100", undefined, admin);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.deepEqual(answer.body.results, []);
+    });
+  });
+
   describe("problem bodies", () => {
     it("problems: no problem body exceeds 16 KB, whatever built it", () => {
       const huge = validationFailed({
