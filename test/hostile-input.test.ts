@@ -2,9 +2,16 @@
 // time, every query parameter is bounded, database errors reach the logs without their values,
 // the JWKS is read no further than its cap, and /metrics takes the Bearer scheme in any case.
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
+import { DrizzleQueryError } from "drizzle-orm/errors";
+import Fastify from "fastify";
+import pg from "pg";
+import { answerError } from "../src/http/errors.ts";
 import { MAX_PROBLEM_BYTES, validationFailed } from "../src/http/problem.ts";
-import { pglite } from "./support/databases.ts";
+import { createLogger } from "../src/logging.ts";
+import { pglite, postgres, requires } from "./support/databases.ts";
 import { TestIssuer } from "./support/issuer.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
 
@@ -156,6 +163,95 @@ describe("hostile input", () => {
       const body = JSON.parse(text) as Json;
       assert.equal(body.code, "validation_failed");
       assert.equal((body.errors as unknown[]).length + (body.errors_omitted as number), 23);
+    });
+  });
+});
+
+describe("database errors in logs", () => {
+  /** A Drizzle error as the pg driver produces it: the values in `params`, the message and the cause's detail. */
+  function queryError(canary: string, cause: Record<string, unknown>): DrizzleQueryError {
+    const driverError = Object.assign(new Error(cause.message as string), cause);
+    return new DrizzleQueryError('update "users" set "first_name" = $1 where "users"."uuid" = $2', [canary, randomUUID()], driverError);
+  }
+
+  async function logsOf(err: Error): Promise<{ status: number; logs: string }> {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        lines.push(chunk.toString());
+        callback();
+      },
+    });
+    const app = Fastify({ loggerInstance: createLogger("info", destination) });
+    app.setErrorHandler(answerError);
+    app.get("/", async () => {
+      throw err;
+    });
+    const res = await app.inject({ url: "/" });
+    await app.close();
+    return { status: res.statusCode, logs: lines.join("") };
+  }
+
+  it("database: a failed statement's 500 logs its class, code and constraint, never its values", async () => {
+    const canary = `canary-${randomUUID()}`;
+    const err = queryError(canary, {
+      message: `new row for relation "users" violates check constraint "users_first_name_check"`,
+      code: "23514",
+      severity: "ERROR",
+      constraint: "users_first_name_check",
+      table: "users",
+      detail: `Failing row contains (${canary}).`,
+    });
+    const { status, logs } = await logsOf(err);
+    assert.equal(status, 500);
+    assert.ok(!logs.includes(canary), logs);
+    assert.ok(!logs.includes("Failed query"), logs);
+    assert.match(logs, /"code":"23514"/);
+    assert.match(logs, /"constraint":"users_first_name_check"/);
+    assert.match(logs, /DrizzleQueryError/);
+    assert.match(logs, /"reqId":/);
+  });
+
+  it("database: an unreachable database's 503 logs the connection error's code, never the statement's values", async () => {
+    const canary = `canary-${randomUUID()}`;
+    const { status, logs } = await logsOf(queryError(canary, { message: "connect ECONNREFUSED 127.0.0.1:5432", code: "ECONNREFUSED" }));
+    assert.equal(status, 503);
+    assert.ok(!logs.includes(canary), logs);
+    assert.match(logs, /"code":"ECONNREFUSED"/);
+  });
+
+  describe("through a real route on PostgreSQL", requires(postgres), () => {
+    const issuer = new TestIssuer();
+    let app: TestServer;
+
+    before(async () => {
+      await issuer.start();
+      app = await startTestServer(issuer, postgres);
+    });
+    after(async () => {
+      await app?.close();
+      await issuer.stop();
+    });
+
+    it("database: a constraint the statement breaks leaves no value in the log, and its code and name", async () => {
+      const token = issuer.mint(issuer.newUser());
+      assert.equal((await app.get("/api/v1/me", token)).status, 200);
+      // The test's own database, broken on purpose: a rule the API does not know about.
+      const client = new pg.Client({ connectionString: app.databaseUrl });
+      await client.connect();
+      try {
+        await client.query(`alter table users add constraint users_no_canary check (first_name not like 'canary-%')`);
+      } finally {
+        await client.end();
+      }
+      const canary = `canary-${randomUUID()}`;
+      const answer = await send(app, "PATCH", "/api/v1/me", JSON.stringify({ first_name: canary }), token);
+      assert.equal(answer.status, 500);
+      const logs = app.logs();
+      assert.ok(!logs.includes(canary), "the value reached the log");
+      assert.match(logs, /"code":"23514"/);
+      assert.match(logs, /"constraint":"users_no_canary"/);
+      assert.ok(logs.includes(`"reqId":"${answer.requestId}"`));
     });
   });
 });

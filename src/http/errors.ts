@@ -24,7 +24,8 @@ export function answerError(err: FastifyError, request: FastifyRequest, reply: F
       return sendProblem(reply, new ApiProblem(400, "bad_request", "The body is not valid JSON."));
   }
   if (isDatabaseUnavailable(err)) {
-    request.log.warn({ err: err.message }, "database unavailable");
+    // Logged through logging.ts's serializer: the failed statement's values stay out of the log.
+    request.log.warn({ err }, "database unavailable");
     return sendProblem(reply, unavailable("The database is unavailable; try again shortly.", 5));
   }
   if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {

@@ -132,7 +132,7 @@ export class RevocationStore {
       this.reloadFailing = false;
     } catch (err) {
       // Once per outage, not once a second.
-      if (!this.reloadFailing) this.log.warn({ err: (err as Error).message }, "could not reload revocations");
+      if (!this.reloadFailing) this.log.warn({ err }, "could not reload revocations");
       this.reloadFailing = true;
     }
   }
