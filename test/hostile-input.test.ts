@@ -12,8 +12,9 @@ import { answerError } from "../src/http/errors.ts";
 import { MAX_PROBLEM_BYTES, validationFailed } from "../src/http/problem.ts";
 import { createLogger } from "../src/logging.ts";
 import { pglite, postgres, requires } from "./support/databases.ts";
-import { TestIssuer } from "./support/issuer.ts";
+import { generateSigningKey, TestIssuer } from "./support/issuer.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
+import { until } from "./support/wait.ts";
 
 type Json = Record<string, unknown>;
 
@@ -253,5 +254,69 @@ describe("database errors in logs", () => {
       assert.match(logs, /"constraint":"users_no_canary"/);
       assert.ok(logs.includes(`"reqId":"${answer.requestId}"`));
     });
+  });
+});
+
+describe("the JWKS size cap", () => {
+  const issuer = new TestIssuer();
+  let app: TestServer;
+
+  before(async () => {
+    await issuer.start();
+    // A long timeout: only the cap, not the timeout, may end these fetches quickly.
+    app = await startTestServer(issuer, pglite, { JWKS_TIMEOUT_MS: "20000", JWKS_PENALTY_SECONDS: "0" });
+    assert.equal((await app.get("/api/v1/me", issuer.mint(issuer.newUser()))).status, 200);
+  });
+  after(async () => {
+    issuer.jwksMode = "ok";
+    await app?.close();
+    await issuer.stop();
+  });
+
+  for (const mode of ["endless", "huge"] as const) {
+    it(`jwks: ${mode === "huge" ? "a 64 MiB" : "an endless"} JWKS fails at once as too large, read no further than the cap`, { timeout: 30_000 }, async () => {
+      issuer.jwksMode = mode;
+      issuer.jwksBytesSent = 0;
+      const started = Date.now();
+      const res = await app.get("/api/v1/me", issuer.mint(issuer.newUser(), { key: generateSigningKey() }));
+      const elapsed = Date.now() - started;
+      issuer.jwksMode = "ok";
+      assert.equal(res.status, 503);
+      assert.ok(elapsed < 5000, `answered after ${elapsed} ms`);
+      assert.match(app.logs(), /larger than 1 MiB/);
+      // The server hung up: the issuer stops sending, having sent about the cap plus what sockets buffer.
+      await until(() => issuer.jwksStreams === 0, 3000, "the JWKS connection to close");
+      assert.ok(issuer.jwksBytesSent < 16 * 1024 * 1024, `${issuer.jwksBytesSent} bytes sent`);
+      // The keys held before are untouched.
+      assert.equal((await app.get("/api/v1/me", issuer.mint(issuer.newUser()))).status, 200);
+    });
+  }
+});
+
+describe("the JWKS deadline", () => {
+  const issuer = new TestIssuer();
+  let app: TestServer;
+
+  before(async () => {
+    await issuer.start();
+    app = await startTestServer(issuer, pglite, { JWKS_TIMEOUT_MS: "500", JWKS_PENALTY_SECONDS: "0" });
+    assert.equal((await app.get("/api/v1/me", issuer.mint(issuer.newUser()))).status, 200);
+  });
+  after(async () => {
+    issuer.jwksMode = "ok";
+    await app?.close();
+    await issuer.stop();
+  });
+
+  it("jwks: a body that trickles in under the cap is cut off at JWKS_TIMEOUT_MS, like a slow answer", { timeout: 30_000 }, async () => {
+    issuer.jwksMode = "trickle";
+    const started = Date.now();
+    const res = await app.get("/api/v1/me", issuer.mint(issuer.newUser(), { key: generateSigningKey() }));
+    const elapsed = Date.now() - started;
+    issuer.jwksMode = "ok";
+    assert.equal(res.status, 503);
+    assert.ok(elapsed < 3000, `answered after ${elapsed} ms`);
+    assert.match(app.logs(), /timed out after 500 ms/);
+    await until(() => issuer.jwksStreams === 0, 3000, "the JWKS connection to close");
   });
 });
