@@ -320,3 +320,27 @@ describe("the JWKS deadline", () => {
     await until(() => issuer.jwksStreams === 0, 3000, "the JWKS connection to close");
   });
 });
+
+describe("GET /metrics and the Bearer scheme", () => {
+  const issuer = new TestIssuer();
+  let app: TestServer;
+  const METRICS_TOKEN = "metrics-secret-for-tests";
+
+  before(async () => {
+    await issuer.start();
+    app = await startTestServer(issuer, pglite, { METRICS_TOKEN });
+  });
+  after(async () => {
+    await app?.close();
+    await issuer.stop();
+  });
+
+  it("metrics: the scheme is case-insensitive and followed by one or more spaces (RFC 6750), as on every other route", async () => {
+    const status = async (authorization: string) => (await app.get("/metrics", undefined, { authorization })).status;
+    for (const scheme of ["Bearer", "bearer", "BEARER", "bEaReR"]) assert.equal(await status(`${scheme} ${METRICS_TOKEN}`), 200, scheme);
+    assert.equal(await status(`Bearer   ${METRICS_TOKEN}`), 200);
+    for (const wrong of [`Basic ${METRICS_TOKEN}`, `Bearer${METRICS_TOKEN}`, `Bearer ${METRICS_TOKEN}x`, `Bearer ${METRICS_TOKEN.toUpperCase()}`, METRICS_TOKEN, "Bearer "]) {
+      assert.equal(await status(wrong), 401, wrong);
+    }
+  });
+});
