@@ -145,12 +145,31 @@ describe("hostile input", () => {
       });
     }
 
+    it("query: a NUL character (which PostgreSQL text cannot hold) is a 400 naming the parameter, not a 500", async () => {
+      const admin = issuer.mint(issuer.newUser({ groups: ["admin"] }));
+      for (const name of ["email", "username", "search"]) {
+        const answer = await send(app, "GET", `/api/v1/users?${name}=a%00b`, undefined, admin);
+        assert.equal(answer.status, 400, `${name}: ${JSON.stringify(answer.body)}`);
+        assert.deepEqual(answer.body.errors, [{ field: name, message: "must not contain the NUL character (U+0000)" }]);
+      }
+    });
+
     it("query: the largest page allowed is answered, empty", async () => {
       const admin = issuer.mint(issuer.newUser({ groups: ["admin"] }));
       const answer = await send(app, "GET", "/api/v1/users?page=100000&page_size=100", undefined, admin);
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
       assert.deepEqual(answer.body.results, []);
     });
+  });
+
+  it("bodies: a NUL character in a string is a 400 naming the field, not a 500", async () => {
+    const token = issuer.mint(issuer.newUser());
+    const me = await send(app, "PATCH", "/api/v1/me", JSON.stringify({ first_name: "a\u0000b", last_name: "ok" }), token);
+    assert.equal(me.status, 400, JSON.stringify(me.body));
+    assert.deepEqual(me.body.errors, [{ field: "first_name", message: "must not contain the NUL character (U+0000)" }]);
+    const login = await send(app, "POST", "/api/v1/auth/login", JSON.stringify({ username: "\u0000", password: "p" }));
+    assert.equal(login.status, 400);
+    assert.deepEqual((login.body.errors as { field: string }[]).map((e) => e.field), ["username"]);
   });
 
   describe("problem bodies", () => {

@@ -42,32 +42,66 @@ function createAjv(options: Options): Ajv {
   return ajv;
 }
 
-/** Ajv on bodies, behind the pre-pass of body-guard.ts (only routes that take a body pay for it). */
-function guardedBodyValidator(validate: ValidateFunction, schema: unknown): ValidateFunction | ((data: unknown) => boolean) {
-  const plan = planFor(schema);
-  if (!plan) return validate;
+const NUL_MESSAGE = "must not contain the NUL character (U+0000)";
+
+/**
+ * Strings holding U+0000, which PostgreSQL text cannot store: such a value reached the database
+ * and came back as a 500. Run on input that passed its schema, so its size is the schema's.
+ */
+function nulErrors(data: unknown, path = "", found: ErrorObject[] = []): ErrorObject[] {
+  if (typeof data === "string") {
+    if (data.includes("\u0000")) found.push({ keyword: "nul", instancePath: path, schemaPath: "", params: {}, message: NUL_MESSAGE });
+  } else if (typeof data === "object" && data !== null) {
+    for (const [key, value] of Object.entries(data)) nulErrors(value, `${path}/${key}`, found);
+  }
+  return found;
+}
+
+/** The schema's validation, then the NUL check on what passed it. */
+function withNulCheck(validate: (data: unknown) => boolean, errorsOf: () => ErrorObject[] | null | undefined) {
   const check = Object.assign(
     (data: unknown): boolean => {
-      const overflow = checkBody(data, plan);
-      if (!overflow) {
-        const valid = validate(data);
-        check.errors = validate.errors;
-        return valid;
+      if (!validate(data)) {
+        check.errors = errorsOf();
+        return false;
       }
-      validate(overflow.pruned);
-      check.errors = [...(validate.errors ?? []), ...overflow.errors];
-      return false;
+      const found = nulErrors(data);
+      check.errors = found.length > 0 ? found : null;
+      return found.length === 0;
     },
     { errors: null as ErrorObject[] | null | undefined },
   );
   return check;
 }
 
+/** Ajv on bodies, behind the pre-pass of body-guard.ts (only routes that take a body pay for it). */
+function guardedBodyValidator(validate: ValidateFunction, schema: unknown): (data: unknown) => boolean {
+  const plan = planFor(schema);
+  if (!plan) return withNulCheck(validate, () => validate.errors);
+  let errors: ErrorObject[] | null | undefined;
+  const guarded = (data: unknown): boolean => {
+    const overflow = checkBody(data, plan);
+    if (!overflow) {
+      const valid = validate(data);
+      errors = validate.errors;
+      return valid;
+    }
+    validate(overflow.pruned);
+    errors = [...(validate.errors ?? []), ...overflow.errors];
+    return false;
+  };
+  return withNulCheck(guarded, () => errors);
+}
+
 export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   const strict = createAjv({ coerceTypes: false, useDefaults: false });
   const lenient = createAjv({ coerceTypes: "array", useDefaults: true });
-  return ({ schema, httpPart }) =>
-    httpPart === "body" ? guardedBodyValidator(strict.compile(schema as object), schema) : lenient.compile(schema as object);
+  return ({ schema, httpPart }) => {
+    if (httpPart === "body") return guardedBodyValidator(strict.compile(schema as object), schema);
+    const validate = lenient.compile(schema as object);
+    // Query strings reach the database (filters); path parameters are matched, never stored.
+    return httpPart === "querystring" ? withNulCheck(validate, () => validate.errors) : validate;
+  };
 }
 
 /** Field names are echoed back: a 500 KB key must not come back whole. */
