@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import Fastify from "fastify";
 import pg from "pg";
+import { checkBody, planFor } from "../src/http/body-guard.ts";
 import { answerError } from "../src/http/errors.ts";
 import { MAX_PROBLEM_BYTES, validationFailed } from "../src/http/problem.ts";
 import { createLogger } from "../src/logging.ts";
@@ -170,6 +171,33 @@ describe("hostile input", () => {
     const login = await send(app, "POST", "/api/v1/auth/login", JSON.stringify({ username: "\u0000", password: "p" }));
     assert.equal(login.status, 400);
     assert.deepEqual((login.body.errors as { field: string }[]).map((e) => e.field), ["username"]);
+  });
+
+  describe("the pre-pass", () => {
+    const schema = {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        tags: { type: "array", maxItems: 5, items: { type: "object", additionalProperties: false, properties: { name: { type: "string" } } } },
+        note: { type: "string" },
+      },
+    };
+    const plan = planFor(schema)!;
+
+    it("pre-pass: leaves bodies within 20 members of their schema to Ajv, untouched", () => {
+      const body = { tags: [{ name: "a" }, { name: "b", x: 1 }], note: "n", extra: 1 };
+      assert.equal(checkBody(body, plan), undefined);
+    });
+
+    it("pre-pass: a flooded array is one error and an empty array for Ajv; a flooded object inside an array is pruned", () => {
+      const long = checkBody({ tags: Array.from({ length: 1000 }, () => ({ name: "a" })) }, plan)!;
+      assert.deepEqual(long.errors.map((e) => [e.keyword, e.instancePath]), [["maxItems", "/tags"]]);
+      assert.deepEqual(long.pruned, { tags: [] });
+      const wide = checkBody({ tags: [{ name: "a", ...manyKeys(100) }], note: "n" }, plan)!;
+      assert.equal(wide.errors.length, 21, "20 listed and one entry counting the other 80");
+      assert.equal(wide.errors.at(-1)!.params.count, 80);
+      assert.deepEqual(wide.pruned, { tags: [{ name: "a" }], note: "n" });
+    });
   });
 
   describe("problem bodies", () => {
