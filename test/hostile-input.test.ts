@@ -10,7 +10,7 @@ import Fastify from "fastify";
 import pg from "pg";
 import { checkBody, planFor } from "../src/http/body-guard.ts";
 import { answerError } from "../src/http/errors.ts";
-import { MAX_PROBLEM_BYTES, validationFailed } from "../src/http/problem.ts";
+import { ApiProblem, MAX_PROBLEM_BYTES, validationFailed } from "../src/http/problem.ts";
 import { createLogger } from "../src/logging.ts";
 import { pglite, postgres, requires } from "./support/databases.ts";
 import { generateSigningKey, TestIssuer } from "./support/issuer.ts";
@@ -211,6 +211,10 @@ describe("hostile input", () => {
       const body = JSON.parse(text) as Json;
       assert.equal(body.code, "validation_failed");
       assert.equal((body.errors as unknown[]).length + (body.errors_omitted as number), 23);
+      // A long detail alone is cut short; the errors that fit stay, and nothing is counted as omitted.
+      const wordy = JSON.parse(new ApiProblem(400, "bad_request", "d".repeat(20_000), {}, { errors: [{ field: "f", message: "m" }] }).text()) as Json;
+      assert.ok((wordy.detail as string).length <= 1025);
+      assert.deepEqual([wordy.errors, wordy.errors_omitted], [[{ field: "f", message: "m" }], undefined]);
     });
   });
 });

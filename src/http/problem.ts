@@ -91,7 +91,8 @@ function boundedJson(body: ProblemBody): string {
       size += entrySize;
     }
     slim.errors = listed;
-    slim.errors_omitted = body.errors.length - listed.length + (body.errors_omitted ?? 0);
+    const omitted = body.errors.length - listed.length + (body.errors_omitted ?? 0);
+    if (omitted > 0) slim.errors_omitted = omitted;
   }
   return JSON.stringify(slim);
 }
