@@ -1,6 +1,7 @@
 // Guarantees that hold under attack: a small request never buys a large answer or much server
-// time, every query parameter is bounded, database errors reach the logs without their values,
-// the JWKS is read no further than its cap, and /metrics takes the Bearer scheme in any case.
+// time, every query parameter is bounded, a NUL character is a 400 rather than a database error,
+// database errors reach the logs without their values, the JWKS is read no further than its cap
+// nor longer than its timeout, and /metrics takes the Bearer scheme in any case.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";

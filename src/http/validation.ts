@@ -46,7 +46,8 @@ const NUL_MESSAGE = "must not contain the NUL character (U+0000)";
 
 /**
  * Strings holding U+0000, which PostgreSQL text cannot store: such a value reached the database
- * and came back as a 500. Run on input that passed its schema, so its size is the schema's.
+ * and came back as a 500. Run on input that passed its schema, so its size is the schema's (a
+ * query string's, the URL's).
  */
 function nulErrors(data: unknown, path = "", found: ErrorObject[] = []): ErrorObject[] {
   if (typeof data === "string") {
