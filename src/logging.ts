@@ -1,4 +1,5 @@
-// The server's logger: JSON lines, never a token, password, refresh token or OAuth code.
+// The server's logger: JSON lines, never a token, password, refresh token or OAuth code, nor the
+// values of a database statement.
 import type { IncomingMessage } from "node:http";
 import { pino, type DestinationStream, type Logger } from "pino";
 
@@ -14,6 +15,51 @@ export function redactUrl(url: string): string {
     if (SECRET_PARAMS.includes(name.toLowerCase())) params.set(name, "[Redacted]");
   }
   return `${url.slice(0, q)}?${params.toString()}`;
+}
+
+const MAX_CAUSES = 5;
+/** What identifies a database error without repeating the statement's values. */
+const DATABASE_FIELDS = ["code", "constraint", "table", "column"] as const;
+
+function causes(err: Error): Error[] {
+  const chain = [err];
+  for (let e: unknown = err.cause; e instanceof Error && chain.length < MAX_CAUSES; e = e.cause) chain.push(e);
+  return chain;
+}
+
+/** A PostgreSQL server's error (pg, PGlite): a SQLSTATE code and the server's fields. */
+function isServerError(e: Error): boolean {
+  const { code } = e as { code?: unknown };
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && ("severity" in e || "routine" in e);
+}
+
+/** Drizzle's query error, or the server's. */
+function isDatabaseError(e: Error): boolean {
+  return ("query" in e && "params" in e) || isServerError(e);
+}
+
+// PGlite's bundle minifies the class name away ("O"), and pg names its instances "error".
+const className = (e: Error) => (isServerError(e) ? "DatabaseError" : e.constructor.name || e.name);
+
+/**
+ * The `err` of a log line. A database error carries the statement's values — Drizzle's message
+ * ("Failed query: … params: …") and `params`, PostgreSQL's `detail` ("Key (email)=(…) already
+ * exists") and some messages ("invalid input syntax for type uuid: …") — so it is logged by class,
+ * code and constraint, with the stack's frames but not its first line (the message). Any other error
+ * is logged as pino would: a bug needs its message.
+ */
+export function serializeError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const chain = causes(err);
+  if (!chain.some(isDatabaseError)) return pino.stdSerializers.err(err);
+  const logged: Record<string, unknown> = { type: chain.map(className).join(" < ") };
+  for (const field of DATABASE_FIELDS) {
+    const value = chain.map((e) => (e as unknown as Record<string, unknown>)[field]).find((v) => typeof v === "string" || typeof v === "number");
+    if (value !== undefined) logged[field] = value;
+  }
+  const frames = (err.stack ?? "").split("\n").filter((line) => line.startsWith("    at "));
+  if (frames.length > 0) logged.stack = frames.join("\n");
+  return logged;
 }
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
@@ -35,6 +81,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       censor: "[Redacted]",
     },
     serializers: {
+      err: serializeError,
       req(req: IncomingMessage & { id?: string; ip?: string }) {
         return { id: req.id, method: req.method, url: redactUrl(req.url ?? ""), remoteAddress: req.ip ?? req.socket?.remoteAddress };
       },

@@ -44,8 +44,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     },
   });
   keys.start();
-  const database = await openDatabase(config.database, (reason) =>
-    logger.warn({ reason }, "database not ready; migrations will be retried"),
+  const database = await openDatabase(config.database, (err) =>
+    logger.warn({ err }, "database not ready; migrations will be retried"),
   ).catch((err: unknown) => {
     keys.stop();
     throw err;

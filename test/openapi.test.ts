@@ -53,6 +53,29 @@ describe("OpenAPI", () => {
     }
   });
 
+  it("bounds every query parameter of every route (maximum, maxLength or a closed set)", () => {
+    type Schema = Record<string, unknown>;
+    const bounded = (schema: Schema): boolean =>
+      schema.type === "boolean" ||
+      Array.isArray(schema.enum) ||
+      "const" in schema ||
+      (Array.isArray(schema.anyOf) && (schema.anyOf as Schema[]).every(bounded)) ||
+      ((schema.type === "integer" || schema.type === "number") && typeof schema.maximum === "number" && typeof schema.minimum === "number") ||
+      (schema.type === "string" && typeof schema.maxLength === "number");
+    const paths = doc.paths as Record<string, Record<string, { parameters?: { in: string; name: string; schema: Schema }[] }>>;
+    let seen = 0;
+    for (const [path, ops] of Object.entries(paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        for (const parameter of op.parameters ?? []) {
+          if (parameter.in !== "query") continue;
+          seen++;
+          assert.ok(bounded(parameter.schema), `${method.toUpperCase()} ${path} ?${parameter.name}: ${JSON.stringify(parameter.schema)} has no bound`);
+        }
+      }
+    }
+    assert.ok(seen >= 7, `${seen} query parameters seen`);
+  });
+
   it("serves Swagger UI", async () => {
     const res = await app.get("/api/schema/swagger-ui/");
     assert.equal(res.status, 200);

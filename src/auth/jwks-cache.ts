@@ -138,28 +138,29 @@ export class KeyStore {
     }
   }
 
+  /**
+   * The JWKS, parsed. One deadline covers connecting, the headers and the body: a body that
+   * trickles or never ends is cut off like a slow answer, and one over the cap as soon as it is.
+   */
   private async fetchJwks(): Promise<unknown> {
-    let response: Response;
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new JwksFetchError(`timed out after ${this.options.timeoutMs} ms`));
+      }, this.options.timeoutMs);
+      timer.unref();
+    });
     try {
-      response = await fetch(this.options.jwksUri, {
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-        redirect: "error",
-        headers: { accept: "application/json" },
-      });
-    } catch (err) {
-      const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-      throw new JwksFetchError(timedOut ? `timed out after ${this.options.timeoutMs} ms` : `unreachable (${describe(err)})`);
-    }
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      throw new JwksFetchError(`HTTP ${response.status}`);
-    }
-    const body = await response.text();
-    if (body.length > MAX_JWKS_BYTES) throw new JwksFetchError("the JWKS is larger than 1 MiB");
-    try {
-      return JSON.parse(body);
-    } catch {
-      throw new JwksFetchError("the JWKS is not JSON");
+      const body = await Promise.race([download(this.options.jwksUri, controller), deadline]);
+      try {
+        return JSON.parse(body);
+      } catch {
+        throw new JwksFetchError("the JWKS is not JSON");
+      }
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -188,6 +189,34 @@ export class KeyStore {
     }
     return this.keys.get(kid);
   }
+}
+
+/** The body as text; the connection is dropped as soon as it turns out to be over MAX_JWKS_BYTES. */
+async function download(uri: string, controller: AbortController): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(uri, { signal: controller.signal, redirect: "error", headers: { accept: "application/json" } });
+  } catch (err) {
+    throw new JwksFetchError(`unreachable (${describe(err)})`);
+  }
+  const tooLarge = () => {
+    controller.abort();
+    return new JwksFetchError("the JWKS is larger than 1 MiB");
+  };
+  if (response.status !== 200) {
+    controller.abort();
+    throw new JwksFetchError(`HTTP ${response.status}`);
+  }
+  if (Number(response.headers.get("content-length")) > MAX_JWKS_BYTES) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
+    size += chunk.value.byteLength;
+    if (size > MAX_JWKS_BYTES) throw tooLarge();
+    chunks.push(chunk.value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function describe(err: unknown): string {

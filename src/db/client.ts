@@ -30,7 +30,7 @@ export interface Database {
 // Any constant will do: every instance must use the same one so that only one migrates at a time.
 const MIGRATION_LOCK_KEY = 7_301_955_001;
 
-export async function openDatabase(config: DatabaseConfig, onMigrationFailure: (reason: string) => void = () => {}): Promise<Database> {
+export async function openDatabase(config: DatabaseConfig, onMigrationFailure: (err: unknown) => void = () => {}): Promise<Database> {
   return config.kind === "pglite" ? openPglite(config.dir) : openPostgres(config.url, onMigrationFailure);
 }
 
@@ -56,7 +56,7 @@ async function openPglite(dir: string): Promise<Database> {
   };
 }
 
-async function openPostgres(url: string, onMigrationFailure: (reason: string) => void): Promise<Database> {
+async function openPostgres(url: string, onMigrationFailure: (err: unknown) => void): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
@@ -91,7 +91,7 @@ async function openPostgres(url: string, onMigrationFailure: (reason: string) =>
       migrated = true;
     } catch (err) {
       if (stopped) return;
-      onMigrationFailure(err instanceof Error ? err.message : String(err));
+      onMigrationFailure(err);
       retry = setTimeout(() => void attempt(Math.min(delayMs * 2, 5000)), delayMs);
       retry.unref();
     }

@@ -24,7 +24,8 @@ export function answerError(err: FastifyError, request: FastifyRequest, reply: F
       return sendProblem(reply, new ApiProblem(400, "bad_request", "The body is not valid JSON."));
   }
   if (isDatabaseUnavailable(err)) {
-    request.log.warn({ err: err.message }, "database unavailable");
+    // Logged through logging.ts's serializer: the failed statement's values stay out of the log.
+    request.log.warn({ err }, "database unavailable");
     return sendProblem(reply, unavailable("The database is unavailable; try again shortly.", 5));
   }
   if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
@@ -47,7 +48,7 @@ export function answerClientError(err: Error, socket: Socket): void {
       : code === "ERR_HTTP_REQUEST_TIMEOUT"
         ? new ApiProblem(408, "request_timeout", "The request took too long to arrive.")
         : new ApiProblem(400, "bad_request", "The request is not valid HTTP.");
-  const body = JSON.stringify(problem.body());
+  const body = problem.text();
   // Answer, then drop the connection: the client may still be sending.
   socket.end(
     `HTTP/1.1 ${problem.status} ${problem.body().title}\r\nContent-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

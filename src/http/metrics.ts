@@ -1,6 +1,6 @@
 // Prometheus metrics (GET /metrics, for METRICS_TOKEN holders only). Labels carry routes, status
 // codes and outcome codes: never tokens, user ids or anything a user typed.
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { ApiProblem, sendProblem } from "./problem.ts";
@@ -78,11 +78,19 @@ export class Metrics {
   }
 }
 
+// RFC 6750 §2.1 as in auth/bearer.ts: the scheme in any case, then one or more spaces.
+const BEARER_RE = /^bearer +/i;
+
+const digest = (text: string) => createHash("sha256").update(text).digest();
+
 export async function metricsRoute(app: FastifyInstance, options: { metrics: Metrics; token: string }): Promise<void> {
-  const expected = Buffer.from(`Bearer ${options.token}`);
+  // Digests of equal length: the comparison takes the same time whatever was sent, its length included.
+  const expected = digest(options.token);
   app.get("/metrics", { schema: { hide: true } }, async (request, reply) => {
-    const given = Buffer.from(request.headers.authorization ?? "");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    const header = request.headers.authorization ?? "";
+    const scheme = BEARER_RE.exec(header);
+    const given = digest(scheme ? header.slice(scheme[0].length) : "");
+    if (!scheme || !timingSafeEqual(given, expected)) {
       return sendProblem(reply, new ApiProblem(401, "token_invalid", "Send the metrics token.", { "www-authenticate": 'Bearer realm="metrics"' }));
     }
     return reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());

@@ -1,5 +1,7 @@
-// The problem+json body as a schema, for serialization and the OpenAPI document.
+// The problem+json body as a schema, for the OpenAPI document. A problem body is at most 16 KB
+// (problem.ts enforces it).
 import { Type } from "typebox";
+import { MAX_LISTED_ERRORS } from "./problem.ts";
 
 export const ProblemSchema = Type.Object(
   {
@@ -8,7 +10,15 @@ export const ProblemSchema = Type.Object(
     status: Type.Integer(),
     detail: Type.String(),
     code: Type.String(),
-    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ field: Type.String(), message: Type.String() }), {
+        maxItems: MAX_LISTED_ERRORS,
+        description: `validation_failed: the offending fields, at most ${MAX_LISTED_ERRORS} (names over 64 characters cut short)`,
+      }),
+    ),
+    errors_omitted: Type.Optional(
+      Type.Integer({ minimum: 1, description: "validation_failed: how many more offending fields there were than errors lists" }),
+    ),
   },
   // Extensions (checks, challenge, …) must survive serialization.
   { additionalProperties: true, $id: "Problem" },

@@ -206,8 +206,8 @@ export class RevocationStore {
       this.hasLoaded = true;
       return true;
     } catch (err) {
-      // Once per outage, not once a second; the error's class only (a message may hold values).
-      if (!this.reloadFailing) this.log.warn({ err: errorClass(err) }, "could not reload revocations");
+      // Once per outage, not once a second; the logger's serializer keeps a database error's values out.
+      if (!this.reloadFailing) this.log.warn({ err }, "could not reload revocations");
       this.reloadFailing = true;
       // Whatever the notifications' state, a failed read is retried every second until one succeeds.
       this.startPolling();
@@ -234,10 +234,4 @@ export class RevocationStore {
     timer.unref();
     this.timers.push(timer);
   }
-}
-
-function errorClass(err: unknown): string {
-  if (!(err instanceof Error)) return "unknown";
-  const code = (err as { code?: unknown }).code ?? (err.cause as { code?: unknown } | undefined)?.code;
-  return typeof code === "string" ? `${err.name} ${code}` : err.name;
 }

@@ -66,9 +66,15 @@ export const UuidParamsSchema = Type.Object({ uuid: Type.String() });
 
 export const ORDERINGS = ["created_at", "-created_at", "email", "-email", "last_name", "-last_name"] as const;
 
+/**
+ * Pages past the last are empty, but without a bound `?page=1e300` reached the database as an
+ * offset it cannot hold (a 500). 100,000 pages of 100 address ten million users.
+ */
+export const MAX_PAGE = 100_000;
+
 export const UsersQuerySchema = Type.Object(
   {
-    page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+    page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1 })),
     page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
     email: Type.Optional(Type.String({ maxLength: 254 })),
     username: Type.Optional(Type.String({ maxLength: 254 })),
@@ -76,7 +82,8 @@ export const UsersQuerySchema = Type.Object(
     search: Type.Optional(Type.String({ maxLength: 200 })),
     ordering: Type.Optional(Type.Union(ORDERINGS.map((o) => Type.Literal(o)), { default: "-created_at" })),
   },
-  // Unknown query parameters (cache busters) are ignored; bodies are where strictness matters.
+  // Every parameter is bounded (openapi.test.ts checks). Unknown query parameters (cache busters)
+  // are ignored; bodies are where strictness matters.
 );
 
 /** A reference to the shared Profile schema (registered once with addSchema). */

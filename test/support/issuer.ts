@@ -46,7 +46,15 @@ export function claimsOf(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
 }
 
-export type JwksMode = "ok" | "down" | "garbage" | "empty" | "slow";
+/**
+ * "huge": a JWKS that declares (Content-Length) and sends 64 MiB; "endless": a chunked JWKS that
+ * never ends (after 64 MiB it stops sending but keeps the response open, so that a client without
+ * a cap fills its memory by that much, not by all there is). Both send as fast as the client reads,
+ * and stop when it hangs up. "trickle": headers at once, then a byte of the body every 100 ms.
+ */
+export type JwksMode = "ok" | "down" | "garbage" | "empty" | "slow" | "huge" | "endless" | "trickle";
+
+const HUGE_JWKS_BYTES = 64 * 1024 * 1024;
 
 export interface MintOptions {
   use?: "access" | "id";
@@ -74,6 +82,9 @@ export class TestIssuer {
   extraJwks: Record<string, unknown>[] = [];
   jwksMode: JwksMode = "ok";
   jwksHits = 0;
+  /** Bytes of "huge" and "endless" JWKS bodies written so far, and how many are still being sent. */
+  jwksBytesSent = 0;
+  jwksStreams = 0;
   getUserCalls = 0;
   /** GetUser answers with a server error while true. */
   getUserFails = false;
@@ -177,6 +188,20 @@ export class TestIssuer {
         case "slow":
           setTimeout(() => res.writeHead(200).end(this.jwksBody()), 30_000).unref();
           return;
+        case "trickle": {
+          res.writeHead(200, { "content-type": "application/json" }).write('{"keys":[');
+          this.jwksStreams++;
+          const drip = setInterval(() => res.write(" "), 100);
+          res.on("close", () => {
+            clearInterval(drip);
+            this.jwksStreams--;
+          });
+          return;
+        }
+        case "huge":
+        case "endless":
+          this.streamJwks(res, this.jwksMode === "huge" ? HUGE_JWKS_BYTES : undefined);
+          return;
         default:
           res.writeHead(200, { "content-type": "application/json" }).end(this.jwksBody());
           return;
@@ -273,6 +298,30 @@ export class TestIssuer {
       default:
         throw fail("InvalidParameterException", `the fake Cognito does not implement ${target}`);
     }
+  }
+
+  /** A JSON document's start, then whitespace (still valid JSON so far) up to `length` bytes, or forever. */
+  private streamJwks(res: http.ServerResponse, length: number | undefined): void {
+    res.writeHead(200, { "content-type": "application/json", ...(length !== undefined ? { "content-length": String(length) } : {}) });
+    this.jwksStreams++;
+    let open = true;
+    res.on("close", () => {
+      open = false;
+      this.jwksStreams--;
+    });
+    const head = Buffer.from('{"keys":[');
+    const chunk = Buffer.alloc(64 * 1024, " ");
+    let sent = 0;
+    const pump = () => {
+      while (open) {
+        const part = sent === 0 ? head : chunk.subarray(0, Math.min(chunk.length, (length ?? HUGE_JWKS_BYTES) - sent));
+        if (part.length === 0) return void (length !== undefined && res.end());
+        sent += part.length;
+        this.jwksBytesSent += part.length;
+        if (!res.write(part)) return void res.once("drain", pump);
+      }
+    };
+    pump();
   }
 
   private jwksBody(): string {
