@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import { adminRoutes } from "./admin/routes.ts";
 import { FailureLimiter } from "./auth/failure-limiter.ts";
-import { authenticate } from "./auth/plugin.ts";
+import { authenticate } from "./auth/authenticate.ts";
 import type { TokenVerifier } from "./auth/verifier.ts";
 import type { Database } from "./db/client.ts";
 import { answerClientError, answerError } from "./http/errors.ts";
@@ -22,7 +22,7 @@ import { ProfileCache } from "./users/profile-cache.ts";
 import { UserRepository } from "./users/repository.ts";
 import { UserProvisioning, type UserAttributeSource } from "./users/provisioning.ts";
 import { userRoutes } from "./users/routes.ts";
-import { loadCurrentUser } from "./users/current-user.ts";
+import { loadActor } from "./users/current-user.ts";
 import type { IdentityProvider } from "./cognito/client.ts";
 import { LoginThrottle, WINDOW_SECONDS } from "./sessions/login-throttle.ts";
 import type { RevocationStore } from "./sessions/revocations.ts";
@@ -65,10 +65,41 @@ function trustProxy(setting: Config["trustProxy"]): false | string[] | ((address
 }
 
 export async function buildApp(deps: AppDeps): Promise<App> {
-  const { config } = deps;
-  let draining = false;
-  const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+  const state = { draining: false };
+  const app = createFastify(deps);
+  // No CORS handling at all unless origins are configured: same-origin only.
+  if (deps.config.corsOrigins.length > 0) {
+    await app.register(cors, { origin: deps.config.corsOrigins, methods: ["GET", "HEAD", "POST", "PATCH", "DELETE"], maxAge: 600 });
+  }
+  const routes: string[] = [];
+  app.addHook("onRoute", (route) => {
+    for (const method of ([] as string[]).concat(route.method)) routes.push(`${method} ${route.url}`);
+  });
+  // JSON is the only body this API takes: anything else is a 415, not a string to validate.
+  app.removeContentTypeParser("text/plain");
+  app.setValidatorCompiler(createValidatorCompiler());
+  app.addSchema(ProblemSchema);
+  app.addSchema(ProfileSchema);
+  await registerOpenApi(app, deps.config.publicUrl);
+  app.decorateRequest("auth", null);
+  app.decorateRequest("actor", null);
+  addCommonHooks(app, deps, state);
+  app.setErrorHandler(answerError);
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, notFound(`No route for ${request.method} ${request.url.split("?")[0]}.`)));
+  await registerRoutes(app, deps, state);
+  await registerOpenApiRoutes(app);
+  return {
+    fastify: app,
+    routes,
+    startDraining: () => {
+      state.draining = true;
+    },
+  };
+}
+
+function createFastify({ config, logger }: AppDeps): FastifyInstance {
+  return Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
     trustProxy: trustProxy(config.trustProxy),
     bodyLimit: 1024 * 1024,
     requestTimeout: 30_000,
@@ -86,22 +117,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // Even a request too malformed for routing (oversized headers) gets a problem+json answer.
     clientErrorHandler: answerClientError,
   });
-  // No CORS handling at all unless origins are configured: same-origin only.
-  if (config.corsOrigins.length > 0) {
-    await app.register(cors, { origin: config.corsOrigins, methods: ["GET", "HEAD", "POST", "PATCH", "DELETE"], maxAge: 600 });
-  }
-  const routes: string[] = [];
-  app.addHook("onRoute", (route) => {
-    for (const method of ([] as string[]).concat(route.method)) routes.push(`${method} ${route.url}`);
-  });
-  // JSON is the only body this API takes: anything else is a 415, not a string to validate.
-  app.removeContentTypeParser("text/plain");
-  app.setValidatorCompiler(createValidatorCompiler());
-  app.addSchema(ProblemSchema);
-  app.addSchema(ProfileSchema);
-  await registerOpenApi(app, config.publicUrl);
-  app.decorateRequest("auth", null);
-  app.decorateRequest("user", null);
+}
+
+/** Headers, request ids, the 503s of an instance not ready or draining, and one log line per request. */
+function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: boolean }): void {
   const headers = securityHeaders();
   // Set before the handler runs, so that a route (the /admin page) can replace its CSP.
   app.addHook("onRequest", async (_request, reply) => {
@@ -110,7 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
     // A keep-alive connection that outlives its last request would hold the shutdown open.
-    if (draining) reply.header("connection", "close");
+    if (state.draining) reply.header("connection", "close");
   });
   app.addHook("onRequest", async (request, reply) => {
     // Until the schema is migrated (PostgreSQL unreachable at start), the API answers 503, not 500.
@@ -122,7 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       throw unavailable("Revocations are not loaded yet; try again shortly.", 1);
     }
     // Draining: in-flight requests finish; new ones on open connections are sent elsewhere.
-    if (draining && !request.url.startsWith("/readyz") && !request.url.startsWith("/healthz")) {
+    if (state.draining && !request.url.startsWith("/readyz") && !request.url.startsWith("/healthz")) {
       reply.header("connection", "close");
       throw unavailable("This instance is shutting down; retry.", 1);
     }
@@ -132,10 +151,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, "request completed");
     deps.metrics?.request(request.routeOptions.url ?? "unmatched", request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
+}
 
-  app.setErrorHandler(answerError);
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, notFound(`No route for ${request.method} ${request.url.split("?")[0]}.`)));
-
+async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { draining: boolean }): Promise<void> {
+  const { config } = deps;
   await app.register(healthRoutes, {
     checks: {
       jwks: async () => deps.keys.ready,
@@ -145,44 +164,28 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       },
       ...(deps.revocations ? { revocations: async () => deps.revocations!.status } : {}),
     },
-    isDraining: () => draining,
+    isDraining: () => state.draining,
   });
   const repository = new UserRepository(deps.database.db);
   const profiles = new ProfileCache(PROFILE_CACHE_SIZE, undefined, deps.metrics ? (hit) => deps.metrics!.cacheLookup("profile", hit) : undefined);
   const provisioning = new UserProvisioning(repository, deps.attributes, deps.logger, profiles);
-  const authenticateRequest = authenticate({
-    verifier: deps.verifier,
-    limiter: new FailureLimiter(config.authFailureRateLimit),
-    ...(deps.revocations ? { revocations: deps.revocations } : {}),
-    ...(deps.metrics ? { onOutcome: (outcome: string) => deps.metrics!.verification(outcome) } : {}),
-  });
-  const audit = (request: FastifyRequest, action: string, target: string, fields?: string[]) =>
-    request.log.info({ audit: { actor: request.user?.uuid, action, target, ...(fields ? { fields } : {}) } }, "audit");
-  await app.register(userRoutes, {
-    authenticate: authenticateRequest,
-    provisioning,
-    repository,
-    profiles,
-    adminGroup: config.cognito.adminGroup,
-    publicUrl: config.publicUrl,
-    audit,
-  });
+  const signedIn = {
+    authenticate: authenticate({
+      verifier: deps.verifier,
+      limiter: new FailureLimiter(config.authFailureRateLimit),
+      ...(deps.revocations ? { revocations: deps.revocations } : {}),
+      ...(deps.metrics ? { onOutcome: (outcome: string) => deps.metrics!.verification(outcome) } : {}),
+    }),
+    loadActor: loadActor(provisioning, config.cognito.adminGroup),
+  };
+  await app.register(userRoutes, { ...signedIn, repository, profiles, publicUrl: config.publicUrl, audit });
   if (deps.identity && deps.revocations) {
     const throttle = new LoginThrottle(deps.database.db);
     // Windows that have run out are only ever read as "no failures": drop them now and then.
     const purge = setInterval(() => void throttle.purge().catch(() => {}), WINDOW_SECONDS * 1000);
     purge.unref();
     app.addHook("onClose", async () => clearInterval(purge));
-    await app.register(sessionRoutes, {
-      identity: deps.identity,
-      authenticate: authenticateRequest,
-      signedIn: [authenticateRequest, loadCurrentUser(provisioning)],
-      repository,
-      revocations: deps.revocations,
-      throttle,
-      adminGroup: config.cognito.adminGroup,
-      audit,
-    });
+    await app.register(sessionRoutes, { ...signedIn, identity: deps.identity, repository, revocations: deps.revocations, throttle, audit });
   }
   await app.register(adminRoutes, {
     publicUrl: config.publicUrl,
@@ -191,13 +194,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     implicitGrant: config.cognito.implicitGrant,
   });
   if (deps.metrics && config.metricsToken) await app.register(metricsRoute, { metrics: deps.metrics, token: config.metricsToken });
-  await registerOpenApiRoutes(app);
+}
 
-  return {
-    fastify: app,
-    routes,
-    startDraining: () => {
-      draining = true;
-    },
-  };
+/** One `audit` log line per administrative change: who, what, which user. */
+function audit(request: FastifyRequest, action: string, target: string, fields?: string[]): void {
+  request.log.info({ audit: { actor: request.actor?.user.uuid, action, target, ...(fields ? { fields } : {}) } }, "audit");
 }

@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { describeDrift, provision, DEMO_USERS } from "./cognito/bootstrap.ts";
+import { cognitoRefusal } from "./cognito/errors.ts";
 import {
   adminPasswordLogin,
   ChallengeRequired,
@@ -257,7 +258,7 @@ async function tolerateUnsupported(fn: () => Promise<unknown>): Promise<void> {
   try {
     await fn();
   } catch (err) {
-    if (!(err instanceof Error && err.name === "Unsupported")) throw err;
+    if (cognitoRefusal(err) !== "unsupported") throw err;
   }
 }
 
@@ -266,17 +267,17 @@ function describeError(err: unknown): string {
   if (err instanceof CliError || err instanceof ConfigError || err instanceof BackendError) return err.message;
   if (err instanceof ChallengeRequired) return `sign-in needs a ${err.challenge} challenge, which the CLI cannot answer yet`;
   if (err instanceof Error) {
-    switch (err.name) {
-      case "NotAuthorizedException":
-      case "UserNotFoundException":
-      case "InvalidPasswordException":
+    switch (cognitoRefusal(err)) {
+      case "bad_credentials":
         return "sign-in failed: incorrect username or password (or the token is no longer valid)";
-      case "UserNotConfirmedException":
+      case "not_confirmed":
         return "sign-in failed: the user is not confirmed";
-      case "PasswordResetRequiredException":
+      case "password_reset_required":
         return "sign-in failed: the user must reset their password";
-      case "TypeError":
-        if (/fetch|ECONNREFUSED/i.test(err.message)) return "cannot reach Cognito; is the dev stack (npm start) running?";
+      case "code_mismatch":
+        return "sign-in failed: the code is not correct";
+      default:
+        if (err.name === "TypeError" && /fetch|ECONNREFUSED/i.test(err.message)) return "cannot reach Cognito; is the dev stack (npm start) running?";
     }
     const code = (err as { code?: string }).code;
     if (code === "ECONNREFUSED" || /ECONNREFUSED/.test(err.message)) return "cannot reach Cognito; is the dev stack (npm start) running?";

@@ -1,16 +1,16 @@
-// The authenticate preHandler's own failure path: a bug after an asynchronous verification (here a
+// The authenticate hook's own failure path: a bug after an asynchronous verification (here a
 // revocation check that throws) answers that request with a 500 problem and the process lives on.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import { KeyStore } from "../src/auth/jwks-cache.ts";
-import { authenticate } from "../src/auth/plugin.ts";
+import { authenticate } from "../src/auth/authenticate.ts";
 import { createTokenVerifier } from "../src/auth/verifier.ts";
 import { loadConfig } from "../src/config.ts";
 import { answerError } from "../src/http/errors.ts";
 import { TestIssuer } from "./support/issuer.ts";
 
-describe("authenticate preHandler", () => {
+describe("authenticate onRequest hook", () => {
   const issuer = new TestIssuer();
   let app: FastifyInstance;
 
@@ -26,7 +26,7 @@ describe("authenticate preHandler", () => {
         throw new Error("a bug in the revocation check");
       },
     };
-    app.get("/", { preHandler: authenticate({ verifier: createTokenVerifier(cognito, keys), revocations }) }, async () => ({ ok: true }));
+    app.get("/", { onRequest: authenticate({ verifier: createTokenVerifier(cognito, keys), revocations }) }, async () => ({ ok: true }));
     await app.ready();
   });
   after(async () => {

@@ -70,6 +70,14 @@ function toAuthFailure(err: unknown): AuthFailure {
   return new AuthFailure("token_invalid");
 }
 
+/** The sign-in a token descends from, and when it happened: for tokens we verified and tokens Cognito just handed us alike. */
+export function sessionOf(payload: Record<string, unknown>): { sessionId: string; authTime: number } {
+  return {
+    sessionId: typeof payload.origin_jti === "string" ? payload.origin_jti : typeof payload.jti === "string" ? payload.jti : "",
+    authTime: typeof payload.auth_time === "number" ? payload.auth_time : typeof payload.iat === "number" ? payload.iat : 0,
+  };
+}
+
 /** The claims of a token that passed checkClaims; the repeating ones shared through `interner`. */
 export function toVerifiedToken(payload: JwtPayload, interner: Interner): VerifiedToken {
   const tokenUse = payload.token_use === "id" ? "id" : "access";
@@ -83,8 +91,7 @@ export function toVerifiedToken(payload: JwtPayload, interner: Interner): Verifi
     tokenUse,
     groups: interner.list(groups),
     exp: payload.exp as number,
-    sessionId: typeof payload.origin_jti === "string" ? payload.origin_jti : typeof payload.jti === "string" ? payload.jti : "",
-    authTime: typeof payload.auth_time === "number" ? payload.auth_time : (payload.iat as number),
+    ...sessionOf(payload),
   };
   if (typeof payload.scope === "string") verified.scope = interner.string(payload.scope);
   if (tokenUse === "id") {

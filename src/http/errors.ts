@@ -7,10 +7,19 @@ import { isDatabaseUnavailable } from "../db/errors.ts";
 import { ApiProblem, PROBLEM_JSON, sendProblem, unavailable, validationFailed } from "./problem.ts";
 import { fieldErrors } from "./validation.ts";
 
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Why a body member this route does not take was refused, for validation_failed's messages. */
+    refusal?: (field: string) => string;
+  }
+}
+
 export function answerError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err instanceof ApiProblem) return sendProblem(reply, err);
   if (err.validation) {
-    const errors = fieldErrors(err.validation as unknown as ErrorObject[], () => "is not allowed");
+    // A route may say why a field it does not take was refused ("is owned by Cognito", …).
+    const refusal = request.routeOptions.config.refusal ?? (() => "is not allowed");
+    const errors = fieldErrors(err.validation as unknown as ErrorObject[], refusal);
     return sendProblem(reply, validationFailed(errors));
   }
   switch (err.code) {

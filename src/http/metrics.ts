@@ -3,7 +3,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { ApiProblem, sendProblem } from "./problem.ts";
+import { metricsTokenRequired } from "../auth/problems.ts";
+import { sendProblem } from "./problem.ts";
 
 export class Metrics {
   readonly registry = new Registry();
@@ -91,7 +92,7 @@ export async function metricsRoute(app: FastifyInstance, options: { metrics: Met
     const scheme = BEARER_RE.exec(header);
     const given = digest(scheme ? header.slice(scheme[0].length) : "");
     if (!scheme || !timingSafeEqual(given, expected)) {
-      return sendProblem(reply, new ApiProblem(401, "token_invalid", "Send the metrics token.", { "www-authenticate": 'Bearer realm="metrics"' }));
+      return sendProblem(reply, metricsTokenRequired());
     }
     return reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });

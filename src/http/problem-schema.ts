@@ -26,6 +26,9 @@ export const ProblemSchema = Type.Object(
 
 const ref = Type.Unsafe({ $ref: "Problem#" });
 
+/** The OpenAPI security requirement of a route that takes a person's bearer token. */
+export const BEARER = [{ bearerAuth: [] }];
+
 /** Error responses of a route, by status, all problem+json. */
 export function problems(...statuses: number[]): Record<number, typeof ref> {
   return Object.fromEntries(statuses.map((s) => [s, { ...ref, description: describe(s) }]));

@@ -1,109 +1,79 @@
 // Sign-in, challenges, refresh and sign-out through the backend, and the administrators' "sign
 // this user out everywhere". Cognito does the authentication; this server adds brute-force limits,
-// the local is_active rule, and revocation that every instance honours.
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from "fastify";
-import { Type } from "typebox";
-import { caller } from "../auth/plugin.ts";
-import { accountDisabled } from "../auth/problems.ts";
+// the local is_active rule, and revocation that every instance honours. The route table first,
+// then its handlers.
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler, preValidationHookHandler } from "fastify";
+import { caller } from "../auth/authenticate.ts";
+import { sessionOf } from "../auth/claims.ts";
+import { accountDisabled, challengeRequired, invalidCredentials, rateLimited, sessionRevoked } from "../auth/problems.ts";
 import { ChallengeRequired, type IdentityProvider, type Tokens } from "../cognito/client.ts";
-import type { ErrorObject } from "ajv";
-import { ApiProblem, notFound, unavailable, validationFailed } from "../http/problem.ts";
-import { fieldErrors } from "../http/validation.ts";
-import { AUTHENTICATED_ERRORS, problems } from "../http/problem-schema.ts";
-import { currentUser } from "../users/current-user.ts";
+import { cognitoRefusal, isCredentialFailure } from "../cognito/errors.ts";
+import { notFound, unavailable } from "../http/problem.ts";
+import { AUTHENTICATED_ERRORS, BEARER, problems } from "../http/problem-schema.ts";
+import type { Handler } from "../http/typed-route.ts";
+import { actorOf } from "../users/current-user.ts";
 import { requireAdmin } from "../users/permissions.ts";
+import { UuidParamsSchema } from "../users/profile-schema.ts";
 import type { UserRepository } from "../users/repository.ts";
-import type { LoginThrottle } from "./login-throttle.ts";
+import type { Attempt, LoginThrottle } from "./login-throttle.ts";
 import type { RevocationStore } from "./revocations.ts";
+import { ChallengeBody, LoginBody, LogoutBody, RefreshBody, TokensSchema, type TokensAnswer } from "./schemas.ts";
 
 export interface SessionRoutesDeps {
   identity: IdentityProvider;
-  authenticate: preHandlerHookHandler;
-  /** authenticate, then the current user (403 for deactivated accounts). */
-  signedIn: preHandlerHookHandler[];
+  authenticate: onRequestHookHandler;
+  /** The caller's local user and rights; 403 for deactivated accounts. */
+  loadActor: preValidationHookHandler;
   repository: UserRepository;
   revocations: RevocationStore;
   throttle: LoginThrottle;
-  adminGroup: string;
   audit: (request: FastifyRequest, action: string, target: string) => void;
 }
 
-// Every way Cognito says "no" to a password, told apart by nobody: no user enumeration.
-const BAD_CREDENTIALS = new Set([
-  "NotAuthorizedException",
-  "UserNotFoundException",
-  "UserNotConfirmedException",
-  "PasswordResetRequiredException",
-  "InvalidPasswordException",
-]);
-const security = [{ bearerAuth: [] }];
+const tags = ["sessions"];
+const loginSchema = {
+  tags, summary: "Sign in with username and password (ADMIN_USER_PASSWORD_AUTH)", body: LoginBody,
+  response: { 200: TokensSchema, ...problems(400, 401, 403, 415, 429, 503) },
+};
+const challengeSchema = {
+  tags, summary: "Answer a sign-in challenge (new password, MFA code)", body: ChallengeBody,
+  response: { 200: TokensSchema, ...problems(400, 401, 403, 415, 429, 503) },
+};
+const refreshSchema = {
+  tags, summary: "New access and id tokens from a refresh token", body: RefreshBody,
+  response: { 200: TokensSchema, ...problems(400, 401, 403, 415, 429, 503) },
+};
+const logoutSchema = {
+  tags, summary: "Sign out this session: revoke the refresh token and refuse this session's tokens everywhere", security: BEARER, body: LogoutBody,
+  response: { 204: { type: "null", description: "Signed out" }, ...problems(400, 401, 415, 429, 503) },
+};
+const signOutSchema = {
+  tags: ["users"], summary: "Sign a user out everywhere (administrators)", security: BEARER, params: UuidParamsSchema,
+  response: { 204: { type: "null", description: "Signed out everywhere" }, ...problems(404, ...AUTHENTICATED_ERRORS) },
+};
 
-const TokensSchema = Type.Object({
-  access_token: Type.String(),
-  id_token: Type.String(),
-  refresh_token: Type.Optional(Type.String()),
-  expires_in: Type.Integer({ description: "seconds until the access token's exp" }),
-  token_type: Type.Literal("Bearer"),
-});
-const LoginBody = Type.Object(
-  { username: Type.String({ minLength: 1, maxLength: 256 }), password: Type.String({ minLength: 1, maxLength: 256 }) },
-  { additionalProperties: false },
-);
-const ChallengeBody = Type.Object(
-  {
-    challenge: Type.Union([Type.Literal("NEW_PASSWORD_REQUIRED"), Type.Literal("SOFTWARE_TOKEN_MFA"), Type.Literal("SMS_MFA")]),
-    session: Type.String({ minLength: 1, maxLength: 4096 }),
-    username: Type.String({ minLength: 1, maxLength: 256 }),
-    responses: Type.Record(Type.String({ pattern: "^[A-Z_]{1,64}$" }), Type.String({ maxLength: 2048 }), { maxProperties: 10 }),
-  },
-  { additionalProperties: false },
-);
-const RefreshBody = Type.Object(
-  { refresh_token: Type.String({ minLength: 1, maxLength: 8192 }), username: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) },
-  { additionalProperties: false },
-);
-const LogoutBody = Type.Object({ refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 8192 })) }, { additionalProperties: false });
-
-interface LoginInput {
-  username: string;
-  password: string;
-}
-interface ChallengeInput {
-  challenge: string;
-  session: string;
-  username: string;
-  responses: Record<string, string>;
-}
-interface RefreshInput {
-  refresh_token: string;
-  username?: string;
+export async function sessionRoutes(fastify: FastifyInstance, deps: SessionRoutesDeps): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const h = sessionHandlers(deps);
+  app.post("/api/v1/auth/login", { schema: loginSchema }, h.login);
+  app.post("/api/v1/auth/challenge", { schema: challengeSchema }, h.challenge);
+  app.post("/api/v1/auth/refresh", { schema: refreshSchema }, h.refresh);
+  app.post("/api/v1/auth/logout", {
+    // Deactivated users may sign out: only the token is checked, not the account.
+    onRequest: deps.authenticate,
+    preValidation: bodyOptional,
+    config: { refusal: () => "is not a field of this request" },
+    schema: logoutSchema,
+  }, h.logout);
+  app.post("/api/v1/users/:uuid/sign-out", { onRequest: deps.authenticate, preValidation: deps.loadActor, schema: signOutSchema }, h.signOutEverywhere);
 }
 
-function invalidCredentials(detail: string): ApiProblem {
-  return new ApiProblem(401, "invalid_credentials", detail, {
-    "www-authenticate": 'Bearer realm="api", error="invalid_token", error_description="invalid_credentials"',
-  });
-}
-
-function challengeRequired(err: ChallengeRequired): ApiProblem {
-  return new ApiProblem(
-    401,
-    "challenge_required",
-    `Cognito asks for ${err.challenge}; answer it at /api/v1/auth/challenge.`,
-    { "www-authenticate": 'Bearer realm="api", error="invalid_token", error_description="challenge_required"' },
-    { challenge: err.challenge, session: err.session ?? "" },
-  );
-}
-
-function rateLimited(retryAfter: number, detail = "Too many failed sign-ins; try again later."): ApiProblem {
-  return new ApiProblem(429, "rate_limited", detail, { "retry-after": String(retryAfter) });
-}
-
-function sessionRevoked(): ApiProblem {
-  return new ApiProblem(401, "token_revoked", "This session has been signed out; sign in again.", {
-    "www-authenticate": 'Bearer realm="api", error="invalid_token", error_description="token_revoked"',
-  });
-}
+/** A request with no body at all is read as `{}`; a body that is sent is validated like any other. */
+const bodyOptional: preValidationHookHandler = (request, _reply, done) => {
+  request.body ??= {};
+  done();
+};
 
 /** Claims of a token that has just come from Cognito itself (not from a client): read, not verified. */
 function claimsOf(jwt: string): Record<string, unknown> {
@@ -115,14 +85,15 @@ async function bestEffort(request: FastifyRequest, what: string, fn: () => Promi
   try {
     await fn();
   } catch (err) {
-    const name = err instanceof Error ? err.name : "unknown";
-    if (name !== "Unsupported") request.log.warn({ op: what, err: name }, "Cognito sign-out step failed; local revocation still applies");
+    if (cognitoRefusal(err) !== "unsupported") {
+      request.log.warn({ op: what, err: err instanceof Error ? err.name : "unknown" }, "Cognito sign-out step failed; local revocation still applies");
+    }
   }
 }
 
-export async function sessionRoutes(app: FastifyInstance, deps: SessionRoutesDeps): Promise<void> {
-  /** Tokens for the caller, unless the local account is deactivated or signed out everywhere. */
-  const issue = async (request: FastifyRequest, reply: FastifyReply, tokens: Tokens) => {
+function sessionHandlers(deps: SessionRoutesDeps) {
+  /** Tokens for the caller, unless the local account is deactivated or the session signed out. */
+  const issue = async (request: FastifyRequest, tokens: Tokens): Promise<TokensAnswer> => {
     const claims = claimsOf(tokens.access_token);
     const sub = String(claims.sub ?? "");
     const user = await deps.repository.findBySub(sub);
@@ -130,17 +101,21 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRoutesDep
       if (tokens.refresh_token) await bestEffort(request, "RevokeToken", () => deps.identity.revokeRefreshToken(tokens.refresh_token!));
       throw accountDisabled();
     }
+    if (deps.revocations.isRevoked({ sub, ...sessionOf(claims) })) throw sessionRevoked();
     const exp = typeof claims.exp === "number" ? claims.exp : Math.floor(Date.now() / 1000) + tokens.expires_in;
-    const authTime = typeof claims.auth_time === "number" ? claims.auth_time : Number(claims.iat ?? 0);
-    const sessionId = typeof claims.origin_jti === "string" ? claims.origin_jti : String(claims.jti ?? "");
-    if (deps.revocations.isRevoked({ sub, sessionId, authTime })) throw sessionRevoked();
-    return reply.send({ ...tokens, expires_in: Math.max(0, exp - Math.floor(Date.now() / 1000)) });
+    return { ...tokens, expires_in: Math.max(0, exp - Math.floor(Date.now() / 1000)) };
   };
 
   /** Runs a sign-in step under the brute-force limits, mapping Cognito's answers to ours. */
-  const signIn = async (request: FastifyRequest, reply: FastifyReply, username: string, step: () => Promise<Tokens>) => {
+  const signIn = async (request: FastifyRequest, username: string, step: () => Promise<Tokens>): Promise<TokensAnswer> => {
     const attempt = await deps.throttle.reserveLogin(username, request.ip);
-    if ("retryAfter" in attempt) throw rateLimited(attempt.retryAfter);
+    if ("retryAfter" in attempt) throw rateLimited(attempt.retryAfter, "Too many failed sign-ins; try again later.");
+    const tokens = await settle(request, attempt, step, "sign-in");
+    return issue(request, tokens);
+  };
+
+  /** Cognito's answer, with the attempt settled by it: kept for a wrong password or code, given back otherwise. */
+  const settle = async (request: FastifyRequest, attempt: Attempt, step: () => Promise<Tokens>, what: string): Promise<Tokens> => {
     let tokens: Tokens;
     try {
       tokens = await step();
@@ -148,137 +123,59 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRoutesDep
       // A right password that leads to a challenge resets nothing: the code is guessed under the same count.
       if (err instanceof ChallengeRequired) {
         await attempt.release();
-        throw challengeRequired(err);
+        throw challengeRequired(err.challenge, err.session ?? "");
       }
-      if (err instanceof Error && BAD_CREDENTIALS.has(err.name)) {
+      const refusal = cognitoRefusal(err);
+      if (isCredentialFailure(refusal) || refusal === "code_mismatch") {
         await attempt.failed();
-        throw invalidCredentials("Incorrect username or password.");
-      }
-      if (err instanceof Error && err.name === "CodeMismatchException") {
-        await attempt.failed();
-        throw invalidCredentials("The challenge answer is not correct.");
+        throw invalidCredentials(refusal === "code_mismatch" ? "The challenge answer is not correct." : `The ${what} was refused: wrong or expired credentials.`);
       }
       await attempt.release();
-      request.log.warn({ err: err instanceof Error ? err.name : "unknown" }, "Cognito sign-in failed");
+      request.log.warn({ err: err instanceof Error ? err.name : "unknown" }, `Cognito ${what} failed`);
       throw unavailable("Cognito is unavailable; try again shortly.");
     }
     await attempt.succeeded();
-    return issue(request, reply, tokens);
+    return tokens;
   };
 
-  app.post(
-    "/api/v1/auth/login",
-    {
-      schema: {
-        tags: ["sessions"],
-        summary: "Sign in with username and password (ADMIN_USER_PASSWORD_AUTH)",
-        body: LoginBody,
-        response: { 200: TokensSchema, ...problems(400, 401, 403, 415, 429, 503) },
-      },
-    },
-    async (request, reply) => {
-      const { username, password } = request.body as LoginInput;
-      return signIn(request, reply, username, () => deps.identity.passwordLogin(username, password));
-    },
-  );
+  const login: Handler<typeof loginSchema> = async (request) => {
+    const { username, password } = request.body;
+    return signIn(request, username, () => deps.identity.passwordLogin(username, password));
+  };
 
-  app.post(
-    "/api/v1/auth/challenge",
-    {
-      schema: {
-        tags: ["sessions"],
-        summary: "Answer a sign-in challenge (new password, MFA code)",
-        body: ChallengeBody,
-        response: { 200: TokensSchema, ...problems(400, 401, 403, 415, 429, 503) },
-      },
-    },
-    async (request, reply) => {
-      const { challenge, session, username, responses } = request.body as ChallengeInput;
-      return signIn(request, reply, username, () => deps.identity.respondToChallenge(challenge, session, username, responses));
-    },
-  );
+  const challenge: Handler<typeof challengeSchema> = async (request) => {
+    const { challenge: name, session, username, responses } = request.body;
+    return signIn(request, username, () => deps.identity.respondToChallenge(name, session, username, responses));
+  };
 
-  app.post(
-    "/api/v1/auth/refresh",
-    {
-      schema: {
-        tags: ["sessions"],
-        summary: "New access and id tokens from a refresh token",
-        body: RefreshBody,
-        response: { 200: TokensSchema, ...problems(400, 401, 403, 415, 429, 503) },
-      },
-    },
-    async (request, reply) => {
-      const { refresh_token: refreshToken, username } = request.body as RefreshInput;
-      const attempt = await deps.throttle.reserveRefresh(refreshToken, request.ip);
-      if ("retryAfter" in attempt) throw rateLimited(attempt.retryAfter, "Too many refreshes; try again later.");
-      // Whatever Cognito would say: its RevokeToken may have failed at sign-out.
-      if (await deps.revocations.isRefreshTokenRevoked(refreshToken)) throw sessionRevoked();
-      let tokens: Tokens;
-      try {
-        tokens = await deps.identity.refresh(refreshToken, username);
-      } catch (err) {
-        if (err instanceof Error && BAD_CREDENTIALS.has(err.name)) throw invalidCredentials("The refresh token is invalid, expired or revoked.");
-        await attempt.release();
-        request.log.warn({ err: err instanceof Error ? err.name : "unknown" }, "Cognito refresh failed");
-        throw unavailable("Cognito is unavailable; try again shortly.");
-      }
-      await attempt.succeeded();
-      return issue(request, reply, tokens);
-    },
-  );
+  const refresh: Handler<typeof refreshSchema> = async (request) => {
+    const { refresh_token: refreshToken, username } = request.body;
+    const attempt = await deps.throttle.reserveRefresh(refreshToken, request.ip);
+    if ("retryAfter" in attempt) throw rateLimited(attempt.retryAfter, "Too many refreshes; try again later.");
+    // Whatever Cognito would say: its RevokeToken may have failed at sign-out.
+    if (await deps.revocations.isRefreshTokenRevoked(refreshToken)) throw sessionRevoked();
+    return issue(request, await settle(request, attempt, () => deps.identity.refresh(refreshToken, username), "refresh"));
+  };
 
-  app.post(
-    "/api/v1/auth/logout",
-    {
-      // Deactivated users may sign out: only the token is checked, not the account.
-      preHandler: deps.authenticate,
-      // The body is optional: validated in the handler, after the token, and only when sent.
-      attachValidation: true,
-      schema: {
-        tags: ["sessions"],
-        summary: "Sign out this session: revoke the refresh token and refuse this session's tokens everywhere",
-        security,
-        body: LogoutBody,
-        response: { 204: { type: "null", description: "Signed out" }, ...problems(400, 401, 415, 429, 503) },
-      },
-    },
-    async (request, reply) => {
-      const { token, raw } = caller(request);
-      if (request.validationError && request.body !== undefined && request.body !== null) {
-        const errors = (request.validationError as { validation?: ErrorObject[] }).validation ?? [];
-        throw validationFailed(fieldErrors(errors, () => "is not a field of this request"));
-      }
-      const refreshToken = (request.body as { refresh_token?: string } | undefined)?.refresh_token;
-      // Ours first: it holds whether or not Cognito's own sign-out calls succeed.
-      await deps.revocations.revokeSession(token, refreshToken);
-      if (refreshToken) await bestEffort(request, "RevokeToken", () => deps.identity.revokeRefreshToken(refreshToken));
-      await bestEffort(request, "GlobalSignOut", () => deps.identity.globalSignOut(raw));
-      return reply.code(204).send();
-    },
-  );
+  const logout: Handler<typeof logoutSchema> = async (request, reply) => {
+    const { token, raw } = caller(request);
+    const refreshToken = request.body.refresh_token;
+    // Ours first: it holds whether or not Cognito's own sign-out calls succeed.
+    await deps.revocations.revokeSession(token, refreshToken);
+    if (refreshToken) await bestEffort(request, "RevokeToken", () => deps.identity.revokeRefreshToken(refreshToken));
+    await bestEffort(request, "GlobalSignOut", () => deps.identity.globalSignOut(raw));
+    return reply.code(204).send();
+  };
 
-  app.post(
-    "/api/v1/users/:uuid/sign-out",
-    {
-      preHandler: deps.signedIn,
-      schema: {
-        tags: ["users"],
-        summary: "Sign a user out everywhere (administrators)",
-        security,
-        params: Type.Object({ uuid: Type.String() }),
-        response: { 204: { type: "null", description: "Signed out everywhere" }, ...problems(404, ...AUTHENTICATED_ERRORS) },
-      },
-    },
-    async (request, reply) => {
-      requireAdmin({ user: currentUser(request), isAdmin: caller(request).token.groups.includes(deps.adminGroup) });
-      const id = (request.params as { uuid: string }).uuid;
-      const target = await deps.repository.findById(id);
-      if (!target) throw notFound("No such user.");
-      await bestEffort(request, "AdminUserGlobalSignOut", () => deps.identity.adminGlobalSignOut(target.username));
-      await deps.revocations.revokeUser(target.cognitoSub);
-      deps.audit(request, "user.sign_out", target.uuid);
-      return reply.code(204).send();
-    },
-  );
+  const signOutEverywhere: Handler<typeof signOutSchema> = async (request, reply) => {
+    requireAdmin(actorOf(request));
+    const target = await deps.repository.findById(request.params.uuid);
+    if (!target) throw notFound("No such user.");
+    await bestEffort(request, "AdminUserGlobalSignOut", () => deps.identity.adminGlobalSignOut(target.username));
+    await deps.revocations.revokeUser(target.cognitoSub);
+    deps.audit(request, "user.sign_out", target.uuid);
+    return reply.code(204).send();
+  };
+
+  return { login, challenge, refresh, logout, signOutEverywhere };
 }

@@ -1,25 +1,34 @@
-// The local user behind an authenticated request; deactivated accounts stop here.
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from "fastify";
-import { caller } from "../auth/plugin.ts";
+// The local user behind an authenticated request, and what they may do: computed once per request
+// (a preValidation hook, after authentication), read by every route. Deactivated accounts stop here.
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preValidationHookHandler } from "fastify";
+import { caller } from "../auth/authenticate.ts";
 import { accountDisabled } from "../auth/problems.ts";
 import { sendProblem } from "../http/problem.ts";
 import type { User } from "./schema.ts";
 import type { UserProvisioning } from "./provisioning.ts";
 
+/** Who is calling: the local user, their Cognito groups, and whether they administer. */
+export interface Actor {
+  user: User;
+  groups: readonly string[];
+  isAdmin: boolean;
+}
+
 declare module "fastify" {
   interface FastifyRequest {
-    user: User | null;
+    actor: Actor | null;
   }
 }
 
 /** Callback style, synchronous when the user is cached: no promise on the hot path. */
-export function loadCurrentUser(provisioning: UserProvisioning): preHandlerHookHandler {
+export function loadActor(provisioning: UserProvisioning, adminGroup: string): preValidationHookHandler {
   function admit(request: FastifyRequest, reply: FastifyReply, user: User, done: HookHandlerDoneFunction): void {
     if (!user.isActive) {
       sendProblem(reply, accountDisabled());
       return;
     }
-    request.user = user;
+    const { groups } = caller(request).token;
+    request.actor = { user, groups, isAdmin: groups.includes(adminGroup) };
     done();
   }
 
@@ -36,7 +45,8 @@ export function loadCurrentUser(provisioning: UserProvisioning): preHandlerHookH
   };
 }
 
-export function currentUser(request: FastifyRequest): User {
-  if (!request.user) throw new Error("route is not behind loadCurrentUser()");
-  return request.user;
+/** The actor of a route behind loadActor. */
+export function actorOf(request: FastifyRequest): Actor {
+  if (!request.actor) throw new Error("route is not behind loadActor()");
+  return request.actor;
 }

@@ -2,12 +2,7 @@
 // a forbidden action on one's own record is a 403.
 import { insufficientScope } from "../auth/problems.ts";
 import { forbidden, notFound } from "../http/problem.ts";
-import type { User } from "./schema.ts";
-
-export interface Actor {
-  user: User;
-  isAdmin: boolean;
-}
+import type { Actor } from "./current-user.ts";
 
 export function requireAdmin(actor: Actor): void {
   if (!actor.isAdmin) throw insufficientScope("Only administrators may do this.");

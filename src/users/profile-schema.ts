@@ -1,5 +1,5 @@
 // TypeBox schemas of the profile: validation, serialization and OpenAPI from one source.
-import { Type, type TSchema } from "typebox";
+import { Type, type Static, type TSchema } from "typebox";
 import type { UserOwnedField } from "./fields.ts";
 
 /** A nullable string as one JSON Schema type list: one clear error per bad field, not three. */
@@ -9,7 +9,7 @@ const nullableBoolean = (options: Record<string, unknown> = {}) => Type.Unsafe<b
 const DateTime = Type.String({ format: "date-time" });
 
 /** Every user-owned field: what it takes; `null` clears it (or restores its default). */
-const USER_OWNED_SCHEMAS: Record<UserOwnedField, TSchema> = {
+const USER_OWNED_SCHEMAS = {
   first_name: nullableString({ maxLength: 150 }),
   last_name: nullableString({ maxLength: 150 }),
   preferred_email: nullableString({ format: "email", maxLength: 254 }),
@@ -24,9 +24,9 @@ const USER_OWNED_SCHEMAS: Record<UserOwnedField, TSchema> = {
   target_job_title: nullableString({ maxLength: 150 }),
   current_skills: nullableString({ maxLength: 2000 }),
   target_skills: nullableString({ maxLength: 2000 }),
-};
+} satisfies Record<UserOwnedField, TSchema>;
 
-const userOwnedOptional = Object.fromEntries(Object.entries(USER_OWNED_SCHEMAS).map(([k, s]) => [k, Type.Optional(s)]));
+const UserOwned = Type.Object(USER_OWNED_SCHEMAS);
 
 export const ProfileSchema = Type.Object(
   {
@@ -54,15 +54,23 @@ export const MeProfileSchema = Type.Object(
 );
 
 /** PATCH /api/v1/me: user-owned fields only. */
-export const MeUpdateSchema = Type.Object(userOwnedOptional, { additionalProperties: false });
+export const MeUpdateSchema = Type.Partial(UserOwned, { additionalProperties: false });
 
 /** PATCH /api/v1/users/{uuid}: user-owned fields, and is_active for administrators. */
-export const UserUpdateSchema = Type.Object(
-  { ...userOwnedOptional, is_active: Type.Optional(Type.Boolean({ description: "administrators only" })) },
+export const UserUpdateSchema = Type.Partial(
+  Type.Object({ ...USER_OWNED_SCHEMAS, is_active: Type.Boolean({ description: "administrators only" }) }),
   { additionalProperties: false },
 );
 
 export const UuidParamsSchema = Type.Object({ uuid: Type.String() });
+
+export type Profile = Static<typeof ProfileSchema>;
+export type MeProfile = Static<typeof MeProfileSchema>;
+export type MeUpdate = Static<typeof MeUpdateSchema>;
+export type UserUpdate = Static<typeof UserUpdateSchema>;
+export type UuidParams = Static<typeof UuidParamsSchema>;
+export type UsersQuery = Static<typeof UsersQuerySchema>;
+export type Ordering = (typeof ORDERINGS)[number];
 
 export const ORDERINGS = ["created_at", "-created_at", "email", "-email", "last_name", "-last_name"] as const;
 
@@ -72,15 +80,19 @@ export const ORDERINGS = ["created_at", "-created_at", "email", "-email", "last_
  */
 export const MAX_PAGE = 100_000;
 
+export const DEFAULT_PAGE_SIZE = 20;
+export const DEFAULT_ORDERING: Ordering = "-created_at";
+
+/** Optional parameters get their defaults from the validator; the handler's `??` only satisfies the types. */
 export const UsersQuerySchema = Type.Object(
   {
     page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1 })),
-    page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
     email: Type.Optional(Type.String({ maxLength: 254 })),
     username: Type.Optional(Type.String({ maxLength: 254 })),
     is_active: Type.Optional(Type.Boolean()),
     search: Type.Optional(Type.String({ maxLength: 200 })),
-    ordering: Type.Optional(Type.Union(ORDERINGS.map((o) => Type.Literal(o)), { default: "-created_at" })),
+    ordering: Type.Optional(Type.Unsafe<Ordering>({ type: "string", enum: [...ORDERINGS], default: DEFAULT_ORDERING })),
   },
   // Every parameter is bounded (openapi.test.ts checks). Unknown query parameters (cache busters)
   // are ignored; bodies are where strictness matters.

@@ -1,25 +1,11 @@
 // The profile as the API shows it: snake_case, ISO 8601 UTC, nothing internal.
+import type { Actor } from "./current-user.ts";
 import { USER_OWNED, type UserOwnedField } from "./fields.ts";
+import type { MeProfile, MeUpdate, Profile, UserUpdate } from "./profile-schema.ts";
 import type { ProfileChanges } from "./repository.ts";
 import { DEFAULT_TIME_ZONE, type User } from "./schema.ts";
 
 type UserOwnedValues = { [K in UserOwnedField]: User[(typeof USER_OWNED)[K]] };
-
-export interface Profile extends UserOwnedValues {
-  uuid: string;
-  username: string;
-  email: string | null;
-  email_verified: boolean;
-  is_active: boolean;
-  last_login: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface MeProfile extends Profile {
-  groups: readonly string[];
-  is_admin: boolean;
-}
 
 const USER_OWNED_ENTRIES = Object.entries(USER_OWNED) as [UserOwnedField, (typeof USER_OWNED)[UserOwnedField]][];
 
@@ -52,18 +38,18 @@ function render(user: User): Profile {
   };
 }
 
-export function toMeProfile(user: User, groups: readonly string[], adminGroup: string): MeProfile {
+export function toMeProfile({ user, groups, isAdmin }: Actor): MeProfile {
   // Every token of a user carries its own groups array; equal contents render the same profile.
   const groupsKey = groups.join("\n");
   const memo = renderedMe.get(user);
   if (memo && memo.groupsKey === groupsKey) return memo.me;
-  const me = { ...toProfile(user), groups, is_admin: groups.includes(adminGroup) };
+  const me = { ...toProfile(user), groups: [...groups], is_admin: isAdmin };
   renderedMe.set(user, { groupsKey, me });
   return me;
 }
 
 /** A validated PATCH body → the columns to write. `null` clears a field or restores its default. */
-export function toChanges(body: Record<string, unknown>): ProfileChanges {
+export function toChanges(body: MeUpdate | UserUpdate): ProfileChanges {
   const changes: Record<string, unknown> = {};
   for (const [field, column] of USER_OWNED_ENTRIES) {
     if (!(field in body)) continue;
@@ -72,7 +58,7 @@ export function toChanges(body: Record<string, unknown>): ProfileChanges {
     else if (value === null && field === "time_zone") changes[column] = DEFAULT_TIME_ZONE;
     else changes[column] = value;
   }
-  if (typeof body.is_active === "boolean") changes.isActive = body.is_active;
+  if ("is_active" in body && typeof body.is_active === "boolean") changes.isActive = body.is_active;
   return changes as ProfileChanges;
 }
 

@@ -1,6 +1,7 @@
 // Queries on the users tables; nothing else in the server writes SQL for users.
 import { and, asc, count, desc, eq, getTableColumns, ilike, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import type { Ordering } from "./profile-schema.ts";
 import { users, userTombstones, type User } from "./schema.ts";
 
 export interface NewUser {
@@ -24,7 +25,6 @@ export interface UserFilter {
   search?: string;
 }
 
-export type Ordering = "created_at" | "-created_at" | "email" | "-email" | "last_name" | "-last_name";
 
 const ORDER_COLUMNS = { created_at: users.createdAt, email: users.email, last_name: users.lastName } as const;
 

@@ -1,16 +1,18 @@
-// /api/v1/me and /api/v1/users. Authentication and the current user come from preHandlers;
-// permissions.ts decides who may do what before anything is read or written.
-import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from "fastify";
-import type { ErrorObject } from "ajv";
-import { caller } from "../auth/plugin.ts";
-import { notFound, validationFailed } from "../http/problem.ts";
-import { AUTHENTICATED_ERRORS, problems } from "../http/problem-schema.ts";
-import { fieldErrors } from "../http/validation.ts";
-import { currentUser, loadCurrentUser } from "./current-user.ts";
+// /api/v1/me and /api/v1/users. Every route authenticates in onRequest (before the body is read)
+// and loads the actor in preValidation; permissions.ts decides who may do what before anything is
+// read or written. The handlers are named below the route table.
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preValidationHookHandler } from "fastify";
+import { notFound } from "../http/problem.ts";
+import type { Handler } from "../http/typed-route.ts";
+import { AUTHENTICATED_ERRORS, BEARER, problems } from "../http/problem-schema.ts";
+import { actorOf } from "./current-user.ts";
 import { refusalFor } from "./fields.ts";
-import { assertCanChangeActive, assertCanDelete, assertCanSee, requireAdmin, type Actor } from "./permissions.ts";
+import { assertCanChangeActive, assertCanDelete, assertCanSee, requireAdmin } from "./permissions.ts";
 import { meProfileJson, toChanges, toMeProfile, toProfile } from "./profile.ts";
 import {
+  DEFAULT_ORDERING,
+  DEFAULT_PAGE_SIZE,
   MeProfileSchema,
   MeUpdateSchema,
   ProfileRef,
@@ -20,203 +22,136 @@ import {
   UuidParamsSchema,
 } from "./profile-schema.ts";
 import type { ProfileCache } from "./profile-cache.ts";
-import type { UserProvisioning } from "./provisioning.ts";
-import type { Ordering, ProfileChanges, UserRepository } from "./repository.ts";
+import type { ProfileChanges, UserRepository } from "./repository.ts";
 import type { User } from "./schema.ts";
 
 export interface UserRoutesDeps {
-  /** The bearer-token check (auth/plugin.ts). */
-  authenticate: preHandlerHookHandler;
-  provisioning: UserProvisioning;
+  /** The bearer-token check (auth/authenticate.ts). */
+  authenticate: onRequestHookHandler;
+  /** The caller's local user and rights (current-user.ts). */
+  loadActor: preValidationHookHandler;
   repository: UserRepository;
   /** Written through on every change, so that this instance never serves a stale profile. */
   profiles: ProfileCache;
-  adminGroup: string;
   publicUrl: string;
   /** Told of every administrative change: who, what, which user. */
   audit: (request: FastifyRequest, action: string, target: string, fields?: string[]) => void;
 }
 
-const security = [{ bearerAuth: [] }];
+const tags = ["users"];
+const meSchema = {
+  tags: ["profile"], summary: "The caller's profile", security: BEARER, response: { 200: MeProfileSchema, ...problems(...AUTHENTICATED_ERRORS) },
+};
+const patchMeSchema = {
+  tags: ["profile"], summary: "Update the caller's user-owned fields", security: BEARER, body: MeUpdateSchema,
+  response: { 200: MeProfileSchema, ...problems(400, 415, ...AUTHENTICATED_ERRORS) },
+};
+const listSchema = {
+  tags, summary: "List users (administrators)", security: BEARER, querystring: UsersQuerySchema,
+  response: { 200: UserListSchema, ...problems(400, ...AUTHENTICATED_ERRORS) },
+};
+const getSchema = {
+  tags, summary: "A user's profile (administrators, or the user themself)", security: BEARER, params: UuidParamsSchema,
+  response: { 200: ProfileRef, ...problems(404, ...AUTHENTICATED_ERRORS) },
+};
+const patchSchema = {
+  tags, summary: "Update a user (administrators: user-owned fields and is_active; the user: user-owned fields)", security: BEARER,
+  params: UuidParamsSchema, body: UserUpdateSchema, response: { 200: ProfileRef, ...problems(400, 404, 415, ...AUTHENTICATED_ERRORS) },
+};
+const deleteSchema = {
+  tags, summary: "Delete a user's local profile (administrators); a later valid token recreates it", security: BEARER, params: UuidParamsSchema,
+  response: { 204: { type: "null", description: "Deleted" }, ...problems(404, ...AUTHENTICATED_ERRORS) },
+};
 
-interface UuidParams {
-  uuid: string;
+export async function userRoutes(fastify: FastifyInstance, deps: UserRoutesDeps): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const h = userHandlers(deps);
+  const signedIn = { onRequest: deps.authenticate, preValidation: deps.loadActor };
+  const meRefusal = { refusal: (field: string) => refusalFor(field, false) };
+  const adminRefusal = { refusal: (field: string) => refusalFor(field, true) };
+  app.get("/api/v1/me", { ...signedIn, schema: meSchema }, h.getMe);
+  app.patch("/api/v1/me", { ...signedIn, config: meRefusal, schema: patchMeSchema }, h.patchMe);
+  app.get("/api/v1/users", { ...signedIn, schema: listSchema }, h.listUsers);
+  app.get("/api/v1/users/:uuid", { ...signedIn, schema: getSchema }, h.getUser);
+  app.patch("/api/v1/users/:uuid", { ...signedIn, config: adminRefusal, schema: patchSchema }, h.patchUser);
+  app.delete("/api/v1/users/:uuid", { ...signedIn, schema: deleteSchema }, h.deleteUser);
 }
 
-interface UsersQuery {
-  page: number;
-  page_size: number;
-  email?: string;
-  username?: string;
-  is_active?: boolean;
-  search?: string;
-  ordering: Ordering;
-}
-
-export async function userRoutes(app: FastifyInstance, deps: UserRoutesDeps): Promise<void> {
-  const signedIn = [deps.authenticate, loadCurrentUser(deps.provisioning)];
-  const repo = deps.repository;
+function userHandlers({ repository: repo, profiles, publicUrl, audit }: UserRoutesDeps) {
   const update = async (user: User, changes: ProfileChanges): Promise<User> => {
     if (Object.keys(changes).length === 0) return user;
     const updated = await repo.updateProfile(user.uuid, changes);
     if (!updated) throw notFound("No such user.");
-    return deps.profiles.remember(updated);
+    return profiles.remember(updated);
   };
 
-  const actorOf = (request: FastifyRequest): Actor => ({
-    user: currentUser(request),
-    isAdmin: caller(request).token.groups.includes(deps.adminGroup),
-  });
-
-  /** Validation runs after authentication (attachValidation), so anonymous callers get 401 first. */
-  const rejectInvalidBody = (request: FastifyRequest, adminRoute: boolean): void => {
-    if (!request.validationError) return;
-    const errors = (request.validationError as { validation?: ErrorObject[] }).validation ?? [];
-    throw validationFailed(fieldErrors(errors, (field) => refusalFor(field, adminRoute)));
-  };
-
-  const findVisible = async (actor: Actor, id: string) => {
+  /** Someone else's record is invisible (404) to a member. */
+  const findVisible = async (request: FastifyRequest, id: string): Promise<User> => {
+    const actor = actorOf(request);
     assertCanSee(actor, id);
     const user = id === actor.user.uuid ? actor.user : await repo.findById(id);
     if (!user) throw notFound("No such user.");
     return user;
   };
 
-  app.get(
-    "/api/v1/me",
-    {
-      preHandler: signedIn,
-      schema: { tags: ["profile"], summary: "The caller's profile", security, response: { 200: MeProfileSchema, ...problems(...AUTHENTICATED_ERRORS) } },
-    },
-    async (request, reply) => {
-      const me = toMeProfile(currentUser(request), caller(request).token.groups, deps.adminGroup);
-      return reply.type("application/json; charset=utf-8").send(meProfileJson(me));
-    },
-  );
+  // The profile goes out as the JSON text profile.ts keeps with it, not through the response
+  // serializer (so the reply is taken untyped); openapi.test.ts checks that text against the schema.
+  const getMe: Handler<typeof meSchema> = (request, reply) => {
+    (reply as FastifyReply).type("application/json; charset=utf-8").send(meProfileJson(toMeProfile(actorOf(request))));
+  };
 
-  app.patch(
-    "/api/v1/me",
-    {
-      preHandler: signedIn,
-      attachValidation: true,
-      schema: {
-        tags: ["profile"],
-        summary: "Update the caller's user-owned fields",
-        security,
-        body: MeUpdateSchema,
-        response: { 200: MeProfileSchema, ...problems(400, 415, ...AUTHENTICATED_ERRORS) },
-      },
-    },
-    async (request) => {
-      rejectInvalidBody(request, false);
-      const user = currentUser(request);
-      const changes = toChanges(request.body as Record<string, unknown>);
-      return toMeProfile(await update(user, changes), caller(request).token.groups, deps.adminGroup);
-    },
-  );
+  const patchMe: Handler<typeof patchMeSchema> = async (request) => {
+    const actor = actorOf(request);
+    const user = await update(actor.user, toChanges(request.body));
+    return toMeProfile({ ...actor, user });
+  };
 
-  app.get(
-    "/api/v1/users",
-    {
-      preHandler: signedIn,
-      schema: {
-        tags: ["users"],
-        summary: "List users (administrators)",
-        security,
-        querystring: UsersQuerySchema,
-        response: { 200: UserListSchema, ...problems(400, ...AUTHENTICATED_ERRORS) },
-      },
-    },
-    async (request) => {
+  const listUsers: Handler<typeof listSchema> = async (request) => {
       requireAdmin(actorOf(request));
-      const q = request.query as UsersQuery;
+      const q = request.query;
+      const page = q.page ?? 1;
+      const pageSize = q.page_size ?? DEFAULT_PAGE_SIZE;
       const filter = {
         ...(q.email !== undefined ? { email: q.email } : {}),
         ...(q.username !== undefined ? { username: q.username } : {}),
         ...(q.is_active !== undefined ? { isActive: q.is_active } : {}),
         ...(q.search ? { search: q.search } : {}),
       };
-      const { count, rows } = await repo.list(filter, q.ordering, q.page_size, (q.page - 1) * q.page_size);
-      const pageUrl = (page: number) => {
-        const url = new URL(`${deps.publicUrl}/api/v1/users`);
-        for (const [key, value] of Object.entries(request.query as Record<string, unknown>)) {
-          if (value !== undefined && key !== "page") url.searchParams.set(key, String(value));
-        }
-        url.searchParams.set("page", String(page));
+      const { count, rows } = await repo.list(filter, q.ordering ?? DEFAULT_ORDERING, pageSize, (page - 1) * pageSize);
+      const pageUrl = (to: number) => {
+        const url = new URL(`${publicUrl}/api/v1/users`);
+        for (const [key, value] of Object.entries(q)) if (value !== undefined && key !== "page") url.searchParams.set(key, String(value));
+        url.searchParams.set("page", String(to));
         return url.toString();
       };
       return {
         count,
-        next: q.page * q.page_size < count ? pageUrl(q.page + 1) : null,
-        previous: q.page > 1 ? pageUrl(Math.min(q.page - 1, Math.max(1, Math.ceil(count / q.page_size)))) : null,
+        next: page * pageSize < count ? pageUrl(page + 1) : null,
+        previous: page > 1 ? pageUrl(Math.min(page - 1, Math.max(1, Math.ceil(count / pageSize)))) : null,
         results: rows.map(toProfile),
       };
-    },
-  );
+  };
 
-  app.get(
-    "/api/v1/users/:uuid",
-    {
-      preHandler: signedIn,
-      schema: {
-        tags: ["users"],
-        summary: "A user's profile (administrators, or the user themself)",
-        security,
-        params: UuidParamsSchema,
-        response: { 200: ProfileRef, ...problems(404, ...AUTHENTICATED_ERRORS) },
-      },
-    },
-    async (request) => toProfile(await findVisible(actorOf(request), (request.params as UuidParams).uuid)),
-  );
+  const getUser: Handler<typeof getSchema> = async (request) => toProfile(await findVisible(request, request.params.uuid));
 
-  app.patch(
-    "/api/v1/users/:uuid",
-    {
-      preHandler: signedIn,
-      attachValidation: true,
-      schema: {
-        tags: ["users"],
-        summary: "Update a user (administrators: user-owned fields and is_active; the user: user-owned fields)",
-        security,
-        params: UuidParamsSchema,
-        body: UserUpdateSchema,
-        response: { 200: ProfileRef, ...problems(400, 404, 415, ...AUTHENTICATED_ERRORS) },
-      },
-    },
-    async (request) => {
+  const patchUser: Handler<typeof patchSchema> = async (request) => {
       const actor = actorOf(request);
-      const target = await findVisible(actor, (request.params as UuidParams).uuid);
-      rejectInvalidBody(request, true);
-      const body = request.body as Record<string, unknown>;
-      if ("is_active" in body) assertCanChangeActive(actor);
-      const changes = toChanges(body);
-      const updated = await update(target, changes);
-      if (actor.isAdmin && target.uuid !== actor.user.uuid) deps.audit(request, "user.update", target.uuid, Object.keys(body));
+      const target = await findVisible(request, request.params.uuid);
+      if ("is_active" in request.body) assertCanChangeActive(actor);
+      const updated = await update(target, toChanges(request.body));
+      if (actor.isAdmin && target.uuid !== actor.user.uuid) audit(request, "user.update", target.uuid, Object.keys(request.body));
       return toProfile(updated);
-    },
-  );
+  };
 
-  app.delete(
-    "/api/v1/users/:uuid",
-    {
-      preHandler: signedIn,
-      schema: {
-        tags: ["users"],
-        summary: "Delete a user's local profile (administrators); a later valid token recreates it",
-        security,
-        params: UuidParamsSchema,
-        response: { 204: { type: "null", description: "Deleted" }, ...problems(404, ...AUTHENTICATED_ERRORS) },
-      },
-    },
-    async (request, reply) => {
-      const actor = actorOf(request);
-      const id = (request.params as UuidParams).uuid;
-      assertCanDelete(actor, id);
+  const deleteUser: Handler<typeof deleteSchema> = async (request, reply) => {
+      const id = request.params.uuid;
+      assertCanDelete(actorOf(request), id);
       const sub = await repo.delete(id);
       if (!sub) throw notFound("No such user.");
-      deps.profiles.forget(sub);
-      deps.audit(request, "user.delete", id);
+      profiles.forget(sub);
+      audit(request, "user.delete", id);
       return reply.code(204).send();
-    },
-  );
+  };
+
+  return { getMe, patchMe, listUsers, getUser, patchUser, deleteUser };
 }

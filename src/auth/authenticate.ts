@@ -1,5 +1,5 @@
 // Where a request is authenticated: the Authorization header → a verified token on request.auth.
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from "fastify";
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from "fastify";
 import { sendProblem } from "../http/problem.ts";
 import { parseBearer } from "./bearer.ts";
 import { AuthFailure, KeysUnavailableError } from "./errors.ts";
@@ -34,11 +34,12 @@ export interface AuthenticateOptions {
 }
 
 /**
- * preHandler for every authenticated route. Query-string tokens are never looked at. Callback
+ * The onRequest hook of every authenticated route: it runs before the body is read or validated,
+ * so an anonymous caller learns nothing from a 400. Query-string tokens are never looked at. Callback
  * style, and synchronous whenever verification is: a remembered token costs no promise. A refusal
  * is answered here, not thrown: refusing is routine and must stay cheap.
  */
-export function authenticate({ verifier, limiter, revocations, onOutcome }: AuthenticateOptions): preHandlerHookHandler {
+export function authenticate({ verifier, limiter, revocations, onOutcome }: AuthenticateOptions): onRequestHookHandler {
   // The limit decides only how a failure is answered: a valid token is never refused because of
   // failures from its address, which other clients behind the same proxy or NAT may have caused.
   function refuse(request: FastifyRequest, reply: FastifyReply, failure: AuthFailure): void {
