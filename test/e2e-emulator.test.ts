@@ -42,7 +42,7 @@ describe("with the cognito-local emulator", () => {
     const pool = await provision(cognito, { endpoint: emulator.url, poolName: "vrms-dev", callbackUrl: "http://localhost:8000/admin", demoUsers: DEMO_USERS });
     cognito.destroy();
     cognitoEnv = { COGNITO_ENDPOINT: emulator.url, COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_IDS: pool.clientId };
-    await writeDevStack(dir, { endpoint: emulator.url, user_pool_id: pool.userPoolId, client_id: pool.clientId, api_url: "http://localhost:8000" });
+    await writeDevStack(dir, { endpoint: emulator.url, user_pool_id: pool.userPoolId, client_id: pool.clientId, web_client_id: pool.webClientId, api_url: "http://localhost:8000" });
     server = await startServer(loadConfig({ ...cognitoEnv, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dir, LOG_LEVEL: "silent" }));
   });
 

@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CognitoError, UnsupportedError } from "cognito-local/lib/errors.js";
 import type { Context } from "cognito-local/lib/services/context.js";
+import { LOCALHOST_ORIGIN } from "../net.ts";
 import type { Deps, Operation } from "./deps.ts";
 import type { EngineLogger } from "./engine.ts";
 import { discovery } from "./discovery.ts";
@@ -13,8 +14,6 @@ import { liveAccessToken, signOutOperations } from "./sign-out.ts";
 import { readBody, sendJson } from "./http.ts";
 import { claimsOf } from "./tokens.ts";
 
-/** Pages that may call the emulator: the API's and any other served from this machine by name. */
-export const LOCAL_ORIGIN = /^http:\/\/localhost(:\d{1,5})?$/;
 
 export function createFront(deps: Deps, logger: EngineLogger, port: number): (req: IncomingMessage, res: ServerResponse) => void {
   const operations: Record<string, Operation> = { ...signInOperations(deps), ...signOutOperations(deps) };
@@ -23,8 +22,9 @@ export function createFront(deps: Deps, logger: EngineLogger, port: number): (re
   return (req, res) => {
     // A DNS name rebound to 127.0.0.1 reaches this port too: its Host header gives it away.
     if (!hosts.has(req.headers.host ?? "")) return sendJson(res, 421, { message: "This emulator answers only to localhost." });
+    // Pages that may call it: the API's and any other served from this machine by name.
     const origin = req.headers.origin;
-    if (origin !== undefined && !LOCAL_ORIGIN.test(origin)) return sendJson(res, 403, { message: `Origin ${origin} may not call the dev stack's Cognito.` });
+    if (origin !== undefined && !LOCALHOST_ORIGIN.test(origin)) return sendJson(res, 403, { message: `Origin ${origin} may not call the dev stack's Cognito.` });
     if (origin !== undefined) {
       res.setHeader("Access-Control-Allow-Origin", origin);
       res.setHeader("Vary", "Origin");
