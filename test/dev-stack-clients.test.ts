@@ -9,8 +9,11 @@ import { after, before, describe, it } from "node:test";
 import cognitoIdentity, { type CognitoUserSession } from "amazon-cognito-identity-js";
 import { Amplify } from "aws-amplify";
 import { fetchAuthSession, signIn, signOut } from "aws-amplify/auth";
+import { cognitoUserPoolsTokenProvider } from "aws-amplify/auth/cognito";
 import * as oidc from "openid-client";
+import { GetTokensFromRefreshTokenCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { DEMO_USERS } from "../src/cognito/bootstrap.ts";
+import { createCognitoClient } from "../src/cognito/client.ts";
 import { startDevStack, type DevStack } from "./support/dev-stack.ts";
 import { freePort } from "./support/net.ts";
 import { until } from "./support/wait.ts";
@@ -18,6 +21,10 @@ import { until } from "./support/wait.ts";
 const { AuthenticationDetails, CognitoRefreshToken, CognitoUser, CognitoUserPool } = cognitoIdentity;
 const member = DEMO_USERS.find((u) => u.groups.length === 0)!;
 const admin = DEMO_USERS.find((u) => u.groups.includes("admin"))!;
+
+/** Amplify's token storage, in memory and open to the test (a browser app would use localStorage). */
+const amplifyStore = new Map<string, string>();
+const amplifyRefreshToken = () => [...amplifyStore].find(([key]) => key.endsWith(".refreshToken"))?.[1];
 
 const claims = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
 
@@ -29,6 +36,13 @@ describe("the apps' Cognito clients against the dev stack", () => {
     stack = await startDevStack("clients");
     pool = new CognitoUserPool({ UserPoolId: stack.userPoolId, ClientId: stack.webClientId, endpoint: stack.emulator.url });
     Amplify.configure({ Auth: { Cognito: { userPoolId: stack.userPoolId, userPoolClientId: stack.webClientId, userPoolEndpoint: stack.emulator.url } } });
+    // After configure, which sets its default storage.
+    cognitoUserPoolsTokenProvider.setKeyValueStorage({
+      setItem: async (key, value) => void amplifyStore.set(key, value),
+      getItem: async (key) => amplifyStore.get(key) ?? null,
+      removeItem: async (key) => void amplifyStore.delete(key),
+      clear: async () => amplifyStore.clear(),
+    });
   });
   after(async () => {
     await stack?.stop();
@@ -118,9 +132,18 @@ describe("the apps' Cognito clients against the dev stack", () => {
     const second = (await fetchAuthSession({ forceRefresh: true })).tokens!.accessToken.toString();
     assert.equal((await post("/api/v1/auth/logout", {}, second)).status, 204);
     for (const token of [first, second]) assert.equal((await me(token)).status, 401);
-    // Amplify reports a failed refresh as a session without tokens (and clears its store).
-    const after = await fetchAuthSession({ forceRefresh: true }).catch((err: Error) => err);
-    assert.ok(after instanceof Error || after.tokens === undefined, "no new tokens after the session was ended");
+    const refreshToken = amplifyRefreshToken();
+    assert.ok(refreshToken, "Amplify kept a refresh token");
+    // Amplify reports a refresh that Cognito refuses as a session without tokens, and forgets them.
+    const after = await fetchAuthSession({ forceRefresh: true });
+    assert.equal(after.tokens, undefined);
+    assert.equal(amplifyRefreshToken(), undefined);
+    const cognito = createCognitoClient({ region: "us-east-1", endpoint: stack.emulator.url, useDummyCredentials: true }, { maxAttempts: 1 });
+    await assert.rejects(cognito.send(new GetTokensFromRefreshTokenCommand({ ClientId: stack.webClientId, RefreshToken: refreshToken })), {
+      name: "NotAuthorizedException",
+      message: "Refresh Token has been revoked",
+    });
+    cognito.destroy();
     await signOut().catch(() => {});
   });
 
