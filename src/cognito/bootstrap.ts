@@ -106,8 +106,11 @@ export async function provision(cognito: CognitoIdentityProviderClient, options:
     return existing ?? (await createClient(cognito, result.userPoolId, { name, settings, urls }, note));
   };
   result.clientId = await ensureClient(options.clientName ?? "backend", BACKEND_CLIENT, [options.callbackUrl], []);
-  const webUrls = [...new Set([...WEB_CALLBACK_URLS, ...(options.webCallbackUrls ?? [])])];
-  result.webClientId = await ensureClient("web", WEB_CLIENT, webUrls, webUrls);
+  const extraWebUrls = [...new Set(options.webCallbackUrls ?? [])];
+  const webUrls = [...new Set([...WEB_CALLBACK_URLS, ...extraWebUrls])];
+  // A real pool's web client gets the local dev servers' callbacks when created; an operator who
+  // removes them later is not told they differ. The dev stack's own pool always has them.
+  result.webClientId = await ensureClient("web", WEB_CLIENT, webUrls, isLoopbackUrl(options.endpoint) ? webUrls : extraWebUrls);
 
   if (!(await groupExists(cognito, result.userPoolId, adminGroup))) {
     await cognito.send(new CreateGroupCommand({ UserPoolId: result.userPoolId, GroupName: adminGroup, Description: "vrms-backend administrators" }));
