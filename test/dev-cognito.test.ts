@@ -163,6 +163,23 @@ describe("the dev stack's Cognito", () => {
     assert.equal(rebound, 421, "a name rebound to 127.0.0.1 is refused");
   });
 
+  it("its Hosted UI page runs no script, not even one a link puts in its form", async () => {
+    const query = new URLSearchParams({
+      client_id: stack.webClientId,
+      redirect_uri: "http://localhost:5173/",
+      response_type: "code",
+      code_challenge: "x".repeat(43),
+      code_challenge_method: "S256",
+      state: '"><script>alert(1)</script>',
+    });
+    const page = await fetch(`${stack.emulator.url}/oauth2/authorize?${query}`);
+    assert.equal(page.status, 200);
+    const csp = page.headers.get("content-security-policy") ?? "";
+    assert.match(csp, /default-src 'none'/);
+    assert.ok(!/script-src/.test(csp), csp);
+    assert.match(csp, /frame-ancestors 'none'/);
+  });
+
   it("keeps its data 0600 in 0700 folders, data from older versions included", async () => {
     const dataDir = path.join(stack.dir, "cognito");
     const modes = async (dir: string): Promise<string[]> => {

@@ -79,6 +79,9 @@ export function createFront(deps: Deps, logger: EngineLogger, port: number): (re
   function forward(req: IncomingMessage, res: ServerResponse): void {
     // cognito-local answers every origin with `*`; the headers set above are the only CORS ones.
     const setHeader = res.setHeader.bind(res);
+    // Its Hosted UI login form puts query parameters (state, …) into the page unescaped: no script
+    // may run on this origin, which the front trusts as a local page; nor may another page frame it.
+    setHeader("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'");
     res.setHeader = (name, value) => (name.toLowerCase().startsWith("access-control-") ? res : setHeader(name, value));
     deps.engine.handle(req, res);
   }
