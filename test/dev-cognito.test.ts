@@ -89,6 +89,17 @@ describe("the dev stack's Cognito", () => {
     );
   });
 
+  it("answers a body that is no JSON object, and a target named like an Object property, as errors", async () => {
+    const call = (target: string, body: string) =>
+      fetch(stack.emulator.url, { method: "POST", headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": `AWSCognitoIdentityProviderService.${target}` }, body });
+    for (const body of ["null", "[]", "{", "7"]) assert.equal((await call("GetUser", body)).status, 400, body);
+    for (const target of ["constructor", "__proto__", "toString", "NoSuchOperation"]) {
+      const res = await call(target, "{}");
+      assert.equal(res.status, 500, target);
+      assert.equal(((await res.json()) as { __type: string }).__type, "CognitoLocal#Unsupported", target);
+    }
+  });
+
   it("refuses an SRP_A that is 0 mod N (which would let a client sign in without the password)", async () => {
     const N = BigInt(`0x${"F".repeat(16)}C90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3BE39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA051015728E5A8AAAC42DAD33170D04507A33A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864D87602733EC86A64521F2B18177B200CBBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CA${"F".repeat(16)}`);
     for (const A of [0n, N, 2n * N]) {

@@ -14,7 +14,6 @@ import { liveAccessToken, signOutOperations } from "./sign-out.ts";
 import { readBody, sendJson } from "./http.ts";
 import { claimsOf } from "./tokens.ts";
 
-
 export function createFront(deps: Deps, logger: EngineLogger, port: number): (req: IncomingMessage, res: ServerResponse) => void {
   const operations: Record<string, Operation> = { ...signInOperations(deps), ...signOutOperations(deps) };
   const hosts = new Set([`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]);
@@ -58,16 +57,19 @@ export function createFront(deps: Deps, logger: EngineLogger, port: number): (re
 
   async function operation(header: string, body: string, res: ServerResponse): Promise<void> {
     const target = header.split(".")[1] ?? "";
-    let input: Record<string, unknown>;
+    let input: unknown;
     try {
-      input = JSON.parse(body || "{}") as Record<string, unknown>;
+      input = JSON.parse(body || "{}");
     } catch {
-      return sendJson(res, 400, { __type: "SerializationException", message: "The request body is not JSON." });
+      input = undefined;
+    }
+    if (typeof input !== "object" || input === null || Array.isArray(input)) {
+      return sendJson(res, 400, { __type: "SerializationException", message: "The request body is not a JSON object." });
     }
     try {
       // cognito-local decodes access tokens without checking signature, expiry or sign-out.
       if ("AccessToken" in input) liveAccessToken(deps, input.AccessToken);
-      const run = operations[target] ?? deps.engine.route(target);
+      const run = Object.hasOwn(operations, target) ? operations[target]! : deps.engine.route(target);
       sendJson(res, 200, completeResult(await run(ctx, input)), "application/x-amz-json-1.1");
     } catch (err) {
       if (err instanceof CognitoError) return sendJson(res, 400, { __type: err.code, message: err.message });
