@@ -38,9 +38,13 @@ Commands:
         until it expires (up to an hour).
   whoami [--token T]
         The user an access token (or the saved session) belongs to, as Cognito sees it.
-  provision [--pool-name vrms-dev] [--callback-url URL] [--demo-users] [--self-sign-up] [--fix]
-        Create the pool, the app client "backend" and the group "admin" where absent, against
-        COGNITO_ENDPOINT (real AWS by default). --demo-users only on a loopback endpoint.
+  provision [--pool-name vrms-dev] [--callback-url URL] [--web-callback-url URL] [--demo-users] [--self-sign-up] [--fix]
+        Create the pool, the app clients "backend" (the CLI's and /admin's; --callback-url is its
+        /admin URL) and "web" (browser apps: SRP, code grant with PKCE, refresh; callbacks
+        http://localhost:3000/ and http://localhost:5173/, plus each --web-callback-url, which may
+        be repeated) and the
+        group "admin" where absent, against COGNITO_ENDPOINT (real AWS by default).
+        --demo-users only on a loopback endpoint.
         An existing pool or client whose security settings differ (auth flows, user existence
         errors, token revocation, OAuth, token validity, self sign-up) is reported one line per
         setting, and the command exits 1; --fix corrects them, keeping every other setting.
@@ -216,6 +220,7 @@ async function provisionCommand(args: string[]): Promise<void> {
     options: {
       "pool-name": { type: "string", default: "vrms-dev" },
       "callback-url": { type: "string", default: "http://localhost:8000/admin" },
+      "web-callback-url": { type: "string", multiple: true },
       "demo-users": { type: "boolean" },
       "self-sign-up": { type: "boolean" },
       fix: { type: "boolean" },
@@ -228,6 +233,7 @@ async function provisionCommand(args: string[]): Promise<void> {
       endpoint: settings.endpoint,
       poolName: values["pool-name"],
       callbackUrl: values["callback-url"],
+      webCallbackUrls: values["web-callback-url"] ?? [],
       demoUsers: values["demo-users"] ? DEMO_USERS : [],
       selfSignUp: values["self-sign-up"] === true,
       fix: values.fix === true,
@@ -235,7 +241,7 @@ async function provisionCommand(args: string[]): Promise<void> {
       onDrift: (drift, fixed) => process.stdout.write(`${fixed ? "corrected" : "differs"}: ${describeDrift(drift)}\n`),
     });
     if (result.created.length === 0 && result.drift.length === 0) process.stdout.write("nothing to create or correct: everything exists as provision sets it\n");
-    process.stdout.write(`COGNITO_USER_POOL_ID=${result.userPoolId}\nCOGNITO_CLIENT_IDS=${result.clientId}\n`);
+    process.stdout.write(`COGNITO_USER_POOL_ID=${result.userPoolId}\nCOGNITO_CLIENT_IDS=${result.clientId},${result.webClientId}\n`);
     if (result.drift.length > 0 && !result.fixed) {
       throw new CliError(`${result.drift.length} setting(s) differ from what provision sets (listed above); run provision again with --fix to correct them`);
     }

@@ -42,7 +42,11 @@ export interface Config {
   trustProxy: TrustProxy;
   /** SESSION_MAX_SECONDS when set; else read from the app clients at start (sessions/lifetime.ts). */
   sessionMaxSeconds: number | undefined;
-  corsOrigins: string[];
+  /**
+   * Origins allowed by CORS: CORS_ORIGINS's exact origins, plus patterns that only code can add
+   * (the dev stack adds any http://localhost port; no variable can, so production never does).
+   */
+  corsOrigins: (string | RegExp)[];
   authFailureRateLimit: number;
   metricsToken: string | undefined;
   logLevel: string;

@@ -5,7 +5,10 @@ import path from "node:path";
 export interface DevStack {
   endpoint: string;
   user_pool_id: string;
+  /** The `backend` app client (CLI, /admin). */
   client_id: string;
+  /** The `web` app client, for browser apps (SRP, code grant with PKCE); absent in files from before it. */
+  web_client_id?: string;
   api_url: string;
 }
 

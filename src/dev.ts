@@ -1,13 +1,25 @@
 // npm start: the whole system on one machine — Cognito emulator, pool bootstrap, PGlite, the API.
 import path from "node:path";
+import { parseArgs } from "node:util";
 import { DEMO_USERS, describeDrift, provision } from "./cognito/bootstrap.ts";
 import { createCognitoClient } from "./cognito/client.ts";
 import { startEmulator, type Emulator } from "./cognito/emulator.ts";
-import { ConfigError, loadConfig, loadDevConfig, processEnv } from "./config.ts";
+import { ConfigError, loadDevConfig, processEnv } from "./config.ts";
+import { devApiConfig } from "./dev-api-config.ts";
 import { writeDevStack } from "./dev-stack.ts";
 import { startServer, type RunningServer } from "./server.ts";
 
 const say = (line = "") => process.stdout.write(`${line}\n`);
+
+/** `npm start -- --callback-url URL …`: more callback URLs for the web client (a front end on another port). */
+function webCallbackUrls(): string[] {
+  const { values } = parseArgs({ options: { "callback-url": { type: "string", multiple: true } } });
+  const urls = values["callback-url"] ?? [];
+  for (const url of urls) {
+    if (!URL.canParse(url)) throw new ConfigError("--callback-url", "a URL such as http://localhost:4200/", url);
+  }
+  return urls;
+}
 
 async function main(): Promise<void> {
   const dev = loadDevConfig();
@@ -26,6 +38,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stop(0));
 
   try {
+    const extraCallbacks = webCallbackUrls();
     say(`Starting the Cognito emulator on http://localhost:${dev.cognitoLocalPort} …`);
     emulator = await startEmulator({ port: dev.cognitoLocalPort, dataDir: path.join(dev.dataDir, "cognito"), env: processEnv() });
     const cognito = createCognitoClient({ region: "us-east-1", endpoint: emulator.url, useDummyCredentials: true });
@@ -33,6 +46,7 @@ async function main(): Promise<void> {
       endpoint: emulator.url,
       poolName: "vrms-dev",
       callbackUrl: `${apiUrl}/admin`,
+      webCallbackUrls: extraCallbacks,
       demoUsers: DEMO_USERS,
       // `.data` from older versions holds a client that allowed USER_PASSWORD_AUTH and told who has
       // an account: the emulator's pool is ours, so it is brought up to date without asking.
@@ -41,22 +55,15 @@ async function main(): Promise<void> {
       onDrift: (drift) => say(`  corrected ${describeDrift(drift)}`),
     });
     cognito.destroy();
-    await writeDevStack(dev.dataDir, { endpoint: emulator.url, user_pool_id: pool.userPoolId, client_id: pool.clientId, api_url: apiUrl });
+    await writeDevStack(dev.dataDir, { endpoint: emulator.url, user_pool_id: pool.userPoolId, client_id: pool.clientId, web_client_id: pool.webClientId, api_url: apiUrl });
 
-    // The API sees exactly what `npm run serve` would, pointed at the emulator and PGlite.
-    const { DATABASE_URL: _db, COGNITO_ISSUER: _iss, COGNITO_REGION: _region, ...env } = processEnv();
-    const config = loadConfig({
-      HOST: "localhost",
-      ...env,
-      PORT: String(dev.apiPort),
-      DATA_DIR: dev.dataDir,
-      COGNITO_ENDPOINT: emulator.url,
-      COGNITO_USER_POOL_ID: pool.userPoolId,
-      COGNITO_CLIENT_IDS: pool.clientId,
-      COGNITO_DOMAIN: emulator.url,
+    const config = devApiConfig(processEnv(), dev.apiPort, dev.dataDir, {
+      endpoint: emulator.url,
+      userPoolId: pool.userPoolId,
+      clientIds: [pool.clientId, pool.webClientId],
     });
     server = await startServer(config);
-    printBanner(pool.userPoolId, pool.clientId, emulator.url, apiUrl, dev.dataDir);
+    printBanner({ poolId: pool.userPoolId, clientId: pool.clientId, webClientId: pool.webClientId, emulatorUrl: emulator.url, apiUrl, dataDir: dev.dataDir });
   } catch (err) {
     const message = err instanceof ConfigError ? `configuration error: ${err.message}` : (err as Error).message;
     process.stderr.write(`npm start failed: ${message}\n`);
@@ -64,20 +71,31 @@ async function main(): Promise<void> {
   }
 }
 
-function printBanner(poolId: string, clientId: string, emulatorUrl: string, apiUrl: string, dataDir: string): void {
+interface Banner {
+  poolId: string;
+  clientId: string;
+  webClientId: string;
+  emulatorUrl: string;
+  apiUrl: string;
+  dataDir: string;
+}
+
+function printBanner({ poolId, clientId, webClientId, emulatorUrl, apiUrl, dataDir }: Banner): void {
   const member = DEMO_USERS.find((u) => u.groups.length === 0)!;
   say();
   say("vrms-backend dev stack is up");
   say(`  API:            ${apiUrl}`);
   say(`  Cognito:        ${emulatorUrl} (local emulator)`);
   say(`  User pool id:   ${poolId}`);
-  say(`  App client id:  ${clientId}`);
+  say(`  App client id:  ${clientId} (backend: CLI, /admin)`);
+  say(`  Web client id:  ${webClientId} (browser apps: Amplify, amazon-cognito-identity-js; see README)`);
   say(`  Data:           ${dataDir}`);
   say("  Demo users:");
   for (const user of DEMO_USERS) {
     say(`    ${user.username.padEnd(20)} password ${user.password}${user.groups.length ? `  (groups: ${user.groups.join(", ")})` : ""}`);
   }
   say(`  Admin page:     ${apiUrl}/admin`);
+  say(`  CORS:           pages on http://localhost:<any port> may call the API and Cognito`);
   say();
   say("Try it (copy and paste):");
   say(

@@ -16,3 +16,6 @@ export function isLoopbackUrl(url: string): boolean {
     return false;
   }
 }
+
+/** http://localhost on any port: the pages a developer serves on this machine (the dev stack only). */
+export const LOCALHOST_ORIGIN = /^http:\/\/localhost(:\d{1,5})?$/;

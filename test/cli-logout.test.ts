@@ -1,6 +1,6 @@
 // `cli logout`: through the API whenever one is known (signing out of Cognito alone leaves the
 // access token valid at the API), Cognito alone only with --cognito-only. Cognito here is the test
-// issuer's fake ("fake Cognito"): the emulator has no GlobalSignOut.
+// issuer's fake ("fake Cognito"), which can be told to fail and counts its calls.
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";

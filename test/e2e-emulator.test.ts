@@ -42,7 +42,7 @@ describe("with the cognito-local emulator", () => {
     const pool = await provision(cognito, { endpoint: emulator.url, poolName: "vrms-dev", callbackUrl: "http://localhost:8000/admin", demoUsers: DEMO_USERS });
     cognito.destroy();
     cognitoEnv = { COGNITO_ENDPOINT: emulator.url, COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_IDS: pool.clientId };
-    await writeDevStack(dir, { endpoint: emulator.url, user_pool_id: pool.userPoolId, client_id: pool.clientId, api_url: "http://localhost:8000" });
+    await writeDevStack(dir, { endpoint: emulator.url, user_pool_id: pool.userPoolId, client_id: pool.clientId, web_client_id: pool.webClientId, api_url: "http://localhost:8000" });
     server = await startServer(loadConfig({ ...cognitoEnv, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dir, LOG_LEVEL: "silent" }));
   });
 
@@ -113,13 +113,13 @@ describe("with the cognito-local emulator", () => {
     assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
     const me = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${refreshed.body.access_token}` } });
     assert.equal(me.status, 200);
-    // The emulator has no GlobalSignOut: logout still answers 204 and the session is refused here.
+    // The backend refuses the session itself, whatever Cognito's sign-out calls answer.
     const out = await post("/api/v1/auth/logout", { refresh_token: login.body.refresh_token }, login.body.access_token);
     assert.equal(out.status, 204);
     const after = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${login.body.access_token}` } });
     assert.equal(after.status, 401);
     assert.equal(((await after.json()) as { code: string }).code, "token_revoked");
-    // The emulator's RevokeToken removed the refresh token.
+    // RevokeToken and GlobalSignOut ended the session at the emulator too.
     assert.equal((await post("/api/v1/auth/refresh", { refresh_token: login.body.refresh_token })).status, 401);
   });
 

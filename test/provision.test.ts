@@ -90,6 +90,32 @@ describe("provision with the cognito-local emulator", () => {
     assert.ok(!/differs|corrected/.test(again.stdout));
   });
 
+  it("a fresh pool's web client signs in with SRP or the code grant and refreshes; local callbacks; --web-callback-url adds one, reported then fixed", async () => {
+    const result = await provision(cognito, { endpoint: emulator.url, poolName: "web", callbackUrl: CALLBACK });
+    assert.notEqual(result.webClientId, result.clientId);
+    const web = await describeClient(result.userPoolId, result.webClientId);
+    assert.equal(web.ClientName, "web");
+    assert.deepEqual([...(web.ExplicitAuthFlows ?? [])].sort(), ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]);
+    assert.deepEqual(web.AllowedOAuthFlows, ["code"]);
+    assert.equal(web.PreventUserExistenceErrors, "ENABLED");
+    assert.equal(web.EnableTokenRevocation, true);
+    assert.equal(web.ClientSecret, undefined, "a browser keeps no secret");
+    assert.deepEqual(web.CallbackURLs, ["http://localhost:3000/", "http://localhost:5173/"]);
+
+    const extra = ["provision", "--pool-name", "web", "--web-callback-url", "http://localhost:4200/"];
+    const report = await runCli(extra, cliEnv);
+    assert.equal(report.code, 1);
+    assert.match(report.stdout, new RegExp(`^differs: app client web \\(${result.webClientId}\\): CallbackURLs found .*, expected .*"http://localhost:4200/"`, "m"));
+    assert.match(report.stdout, new RegExp(`^COGNITO_CLIENT_IDS=${result.clientId},${result.webClientId}$`, "m"));
+    const fixed = await runCli([...extra, "--fix"], cliEnv);
+    assert.equal(fixed.code, 0, fixed.stderr);
+    const after = await describeClient(result.userPoolId, result.webClientId);
+    assert.deepEqual(after.CallbackURLs, ["http://localhost:3000/", "http://localhost:5173/", "http://localhost:4200/"]);
+    assert.deepEqual(after.LogoutURLs, after.CallbackURLs);
+    const again = await runCli(["provision", "--pool-name", "web"], cliEnv);
+    assert.match(again.stdout, /^nothing to create or correct/m, "URLs beyond the defaults are kept, not reported");
+  });
+
   it("reports each weaker setting of an existing client and pool in one line, exits 1, and changes nothing", async () => {
     const { userPoolId, clientId } = await legacyPool("legacy-report");
     const clientBefore = await describeClient(userPoolId, clientId);
@@ -105,7 +131,7 @@ describe("provision with the cognito-local emulator", () => {
       `differs: ${subject}: PreventUserExistenceErrors found unset, expected "ENABLED"`,
       `differs: user pool legacy-report (${userPoolId}): AdminCreateUserConfig.AllowAdminCreateUserOnly found false, expected true`,
     ]);
-    assert.match(run.stdout, new RegExp(`^COGNITO_CLIENT_IDS=${clientId}$`, "m"));
+    assert.match(run.stdout, new RegExp(`^COGNITO_CLIENT_IDS=${clientId},\\w+$`, "m"));
     assert.equal(run.stderr.trim().split("\n").length, 1);
     assert.match(run.stderr, /^error: 4 setting\(s\) differ .*--fix/);
 

@@ -1,4 +1,4 @@
-// The pool setup shared by `npm start` and `cli provision`: pool, app client, group and (on
+// The pool setup shared by `npm start` and `cli provision`: pool, app clients, group and (on
 // loopback only) demo users, each created only where absent, against any Cognito endpoint; an
 // existing pool's and client's security settings are compared with ours, and corrected on request.
 import {
@@ -15,9 +15,19 @@ import {
   type CognitoIdentityProviderClient,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { isLoopbackUrl } from "../net.ts";
-import { BACKEND_CLIENT, NEW_CLIENT_TOKEN_UNITS, reconcileClient, reconcilePool, type Drift, type Reconciled } from "./pool-settings.ts";
+import {
+  BACKEND_CLIENT,
+  NEW_CLIENT_TOKEN_UNITS,
+  reconcileClient,
+  reconcilePool,
+  WEB_CALLBACK_URLS,
+  WEB_CLIENT,
+  type ClientSettings,
+  type Drift,
+  type Reconciled,
+} from "./pool-settings.ts";
 
-export { APP_CLIENT_SCOPES, describeDrift, type Drift } from "./pool-settings.ts";
+export { APP_CLIENT_SCOPES, describeDrift, WEB_CALLBACK_URLS, type Drift } from "./pool-settings.ts";
 
 export interface DemoUser {
   username: string;
@@ -37,7 +47,10 @@ export interface ProvisionOptions {
   endpoint: string;
   poolName: string;
   clientName?: string;
+  /** The backend client's callback and sign-out URL: the /admin page. */
   callbackUrl: string;
+  /** Callback and sign-out URLs of the `web` client beyond WEB_CALLBACK_URLS; an existing client keeps its own too. */
+  webCallbackUrls?: string[];
   adminGroup?: string;
   demoUsers?: DemoUser[];
   /** Let people sign themselves up (AllowAdminCreateUserOnly false); off unless asked for. */
@@ -52,7 +65,10 @@ export interface ProvisionOptions {
 
 export interface ProvisionResult {
   userPoolId: string;
+  /** The `backend` client: the CLI's and /admin's. */
   clientId: string;
+  /** The `web` client, for browser apps. */
+  webClientId: string;
   created: string[];
   /** Settings of an existing pool or client that differed from ours. */
   drift: Drift[];
@@ -64,7 +80,7 @@ export async function provision(cognito: CognitoIdentityProviderClient, options:
   if (options.demoUsers?.length && !isLoopbackUrl(options.endpoint)) {
     throw new Error("demo users are created only on a loopback endpoint (the local emulator), never on a real pool");
   }
-  const result: ProvisionResult = { userPoolId: "", clientId: "", created: [], drift: [], fixed: false };
+  const result: ProvisionResult = { userPoolId: "", clientId: "", webClientId: "", created: [], drift: [], fixed: false };
   const note = (what: string) => {
     result.created.push(what);
     options.onCreate?.(what);
@@ -84,10 +100,17 @@ export async function provision(cognito: CognitoIdentityProviderClient, options:
   if (existingPool) reconciled(await reconcilePool(cognito, existingPool, selfSignUp, fix));
   result.userPoolId = existingPool ?? (await createPool(cognito, options.poolName, selfSignUp, note));
 
-  const clientName = options.clientName ?? "backend";
-  const existingClient = await findClient(cognito, result.userPoolId, clientName);
-  if (existingClient) reconciled(await reconcileClient(cognito, result.userPoolId, existingClient, fix));
-  result.clientId = existingClient ?? (await createClient(cognito, result.userPoolId, clientName, options.callbackUrl, note));
+  const ensureClient = async (name: string, settings: ClientSettings, urls: string[], requiredUrls: string[]) => {
+    const existing = await findClient(cognito, result.userPoolId, name);
+    if (existing) reconciled(await reconcileClient(cognito, result.userPoolId, existing, fix, settings, requiredUrls));
+    return existing ?? (await createClient(cognito, result.userPoolId, { name, settings, urls }, note));
+  };
+  result.clientId = await ensureClient(options.clientName ?? "backend", BACKEND_CLIENT, [options.callbackUrl], []);
+  const extraWebUrls = [...new Set(options.webCallbackUrls ?? [])];
+  const webUrls = [...new Set([...WEB_CALLBACK_URLS, ...extraWebUrls])];
+  // A real pool's web client gets the local dev servers' callbacks when created; an operator who
+  // removes them later is not told they differ. The dev stack's own pool always has them.
+  result.webClientId = await ensureClient("web", WEB_CLIENT, webUrls, isLoopbackUrl(options.endpoint) ? webUrls : extraWebUrls);
 
   if (!(await groupExists(cognito, result.userPoolId, adminGroup))) {
     await cognito.send(new CreateGroupCommand({ UserPoolId: result.userPoolId, GroupName: adminGroup, Description: "vrms-backend administrators" }));
@@ -111,27 +134,28 @@ async function createPool(cognito: CognitoIdentityProviderClient, name: string, 
   return id;
 }
 
-async function createClient(
-  cognito: CognitoIdentityProviderClient,
-  userPoolId: string,
-  name: string,
-  callbackUrl: string,
-  note: (what: string) => void,
-): Promise<string> {
+interface NewClient {
+  name: string;
+  settings: ClientSettings;
+  /** Its callback and sign-out URLs. */
+  urls: string[];
+}
+
+async function createClient(cognito: CognitoIdentityProviderClient, userPoolId: string, client: NewClient, note: (what: string) => void): Promise<string> {
   const out = await cognito.send(
     new CreateUserPoolClientCommand({
       UserPoolId: userPoolId,
-      ClientName: name,
+      ClientName: client.name,
       GenerateSecret: false,
-      ...BACKEND_CLIENT,
+      ...client.settings,
       TokenValidityUnits: NEW_CLIENT_TOKEN_UNITS,
       SupportedIdentityProviders: ["COGNITO"],
-      CallbackURLs: [callbackUrl],
-      LogoutURLs: [callbackUrl],
+      CallbackURLs: client.urls,
+      LogoutURLs: client.urls,
     }),
   );
   const id = required(out.UserPoolClient?.ClientId, "CreateUserPoolClient returned no client id");
-  note(`app client ${name} (${id})`);
+  note(`app client ${client.name} (${id})`);
   return id;
 }
 

@@ -1,8 +1,9 @@
-// The local Cognito emulator (npm cognito-local) as a child process of `npm start` and the tests.
+// The dev stack's Cognito (npm cognito-local behind src/dev-cognito's front) as a child process of
+// `npm start` and the tests.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, open, readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Env } from "../config.ts";
 
 export interface Emulator {
@@ -26,15 +27,17 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   if (await answers(url)) {
     throw new Error(`port ${options.port} is already in use (another emulator?); stop it or set COGNITO_LOCAL_PORT`);
   }
-  await mkdir(options.dataDir, { recursive: true });
+  // Its data holds plain-text passwords and refresh tokens: this user's alone.
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const logFile = path.join(options.dataDir, "emulator.log");
-  const log = await open(logFile, "a");
-  const startScript = createRequire(import.meta.url).resolve("cognito-local/lib/bin/start.js");
+  const log = await open(logFile, "a", 0o600);
+  const main = fileURLToPath(new URL("../dev-cognito/main.ts", import.meta.url));
   // The emulator logs tokens when DEBUG is set, and would take the API's PORT and HOST as its own.
   const { PORT: _port, HOST: _host, DEBUG: _debug, COGNITO_LOCAL_DEVMODE: _dev, NODE_OPTIONS: _opts, ...rest } = options.env;
-  const child = spawn(process.execPath, [startScript], {
+  // cognito-local with the dev stack's front (src/dev-cognito, docs/dev-stack.md), run by tsx.
+  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), main], {
     cwd: options.dataDir,
-    env: { ...rest, PORT: String(options.port) },
+    env: { ...rest, PORT: String(options.port), AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1" },
     stdio: ["ignore", log.fd, log.fd],
   });
   await log.close();

@@ -1,11 +1,12 @@
-// The security-relevant settings `provision` gives the pool and the `backend` app client, how an
-// existing pool or client is compared with them, and how it is brought back to them.
+// The security-relevant settings `provision` gives the pool and its app clients (`backend`, `web`),
+// how an existing pool or client is compared with them, and how it is brought back to them.
 import {
   DescribeUserPoolClientCommand,
   DescribeUserPoolCommand,
   UpdateUserPoolClientCommand,
   UpdateUserPoolCommand,
   type CognitoIdentityProviderClient,
+  type ExplicitAuthFlowsType,
   type TokenValidityUnitsType,
   type UpdateUserPoolClientCommandInput,
   type UpdateUserPoolCommandInput,
@@ -46,6 +47,21 @@ export const BACKEND_CLIENT = {
   IdTokenValidity: 60,
 } satisfies Partial<UpdateUserPoolClientCommandInput>;
 
+/**
+ * What the web client must be: browser apps (Amplify, amazon-cognito-identity-js, OIDC libraries)
+ * sign in with SRP or the Hosted UI's code grant with PKCE, and refresh; no flow sends a password
+ * in clear (no ALLOW_USER_PASSWORD_AUTH), and no admin flow (a browser holds no AWS credentials).
+ */
+export const WEB_CLIENT = {
+  ...BACKEND_CLIENT,
+  ExplicitAuthFlows: ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+} satisfies Partial<UpdateUserPoolClientCommandInput>;
+
+export type ClientSettings = Omit<typeof BACKEND_CLIENT, "ExplicitAuthFlows"> & { ExplicitAuthFlows: ExplicitAuthFlowsType[] };
+
+/** The local front ends' dev servers (Create React App, Vite), the web client's default callbacks. */
+export const WEB_CALLBACK_URLS = ["http://localhost:3000/", "http://localhost:5173/"];
+
 // Access and id token units are ours; the refresh token's unit goes with RefreshTokenValidity,
 // which is the deployment's choice (session length), so both are kept as found.
 const TOKEN_UNITS = { AccessToken: "minutes", IdToken: "minutes" } satisfies TokenValidityUnitsType;
@@ -61,9 +77,18 @@ function same(setting: string, found: unknown, expected: unknown): boolean {
   return found === expected;
 }
 
-export function clientDrift(subject: string, client: UserPoolClientType): Drift[] {
+/** URLs `client` must list (sign-in callbacks and sign-out), with those it lists already, in order. */
+function withUrls(found: string[] | undefined, required: string[]): string[] {
+  return [...(found ?? []), ...required.filter((url) => !found?.includes(url))];
+}
+
+export function clientDrift(subject: string, client: UserPoolClientType, settings: ClientSettings = BACKEND_CLIENT, requiredUrls: string[] = []): Drift[] {
   const drift: Drift[] = [];
-  for (const [setting, expected] of Object.entries(BACKEND_CLIENT)) {
+  for (const setting of ["CallbackURLs", "LogoutURLs"] as const) {
+    const found = client[setting];
+    if (requiredUrls.some((url) => !found?.includes(url))) drift.push({ subject, setting, found, expected: withUrls(found, requiredUrls) });
+  }
+  for (const [setting, expected] of Object.entries(settings)) {
     const found = client[setting as keyof UserPoolClientType];
     if (!same(setting, found, expected)) drift.push({ subject, setting, found, expected });
   }
@@ -92,12 +117,13 @@ function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]):
   return picked;
 }
 
-export function clientUpdate(client: UserPoolClientType): UpdateUserPoolClientCommandInput {
+export function clientUpdate(client: UserPoolClientType, settings: ClientSettings = BACKEND_CLIENT, requiredUrls: string[] = []): UpdateUserPoolClientCommandInput {
   return {
     UserPoolId: client.UserPoolId,
     ClientId: client.ClientId,
     ...pick(client, CLIENT_UPDATE_KEYS),
-    ...BACKEND_CLIENT,
+    ...settings,
+    ...(requiredUrls.length ? { CallbackURLs: withUrls(client.CallbackURLs, requiredUrls), LogoutURLs: withUrls(client.LogoutURLs, requiredUrls) } : {}),
     TokenValidityUnits: { ...client.TokenValidityUnits, ...TOKEN_UNITS, RefreshToken: client.TokenValidityUnits?.RefreshToken ?? "days" },
   };
 }
@@ -134,18 +160,20 @@ export interface Reconciled {
   fixed: boolean;
 }
 
-/** Compares the backend client with BACKEND_CLIENT and, with `fix`, brings it back to it. */
+/** Compares an app client with `settings` (and the URLs it must list) and, with `fix`, brings it back to them. */
 export async function reconcileClient(
   cognito: CognitoIdentityProviderClient,
   userPoolId: string,
   clientId: string,
   fix: boolean,
+  settings: ClientSettings = BACKEND_CLIENT,
+  requiredUrls: string[] = [],
 ): Promise<Reconciled> {
   const out = await cognito.send(new DescribeUserPoolClientCommand({ UserPoolId: userPoolId, ClientId: clientId }));
   const client = out.UserPoolClient ?? {};
-  const drift = clientDrift(`app client ${client.ClientName ?? "?"} (${clientId})`, client);
+  const drift = clientDrift(`app client ${client.ClientName ?? "?"} (${clientId})`, client, settings, requiredUrls);
   if (drift.length === 0 || !fix) return { drift, fixed: false };
-  await cognito.send(new UpdateUserPoolClientCommand(clientUpdate({ ...client, UserPoolId: userPoolId, ClientId: clientId })));
+  await cognito.send(new UpdateUserPoolClientCommand(clientUpdate({ ...client, UserPoolId: userPoolId, ClientId: clientId }, settings, requiredUrls)));
   return { drift, fixed: true };
 }
 

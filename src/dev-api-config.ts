@@ -1,0 +1,28 @@
+// The API's configuration under `npm start`: exactly what `npm run serve` would read from the
+// environment, pointed at the dev stack's Cognito and PGlite, plus CORS for local web apps.
+import { loadConfig, type Config, type Env } from "./config.ts";
+import { LOCALHOST_ORIGIN } from "./net.ts";
+
+export interface DevStackCognito {
+  endpoint: string;
+  userPoolId: string;
+  /** The backend client first: the CLI and /admin sign in with it. */
+  clientIds: string[];
+}
+
+export function devApiConfig(env: Env, apiPort: number, dataDir: string, cognito: DevStackCognito): Config {
+  const { DATABASE_URL: _db, COGNITO_ISSUER: _iss, COGNITO_REGION: _region, ...rest } = env;
+  const config = loadConfig({
+    HOST: "localhost",
+    ...rest,
+    PORT: String(apiPort),
+    DATA_DIR: dataDir,
+    COGNITO_ENDPOINT: cognito.endpoint,
+    COGNITO_USER_POOL_ID: cognito.userPoolId,
+    COGNITO_CLIENT_IDS: cognito.clientIds.join(","),
+    COGNITO_DOMAIN: cognito.endpoint,
+  });
+  // A front end on `npm run dev` (any localhost port) calls this API from the browser. A pattern,
+  // not a variable: nothing in the environment can make `npm run serve` allow it.
+  return { ...config, corsOrigins: [...config.corsOrigins, LOCALHOST_ORIGIN] };
+}

@@ -1,0 +1,108 @@
+// The HTTP front of the dev stack's Cognito: who may call it (this machine, by its loopback name,
+// from no web page but local ones), what it adds to cognito-local (operations, OAuth refresh and
+// revocation, a discovery document that lists the endpoints), and the rest handed to cognito-local.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { CognitoError, UnsupportedError } from "cognito-local/lib/errors.js";
+import type { Context } from "cognito-local/lib/services/context.js";
+import { LOCALHOST_ORIGIN } from "../net.ts";
+import type { Deps, Operation } from "./deps.ts";
+import type { EngineLogger } from "./engine.ts";
+import { discovery } from "./discovery.ts";
+import { oauthRefresh, oauthRevoke } from "./oauth.ts";
+import { signInOperations } from "./sign-in.ts";
+import { liveAccessToken, signOutOperations } from "./sign-out.ts";
+import { readBody, sendJson } from "./http.ts";
+import { claimsOf } from "./tokens.ts";
+
+export function createFront(deps: Deps, logger: EngineLogger, port: number): (req: IncomingMessage, res: ServerResponse) => void {
+  const operations: Record<string, Operation> = { ...signInOperations(deps), ...signOutOperations(deps) };
+  const hosts = new Set([`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]);
+  const ctx: Context = { logger };
+  return (req, res) => {
+    // A DNS name rebound to 127.0.0.1 reaches this port too: its Host header gives it away.
+    if (!hosts.has(req.headers.host ?? "")) return sendJson(res, 421, { message: "This emulator answers only to localhost." });
+    // Pages that may call it: the API's and any other served from this machine by name.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !LOCALHOST_ORIGIN.test(origin)) return sendJson(res, 403, { message: `Origin ${origin} may not call the dev stack's Cognito.` });
+    if (origin !== undefined) {
+      res.setHeader("Access-Control-Allow-Origin", origin);
+      res.setHeader("Vary", "Origin");
+    }
+    if (req.method === "OPTIONS") return preflight(req, res);
+    const url = new URL(req.url ?? "/", `http://localhost:${port}`);
+    handle(req, res, url).catch((err: unknown) => {
+      logger.error({ err: (err as Error).message, path: url.pathname }, "dev stack Cognito front failed");
+      if (!res.headersSent) sendJson(res, 500, { message: "internal error" });
+    });
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const wellKnown = /^\/([\w-]+)\/\.well-known\/openid-configuration$/.exec(url.pathname);
+    if (req.method === "GET" && wellKnown) {
+      const doc = await discovery(deps, ctx, `http://localhost:${port}`, wellKnown[1]!);
+      return doc ? sendJson(res, 200, doc) : sendJson(res, 404, { message: "No such user pool." });
+    }
+    if (req.method === "POST" && url.pathname === "/" && typeof req.headers["x-amz-target"] === "string") {
+      return operation(req.headers["x-amz-target"], await readBody(req), res);
+    }
+    if (req.method === "POST" && (url.pathname === "/oauth2/token" || url.pathname === "/oauth2/revoke")) {
+      const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
+      if (url.pathname === "/oauth2/revoke") return oauthRevoke(deps, ctx, form, res);
+      if (form.grant_type === "refresh_token") return oauthRefresh(deps, ctx, form, res);
+      // The engine's body parser leaves a request alone once it has been read.
+      (req as IncomingMessage & { body?: unknown }).body = form;
+    }
+    forward(req, res);
+  }
+
+  async function operation(header: string, body: string, res: ServerResponse): Promise<void> {
+    const target = header.split(".")[1] ?? "";
+    let input: unknown;
+    try {
+      input = JSON.parse(body || "{}");
+    } catch {
+      input = undefined;
+    }
+    if (typeof input !== "object" || input === null || Array.isArray(input)) {
+      return sendJson(res, 400, { __type: "SerializationException", message: "The request body is not a JSON object." });
+    }
+    try {
+      // cognito-local decodes access tokens without checking signature, expiry or sign-out.
+      if ("AccessToken" in input) liveAccessToken(deps, input.AccessToken);
+      const run = Object.hasOwn(operations, target) ? operations[target]! : deps.engine.route(target);
+      sendJson(res, 200, completeResult(await run(ctx, input)), "application/x-amz-json-1.1");
+    } catch (err) {
+      if (err instanceof CognitoError) return sendJson(res, 400, { __type: err.code, message: err.message });
+      if (err instanceof UnsupportedError) return sendJson(res, 500, { __type: "CognitoLocal#Unsupported", message: `Cognito Local unsupported feature: ${err.message}` });
+      throw err;
+    }
+  }
+
+  function forward(req: IncomingMessage, res: ServerResponse): void {
+    // cognito-local answers every origin with `*`; the headers set above are the only CORS ones.
+    const setHeader = res.setHeader.bind(res);
+    // Its Hosted UI login form puts query parameters (state, …) into the page unescaped: no script
+    // may run on this origin, which the front trusts as a local page; nor may another page frame it.
+    setHeader("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'");
+    res.setHeader = (name, value) => (name.toLowerCase().startsWith("access-control-") ? res : setHeader(name, value));
+    deps.engine.handle(req, res);
+  }
+}
+
+function preflight(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+  res.setHeader("Access-Control-Allow-Headers", req.headers["access-control-request-headers"] ?? "content-type, x-amz-target, x-amz-user-agent");
+  res.setHeader("Access-Control-Max-Age", "600");
+  res.writeHead(204).end();
+}
+
+/** Cognito's AuthenticationResult has ExpiresIn and TokenType; cognito-local leaves them out. */
+function completeResult(output: unknown): unknown {
+  const result = (output as { AuthenticationResult?: Record<string, unknown> } | undefined)?.AuthenticationResult;
+  if (result && typeof result.AccessToken === "string") {
+    const claims = claimsOf(result.AccessToken);
+    result.ExpiresIn ??= Number(claims.exp) - Number(claims.iat);
+    result.TokenType ??= "Bearer";
+  }
+  return output;
+}
