@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
+import { createValidatorCompiler } from "../src/http/validation.ts";
+import { MeProfileSchema } from "../src/users/profile-schema.ts";
 import { pglite } from "./support/databases.ts";
 import { TestIssuer } from "./support/issuer.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
@@ -25,6 +27,19 @@ describe("OpenAPI", () => {
   after(async () => {
     await app.close();
     await issuer.stop();
+  });
+
+  it("GET /api/v1/me's pre-serialized profile is exactly what its response schema describes", async () => {
+    // /me skips the response serializer (profile.ts keeps the JSON text): the schema must not drift.
+    const strict = { ...MeProfileSchema, additionalProperties: false };
+    const validate = createValidatorCompiler()({ schema: strict, method: "GET", url: "/api/v1/me", httpPart: "body" }) as (data: unknown) => boolean;
+    for (const groups of [[], ["admin"]]) {
+      const res = await app.get("/api/v1/me", issuer.mint(issuer.newUser({ groups })));
+      assert.equal(res.status, 200);
+      const body = (await res.json()) as Record<string, unknown>;
+      assert.ok(validate(body), JSON.stringify((validate as { errors?: unknown }).errors));
+      assert.deepEqual(Object.keys(body).sort(), Object.keys(MeProfileSchema.properties).sort());
+    }
   });
 
   it("is a valid OpenAPI 3.1 document", async () => {

@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { APP_CLIENT_SCOPES } from "../cognito/bootstrap.ts";
+import { APP_CLIENT_SCOPES } from "../cognito/pool-settings.ts";
 import { securityHeaders } from "../http/security-headers.ts";
 import { isLoopbackUrl } from "../net.ts";
 import { ADMIN_BUNDLE, ADMIN_PAGE_DIR } from "../paths.ts";

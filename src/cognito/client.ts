@@ -75,6 +75,18 @@ export class ChallengeRequired extends Error {
   }
 }
 
+/** Cognito's answer to a sign-in step: tokens, or the next challenge. */
+function tokensOrChallenge(out: { ChallengeName?: string | undefined; Session?: string | undefined; AuthenticationResult?: AuthenticationResultType | undefined }): Tokens {
+  if (out.ChallengeName) throw new ChallengeRequired(out.ChallengeName, out.Session);
+  return toTokens(out.AuthenticationResult);
+}
+
+/** The SECRET_HASH parameter, where the client has a secret. */
+function withSecretHash(client: AppClient, username: string | undefined, parameters: Record<string, string>): Record<string, string> {
+  const hash = username ? secretHash(client, username) : undefined;
+  return hash ? { ...parameters, SECRET_HASH: hash } : parameters;
+}
+
 export async function adminRespondToChallenge(
   cognito: CognitoIdentityProviderClient,
   client: AppClient,
@@ -83,18 +95,9 @@ export async function adminRespondToChallenge(
   username: string,
   responses: Record<string, string>,
 ): Promise<Tokens> {
-  const hash = secretHash(client, username);
-  const out = await cognito.send(
-    new AdminRespondToAuthChallengeCommand({
-      UserPoolId: client.userPoolId,
-      ClientId: client.clientId,
-      ChallengeName: challenge as never,
-      Session: session,
-      ChallengeResponses: { ...responses, USERNAME: username, ...(hash ? { SECRET_HASH: hash } : {}) },
-    }),
-  );
-  if (out.ChallengeName) throw new ChallengeRequired(out.ChallengeName, out.Session);
-  return toTokens(out.AuthenticationResult);
+  const ChallengeResponses = withSecretHash(client, username, { ...responses, USERNAME: username });
+  const input = { UserPoolId: client.userPoolId, ClientId: client.clientId, ChallengeName: challenge as never, Session: session, ChallengeResponses };
+  return tokensOrChallenge(await cognito.send(new AdminRespondToAuthChallengeCommand(input)));
 }
 
 export async function adminGlobalSignOut(cognito: CognitoIdentityProviderClient, client: AppClient, username: string): Promise<void> {
@@ -107,17 +110,9 @@ export async function adminPasswordLogin(
   username: string,
   password: string,
 ): Promise<Tokens> {
-  const hash = secretHash(client, username);
-  const out = await cognito.send(
-    new AdminInitiateAuthCommand({
-      UserPoolId: client.userPoolId,
-      ClientId: client.clientId,
-      AuthFlow: "ADMIN_USER_PASSWORD_AUTH",
-      AuthParameters: { USERNAME: username, PASSWORD: password, ...(hash ? { SECRET_HASH: hash } : {}) },
-    }),
-  );
-  if (out.ChallengeName) throw new ChallengeRequired(out.ChallengeName, out.Session);
-  return toTokens(out.AuthenticationResult);
+  const AuthParameters = withSecretHash(client, username, { USERNAME: username, PASSWORD: password });
+  const input = { UserPoolId: client.userPoolId, ClientId: client.clientId, AuthFlow: "ADMIN_USER_PASSWORD_AUTH" as const, AuthParameters };
+  return tokensOrChallenge(await cognito.send(new AdminInitiateAuthCommand(input)));
 }
 
 /** New access and id tokens; `username` is needed for SECRET_HASH when the client has a secret. */
@@ -127,14 +122,9 @@ export async function refreshTokens(
   refreshToken: string,
   username?: string,
 ): Promise<Tokens> {
-  const hash = username ? secretHash(client, username) : undefined;
+  const AuthParameters = withSecretHash(client, username, { REFRESH_TOKEN: refreshToken });
   const out = await cognito.send(
-    new AdminInitiateAuthCommand({
-      UserPoolId: client.userPoolId,
-      ClientId: client.clientId,
-      AuthFlow: "REFRESH_TOKEN_AUTH",
-      AuthParameters: { REFRESH_TOKEN: refreshToken, ...(hash ? { SECRET_HASH: hash } : {}) },
-    }),
+    new AdminInitiateAuthCommand({ UserPoolId: client.userPoolId, ClientId: client.clientId, AuthFlow: "REFRESH_TOKEN_AUTH", AuthParameters }),
   );
   return toTokens(out.AuthenticationResult, refreshToken);
 }

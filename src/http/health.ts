@@ -1,6 +1,8 @@
 // /healthz (the process runs) and /readyz (keys, database, not draining).
 import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
 import { sendProblem, unavailable } from "./problem.ts";
+import { problems } from "./problem-schema.ts";
 
 export interface HealthOptions {
   /**
@@ -13,10 +15,18 @@ export interface HealthOptions {
 
 const CHECK_TIMEOUT_MS = 2000;
 
-export async function healthRoutes(app: FastifyInstance, options: HealthOptions): Promise<void> {
-  app.get("/healthz", async () => ({ status: "ok" }));
+const Checks = Type.Record(Type.String(), Type.String(), { description: '"ok", "unavailable", "polling" (still ready) or, for draining, "yes"' });
+const healthSchema = { tags: ["health"], summary: "The process runs", response: { 200: Type.Object({ status: Type.Literal("ok") }) } };
+const readySchema = {
+  tags: ["health"],
+  summary: "Ready for traffic: signing keys loaded, database migrated, revocations read, not draining",
+  response: { 200: Type.Object({ status: Type.Literal("ready"), checks: Checks }), ...problems(503) },
+};
 
-  app.get("/readyz", async (_request, reply) => {
+export async function healthRoutes(app: FastifyInstance, options: HealthOptions): Promise<void> {
+  app.get("/healthz", { schema: healthSchema }, async () => ({ status: "ok" }));
+
+  app.get("/readyz", { schema: readySchema }, async (_request, reply) => {
     const entries = await Promise.all(
       Object.entries(options.checks).map(async ([name, check]) => {
         const result = await withTimeout(check);

@@ -91,6 +91,32 @@ async function bestEffort(request: FastifyRequest, what: string, fn: () => Promi
   }
 }
 
+const REFUSED = { "sign-in": "Incorrect username or password.", refresh: "The refresh token is invalid, expired or revoked." };
+
+/** Cognito's answer, with the attempt settled by it: kept for a wrong password or code, given back otherwise. */
+async function settle(request: FastifyRequest, attempt: Attempt, step: () => Promise<Tokens>, what: "sign-in" | "refresh"): Promise<Tokens> {
+  let tokens: Tokens;
+  try {
+    tokens = await step();
+  } catch (err) {
+    // A right password that leads to a challenge resets nothing: the code is guessed under the same count.
+    if (err instanceof ChallengeRequired) {
+      await attempt.release();
+      throw challengeRequired(err.challenge, err.session ?? "");
+    }
+    const refusal = cognitoRefusal(err);
+    if (isCredentialFailure(refusal) || refusal === "code_mismatch") {
+      await attempt.failed();
+      throw invalidCredentials(refusal === "code_mismatch" ? "The challenge answer is not correct." : REFUSED[what]);
+    }
+    await attempt.release();
+    request.log.warn({ err: err instanceof Error ? err.name : "unknown" }, `Cognito ${what} failed`);
+    throw unavailable("Cognito is unavailable; try again shortly.");
+  }
+  await attempt.succeeded();
+  return tokens;
+}
+
 function sessionHandlers(deps: SessionRoutesDeps) {
   /** Tokens for the caller, unless the local account is deactivated or the session signed out. */
   const issue = async (request: FastifyRequest, tokens: Tokens): Promise<TokensAnswer> => {
@@ -112,30 +138,6 @@ function sessionHandlers(deps: SessionRoutesDeps) {
     if ("retryAfter" in attempt) throw rateLimited(attempt.retryAfter, "Too many failed sign-ins; try again later.");
     const tokens = await settle(request, attempt, step, "sign-in");
     return issue(request, tokens);
-  };
-
-  /** Cognito's answer, with the attempt settled by it: kept for a wrong password or code, given back otherwise. */
-  const settle = async (request: FastifyRequest, attempt: Attempt, step: () => Promise<Tokens>, what: string): Promise<Tokens> => {
-    let tokens: Tokens;
-    try {
-      tokens = await step();
-    } catch (err) {
-      // A right password that leads to a challenge resets nothing: the code is guessed under the same count.
-      if (err instanceof ChallengeRequired) {
-        await attempt.release();
-        throw challengeRequired(err.challenge, err.session ?? "");
-      }
-      const refusal = cognitoRefusal(err);
-      if (isCredentialFailure(refusal) || refusal === "code_mismatch") {
-        await attempt.failed();
-        throw invalidCredentials(refusal === "code_mismatch" ? "The challenge answer is not correct." : `The ${what} was refused: wrong or expired credentials.`);
-      }
-      await attempt.release();
-      request.log.warn({ err: err instanceof Error ? err.name : "unknown" }, `Cognito ${what} failed`);
-      throw unavailable("Cognito is unavailable; try again shortly.");
-    }
-    await attempt.succeeded();
-    return tokens;
   };
 
   const login: Handler<typeof loginSchema> = async (request) => {

@@ -81,12 +81,7 @@ export class UserRepository {
   }
 
   async updateCognitoFields(id: string, fields: CognitoFields): Promise<User | undefined> {
-    const rows = await this.db
-      .update(users)
-      .set({ ...fields, updatedAt: sql`now()` })
-      .where(eq(users.uuid, id))
-      .returning();
-    return rows[0];
+    return this.update(id, fields);
   }
 
   /**
@@ -120,10 +115,14 @@ export class UserRepository {
   }
 
   async updateProfile(id: string, changes: ProfileChanges): Promise<User | undefined> {
+    return this.update(id, changes);
+  }
+
+  private async update(id: string, set: CognitoFields | ProfileChanges): Promise<User | undefined> {
     if (!UUID_RE.test(id)) return undefined;
     const rows = await this.db
       .update(users)
-      .set({ ...changes, updatedAt: sql`now()` })
+      .set({ ...set, updatedAt: sql`now()` })
       .where(eq(users.uuid, id))
       .returning();
     return rows[0];

@@ -1,6 +1,7 @@
 // The /admin page: sign in through the Hosted UI (authorization code + PKCE, or the implicit
 // grant where the pool is set up for it), see and edit your profile, and — for administrators —
 // manage users. Tokens live in sessionStorage only. Runs in the browser; compiled by esbuild.
+import { USER_OWNED, type UserOwnedField } from "../../users/fields.ts";
 
 interface PageConfig {
   cognito_domain: string | null;
@@ -24,10 +25,8 @@ type Json = Record<string, unknown>;
 const SESSION_KEY = "vrms.session";
 const PENDING_KEY = "vrms.pending";
 const REFRESH_BEFORE_MS = 60_000;
-const EDITABLE = [
-  "first_name", "last_name", "preferred_email", "gmail", "phone", "texting_ok", "time_zone", "linkedin_account",
-  "github_handle", "slack_member_id", "current_job_title", "target_job_title", "current_skills", "target_skills",
-] as const;
+// The server's ownership table: the fields a person edits are the user-owned ones.
+const EDITABLE = Object.keys(USER_OWNED) as UserOwnedField[];
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
