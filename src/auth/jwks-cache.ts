@@ -1,6 +1,8 @@
-// The user pool's signing keys, imported once as node:crypto KeyObjects. Unlike aws-jwt-verify's
-// SimpleJwksCache (https-only, retries a timed-out fetch, arms no penalty after a failed fetch, lets
-// an empty JWKS replace good keys) this store does none of that.
+// The user pool's signing keys, imported once as node:crypto KeyObjects: fetched at start, on an
+// unknown kid (at most once per penalty window, concurrent misses sharing one fetch) and
+// periodically; fetched over http on loopback too, with one deadline and no retry; and kept when a
+// fetch fails or answers an empty or unusable JWKS. (aws-jwt-verify's SimpleJwksCache differs on
+// each of these points, so it sits behind our JwksCache instead.)
 import { createPublicKey, type KeyObject } from "node:crypto";
 import type { JwkWithKid } from "aws-jwt-verify/jwk";
 import { KeysUnavailableError } from "./errors.ts";
