@@ -1,30 +1,22 @@
 // The OpenAPI document: valid OpenAPI 3.1, and it lists every route the server has.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { pglite } from "./support/databases.ts";
-import { TestIssuer } from "./support/issuer.ts";
-import { startTestServer, type TestServer } from "./support/server.ts";
+import { issuerAndServer } from "./support/server.ts";
 
 // Served by the server but not API operations: the document itself, its UI, and CORS preflights.
 // The /admin page and its assets are a page, not an API (its config.json is documented).
 const NOT_DOCUMENTED = [/^OPTIONS /, /^\w+ \/api\/schema\//, /^HEAD /, /^GET \/admin(\/app\.(js|css))?$/];
 
 describe("OpenAPI", () => {
-  const issuer = new TestIssuer();
-  let app: TestServer;
+  const { app } = issuerAndServer(pglite, { env: { LOG_LEVEL: "warn" } });
   let doc: Record<string, unknown>;
 
   before(async () => {
-    await issuer.start();
-    app = await startTestServer(issuer, pglite, { LOG_LEVEL: "warn" });
     const res = await app.get("/api/schema/");
     assert.equal(res.status, 200);
-    doc = (await res.json()) as Record<string, unknown>;
-  });
-  after(async () => {
-    await app.close();
-    await issuer.stop();
+    doc = res.body;
   });
 
   it("is a valid OpenAPI 3.1 document", async () => {
@@ -79,6 +71,6 @@ describe("OpenAPI", () => {
   it("serves Swagger UI", async () => {
     const res = await app.get("/api/schema/swagger-ui/");
     assert.equal(res.status, 200);
-    assert.match(await res.text(), /swagger/i);
+    assert.match(res.text, /swagger/i);
   });
 });
