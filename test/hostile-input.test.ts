@@ -14,7 +14,7 @@ import { answerError } from "../src/http/errors.ts";
 import { ApiProblem, MAX_PROBLEM_BYTES, validationFailed } from "../src/http/problem.ts";
 import { createLogger } from "../src/logging.ts";
 import { pglite, postgres, requires } from "./support/databases.ts";
-import { TestIssuer } from "./support/issuer.ts";
+import type { JwksMode } from "./support/issuer.ts";
 import { issuerAndServer, type Json, type Reply, type TestServer } from "./support/server.ts";
 import { until } from "./support/wait.ts";
 
@@ -270,29 +270,38 @@ describe("database errors in logs", () => {
   });
 });
 
-/** A server whose keys are loaded before the tests turn the JWKS endpoint hostile, and healed after. */
-function jwksVictim(timeoutMs: number): { issuer: TestIssuer; app: TestServer } {
-  const pair = issuerAndServer(pglite, { env: { JWKS_TIMEOUT_MS: String(timeoutMs), JWKS_PENALTY_SECONDS: "0" } });
-  before(async () => assert.equal((await pair.app.get("/api/v1/me", pair.issuer.mint(pair.issuer.newUser()))).status, 200));
+/**
+ * A server whose keys are loaded before the tests turn the JWKS endpoint hostile; `unknownKidWhile`
+ * sends a token with a kid it must fetch the JWKS for while the endpoint misbehaves in `mode`.
+ */
+function jwksVictim(timeoutMs: number) {
+  const { issuer, app } = issuerAndServer(pglite, { env: { JWKS_TIMEOUT_MS: String(timeoutMs), JWKS_PENALTY_SECONDS: "0" } });
+  before(async () => assert.equal((await app.get("/api/v1/me", issuer.mint(issuer.newUser()))).status, 200));
   after(() => {
-    pair.issuer.jwksMode = "ok";
+    issuer.jwksMode = "ok";
   });
-  return pair;
+  const unknownKidWhile = async (mode: JwksMode): Promise<{ status: number; elapsed: number }> => {
+    issuer.jwksMode = mode;
+    const started = Date.now();
+    try {
+      const { status } = await app.get("/api/v1/me", issuer.mint(issuer.newUser(), { key: issuer.unpublishedKey() }));
+      return { status, elapsed: Date.now() - started };
+    } finally {
+      issuer.jwksMode = "ok";
+    }
+  };
+  return { issuer, app, unknownKidWhile };
 }
 
 describe("the JWKS size cap", () => {
   // A long timeout: only the cap, not the timeout, may end these fetches quickly.
-  const { issuer, app } = jwksVictim(20_000);
+  const { issuer, app, unknownKidWhile } = jwksVictim(20_000);
 
   for (const mode of ["endless", "huge"] as const) {
     it(`jwks: ${mode === "huge" ? "a 64 MiB" : "an endless"} JWKS fails at once as too large, read no further than the cap`, { timeout: 30_000 }, async () => {
-      issuer.jwksMode = mode;
       issuer.jwksBytesSent = 0;
-      const started = Date.now();
-      const res = await app.get("/api/v1/me", issuer.mint(issuer.newUser(), { key: issuer.unpublishedKey() }));
-      const elapsed = Date.now() - started;
-      issuer.jwksMode = "ok";
-      assert.equal(res.status, 503);
+      const { status, elapsed } = await unknownKidWhile(mode);
+      assert.equal(status, 503);
       assert.ok(elapsed < 5000, `answered after ${elapsed} ms`);
       assert.match(app.logs(), /larger than 1 MiB/);
       // The server hung up: the issuer stops sending, having sent about the cap plus what sockets buffer.
@@ -305,15 +314,11 @@ describe("the JWKS size cap", () => {
 });
 
 describe("the JWKS deadline", () => {
-  const { issuer, app } = jwksVictim(500);
+  const { issuer, app, unknownKidWhile } = jwksVictim(500);
 
   it("jwks: a body that trickles in under the cap is cut off at JWKS_TIMEOUT_MS, like a slow answer", { timeout: 30_000 }, async () => {
-    issuer.jwksMode = "trickle";
-    const started = Date.now();
-    const res = await app.get("/api/v1/me", issuer.mint(issuer.newUser(), { key: issuer.unpublishedKey() }));
-    const elapsed = Date.now() - started;
-    issuer.jwksMode = "ok";
-    assert.equal(res.status, 503);
+    const { status, elapsed } = await unknownKidWhile("trickle");
+    assert.equal(status, 503);
     assert.ok(elapsed < 3000, `answered after ${elapsed} ms`);
     assert.match(app.logs(), /timed out after 500 ms/);
     await until(() => issuer.jwksStreams === 0, 3000, "the JWKS connection to close");
