@@ -2,7 +2,6 @@
 // or client left with older, weaker settings is reported and (with --fix) corrected.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { cp } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
@@ -17,6 +16,7 @@ import { createCognitoClient } from "../src/cognito/client.ts";
 import { startEmulator, type Emulator } from "../src/cognito/emulator.ts";
 import { clientUpdate, poolUpdate } from "../src/cognito/pool-settings.ts";
 import { runCli } from "./support/cli.ts";
+import { copyFolder } from "./support/databases.ts";
 import { startTestEmulator, type TestEmulator } from "./support/emulator.ts";
 import { freePort } from "./support/net.ts";
 import { migratedPgliteTemplate } from "./support/pglite-template.ts";
@@ -158,7 +158,7 @@ describe("provision with the cognito-local emulator", () => {
     oldCognito.destroy();
     await old.stop();
     // Its database too (a copy of the migrated template: initdb and the migrations cost seconds).
-    await cp(await migratedPgliteTemplate(), path.join(dataDir, "db"), { recursive: true });
+    await copyFolder(await migratedPgliteTemplate(), path.join(dataDir, "db"));
 
     const cognitoPort = await freePort();
     const env = { PATH: process.env.PATH ?? "", HOME: dir, DATA_DIR: dataDir, PORT: String(await freePort()), COGNITO_LOCAL_PORT: String(cognitoPort) };
