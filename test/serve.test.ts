@@ -6,9 +6,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { postgres, requires } from "./support/databases.ts";
-import { TestIssuer } from "./support/issuer.ts";
+import { copyFolder, postgres, requires } from "./support/databases.ts";
 import { freePort } from "./support/net.ts";
+import { migratedPgliteTemplate } from "./support/pglite-template.ts";
+import { issuerForDescribe } from "./support/server.ts";
 import { sleep, until } from "./support/wait.ts";
 
 function npmServe(env: Record<string, string>) {
@@ -22,17 +23,15 @@ function npmServe(env: Record<string, string>) {
 }
 
 describe("npm run serve", () => {
-  const issuer = new TestIssuer();
+  const issuer = issuerForDescribe();
   let dir: string;
 
   before(async () => {
-    await issuer.start();
     dir = await mkdtemp(path.join(os.tmpdir(), "vrms-serve-"));
+    // Its database: a copy of the migrated PGlite template (initdb and the migrations cost seconds).
+    await copyFolder(await migratedPgliteTemplate(), path.join(dir, "db"));
   });
-  after(async () => {
-    await issuer.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => rm(dir, { recursive: true, force: true }));
 
   it("refuses a missing variable with one line naming it and exit code 2", async () => {
     const serve = npmServe({ COGNITO_CLIENT_IDS: "abc", DATA_DIR: dir });
