@@ -12,9 +12,15 @@ import { TcpProxy } from "./support/tcp-proxy.ts";
 import { sleep, sleepUntil, until } from "./support/wait.ts";
 
 /**
- * When a token minted now with `exp` in `seconds` is past that exp plus the servers' one-second
- * skew, with 500 ms to spare for their 200 ms reloads. The servers' clock: they run in this
- * process, so mocked timers would stop them too.
+ * An `exp` for a token about to expire: the next whole second. With the servers' one-second skew
+ * the token stays valid for more than a second, time enough to sign out with it.
+ */
+const soon = () => Math.floor(Date.now() / 1000) + 1;
+
+/**
+ * When a token with `exp` is past it plus the servers' one-second skew, with 500 ms to spare for
+ * their 200 ms reloads. The servers' clock: they run in this process, so mocked timers would stop
+ * them too.
  */
 const pastExpiry = (exp: number) => (exp + 1) * 1000 + 500;
 
@@ -147,14 +153,14 @@ for (const kind of DATABASE_KINDS) {
     it("a session signed out with a token about to expire stays signed out in its other tokens, after that token expires and after reloads", async () => {
       const user = issuer.newUser();
       const session = randomUUID();
-      const now = Math.floor(Date.now() / 1000);
-      const shortLived = issuer.mint(user, { claims: { origin_jti: session, exp: now + 2 } });
+      const exp = soon();
+      const shortLived = issuer.mint(user, { claims: { origin_jti: session, exp } });
       const refreshedLater = issuer.mint(user, { claims: { origin_jti: session } });
       assert.equal((await app.get("/api/v1/me", refreshedLater)).status, 200);
       assert.equal((await app.request("POST", "/api/v1/auth/logout", { token: shortLived })).status, 204);
       assert.equal((await app.get("/api/v1/me", refreshedLater)).status, 401);
       // The short-lived token is past exp + skew, and the 200 ms full reload has run a few times.
-      await sleepUntil(pastExpiry(now + 2));
+      await sleepUntil(pastExpiry(exp));
       const res = await app.get("/api/v1/me", refreshedLater);
       assert.equal(res.status, 401);
       assert.equal(res.body.code, "token_revoked");
@@ -162,7 +168,7 @@ for (const kind of DATABASE_KINDS) {
 
     it("fake Cognito: when Cognito's sign-out calls fail, the backend itself refuses the signed-out refresh token, after reloads too", async () => {
       const user = issuer.addAccount("pw");
-      issuer.accessTokenSeconds = 2;
+      issuer.accessTokenSeconds = 1; // with the skew, valid for a little over a second: time to sign out
       const login = await app.request("POST", "/api/v1/auth/login", { body: { username: user.username, password: "pw" }, headers: from() });
       issuer.accessTokenSeconds = 3600;
       assert.equal(login.status, 200);
@@ -341,7 +347,7 @@ describe("revocation across two instances on PostgreSQL", requires(postgres), ()
   it("a session signed out on A with a token about to expire stays refused on B after that token expires, and on B restarted", async () => {
     const user = issuer.newUser();
     const session = randomUUID();
-    const exp = Math.floor(Date.now() / 1000) + 2;
+    const exp = soon();
     const shortLived = issuer.mint(user, { claims: { origin_jti: session, exp } });
     const refreshedLater = issuer.mint(user, { claims: { origin_jti: session } });
     assert.equal((await B().get("/api/v1/me", refreshedLater)).status, 200);
