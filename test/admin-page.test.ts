@@ -218,12 +218,12 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
   });
 
   test("serves the page with a CSP that allows the Hosted UI's origin for fetches and nothing else outside", async () => {
-    const res = await fetch(`${base}/admin`);
+    const res = await requestAt(base, "GET", "/admin");
     const csp = res.headers.get("content-security-policy") ?? "";
     assert.match(csp, /default-src 'self'/);
     assert.match(csp, new RegExp(`connect-src 'self' ${emulator.url}`));
     assert.ok(!csp.includes("upgrade-insecure-requests"), "plain-http PUBLIC_URL: no upgrade");
-    const config = (await (await fetch(`${base}/admin/config.json`)).json()) as Record<string, unknown>;
+    const config = (await requestAt(base, "GET", "/admin/config.json")).body;
     assert.deepEqual(config, {
       cognito_domain: emulator.url,
       client_id: cognitoEnv.COGNITO_CLIENT_IDS,

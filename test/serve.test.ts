@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { copyFolder, postgres, requires } from "./support/databases.ts";
 import { freePort } from "./support/net.ts";
 import { migratedPgliteTemplate } from "./support/pglite-template.ts";
-import { issuerForDescribe } from "./support/server.ts";
+import { issuerForDescribe, requestAt } from "./support/server.ts";
 import { sleep, until } from "./support/wait.ts";
 
 function npmServe(env: Record<string, string>) {
@@ -46,10 +46,10 @@ describe("npm run serve", () => {
     const serve = npmServe({ ...issuer.env(), PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dir });
     const url = `http://127.0.0.1:${port}`;
     try {
-      await until(async () => (await fetch(`${url}/readyz`)).status === 200, 30_000, "readiness");
+      await until(async () => (await requestAt(url, "GET", "/readyz")).status === 200, 30_000, "readiness");
       issuer.getUserDelayMs = 1500;
       const calls = issuer.getUserCalls;
-      const inFlight = fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${issuer.mint(issuer.newUser())}` } });
+      const inFlight = requestAt(url, "GET", "/api/v1/me", { token: issuer.mint(issuer.newUser()) });
       await until(() => issuer.getUserCalls > calls, 10_000, "the request to reach GetUser");
       // A connection that is already open when the signal arrives.
       const open = net.connect(port, "127.0.0.1");
@@ -83,9 +83,9 @@ describe("npm run serve", () => {
     const serve = npmServe({ ...issuer.env(), ...db.env, PORT: String(port), HOST: "127.0.0.1", WEB_CONCURRENCY: "2" });
     try {
       const url = `http://127.0.0.1:${port}`;
-      await until(async () => (await fetch(`${url}/readyz`)).status === 200, 30_000, "readiness");
+      await until(async () => (await requestAt(url, "GET", "/readyz")).status === 200, 30_000, "readiness");
       const token = issuer.mint(issuer.newUser());
-      const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })));
+      const answers = await Promise.all(Array.from({ length: 20 }, () => requestAt(url, "GET", "/api/v1/me", { token })));
       assert.ok(answers.every((r) => r.status === 200));
       const children = execFileSync("pgrep", ["-P", String(serve.child.pid)]).toString().trim().split("\n");
       // npm → sh is replaced by exec → node primary → two workers.
