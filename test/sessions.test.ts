@@ -24,6 +24,18 @@ const soon = () => Math.floor(Date.now() / 1000) + 1;
  */
 const pastExpiry = (exp: number) => (exp + 1) * 1000 + 500;
 
+/** Two access tokens of one session (origin_jti): one about to expire, and one refreshed later. */
+function sessionAboutToExpire(issuer: TestIssuer): { exp: number; shortLived: string; refreshedLater: string } {
+  const user = issuer.newUser();
+  const session = randomUUID();
+  const exp = soon();
+  return {
+    exp,
+    shortLived: issuer.mint(user, { claims: { origin_jti: session, exp } }),
+    refreshedLater: issuer.mint(user, { claims: { origin_jti: session } }),
+  };
+}
+
 for (const kind of DATABASE_KINDS) {
   describe(`sessions through the backend on ${kind.name}`, requires(kind), () => {
     // A one-second skew and a quick full reload let a test outlive a token and a reload.
@@ -151,11 +163,7 @@ for (const kind of DATABASE_KINDS) {
     });
 
     it("a session signed out with a token about to expire stays signed out in its other tokens, after that token expires and after reloads", async () => {
-      const user = issuer.newUser();
-      const session = randomUUID();
-      const exp = soon();
-      const shortLived = issuer.mint(user, { claims: { origin_jti: session, exp } });
-      const refreshedLater = issuer.mint(user, { claims: { origin_jti: session } });
+      const { exp, shortLived, refreshedLater } = sessionAboutToExpire(issuer);
       assert.equal((await app.get("/api/v1/me", refreshedLater)).status, 200);
       assert.equal((await app.request("POST", "/api/v1/auth/logout", { token: shortLived })).status, 204);
       assert.equal((await app.get("/api/v1/me", refreshedLater)).status, 401);
@@ -345,11 +353,7 @@ describe("revocation across two instances on PostgreSQL", requires(postgres), ()
   });
 
   it("a session signed out on A with a token about to expire stays refused on B after that token expires, and on B restarted", async () => {
-    const user = issuer.newUser();
-    const session = randomUUID();
-    const exp = soon();
-    const shortLived = issuer.mint(user, { claims: { origin_jti: session, exp } });
-    const refreshedLater = issuer.mint(user, { claims: { origin_jti: session } });
+    const { exp, shortLived, refreshedLater } = sessionAboutToExpire(issuer);
     assert.equal((await B().get("/api/v1/me", refreshedLater)).status, 200);
     assert.equal((await a.request("POST", "/api/v1/auth/logout", { token: shortLived })).status, 204);
     await sleepUntil(pastExpiry(exp));
