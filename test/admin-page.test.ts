@@ -2,23 +2,26 @@
 // server. Screenshots of failures go to test-results/.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
+import { mkdir } from "node:fs/promises";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { DEMO_USERS, provision } from "../src/cognito/bootstrap.ts";
-import { createCognitoClient } from "../src/cognito/client.ts";
-import { startEmulator, type Emulator } from "../src/cognito/emulator.ts";
+import type { Emulator } from "../src/cognito/emulator.ts";
 import { loadConfig } from "../src/config.ts";
 import { startServer, type RunningServer } from "../src/server.ts";
 import { launchChromium, requiresChromium } from "./support/browser.ts";
+import { pglite, type TestDatabase } from "./support/databases.ts";
+import { startTestEmulator, type TestEmulator } from "./support/emulator.ts";
 import { freePort } from "./support/net.ts";
+import { requestAt } from "./support/server.ts";
+import { until } from "./support/wait.ts";
 
 const member = DEMO_USERS.find((u) => u.username === "member@example.org")!;
 const admin = DEMO_USERS.find((u) => u.username === "admin@example.org")!;
 
 describe("the /admin page in Chromium", requiresChromium(), () => {
+  let lab: TestEmulator | undefined;
+  const databases: TestDatabase[] = [];
   let dir: string;
   let emulator: Emulator;
   let server: RunningServer;
@@ -31,20 +34,18 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
   let cognitoEnv: Record<string, string>;
 
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), "vrms-admin-"));
-    emulator = await startEmulator({ port: await freePort(), dataDir: path.join(dir, "cognito"), env: process.env });
+    lab = await startTestEmulator("admin", process.env);
+    ({ dir, emulator } = lab);
     const [port, implicitPort] = [await freePort(), await freePort()];
     base = `http://localhost:${port}`;
     implicitBase = `http://localhost:${implicitPort}`;
-    const cognito = createCognitoClient({ region: "us-east-1", endpoint: emulator.url, useDummyCredentials: true });
-    const pool = await provision(cognito, { endpoint: emulator.url, poolName: "vrms-dev", callbackUrl: `${base}/admin`, demoUsers: DEMO_USERS });
-    cognito.destroy();
+    const pool = await provision(lab.cognito, { endpoint: emulator.url, poolName: "vrms-dev", callbackUrl: `${base}/admin`, demoUsers: DEMO_USERS });
     cognitoEnv = { COGNITO_ENDPOINT: emulator.url, COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_IDS: pool.clientId, COGNITO_DOMAIN: emulator.url };
     const serverEnv = { ...cognitoEnv, HOST: "127.0.0.1", LOG_LEVEL: "silent" };
-    server = await startServer(loadConfig({ ...serverEnv, PORT: String(port), DATA_DIR: path.join(dir, "a") }));
-    implicitServer = await startServer(
-      loadConfig({ ...serverEnv, PORT: String(implicitPort), DATA_DIR: path.join(dir, "b"), COGNITO_IMPLICIT_GRANT: "true" }),
-    );
+    // Each on a copy of the migrated PGlite template (initdb and the migrations cost seconds).
+    databases.push(await pglite.create(), await pglite.create());
+    server = await startServer(loadConfig({ ...serverEnv, PORT: String(port), ...databases[0]!.env }));
+    implicitServer = await startServer(loadConfig({ ...serverEnv, PORT: String(implicitPort), ...databases[1]!.env, COGNITO_IMPLICIT_GRANT: "true" }));
     browser = await launchChromium();
   });
 
@@ -52,8 +53,8 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await browser?.close();
     await implicitServer?.close();
     await server?.close();
-    await emulator?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await lab?.stop();
+    for (const database of databases) await database.drop();
   });
 
   beforeEach(async () => {
@@ -173,7 +174,8 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
 
   test("an administrator deactivates a member, whose next API call gets 403", async () => {
     const memberToken = tokenFromCli(member);
-    assert.equal((await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${memberToken}` } })).status, 200);
+    const memberMe = () => requestAt(server.url, "GET", "/api/v1/me", { token: memberToken });
+    assert.equal((await memberMe()).status, 200);
     await signInThroughHostedUi(admin);
     await page.waitForSelector("#admin:not([hidden])");
     await page.fill("#search", "member@");
@@ -181,10 +183,9 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     const row = page.locator("tr.user", { hasText: member.username });
     await row.locator("button.toggle:text('Deactivate')").click();
     await page.waitForSelector(`tr.user:has-text('${member.username}') >> text=deactivated`);
-    await new Promise((r) => setTimeout(r, 1100)); // past the profile cache's second
-    const res = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${memberToken}` } });
-    assert.equal(res.status, 403);
-    assert.equal(((await res.json()) as { code: string }).code, "account_disabled");
+    // Within the profile cache's second (the server's clock: it runs in this process).
+    await until(async () => (await memberMe()).status === 403, 1100, "the member's next API call to be refused");
+    assert.equal((await memberMe()).body.code, "account_disabled");
     await row.locator("button.toggle:text('Activate')").click();
     await page.waitForSelector(`tr.user:has-text('${member.username}') >> text=active`);
   });
@@ -213,17 +214,16 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     assert.equal(stored.session, null);
     assert.equal(stored.local, "[]");
     assert.ok(!stored.url.includes(token));
-    const res = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
-    assert.equal(res.status, 401);
+    assert.equal((await requestAt(server.url, "GET", "/api/v1/me", { token })).status, 401);
   });
 
   test("serves the page with a CSP that allows the Hosted UI's origin for fetches and nothing else outside", async () => {
-    const res = await fetch(`${base}/admin`);
+    const res = await requestAt(base, "GET", "/admin");
     const csp = res.headers.get("content-security-policy") ?? "";
     assert.match(csp, /default-src 'self'/);
     assert.match(csp, new RegExp(`connect-src 'self' ${emulator.url}`));
     assert.ok(!csp.includes("upgrade-insecure-requests"), "plain-http PUBLIC_URL: no upgrade");
-    const config = (await (await fetch(`${base}/admin/config.json`)).json()) as Record<string, unknown>;
+    const config = (await requestAt(base, "GET", "/admin/config.json")).body;
     assert.deepEqual(config, {
       cognito_domain: emulator.url,
       client_id: cognitoEnv.COGNITO_CLIENT_IDS,

@@ -9,9 +9,8 @@ import { after, before, describe, it } from "node:test";
 import { writeDevStack } from "../src/dev-stack.ts";
 import { runCli } from "./support/cli.ts";
 import { pglite } from "./support/databases.ts";
-import { TestIssuer } from "./support/issuer.ts";
 import { freePort } from "./support/net.ts";
-import { startTestServer, type TestServer } from "./support/server.ts";
+import { issuerAndServer } from "./support/server.ts";
 
 interface Tokens {
   access_token: string;
@@ -19,39 +18,28 @@ interface Tokens {
 }
 
 describe("cli logout", () => {
-  const issuer = new TestIssuer();
-  let app: TestServer;
+  const { issuer, app } = issuerAndServer(pglite, { env: { LOG_LEVEL: "silent" } });
   let dir: string;
   /** A dev stack whose API is the test server. */
   let devEnv: Record<string, string>;
 
   before(async () => {
-    await issuer.start();
-    app = await startTestServer(issuer, pglite, { LOG_LEVEL: "silent" });
     dir = await mkdtemp(path.join(os.tmpdir(), "vrms-logout-"));
     await writeDevStack(dir, { endpoint: issuer.endpoint, user_pool_id: issuer.poolId, client_id: issuer.clientId, api_url: app.url });
     devEnv = { HOME: dir, DATA_DIR: dir };
   });
-  after(async () => {
-    await app?.close();
-    await issuer.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => rm(dir, { recursive: true, force: true }));
 
   async function signIn(): Promise<{ username: string; tokens: Tokens }> {
     const user = issuer.addAccount("right-password");
-    const res = await fetch(`${app.url}/api/v1/auth/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username: user.username, password: "right-password" }),
-    });
+    const res = await app.request<Tokens>("POST", "/api/v1/auth/login", { body: { username: user.username, password: "right-password" } });
     assert.equal(res.status, 200);
-    return { username: user.username, tokens: (await res.json()) as Tokens };
+    return { username: user.username, tokens: res.body };
   }
   const meStatus = async (token: string) => (await app.get("/api/v1/me", token)).status;
   const revokedAtApi = async (token: string) => {
     const res = await app.get("/api/v1/me", token);
-    return res.status === 401 && ((await res.json()) as { code: string }).code === "token_revoked";
+    return res.status === 401 && res.body.code === "token_revoked";
   };
   const noSecrets = (output: string, tokens: Tokens) => {
     assert.ok(!output.includes(tokens.access_token) && !output.includes(tokens.refresh_token), "no token in the CLI's output");

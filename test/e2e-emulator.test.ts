@@ -1,55 +1,43 @@
 // End to end with the real Cognito emulator: bootstrap, CLI sign-in, /api/v1/me on the real server.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DEMO_USERS, provision } from "../src/cognito/bootstrap.ts";
 import { createCognitoClient } from "../src/cognito/client.ts";
-import { startEmulator, type Emulator } from "../src/cognito/emulator.ts";
+import type { Emulator } from "../src/cognito/emulator.ts";
 import { loadConfig } from "../src/config.ts";
 import { writeDevStack } from "../src/dev-stack.ts";
 import { startServer, type RunningServer } from "../src/server.ts";
-import { freePort } from "./support/net.ts";
-
-/** The CLI as a person runs it, in its own process, with `input` on its standard input. */
-function cli(args: string[], env: Record<string, string>, input = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    timeout: 30_000,
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => (stdout += chunk));
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  child.stdin.end(input);
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
-}
+import { runCli as cli } from "./support/cli.ts";
+import { pglite, type TestDatabase } from "./support/databases.ts";
+import { startTestEmulator, type TestEmulator } from "./support/emulator.ts";
+import { requestAt } from "./support/server.ts";
 
 describe("with the cognito-local emulator", () => {
+  let lab: TestEmulator | undefined;
+  let database: TestDatabase | undefined;
   let dir: string;
   let emulator: Emulator;
   let server: RunningServer;
   let cognitoEnv: Record<string, string>;
   const member = DEMO_USERS.find((u) => u.username === "member@example.org")!;
   const admin = DEMO_USERS.find((u) => u.username === "admin@example.org")!;
+  const me = (token: unknown) => requestAt(server.url, "GET", "/api/v1/me", { token: String(token) });
 
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), "vrms-e2e-"));
-    emulator = await startEmulator({ port: await freePort(), dataDir: path.join(dir, "cognito"), env: { ...process.env, PORT: "8000", DEBUG: "1" } });
-    const cognito = createCognitoClient({ region: "us-east-1", endpoint: emulator.url, useDummyCredentials: true });
-    const pool = await provision(cognito, { endpoint: emulator.url, poolName: "vrms-dev", callbackUrl: "http://localhost:8000/admin", demoUsers: DEMO_USERS });
-    cognito.destroy();
+    lab = await startTestEmulator("e2e", { ...process.env, PORT: "8000", DEBUG: "1" });
+    ({ dir, emulator } = lab);
+    const pool = await provision(lab.cognito, { endpoint: emulator.url, poolName: "vrms-dev", callbackUrl: "http://localhost:8000/admin", demoUsers: DEMO_USERS });
     cognitoEnv = { COGNITO_ENDPOINT: emulator.url, COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_IDS: pool.clientId };
     await writeDevStack(dir, { endpoint: emulator.url, user_pool_id: pool.userPoolId, client_id: pool.clientId, web_client_id: pool.webClientId, api_url: "http://localhost:8000" });
-    server = await startServer(loadConfig({ ...cognitoEnv, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dir, LOG_LEVEL: "silent" }));
+    // The server's database: a copy of the migrated PGlite template (initdb and the migrations cost seconds).
+    database = await pglite.create();
+    server = await startServer(loadConfig({ ...cognitoEnv, PORT: "0", HOST: "127.0.0.1", ...database.env, LOG_LEVEL: "silent" }));
   });
 
   after(async () => {
     await server?.close();
-    await emulator?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await database?.drop();
+    await lab?.stop();
   });
 
   it("bootstraps idempotently: a second run creates nothing", async () => {
@@ -66,9 +54,9 @@ describe("with the cognito-local emulator", () => {
     assert.equal(login.code, 0, login.stderr);
     const token = login.stdout.trim();
     assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
-    const res = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await me(token);
     assert.equal(res.status, 200);
-    const profile = (await res.json()) as Record<string, unknown>;
+    const profile = res.body;
     assert.equal(profile.email, member.username, "the email comes from GetUser");
     assert.equal(profile.is_admin, false);
   });
@@ -80,8 +68,7 @@ describe("with the cognito-local emulator", () => {
     assert.equal(withPassword.code, 0, withPassword.stderr);
     const tokens = JSON.parse(withPassword.stdout) as Record<string, unknown>;
     assert.deepEqual(Object.keys(tokens).sort(), ["access_token", "expires_in", "id_token", "refresh_token", "token_type"]);
-    const res = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
-    const profile = (await res.json()) as Record<string, unknown>;
+    const profile = (await me(tokens.access_token)).body;
     assert.deepEqual(profile.groups, ["admin"]);
     assert.equal(profile.is_admin, true);
   });
@@ -96,14 +83,7 @@ describe("with the cognito-local emulator", () => {
   });
 
   it("signs in, refreshes and signs out through the backend's /api/v1/auth endpoints", async () => {
-    const post = async (path: string, body: unknown, token?: string) => {
-      const res = await fetch(`${server.url}${path}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify(body),
-      });
-      return { status: res.status, body: (res.status === 204 ? {} : await res.json()) as Record<string, string> };
-    };
+    const post = (path: string, body: unknown, token?: string) => requestAt<Record<string, string>>(server.url, "POST", path, { body, ...(token ? { token } : {}) });
     const wrong = await post("/api/v1/auth/login", { username: member.username, password: "wrong-password" });
     assert.equal(wrong.status, 401);
     assert.equal(wrong.body.code, "invalid_credentials");
@@ -111,14 +91,13 @@ describe("with the cognito-local emulator", () => {
     assert.equal(login.status, 200, JSON.stringify(login.body));
     const refreshed = await post("/api/v1/auth/refresh", { refresh_token: login.body.refresh_token });
     assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
-    const me = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${refreshed.body.access_token}` } });
-    assert.equal(me.status, 200);
+    assert.equal((await me(refreshed.body.access_token)).status, 200);
     // The backend refuses the session itself, whatever Cognito's sign-out calls answer.
     const out = await post("/api/v1/auth/logout", { refresh_token: login.body.refresh_token }, login.body.access_token);
     assert.equal(out.status, 204);
-    const after = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${login.body.access_token}` } });
+    const after = await me(login.body.access_token);
     assert.equal(after.status, 401);
-    assert.equal(((await after.json()) as { code: string }).code, "token_revoked");
+    assert.equal(after.body.code, "token_revoked");
     // RevokeToken and GlobalSignOut ended the session at the emulator too.
     assert.equal((await post("/api/v1/auth/refresh", { refresh_token: login.body.refresh_token })).status, 401);
   });
@@ -137,6 +116,7 @@ describe("with the cognito-local emulator", () => {
   it("the emulator's debug output stays off even when DEBUG is set", async () => {
     const { readFile } = await import("node:fs/promises");
     const log = await readFile(emulator.logFile, "utf8");
+    assert.match(log, /Cognito Local running on/, "the log is the emulator's (an empty one would prove nothing)");
     assert.ok(!/DEBUG/.test(log), "no debug lines");
   });
 });

@@ -1,7 +1,7 @@
 // Guarantees that hold under attack: a small request never buys a large answer or much server
 // time, every query parameter is bounded, a NUL character is a 400 rather than a database error,
 // database errors reach the logs without their values, the JWKS is read no further than its cap
-// nor longer than its timeout, and /metrics takes the Bearer scheme in any case.
+// nor longer than its timeout.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
@@ -14,28 +14,9 @@ import { answerError } from "../src/http/errors.ts";
 import { ApiProblem, MAX_PROBLEM_BYTES, validationFailed } from "../src/http/problem.ts";
 import { createLogger } from "../src/logging.ts";
 import { pglite, postgres, requires } from "./support/databases.ts";
-import { generateSigningKey, TestIssuer } from "./support/issuer.ts";
-import { startTestServer, type TestServer } from "./support/server.ts";
+import type { JwksMode } from "./support/issuer.ts";
+import { issuerAndServer, type Json, type Reply, type TestServer } from "./support/server.ts";
 import { until } from "./support/wait.ts";
-
-type Json = Record<string, unknown>;
-
-interface Answer {
-  status: number;
-  bytes: number;
-  body: Json;
-  requestId: string;
-}
-
-async function send(app: TestServer, method: string, path: string, body: string | undefined, token?: string): Promise<Answer> {
-  const res = await fetch(`${app.url}${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-    ...(body !== undefined ? { body } : {}),
-  });
-  const bytes = Buffer.from(await res.arrayBuffer());
-  return { status: res.status, bytes: bytes.length, body: JSON.parse(bytes.toString()) as Json, requestId: res.headers.get("x-request-id") ?? "" };
-}
 
 /** `n` keys no schema knows, as compact as JSON allows: 90,000 of them make a 0.9 MB body. */
 function manyKeys(n: number, prefix = "k"): Record<string, number> {
@@ -50,7 +31,7 @@ function serverMs(app: TestServer, requestId: string): number {
   return line ? (JSON.parse(line) as { responseTime: number }).responseTime : Number.NaN;
 }
 
-function assertBounded(answer: Answer, expectedOffending?: number): void {
+function assertBounded(answer: Reply, expectedOffending?: number): void {
   assert.equal(answer.status, 400);
   assert.equal(answer.body.code, "validation_failed");
   assert.ok(answer.bytes <= MAX_PROBLEM_BYTES, `a ${answer.bytes}-byte problem`);
@@ -64,17 +45,7 @@ function assertBounded(answer: Answer, expectedOffending?: number): void {
 }
 
 describe("hostile input", () => {
-  const issuer = new TestIssuer();
-  let app: TestServer;
-
-  before(async () => {
-    await issuer.start();
-    app = await startTestServer(issuer, pglite);
-  });
-  after(async () => {
-    await app?.close();
-    await issuer.stop();
-  });
+  const { issuer, app } = issuerAndServer(pglite);
 
   describe("bodies", () => {
     it("bodies: 90,000 unknown keys get a problem of at most 16 KB listing 20 of them and counting the rest", async (t) => {
@@ -84,14 +55,14 @@ describe("hostile input", () => {
       JSON.parse(text);
       const parseMs = performance.now() - started;
       for (const path of ["/api/v1/auth/login", "/api/v1/auth/refresh"]) {
-        const answer = await send(app, "POST", path, text);
+        const answer = await app.request("POST", path, { body: text });
         // login: the 90,000 plus username and password missing; refresh: plus refresh_token missing.
         assertBounded(answer, path.endsWith("login") ? 90_002 : 90_001);
         assert.equal(typeof answer.body.errors_omitted, "number");
         t.diagnostic(`${path}: ${answer.bytes} bytes, server ${serverMs(app, answer.requestId).toFixed(0)} ms, JSON.parse ${parseMs.toFixed(0)} ms`);
       }
       const token = issuer.mint(issuer.newUser());
-      const me = await send(app, "PATCH", "/api/v1/me", text, token);
+      const me = await app.request("PATCH", "/api/v1/me", { body: text, token });
       assertBounded(me, 90_000);
       t.diagnostic(`PATCH /api/v1/me: ${me.bytes} bytes, server ${serverMs(app, me.requestId).toFixed(0)} ms`);
       // Loose on purpose (shared CI machines): only a cost far out of proportion fails.
@@ -100,13 +71,13 @@ describe("hostile input", () => {
 
     it("bodies: a record of 90,000 keys (the challenge's responses) is refused as one offending field", async () => {
       const body = { challenge: "SMS_MFA", session: "s", username: "u", responses: manyKeys(90_000, "K") };
-      const answer = await send(app, "POST", "/api/v1/auth/challenge", JSON.stringify(body));
+      const answer = await app.request("POST", "/api/v1/auth/challenge", { body: JSON.stringify(body) });
       assertBounded(answer, 1);
       assert.equal((answer.body.errors as { field: string }[])[0]!.field, "responses");
     });
 
     it("bodies: a 500 KB key name gets a small answer with the name cut short", async () => {
-      const answer = await send(app, "POST", "/api/v1/auth/login", JSON.stringify({ username: "u", password: "p", ["x".repeat(500_000)]: 1 }));
+      const answer = await app.request("POST", "/api/v1/auth/login", { body: JSON.stringify({ username: "u", password: "p", ["x".repeat(500_000)]: 1 }) });
       assertBounded(answer, 1);
       assert.ok(answer.bytes < 1024, `a ${answer.bytes}-byte problem`);
       assert.match((answer.body.errors as { field: string }[])[0]!.field, /^x{64}…$/);
@@ -114,13 +85,13 @@ describe("hostile input", () => {
 
     it("bodies: ordinary bodies still get every offending field, and 21 unknown fields 20 plus a count", async () => {
       const token = issuer.mint(issuer.newUser());
-      const few = await send(app, "PATCH", "/api/v1/me", JSON.stringify({ nickname: "x", shoe_size: 9, texting_ok: "true", phone: "555" }), token);
+      const few = await app.request("PATCH", "/api/v1/me", { body: JSON.stringify({ nickname: "x", shoe_size: 9, texting_ok: "true", phone: "555" }), token });
       assertBounded(few, 4);
       assert.equal(few.body.errors_omitted, undefined);
       assert.deepEqual((few.body.errors as { field: string }[]).map((e) => e.field).sort(), ["nickname", "phone", "shoe_size", "texting_ok"]);
       // Below the pre-pass's threshold (Ajv reports all) and above it (the pre-pass does): the same shape.
-      assertBounded(await send(app, "PATCH", "/api/v1/me", JSON.stringify({ ...manyKeys(21), texting_ok: "no" }), token), 22);
-      assertBounded(await send(app, "POST", "/api/v1/auth/login", JSON.stringify({ ...manyKeys(40), password: 7 })), 42);
+      assertBounded(await app.request("PATCH", "/api/v1/me", { body: JSON.stringify({ ...manyKeys(21), texting_ok: "no" }), token }), 22);
+      assertBounded(await app.request("POST", "/api/v1/auth/login", { body: JSON.stringify({ ...manyKeys(40), password: 7 }) }), 42);
     });
   });
 
@@ -140,7 +111,7 @@ describe("hostile input", () => {
     for (const [name, value] of cases) {
       it(`query: ${name}=${value.length > 20 ? `${value.slice(0, 12)}… (${value.length} characters)` : value} is a 400 naming ${name}`, async () => {
         const admin = issuer.mint(issuer.newUser({ groups: ["admin"] }));
-        const answer = await send(app, "GET", `/api/v1/users?${new URLSearchParams({ [name]: value })}`, undefined, admin);
+        const answer = await app.request("GET", `/api/v1/users?${new URLSearchParams({ [name]: value })}`, { token: admin });
         assert.equal(answer.status, 400, JSON.stringify(answer.body));
         assert.equal(answer.body.code, "validation_failed");
         assert.deepEqual((answer.body.errors as { field: string }[]).map((e) => e.field), [name]);
@@ -150,7 +121,7 @@ describe("hostile input", () => {
     it("query: a NUL character (which PostgreSQL text cannot hold) is a 400 naming the parameter, not a 500", async () => {
       const admin = issuer.mint(issuer.newUser({ groups: ["admin"] }));
       for (const name of ["email", "username", "search"]) {
-        const answer = await send(app, "GET", `/api/v1/users?${name}=a%00b`, undefined, admin);
+        const answer = await app.request("GET", `/api/v1/users?${name}=a%00b`, { token: admin });
         assert.equal(answer.status, 400, `${name}: ${JSON.stringify(answer.body)}`);
         assert.deepEqual(answer.body.errors, [{ field: name, message: "must not contain the NUL character (U+0000)" }]);
       }
@@ -158,7 +129,7 @@ describe("hostile input", () => {
 
     it("query: the largest page allowed is answered, empty", async () => {
       const admin = issuer.mint(issuer.newUser({ groups: ["admin"] }));
-      const answer = await send(app, "GET", "/api/v1/users?page=100000&page_size=100", undefined, admin);
+      const answer = await app.request("GET", "/api/v1/users?page=100000&page_size=100", { token: admin });
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
       assert.deepEqual(answer.body.results, []);
     });
@@ -166,10 +137,10 @@ describe("hostile input", () => {
 
   it("bodies: a NUL character in a string is a 400 naming the field, not a 500", async () => {
     const token = issuer.mint(issuer.newUser());
-    const me = await send(app, "PATCH", "/api/v1/me", JSON.stringify({ first_name: "a\u0000b", last_name: "ok" }), token);
+    const me = await app.request("PATCH", "/api/v1/me", { body: JSON.stringify({ first_name: "a\u0000b", last_name: "ok" }), token });
     assert.equal(me.status, 400, JSON.stringify(me.body));
     assert.deepEqual(me.body.errors, [{ field: "first_name", message: "must not contain the NUL character (U+0000)" }]);
-    const login = await send(app, "POST", "/api/v1/auth/login", JSON.stringify({ username: "\u0000", password: "p" }));
+    const login = await app.request("POST", "/api/v1/auth/login", { body: JSON.stringify({ username: "\u0000", password: "p" }) });
     assert.equal(login.status, 400);
     assert.deepEqual((login.body.errors as { field: string }[]).map((e) => e.field), ["username"]);
   });
@@ -274,17 +245,7 @@ describe("database errors in logs", () => {
   });
 
   describe("through a real route on PostgreSQL", requires(postgres), () => {
-    const issuer = new TestIssuer();
-    let app: TestServer;
-
-    before(async () => {
-      await issuer.start();
-      app = await startTestServer(issuer, postgres);
-    });
-    after(async () => {
-      await app?.close();
-      await issuer.stop();
-    });
+    const { issuer, app } = issuerAndServer(postgres);
 
     it("database: a constraint the statement breaks leaves no value in the log, and its code and name", async () => {
       const token = issuer.mint(issuer.newUser());
@@ -298,7 +259,7 @@ describe("database errors in logs", () => {
         await client.end();
       }
       const canary = `canary-${randomUUID()}`;
-      const answer = await send(app, "PATCH", "/api/v1/me", JSON.stringify({ first_name: canary }), token);
+      const answer = await app.request("PATCH", "/api/v1/me", { body: JSON.stringify({ first_name: canary }), token });
       assert.equal(answer.status, 500);
       const logs = app.logs();
       assert.ok(!logs.includes(canary), "the value reached the log");
@@ -309,31 +270,38 @@ describe("database errors in logs", () => {
   });
 });
 
-describe("the JWKS size cap", () => {
-  const issuer = new TestIssuer();
-  let app: TestServer;
-
-  before(async () => {
-    await issuer.start();
-    // A long timeout: only the cap, not the timeout, may end these fetches quickly.
-    app = await startTestServer(issuer, pglite, { JWKS_TIMEOUT_MS: "20000", JWKS_PENALTY_SECONDS: "0" });
-    assert.equal((await app.get("/api/v1/me", issuer.mint(issuer.newUser()))).status, 200);
-  });
-  after(async () => {
+/**
+ * A server whose keys are loaded before the tests turn the JWKS endpoint hostile; `unknownKidWhile`
+ * sends a token with a kid it must fetch the JWKS for while the endpoint misbehaves in `mode`.
+ */
+function jwksVictim(timeoutMs: number) {
+  const { issuer, app } = issuerAndServer(pglite, { env: { JWKS_TIMEOUT_MS: String(timeoutMs), JWKS_PENALTY_SECONDS: "0" } });
+  before(async () => assert.equal((await app.get("/api/v1/me", issuer.mint(issuer.newUser()))).status, 200));
+  after(() => {
     issuer.jwksMode = "ok";
-    await app?.close();
-    await issuer.stop();
   });
+  const unknownKidWhile = async (mode: JwksMode): Promise<{ status: number; elapsed: number }> => {
+    issuer.jwksMode = mode;
+    const started = Date.now();
+    try {
+      const { status } = await app.get("/api/v1/me", issuer.mint(issuer.newUser(), { key: issuer.unpublishedKey() }));
+      return { status, elapsed: Date.now() - started };
+    } finally {
+      issuer.jwksMode = "ok";
+    }
+  };
+  return { issuer, app, unknownKidWhile };
+}
+
+describe("the JWKS size cap", () => {
+  // A long timeout: only the cap, not the timeout, may end these fetches quickly.
+  const { issuer, app, unknownKidWhile } = jwksVictim(20_000);
 
   for (const mode of ["endless", "huge"] as const) {
     it(`jwks: ${mode === "huge" ? "a 64 MiB" : "an endless"} JWKS fails at once as too large, read no further than the cap`, { timeout: 30_000 }, async () => {
-      issuer.jwksMode = mode;
       issuer.jwksBytesSent = 0;
-      const started = Date.now();
-      const res = await app.get("/api/v1/me", issuer.mint(issuer.newUser(), { key: generateSigningKey() }));
-      const elapsed = Date.now() - started;
-      issuer.jwksMode = "ok";
-      assert.equal(res.status, 503);
+      const { status, elapsed } = await unknownKidWhile(mode);
+      assert.equal(status, 503);
       assert.ok(elapsed < 5000, `answered after ${elapsed} ms`);
       assert.match(app.logs(), /larger than 1 MiB/);
       // The server hung up: the issuer stops sending, having sent about the cap plus what sockets buffer.
@@ -346,53 +314,13 @@ describe("the JWKS size cap", () => {
 });
 
 describe("the JWKS deadline", () => {
-  const issuer = new TestIssuer();
-  let app: TestServer;
-
-  before(async () => {
-    await issuer.start();
-    app = await startTestServer(issuer, pglite, { JWKS_TIMEOUT_MS: "500", JWKS_PENALTY_SECONDS: "0" });
-    assert.equal((await app.get("/api/v1/me", issuer.mint(issuer.newUser()))).status, 200);
-  });
-  after(async () => {
-    issuer.jwksMode = "ok";
-    await app?.close();
-    await issuer.stop();
-  });
+  const { issuer, app, unknownKidWhile } = jwksVictim(500);
 
   it("jwks: a body that trickles in under the cap is cut off at JWKS_TIMEOUT_MS, like a slow answer", { timeout: 30_000 }, async () => {
-    issuer.jwksMode = "trickle";
-    const started = Date.now();
-    const res = await app.get("/api/v1/me", issuer.mint(issuer.newUser(), { key: generateSigningKey() }));
-    const elapsed = Date.now() - started;
-    issuer.jwksMode = "ok";
-    assert.equal(res.status, 503);
+    const { status, elapsed } = await unknownKidWhile("trickle");
+    assert.equal(status, 503);
     assert.ok(elapsed < 3000, `answered after ${elapsed} ms`);
     assert.match(app.logs(), /timed out after 500 ms/);
     await until(() => issuer.jwksStreams === 0, 3000, "the JWKS connection to close");
-  });
-});
-
-describe("GET /metrics and the Bearer scheme", () => {
-  const issuer = new TestIssuer();
-  let app: TestServer;
-  const METRICS_TOKEN = "metrics-secret-for-tests";
-
-  before(async () => {
-    await issuer.start();
-    app = await startTestServer(issuer, pglite, { METRICS_TOKEN });
-  });
-  after(async () => {
-    await app?.close();
-    await issuer.stop();
-  });
-
-  it("metrics: the scheme is case-insensitive and followed by one or more spaces (RFC 6750), as on every other route", async () => {
-    const status = async (authorization: string) => (await app.get("/metrics", undefined, { authorization })).status;
-    for (const scheme of ["Bearer", "bearer", "BEARER", "bEaReR"]) assert.equal(await status(`${scheme} ${METRICS_TOKEN}`), 200, scheme);
-    assert.equal(await status(`Bearer   ${METRICS_TOKEN}`), 200);
-    for (const wrong of [`Basic ${METRICS_TOKEN}`, `Bearer${METRICS_TOKEN}`, `Bearer ${METRICS_TOKEN}x`, `Bearer ${METRICS_TOKEN.toUpperCase()}`, METRICS_TOKEN, "Bearer "]) {
-      assert.equal(await status(wrong), 401, wrong);
-    }
   });
 });

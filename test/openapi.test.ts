@@ -1,32 +1,24 @@
 // The OpenAPI document: valid OpenAPI 3.1, and it lists every route the server has.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { createValidatorCompiler } from "../src/http/validation.ts";
 import { MeProfileSchema } from "../src/users/profile-schema.ts";
 import { pglite } from "./support/databases.ts";
-import { TestIssuer } from "./support/issuer.ts";
-import { startTestServer, type TestServer } from "./support/server.ts";
+import { issuerAndServer } from "./support/server.ts";
 
 // Served by the server but not API operations: the document itself, its UI, and CORS preflights.
 // The /admin page and its assets are a page, not an API (its config.json is documented).
 const NOT_DOCUMENTED = [/^OPTIONS /, /^\w+ \/api\/schema\//, /^HEAD /, /^GET \/admin(\/app\.(js|css))?$/];
 
 describe("OpenAPI", () => {
-  const issuer = new TestIssuer();
-  let app: TestServer;
+  const { issuer, app } = issuerAndServer(pglite, { env: { LOG_LEVEL: "warn" } });
   let doc: Record<string, unknown>;
 
   before(async () => {
-    await issuer.start();
-    app = await startTestServer(issuer, pglite, { LOG_LEVEL: "warn" });
     const res = await app.get("/api/schema/");
     assert.equal(res.status, 200);
-    doc = (await res.json()) as Record<string, unknown>;
-  });
-  after(async () => {
-    await app.close();
-    await issuer.stop();
+    doc = res.body;
   });
 
   it("GET /api/v1/me's pre-serialized profile is exactly what its response schema describes", async () => {
@@ -36,7 +28,7 @@ describe("OpenAPI", () => {
     for (const groups of [[], ["admin"]]) {
       const res = await app.get("/api/v1/me", issuer.mint(issuer.newUser({ groups })));
       assert.equal(res.status, 200);
-      const body = (await res.json()) as Record<string, unknown>;
+      const body = res.body;
       assert.ok(validate(body), JSON.stringify((validate as { errors?: unknown }).errors));
       assert.deepEqual(Object.keys(body).sort(), Object.keys(MeProfileSchema.properties).sort());
     }
@@ -94,6 +86,6 @@ describe("OpenAPI", () => {
   it("serves Swagger UI", async () => {
     const res = await app.get("/api/schema/swagger-ui/");
     assert.equal(res.status, 200);
-    assert.match(await res.text(), /swagger/i);
+    assert.match(res.text, /swagger/i);
   });
 });

@@ -2,8 +2,6 @@
 // or client left with older, weaker settings is reported and (with --fix) corrected.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
@@ -18,28 +16,27 @@ import { createCognitoClient } from "../src/cognito/client.ts";
 import { startEmulator, type Emulator } from "../src/cognito/emulator.ts";
 import { clientUpdate, poolUpdate } from "../src/cognito/pool-settings.ts";
 import { runCli } from "./support/cli.ts";
+import { copyFolder } from "./support/databases.ts";
+import { startTestEmulator, type TestEmulator } from "./support/emulator.ts";
 import { freePort } from "./support/net.ts";
+import { migratedPgliteTemplate } from "./support/pglite-template.ts";
 
 const CALLBACK = "http://localhost:8000/admin";
 
 describe("provision with the cognito-local emulator", () => {
+  let lab: TestEmulator | undefined;
   let dir: string;
   let emulator: Emulator;
   let cognito: CognitoIdentityProviderClient;
   let cliEnv: Record<string, string>;
 
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), "vrms-provision-"));
-    emulator = await startEmulator({ port: await freePort(), dataDir: path.join(dir, "cognito"), env: { PATH: process.env.PATH ?? "" } });
-    cognito = createCognitoClient({ region: "us-east-1", endpoint: emulator.url, useDummyCredentials: true });
+    lab = await startTestEmulator("provision");
+    ({ dir, emulator, cognito } = lab);
     cliEnv = { COGNITO_ENDPOINT: emulator.url, HOME: dir, DATA_DIR: dir };
   });
 
-  after(async () => {
-    cognito?.destroy();
-    await emulator?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => lab?.stop());
 
   const describeClient = async (userPoolId: string, clientId: string) =>
     (await cognito.send(new DescribeUserPoolClientCommand({ UserPoolId: userPoolId, ClientId: clientId }))).UserPoolClient!;
@@ -186,6 +183,8 @@ describe("provision with the cognito-local emulator", () => {
     const { clientId } = await legacyPool("vrms-dev", oldCognito);
     oldCognito.destroy();
     await old.stop();
+    // Its database too (a copy of the migrated template: initdb and the migrations cost seconds).
+    await copyFolder(await migratedPgliteTemplate(), path.join(dataDir, "db"));
 
     const cognitoPort = await freePort();
     const env = { PATH: process.env.PATH ?? "", HOME: dir, DATA_DIR: dataDir, PORT: String(await freePort()), COGNITO_LOCAL_PORT: String(cognitoPort) };

@@ -10,7 +10,7 @@ import { MIGRATIONS_DIR } from "../src/paths.ts";
 import { pglite, postgres, requires } from "./support/databases.ts";
 import { TestIssuer } from "./support/issuer.ts";
 import { freePort } from "./support/net.ts";
-import { startTestServer, type TestServer } from "./support/server.ts";
+import { issuerAndServer, startTestServer, type TestServer } from "./support/server.ts";
 import { TcpProxy } from "./support/tcp-proxy.ts";
 import { until } from "./support/wait.ts";
 
@@ -43,11 +43,11 @@ describe("PostgreSQL faults, through a proxy the test cuts", requires(postgres),
   it("starts while PostgreSQL is unreachable: /readyz and the API answer 503 naming the database", async () => {
     const ready = await app.get("/readyz");
     assert.equal(ready.status, 503);
-    assert.equal(((await ready.json()) as { checks: Record<string, string> }).checks.database, "unavailable");
+    assert.equal((ready.body as { checks: Record<string, string> }).checks.database, "unavailable");
     const res = await app.get("/api/v1/me", issuer.mint(issuer.newUser()));
     assert.equal(res.status, 503);
     assert.ok(res.headers.get("retry-after"));
-    assert.equal(((await res.json()) as { code: string }).code, "unavailable");
+    assert.equal(res.body.code, "unavailable");
   });
 
   it("migrates and serves by itself once PostgreSQL answers", async () => {
@@ -62,8 +62,8 @@ describe("PostgreSQL faults, through a proxy the test cuts", requires(postgres),
     const token = issuer.mint(user);
     const during = await Promise.all(Array.from({ length: 5 }, () => app.get("/api/v1/me", token)));
     for (const res of during) {
-      assert.equal(res.status, 503, await res.clone().text());
-      assert.equal(((await res.json()) as { code: string }).code, "unavailable");
+      assert.equal(res.status, 503, res.text);
+      assert.equal(res.body.code, "unavailable");
     }
     await until(async () => (await app.get("/readyz")).status === 503, 5000, "/readyz to notice");
     await proxy.up();
@@ -107,28 +107,14 @@ describe("migrations started by two instances at once", requires(postgres), () =
 });
 
 describe("HTTP limits and request ids", () => {
-  const issuer = new TestIssuer();
-  let app: TestServer;
-
-  before(async () => {
-    await issuer.start();
-    app = await startTestServer(issuer, pglite);
-  });
-  after(async () => {
-    await app.close();
-    await issuer.stop();
-  });
+  const { issuer, app } = issuerAndServer(pglite);
 
   it("refuses a body over 1 MiB with 413 problem+json", async () => {
     const token = issuer.mint(issuer.newUser());
-    const res = await fetch(`${app.url}/api/v1/me`, {
-      method: "PATCH",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ current_skills: "x".repeat(1024 * 1024 + 10) }),
-    });
+    const res = await app.request("PATCH", "/api/v1/me", { token, body: { current_skills: "x".repeat(1024 * 1024 + 10) } });
     assert.equal(res.status, 413);
     assert.match(res.headers.get("content-type") ?? "", /problem\+json/);
-    assert.equal(((await res.json()) as { code: string }).code, "payload_too_large");
+    assert.equal(res.body.code, "payload_too_large");
   });
 
   it("accepts a well-formed X-Request-Id, echoes it and logs with it; replaces a malformed one", async () => {
@@ -140,6 +126,10 @@ describe("HTTP limits and request ids", () => {
     assert.match(generated, /^[0-9a-f-]{36}$/);
     const long = await app.get("/healthz", undefined, { "x-request-id": "a".repeat(65) });
     assert.notEqual(long.headers.get("x-request-id"), "a".repeat(65));
+  });
+
+  it("has no GET /metrics without METRICS_TOKEN", async () => {
+    assert.equal((await app.get("/metrics", "anything")).status, 404);
   });
 
   it("cuts off a client that trickles its headers, without starving others", async () => {
@@ -162,18 +152,8 @@ describe("HTTP limits and request ids", () => {
 });
 
 describe("GET /metrics", () => {
-  const issuer = new TestIssuer();
-  let app: TestServer;
   const METRICS_TOKEN = "metrics-secret-for-tests";
-
-  before(async () => {
-    await issuer.start();
-    app = await startTestServer(issuer, pglite, { METRICS_TOKEN });
-  });
-  after(async () => {
-    await app.close();
-    await issuer.stop();
-  });
+  const { issuer, app } = issuerAndServer(pglite, { env: { METRICS_TOKEN } });
 
   it("answers only the METRICS_TOKEN holder, with request, verification, JWKS and cache figures and no user data", async () => {
     const user = issuer.newUser();
@@ -185,7 +165,7 @@ describe("GET /metrics", () => {
     assert.equal((await app.get("/metrics", "wrong-token")).status, 401);
     const res = await app.get("/metrics", METRICS_TOKEN);
     assert.equal(res.status, 200);
-    const text = await res.text();
+    const { text } = res;
     assert.match(text, /http_requests_total\{route="\/api\/v1\/me",method="GET",status="200"\} 2/);
     assert.match(text, /auth_verifications_total\{outcome="token_expired"\} 1/);
     assert.match(text, /auth_verifications_total\{outcome="ok"\} 2/);
@@ -195,12 +175,12 @@ describe("GET /metrics", () => {
     for (const secret of [...token.split("."), user.sub, user.email, METRICS_TOKEN]) assert.ok(!text.includes(secret));
   });
 
-  it("is absent without METRICS_TOKEN", async () => {
-    const plain = await startTestServer(issuer, pglite);
-    try {
-      assert.equal((await plain.get("/metrics", "anything")).status, 404);
-    } finally {
-      await plain.close();
+  it("metrics: the scheme is case-insensitive and followed by one or more spaces (RFC 6750), as on every other route", async () => {
+    const status = async (authorization: string) => (await app.get("/metrics", undefined, { authorization })).status;
+    for (const scheme of ["Bearer", "bearer", "BEARER", "bEaReR"]) assert.equal(await status(`${scheme} ${METRICS_TOKEN}`), 200, scheme);
+    assert.equal(await status(`Bearer   ${METRICS_TOKEN}`), 200);
+    for (const wrong of [`Basic ${METRICS_TOKEN}`, `Bearer${METRICS_TOKEN}`, `Bearer ${METRICS_TOKEN}x`, `Bearer ${METRICS_TOKEN.toUpperCase()}`, METRICS_TOKEN, "Bearer "]) {
+      assert.equal(await status(wrong), 401, wrong);
     }
   });
 });

@@ -1,10 +1,8 @@
 // The revocation store on a real database: how long a revocation lives, and what an instance does
 // when its notifications come back before the database answers again.
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, type TestContext } from "node:test";
 import { eq } from "drizzle-orm";
 import type { FastifyBaseLogger } from "fastify";
 import { pino } from "pino";
@@ -13,22 +11,68 @@ import { RevocationStore } from "../src/sessions/revocations.ts";
 import { revokedSessions } from "../src/sessions/schema.ts";
 import { sessionLifetime } from "../src/sessions/lifetime.ts";
 import { createCognitoClient } from "../src/cognito/client.ts";
-import { TestIssuer } from "./support/issuer.ts";
-import { sleep, until } from "./support/wait.ts";
+import { pglite, type TestDatabase } from "./support/databases.ts";
+import { issuerForDescribe } from "./support/server.ts";
+import { until } from "./support/wait.ts";
 
 const silent = pino({ level: process.env.DEBUG_TEST ? "debug" : "silent" }) as unknown as FastifyBaseLogger;
 
+/** The store's polling period (src/sessions/revocations.ts). */
+const POLL_MS = 1000;
+
+/**
+ * `database` as a store sees it: its reads fail while `failing` is set (the server is still down),
+ * and its notification connection is up at once and then up or down as the test says.
+ */
+function flaky(database: Database) {
+  const control = { failing: false, setListening: (_listening: boolean) => {} };
+  const db = new Proxy(database.db, {
+    get(target, property, receiver) {
+      if (property === "select" && control.failing) {
+        return () => {
+          throw new Error("Connection terminated");
+        };
+      }
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+  });
+  const store: Database = {
+    kind: database.kind,
+    db,
+    migrated: true,
+    ping: () => database.ping(),
+    close: async () => {},
+    listen: async (_channel, _onMessage, onState) => {
+      control.setListening = onState;
+      onState(true);
+      return async () => {};
+    },
+  };
+  return { database: store, control };
+}
+
+/**
+ * The store's setInterval mocked, so a test moves its polling clock instead of waiting a real
+ * second per poll. Safe here: the store runs alone in this process (no server), and PGlite and
+ * `until` use no setInterval. Reset when the test ends.
+ */
+function mockPolling(t: TestContext): () => void {
+  t.mock.timers.enable({ apis: ["setInterval"] });
+  return () => t.mock.timers.tick(POLL_MS);
+}
+
 describe("revocation store", () => {
-  let dir: string;
+  let copy: TestDatabase;
   let database: Database;
 
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), "vrms-revocations-"));
-    database = await openDatabase({ kind: "pglite", dir });
+    // A copy of the migrated template, not initdb and every migration (seconds).
+    copy = await pglite.create();
+    database = await openDatabase({ kind: "pglite", dir: path.join(copy.env.DATA_DIR!, "db") });
   });
   after(async () => {
     await database?.close();
-    await rm(dir, { recursive: true, force: true });
+    await copy?.drop();
   });
 
   const expiresAt = async (sessionId: string) =>
@@ -46,80 +90,40 @@ describe("revocation store", () => {
     assert.ok(Math.abs((await expiresAt("s1")) - (now + 3_600_000)) < 2000, "and stays");
   });
 
-  it("keeps polling after notifications come back until a reload has succeeded", async () => {
-    let failing = false;
-    let setListening: (listening: boolean) => void = () => {};
-    // The database as the store sees it: reads fail while `failing` (the server is still down).
-    const db = new Proxy(database.db, {
-      get(target, property, receiver) {
-        if (property === "select" && failing) {
-          return () => {
-            throw new Error("Connection terminated");
-          };
-        }
-        return Reflect.get(target, property, receiver) as unknown;
-      },
-    });
-    const flaky: Database = {
-      kind: database.kind,
-      db,
-      migrated: true,
-      ping: () => database.ping(),
-      close: async () => {},
-      listen: async (_channel, _onMessage, onState) => {
-        setListening = onState;
-        onState(true);
-        return async () => {};
-      },
-    };
-    const store = new RevocationStore(flaky, silent, { retainSeconds: 3600 });
+  it("keeps polling after notifications come back until a reload has succeeded", async (t) => {
+    const nextPoll = mockPolling(t);
+    const { database: view, control } = flaky(database);
+    const store = new RevocationStore(view, silent, { retainSeconds: 3600 });
     await store.start();
     try {
-      setListening(false);
+      control.setListening(false);
       assert.equal(store.status, "polling");
-      failing = true;
-      setListening(true);
-      await sleep(100);
+      control.failing = true;
+      control.setListening(true); // its catch-up read fails
       // Written by another instance while this one could read nothing, and notified to nobody.
       await database.db.insert(revokedSessions).values({ sessionId: "missed", sub: "u2", expiresAt: new Date(Date.now() + 3_600_000) });
-      failing = false;
+      control.failing = false;
+      assert.equal(store.isRevoked({ sub: "u2", sessionId: "missed", authTime: 0 }), false, "not read yet");
+      nextPoll(); // only a poller still running reads it now
       await until(() => store.isRevoked({ sub: "u2", sessionId: "missed", authTime: 0 }), 2500, "the missed revocation");
     } finally {
       await store.stop();
     }
   });
 
-  it("an instance whose first reads fail while its notifications connect polls until a read succeeds, and is not loaded until then", async () => {
-    let failing = true;
-    const db = new Proxy(database.db, {
-      get(target, property, receiver) {
-        if (property === "select" && failing) {
-          return () => {
-            throw new Error("Connection terminated");
-          };
-        }
-        return Reflect.get(target, property, receiver) as unknown;
-      },
-    });
-    const flaky: Database = {
-      kind: database.kind,
-      db,
-      migrated: true,
-      ping: () => database.ping(),
-      close: async () => {},
-      // The dedicated LISTEN connection gets through while the pool's reads fail.
-      listen: async (_channel, _onMessage, onState) => {
-        onState(true);
-        return async () => {};
-      },
-    };
+  it("an instance whose first reads fail while its notifications connect polls until a read succeeds, and is not loaded until then", async (t) => {
+    const nextPoll = mockPolling(t);
+    // The dedicated LISTEN connection gets through while the pool's reads fail.
+    const { database: view, control } = flaky(database);
+    control.failing = true;
     await database.db.insert(revokedSessions).values({ sessionId: "before-start", sub: "u3", expiresAt: new Date(Date.now() + 3_600_000) });
-    const store = new RevocationStore(flaky, silent, { retainSeconds: 3600 });
+    const store = new RevocationStore(view, silent, { retainSeconds: 3600 });
     try {
       await store.start();
       assert.equal(store.loaded, false);
       assert.equal(store.status, "unavailable");
-      failing = false;
+      control.failing = false;
+      nextPoll();
       await until(() => store.isRevoked({ sub: "u3", sessionId: "before-start", authTime: 0 }), 2500, "the existing revocation");
       assert.equal(store.loaded, true);
       await until(() => store.status === "ok", 2500, "polling to stop");
@@ -130,9 +134,7 @@ describe("revocation store", () => {
 });
 
 describe("session lifetime", () => {
-  const issuer = new TestIssuer();
-  before(() => issuer.start());
-  after(() => issuer.stop());
+  const issuer = issuerForDescribe();
   const source = () => ({
     cognito: createCognitoClient({ region: "us-west-2", endpoint: issuer.endpoint, useDummyCredentials: true }, { maxAttempts: 1 }),
     userPoolId: issuer.poolId,

@@ -6,9 +6,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { postgres, requires } from "./support/databases.ts";
-import { TestIssuer } from "./support/issuer.ts";
+import { copyFolder, postgres, requires } from "./support/databases.ts";
 import { freePort } from "./support/net.ts";
+import { migratedPgliteTemplate } from "./support/pglite-template.ts";
+import { issuerForDescribe, requestAt } from "./support/server.ts";
 import { sleep, until } from "./support/wait.ts";
 
 function npmServe(env: Record<string, string>) {
@@ -22,17 +23,15 @@ function npmServe(env: Record<string, string>) {
 }
 
 describe("npm run serve", () => {
-  const issuer = new TestIssuer();
+  const issuer = issuerForDescribe();
   let dir: string;
 
   before(async () => {
-    await issuer.start();
     dir = await mkdtemp(path.join(os.tmpdir(), "vrms-serve-"));
+    // Its database: a copy of the migrated PGlite template (initdb and the migrations cost seconds).
+    await copyFolder(await migratedPgliteTemplate(), path.join(dir, "db"));
   });
-  after(async () => {
-    await issuer.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => rm(dir, { recursive: true, force: true }));
 
   it("refuses a missing variable with one line naming it and exit code 2", async () => {
     const serve = npmServe({ COGNITO_CLIENT_IDS: "abc", DATA_DIR: dir });
@@ -47,10 +46,10 @@ describe("npm run serve", () => {
     const serve = npmServe({ ...issuer.env(), PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dir });
     const url = `http://127.0.0.1:${port}`;
     try {
-      await until(async () => (await fetch(`${url}/readyz`)).status === 200, 30_000, "readiness");
+      await until(async () => (await requestAt(url, "GET", "/readyz")).status === 200, 30_000, "readiness");
       issuer.getUserDelayMs = 1500;
       const calls = issuer.getUserCalls;
-      const inFlight = fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${issuer.mint(issuer.newUser())}` } });
+      const inFlight = requestAt(url, "GET", "/api/v1/me", { token: issuer.mint(issuer.newUser()) });
       await until(() => issuer.getUserCalls > calls, 10_000, "the request to reach GetUser");
       // A connection that is already open when the signal arrives.
       const open = net.connect(port, "127.0.0.1");
@@ -84,9 +83,9 @@ describe("npm run serve", () => {
     const serve = npmServe({ ...issuer.env(), ...db.env, PORT: String(port), HOST: "127.0.0.1", WEB_CONCURRENCY: "2" });
     try {
       const url = `http://127.0.0.1:${port}`;
-      await until(async () => (await fetch(`${url}/readyz`)).status === 200, 30_000, "readiness");
+      await until(async () => (await requestAt(url, "GET", "/readyz")).status === 200, 30_000, "readiness");
       const token = issuer.mint(issuer.newUser());
-      const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })));
+      const answers = await Promise.all(Array.from({ length: 20 }, () => requestAt(url, "GET", "/api/v1/me", { token })));
       assert.ok(answers.every((r) => r.status === 200));
       const children = execFileSync("pgrep", ["-P", String(serve.child.pid)]).toString().trim().split("\n");
       // npm → sh is replaced by exec → node primary → two workers.

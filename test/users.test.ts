@@ -1,42 +1,20 @@
 // Profiles and permissions through the real server: the permission matrix, strict validation,
 // null clearing, Cognito-owned vs user-owned fields, the admin list. PGlite, and PostgreSQL.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { DATABASE_KINDS, requires } from "./support/databases.ts";
-import { TestIssuer, type TestUser } from "./support/issuer.ts";
-import { startTestServer, type TestServer } from "./support/server.ts";
-
-type Json = Record<string, unknown>;
+import type { TestUser } from "./support/issuer.ts";
+import { issuerAndServer, type Json } from "./support/server.ts";
 
 for (const kind of DATABASE_KINDS) {
   describe(`users API on ${kind.name}`, requires(kind), () => {
-    const issuer = new TestIssuer();
-    let app: TestServer;
-
-    before(async () => {
-      await issuer.start();
-      app = await startTestServer(issuer, kind, { COGNITO_TOKEN_USE: "any", PUBLIC_URL: "https://api.example.org" });
-    });
-    after(async () => {
-      await app?.close();
-      await issuer.stop();
-    });
-
-    async function call(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: Json }> {
-      const res = await fetch(`${app.url}${path}`, {
-        method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-    }
+    const { issuer, app } = issuerAndServer(kind, { env: { COGNITO_TOKEN_USE: "any", PUBLIC_URL: "https://api.example.org" } });
 
     /** A signed-in user with a local profile. */
     async function signedIn(groups: string[] = [], extra: Partial<TestUser> = {}): Promise<{ user: TestUser; token: string; uuid: string }> {
       const user = issuer.newUser({ groups, ...extra });
       const token = issuer.mint(user);
-      const me = await call("GET", "/api/v1/me", token);
+      const me = await app.request("GET", "/api/v1/me", { token });
       assert.equal(me.status, 200);
       return { user, token, uuid: me.body.uuid as string };
     }
@@ -89,10 +67,10 @@ for (const kind of DATABASE_KINDS) {
             }
             if (persona === "deactivated") {
               const admin = await signedIn(["admin"]);
-              assert.equal((await call("PATCH", `/api/v1/users/${member.uuid}`, admin.token, { is_active: false })).status, 200);
+              assert.equal((await app.request("PATCH", `/api/v1/users/${member.uuid}`, { token: admin.token, body: { is_active: false } })).status, 200);
               token = member.token;
             }
-            const res = await call(row.method, row.path(target), token, row.body);
+            const res = await app.request(row.method, row.path(target), { token, body: row.body });
             if (res.status !== row.expect[persona]) failures.push(`${row.route} as ${persona}: ${res.status} (expected ${row.expect[persona]}) ${JSON.stringify(res.body)}`);
             if (res.status >= 400) {
               assert.equal(typeof res.body.code, "string", `${row.route} as ${persona}: a problem body`);
@@ -105,18 +83,18 @@ for (const kind of DATABASE_KINDS) {
 
       it("a member asking for the users list gets insufficient_scope", async () => {
         const { token } = await signedIn();
-        const res = await fetch(`${app.url}/api/v1/users`, { headers: { authorization: `Bearer ${token}` } });
+        const res = await app.get("/api/v1/users", token);
         assert.equal(res.status, 403);
         assert.equal(res.headers.get("www-authenticate"), 'Bearer realm="api", error="insufficient_scope"');
       });
 
       it("a deleted profile is recreated, fresh, by the user's next valid token", async () => {
         const member = await signedIn();
-        await call("PATCH", "/api/v1/me", member.token, { first_name: "Gone" });
+        await app.request("PATCH", "/api/v1/me", { token: member.token, body: { first_name: "Gone" } });
         const admin = await signedIn(["admin"]);
-        assert.equal((await call("DELETE", `/api/v1/users/${member.uuid}`, admin.token)).status, 204);
-        assert.equal((await call("GET", `/api/v1/users/${member.uuid}`, admin.token)).status, 404);
-        const again = await call("GET", "/api/v1/me", member.token);
+        assert.equal((await app.request("DELETE", `/api/v1/users/${member.uuid}`, { token: admin.token })).status, 204);
+        assert.equal((await app.request("GET", `/api/v1/users/${member.uuid}`, { token: admin.token })).status, 404);
+        const again = await app.request("GET", "/api/v1/me", { token: member.token });
         assert.equal(again.status, 200);
         assert.notEqual(again.body.uuid, member.uuid);
         assert.notEqual(again.body.first_name, "Gone");
@@ -125,32 +103,32 @@ for (const kind of DATABASE_KINDS) {
       it("a deactivated user whose profile is deleted comes back deactivated, not active; reactivated and deleted, active", async () => {
         const member = await signedIn();
         const admin = await signedIn(["admin"]);
-        assert.equal((await call("PATCH", `/api/v1/users/${member.uuid}`, admin.token, { is_active: false })).status, 200);
-        assert.equal((await call("DELETE", `/api/v1/users/${member.uuid}`, admin.token)).status, 204);
-        const again = await call("GET", "/api/v1/me", member.token);
+        assert.equal((await app.request("PATCH", `/api/v1/users/${member.uuid}`, { token: admin.token, body: { is_active: false } })).status, 200);
+        assert.equal((await app.request("DELETE", `/api/v1/users/${member.uuid}`, { token: admin.token })).status, 204);
+        const again = await app.request("GET", "/api/v1/me", { token: member.token });
         assert.equal(again.status, 403);
         assert.equal(again.body.code, "account_disabled");
-        const listed = await call("GET", `/api/v1/users?is_active=false&page_size=100`, admin.token);
+        const listed = await app.request("GET", `/api/v1/users?is_active=false&page_size=100`, { token: admin.token });
         const recreated = (listed.body.results as Json[]).find((u) => u.uuid !== member.uuid && u.username === member.user.username);
         assert.ok(recreated, "the profile was recreated, deactivated");
-        assert.equal((await call("PATCH", `/api/v1/users/${recreated.uuid}`, admin.token, { is_active: true })).status, 200);
-        assert.equal((await call("DELETE", `/api/v1/users/${recreated.uuid}`, admin.token)).status, 204);
-        assert.equal((await call("GET", "/api/v1/me", member.token)).status, 200, "deleted while active: recreated active");
+        assert.equal((await app.request("PATCH", `/api/v1/users/${recreated.uuid}`, { token: admin.token, body: { is_active: true } })).status, 200);
+        assert.equal((await app.request("DELETE", `/api/v1/users/${recreated.uuid}`, { token: admin.token })).status, 204);
+        assert.equal((await app.request("GET", "/api/v1/me", { token: member.token })).status, 200, "deleted while active: recreated active");
       });
 
       it("an unknown or malformed uuid is 404", async () => {
         const admin = await signedIn(["admin"]);
-        assert.equal((await call("GET", "/api/v1/users/00000000-0000-4000-8000-000000000000", admin.token)).status, 404);
-        assert.equal((await call("GET", "/api/v1/users/not-a-uuid", admin.token)).status, 404);
-        assert.equal((await call("DELETE", "/api/v1/users/not-a-uuid", admin.token)).status, 404);
+        assert.equal((await app.request("GET", "/api/v1/users/00000000-0000-4000-8000-000000000000", { token: admin.token })).status, 404);
+        assert.equal((await app.request("GET", "/api/v1/users/not-a-uuid", { token: admin.token })).status, 404);
+        assert.equal((await app.request("DELETE", "/api/v1/users/not-a-uuid", { token: admin.token })).status, 404);
       });
     });
 
     describe("PATCH validation", () => {
       it("reports every offending field, refuses coercion, and changes nothing", async () => {
         const { token } = await signedIn();
-        const before = await call("GET", "/api/v1/me", token);
-        const res = await call("PATCH", "/api/v1/me", token, {
+        const before = await app.request("GET", "/api/v1/me", { token });
+        const res = await app.request("PATCH", "/api/v1/me", { token, body: {
           first_name: "Changed",
           texting_ok: "true",
           phone: "(415) 555-2671",
@@ -162,7 +140,7 @@ for (const kind of DATABASE_KINDS) {
           shoe_size: 44,
           github_handle: "not a handle!",
           preferred_email: "not-an-email",
-        });
+        } });
         assert.equal(res.status, 400);
         assert.equal(res.body.code, "validation_failed");
         const errors = res.body.errors as { field: string; message: string }[];
@@ -174,21 +152,21 @@ for (const kind of DATABASE_KINDS) {
         assert.match(message("email"), /Cognito/);
         assert.match(message("is_active"), /administrator/);
         assert.match(message("shoe_size"), /not a profile field/);
-        const after = await call("GET", "/api/v1/me", token);
+        const after = await app.request("GET", "/api/v1/me", { token });
         assert.equal(after.body.first_name, before.body.first_name, "nothing changed");
         assert.equal(after.body.updated_at, before.body.updated_at);
       });
 
       it("refuses is_active on /me for administrators too", async () => {
         const { token } = await signedIn(["admin"]);
-        const res = await call("PATCH", "/api/v1/me", token, { is_active: false });
+        const res = await app.request("PATCH", "/api/v1/me", { token, body: { is_active: false } });
         assert.equal(res.status, 400);
-        assert.equal((await call("GET", "/api/v1/me", token)).body.is_active, true);
+        assert.equal((await app.request("GET", "/api/v1/me", { token })).body.is_active, true);
       });
 
       it("stores valid values and clears with null (restoring defaults where a field has one)", async () => {
         const { token } = await signedIn();
-        const set = await call("PATCH", "/api/v1/me", token, {
+        const set = await app.request("PATCH", "/api/v1/me", { token, body: {
           first_name: "Grace",
           last_name: "Hopper",
           phone: "+14155552671",
@@ -198,11 +176,11 @@ for (const kind of DATABASE_KINDS) {
           slack_member_id: "U012ABCDEF",
           preferred_email: "grace@example.org",
           current_skills: "COBOL, compilers",
-        });
+        } });
         assert.equal(set.status, 200, JSON.stringify(set.body));
         assert.equal(set.body.phone, "+14155552671");
         assert.equal(set.body.time_zone, "Europe/Berlin");
-        const cleared = await call("PATCH", "/api/v1/me", token, { first_name: null, phone: null, texting_ok: null, time_zone: null });
+        const cleared = await app.request("PATCH", "/api/v1/me", { token, body: { first_name: null, phone: null, texting_ok: null, time_zone: null } });
         assert.equal(cleared.status, 200);
         assert.equal(cleared.body.first_name, null);
         assert.equal(cleared.body.phone, null);
@@ -213,24 +191,24 @@ for (const kind of DATABASE_KINDS) {
 
       it("answers a non-JSON body with 415 and malformed JSON with 400 bad_request", async () => {
         const { token } = await signedIn();
-        const text = await fetch(`${app.url}/api/v1/me`, { method: "PATCH", headers: { authorization: `Bearer ${token}`, "content-type": "text/plain" }, body: "first_name=x" });
+        const text = await app.request("PATCH", "/api/v1/me", { token, headers: { "content-type": "text/plain" }, body: "first_name=x" });
         assert.equal(text.status, 415);
-        assert.equal(((await text.json()) as Json).code, "unsupported_media_type");
-        const bad = await fetch(`${app.url}/api/v1/me`, { method: "PATCH", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{nope" });
+        assert.equal(text.body.code, "unsupported_media_type");
+        const bad = await app.request("PATCH", "/api/v1/me", { token, body: "{nope" });
         assert.equal(bad.status, 400);
-        assert.equal(((await bad.json()) as Json).code, "bad_request");
+        assert.equal(bad.body.code, "bad_request");
       });
     });
 
     describe("Cognito-owned and user-owned fields", () => {
       it("seeds names from Cognito at creation, then follows Cognito only for username and email", async () => {
         const user = issuer.newUser({ givenName: "Ada", familyName: "Lovelace" });
-        const created = await call("GET", "/api/v1/me", issuer.mint(user, { use: "id" }));
+        const created = await app.request("GET", "/api/v1/me", { token: issuer.mint(user, { use: "id" }) });
         assert.equal(created.body.first_name, "Ada");
         assert.equal(created.body.last_name, "Lovelace");
-        await call("PATCH", "/api/v1/me", issuer.mint(user), { first_name: "Augusta" });
+        await app.request("PATCH", "/api/v1/me", { token: issuer.mint(user), body: { first_name: "Augusta" } });
         const renamed = { ...user, email: "countess@example.org", givenName: "Someone", familyName: "Else" };
-        const after = await call("GET", "/api/v1/me", issuer.mint(renamed, { use: "id" }));
+        const after = await app.request("GET", "/api/v1/me", { token: issuer.mint(renamed, { use: "id" }) });
         assert.equal(after.body.email, "countess@example.org", "email follows Cognito");
         assert.equal(after.body.first_name, "Augusta", "user-owned fields are never overwritten by Cognito");
         assert.equal(after.body.last_name, "Lovelace");
@@ -238,7 +216,7 @@ for (const kind of DATABASE_KINDS) {
 
       it("seeds names from GetUser when the first token is an access token", async () => {
         const user = issuer.newUser({ givenName: "Katherine", familyName: "Johnson" });
-        const me = await call("GET", "/api/v1/me", issuer.mint(user));
+        const me = await app.request("GET", "/api/v1/me", { token: issuer.mint(user) });
         assert.equal(me.body.first_name, "Katherine");
         assert.equal(me.body.last_name, "Johnson");
       });
@@ -250,9 +228,9 @@ for (const kind of DATABASE_KINDS) {
         const tag = `zq${Date.now().toString(36)}`;
         for (let i = 0; i < 5; i++) {
           const member = await signedIn();
-          await call("PATCH", "/api/v1/me", member.token, { last_name: `${tag}-${i}` });
+          await app.request("PATCH", "/api/v1/me", { token: member.token, body: { last_name: `${tag}-${i}` } });
         }
-        const page1 = await call("GET", `/api/v1/users?search=${tag}&page_size=2&ordering=last_name`, admin.token);
+        const page1 = await app.request("GET", `/api/v1/users?search=${tag}&page_size=2&ordering=last_name`, { token: admin.token });
         assert.equal(page1.status, 200);
         assert.equal(page1.body.count, 5);
         assert.deepEqual((page1.body.results as Json[]).map((r) => r.last_name), [`${tag}-0`, `${tag}-1`]);
@@ -261,23 +239,23 @@ for (const kind of DATABASE_KINDS) {
         assert.equal(next.origin, "https://api.example.org");
         assert.equal(next.searchParams.get("page"), "2");
         assert.equal(next.searchParams.get("search"), tag);
-        const page3 = await call("GET", `/api/v1/users?search=${tag}&page_size=2&ordering=last_name&page=3`, admin.token);
+        const page3 = await app.request("GET", `/api/v1/users?search=${tag}&page_size=2&ordering=last_name&page=3`, { token: admin.token });
         assert.deepEqual((page3.body.results as Json[]).map((r) => r.last_name), [`${tag}-4`]);
         assert.equal(page3.body.next, null);
         assert.match(page3.body.previous as string, /page=2/);
-        const desc = await call("GET", `/api/v1/users?search=${tag}&ordering=-last_name&page_size=1`, admin.token);
+        const desc = await app.request("GET", `/api/v1/users?search=${tag}&ordering=-last_name&page_size=1`, { token: admin.token });
         assert.equal((desc.body.results as Json[])[0]!.last_name, `${tag}-4`);
       });
 
       it("filters by email, username and is_active", async () => {
         const admin = await signedIn(["admin"]);
         const member = await signedIn();
-        const byEmail = await call("GET", `/api/v1/users?email=${encodeURIComponent(member.user.email.toUpperCase())}`, admin.token);
+        const byEmail = await app.request("GET", `/api/v1/users?email=${encodeURIComponent(member.user.email.toUpperCase())}`, { token: admin.token });
         assert.deepEqual((byEmail.body.results as Json[]).map((r) => r.uuid), [member.uuid]);
-        const byUsername = await call("GET", `/api/v1/users?username=${member.user.username}`, admin.token);
+        const byUsername = await app.request("GET", `/api/v1/users?username=${member.user.username}`, { token: admin.token });
         assert.deepEqual((byUsername.body.results as Json[]).map((r) => r.uuid), [member.uuid]);
-        await call("PATCH", `/api/v1/users/${member.uuid}`, admin.token, { is_active: false });
-        const inactive = await call("GET", "/api/v1/users?is_active=false&page_size=100", admin.token);
+        await app.request("PATCH", `/api/v1/users/${member.uuid}`, { token: admin.token, body: { is_active: false } });
+        const inactive = await app.request("GET", "/api/v1/users?is_active=false&page_size=100", { token: admin.token });
         assert.ok((inactive.body.results as Json[]).some((r) => r.uuid === member.uuid));
         assert.ok((inactive.body.results as Json[]).every((r) => r.is_active === false));
       });
@@ -285,7 +263,7 @@ for (const kind of DATABASE_KINDS) {
       it("refuses page_size over 100 and bad query values with 400", async () => {
         const admin = await signedIn(["admin"]);
         for (const query of ["page_size=101", "page=0", "ordering=password", "is_active=maybe"]) {
-          const res = await call("GET", `/api/v1/users?${query}`, admin.token);
+          const res = await app.request("GET", `/api/v1/users?${query}`, { token: admin.token });
           assert.equal(res.status, 400, query);
           assert.equal(res.body.code, "validation_failed");
         }
@@ -294,7 +272,7 @@ for (const kind of DATABASE_KINDS) {
       it("writes an audit line for administrative changes", async () => {
         const admin = await signedIn(["admin"]);
         const member = await signedIn();
-        await call("PATCH", `/api/v1/users/${member.uuid}`, admin.token, { is_active: false });
+        await app.request("PATCH", `/api/v1/users/${member.uuid}`, { token: admin.token, body: { is_active: false } });
         const line = app.logs().split("\n").find((l) => l.includes('"audit"') && l.includes(member.uuid));
         assert.ok(line, "an audit line names the target");
         const audit = (JSON.parse(line) as { audit: Json }).audit;
@@ -308,10 +286,10 @@ for (const kind of DATABASE_KINDS) {
       const admin = await signedIn(["admin"]);
       const user = issuer.newUser();
       const token = issuer.mint(user);
-      const results = await Promise.all(Array.from({ length: 100 }, () => call("GET", "/api/v1/me", token)));
+      const results = await Promise.all(Array.from({ length: 100 }, () => app.request("GET", "/api/v1/me", { token })));
       assert.ok(results.every((r) => r.status === 200));
       assert.equal(new Set(results.map((r) => r.body.uuid)).size, 1);
-      const list = await call("GET", `/api/v1/users?username=${user.username}`, admin.token);
+      const list = await app.request("GET", `/api/v1/users?username=${user.username}`, { token: admin.token });
       assert.equal(list.body.count, 1);
     });
   });

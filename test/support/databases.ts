@@ -1,9 +1,11 @@
 // The databases every database test runs on: PGlite always; PostgreSQL when TEST_DATABASE_URL is
 // set (required under CI=true). Each test server gets a fresh database of its own.
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import pg from "pg";
 import { migratedPgliteTemplate } from "./pglite-template.ts";
 
@@ -26,12 +28,25 @@ async function tempDir(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), "vrms-test-"));
 }
 
+/**
+ * A copy of the folder `from` at `to`. cp(1) copies the template's thousand files in ~0.15 s where
+ * fs.cp takes ~1.3 s (one file after another, each with its own stat calls); fs.cp where cp fails.
+ */
+export async function copyFolder(from: string, to: string): Promise<void> {
+  try {
+    await promisify(execFile)("cp", ["-R", "-p", from, to]);
+  } catch {
+    await rm(to, { recursive: true, force: true });
+    await cp(from, to, { recursive: true });
+  }
+}
+
 export const pglite: DatabaseKind = {
   name: "pglite",
   async create() {
     const dir = await tempDir();
     // A copy of a migrated database: PGlite's initdb and the migrations cost seconds per server.
-    await cp(await migratedPgliteTemplate(), path.join(dir, "db"), { recursive: true });
+    await copyFolder(await migratedPgliteTemplate(), path.join(dir, "db"));
     return { env: { DATA_DIR: dir }, drop: () => rm(dir, { recursive: true, force: true }) };
   },
 };

@@ -16,6 +16,12 @@ export function generateSigningKey(kid = `kid-${randomUUID().slice(0, 8)}`, modu
   return { kid, privateKey, publicJwk: { kty: "RSA", n: jwk.n!, e: jwk.e!, kid, alg: "RS256", use: "sig" } };
 }
 
+let sharedKey: SigningKey | undefined;
+function processKey(): SigningKey {
+  sharedKey ??= generateSigningKey();
+  return sharedKey;
+}
+
 export const b64url = (data: string | Buffer): string => Buffer.from(data).toString("base64url");
 
 /** Signs header.payload with RS256, whatever the header claims. */
@@ -77,7 +83,8 @@ export interface TestUser {
 export class TestIssuer {
   readonly poolId = "us-west-2_TestPool1";
   readonly clientId = "testclient1234567890abcdef";
-  keys: SigningKey[] = [generateSigningKey()];
+  /** The pool's keys; at first one RSA key shared by every issuer of this process (generating one costs up to a second). */
+  keys: SigningKey[] = [processKey()];
   /** Extra JWKS entries served as they are (keys of other types and uses). */
   extraJwks: Record<string, unknown>[] = [];
   jwksMode: JwksMode = "ok";
@@ -130,6 +137,15 @@ export class TestIssuer {
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  /**
+   * A key under a kid this pool does not publish: its own key material, so no RSA key is generated
+   * (a second or more of CPU for 20 of them); to the server only the kid matters until it is found.
+   */
+  unpublishedKey(): SigningKey {
+    const kid = `unpublished-${randomUUID().slice(0, 8)}`;
+    return { ...this.keys[0]!, kid, publicJwk: { ...this.keys[0]!.publicJwk, kid } };
   }
 
   newUser(overrides: Partial<TestUser> = {}): TestUser {
