@@ -116,7 +116,7 @@ describe("with the cognito-local emulator", () => {
   it("the emulator's debug output stays off even when DEBUG is set", async () => {
     const { readFile } = await import("node:fs/promises");
     const log = await readFile(emulator.logFile, "utf8");
-    assert.match(log, /Cognito Local running on/, "the log is the emulator's (an empty one would prove nothing)");
+    assert.match(log, /dev stack Cognito \(cognito-local behind its front\) on/, "the log is the emulator's (an empty one would prove nothing)");
     assert.ok(!/DEBUG/.test(log), "no debug lines");
   });
 });
