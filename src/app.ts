@@ -42,6 +42,8 @@ export interface AppDeps {
   /** Signed-out sessions and users; without it no token is ever refused as revoked. */
   revocations?: RevocationStore;
   metrics?: Metrics;
+  /** How long a client may take to send its headers before it gets 408 (default 10 s). */
+  headersTimeoutMs?: number;
 }
 
 export interface App {
@@ -97,7 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   };
 }
 
-function createFastify({ config, logger }: AppDeps): FastifyInstance {
+function createFastify({ config, logger, headersTimeoutMs = 10_000 }: AppDeps): FastifyInstance {
   return Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     trustProxy: trustProxy(config.trustProxy),
@@ -106,7 +108,7 @@ function createFastify({ config, logger }: AppDeps): FastifyInstance {
     // While draining, requests on open connections get our own 503 problem (below), not Fastify's.
     return503OnClosing: false,
     // A client that trickles its headers is cut off after 10 s; Node checks every second.
-    http: { headersTimeout: 10_000, connectionsCheckingInterval: 1000 },
+    http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) },
     routerOptions: { ignoreTrailingSlash: true },
     requestIdHeader: false,
     logController: new LogController({ disableRequestLogging: true }),

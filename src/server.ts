@@ -25,6 +25,8 @@ export interface ServerOptions {
   logDestination?: DestinationStream;
   /** The revocations' periodic full reload, in ms (tests shorten it). */
   revocationReloadMs?: number;
+  /** How long a client may take to send its headers (10 s; tests shorten it). */
+  headersTimeoutMs?: number;
 }
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
@@ -77,6 +79,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     }),
     revocations,
     ...(metrics ? { metrics } : {}),
+    ...(options.headersTimeoutMs ? { headersTimeoutMs: options.headersTimeoutMs } : {}),
   });
   let address: string;
   try {
