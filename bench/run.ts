@@ -10,9 +10,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
-import { createScratchDatabase } from "../test/support/databases.ts";
-import { TestIssuer } from "../test/support/issuer.ts";
-import { freePort } from "../test/support/net.ts";
+import { createScratchDatabase } from "../support/scratch-database.ts";
+import { TestIssuer } from "../support/issuer.ts";
+import { freePort } from "../support/net.ts";
 import { serveArguments } from "./serve-command.ts";
 
 const quick = process.argv.includes("--quick");

@@ -8,9 +8,9 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { createScratchDatabase } from "../test/support/databases.ts";
-import { TestIssuer, type TestUser } from "../test/support/issuer.ts";
-import { freePort } from "../test/support/net.ts";
+import { createScratchDatabase } from "../support/scratch-database.ts";
+import { TestIssuer, type TestUser } from "../support/issuer.ts";
+import { freePort } from "../support/net.ts";
 import { serveArguments } from "./serve-command.ts";
 
 const argSeconds = process.argv.indexOf("--seconds");

@@ -12,7 +12,7 @@ import { startServer, type RunningServer } from "../src/server.ts";
 import { launchChromium, requiresChromium } from "./support/browser.ts";
 import { pglite, type TestDatabase } from "./support/databases.ts";
 import { startTestEmulator, type TestEmulator } from "./support/emulator.ts";
-import { freePort } from "./support/net.ts";
+import { freePort } from "../support/net.ts";
 import { requestAt } from "./support/server.ts";
 import { until } from "./support/wait.ts";
 

@@ -8,7 +8,7 @@ import { authenticate } from "../src/auth/authenticate.ts";
 import { createTokenVerifier } from "../src/auth/verifier.ts";
 import { loadConfig } from "../src/config.ts";
 import { answerError } from "../src/http/errors.ts";
-import { TestIssuer } from "./support/issuer.ts";
+import { TestIssuer } from "../support/issuer.ts";
 
 describe("authenticate onRequest hook", () => {
   const issuer = new TestIssuer();

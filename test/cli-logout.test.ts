@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { writeDevStack } from "../src/dev-stack.ts";
 import { runCli } from "./support/cli.ts";
 import { pglite } from "./support/databases.ts";
-import { freePort } from "./support/net.ts";
+import { freePort } from "../support/net.ts";
 import { issuerAndServer } from "./support/server.ts";
 
 interface Tokens {

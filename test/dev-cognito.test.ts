@@ -21,7 +21,7 @@ import { createCognitoClient } from "../src/cognito/client.ts";
 import { startEmulator } from "../src/cognito/emulator.ts";
 import { restamp } from "../src/dev-cognito/tokens.ts";
 import { startDevStack, type DevStack } from "./support/dev-stack.ts";
-import { freePort } from "./support/net.ts";
+import { freePort } from "../support/net.ts";
 
 const member = DEMO_USERS.find((u) => u.groups.length === 0)!;
 const claims = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;

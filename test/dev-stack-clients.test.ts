@@ -15,7 +15,7 @@ import { GetTokensFromRefreshTokenCommand } from "@aws-sdk/client-cognito-identi
 import { DEMO_USERS } from "../src/cognito/bootstrap.ts";
 import { createCognitoClient } from "../src/cognito/client.ts";
 import { startDevStack, type DevStack } from "./support/dev-stack.ts";
-import { freePort } from "./support/net.ts";
+import { freePort } from "../support/net.ts";
 import { until } from "./support/wait.ts";
 
 const { AuthenticationDetails, CognitoRefreshToken, CognitoUser, CognitoUserPool } = cognitoIdentity;

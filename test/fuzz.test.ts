@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import fc from "fast-check";
 import { pglite } from "./support/databases.ts";
-import { b64url, claimsOf, signJwt } from "./support/issuer.ts";
+import { b64url, claimsOf, signJwt } from "../support/issuer.ts";
 import { issuerAndServer } from "./support/server.ts";
 
 const RUNS = 150;

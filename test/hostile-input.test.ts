@@ -14,7 +14,7 @@ import { answerError } from "../src/http/errors.ts";
 import { ApiProblem, MAX_PROBLEM_BYTES, validationFailed } from "../src/http/problem.ts";
 import { createLogger } from "../src/logging.ts";
 import { pglite, postgres, requires } from "./support/databases.ts";
-import type { JwksMode } from "./support/issuer.ts";
+import type { JwksMode } from "../support/issuer.ts";
 import { issuerAndServer, type Json, type Reply, type TestServer } from "./support/server.ts";
 import { until } from "./support/wait.ts";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { afterEach, before, describe, it } from "node:test";
 import { EMULATOR_KID } from "../src/auth/jwks-cache.ts";
 import { pglite } from "./support/databases.ts";
-import { generateSigningKey } from "./support/issuer.ts";
+import { generateSigningKey } from "../support/issuer.ts";
 import { issuerAndServer, type Reply, type TestServer } from "./support/server.ts";
 import { sleep, sleepUntil, until } from "./support/wait.ts";
 

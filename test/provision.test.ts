@@ -18,7 +18,7 @@ import { clientUpdate, poolUpdate } from "../src/cognito/pool-settings.ts";
 import { runCli } from "./support/cli.ts";
 import { copyFolder } from "./support/databases.ts";
 import { startTestEmulator, type TestEmulator } from "./support/emulator.ts";
-import { freePort } from "./support/net.ts";
+import { freePort } from "../support/net.ts";
 import { migratedPgliteTemplate } from "./support/pglite-template.ts";
 
 const CALLBACK = "http://localhost:8000/admin";

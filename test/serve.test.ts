@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { copyFolder, postgres, requires } from "./support/databases.ts";
-import { freePort } from "./support/net.ts";
+import { freePort } from "../support/net.ts";
 import { migratedPgliteTemplate } from "./support/pglite-template.ts";
 import { issuerForDescribe, requestAt } from "./support/server.ts";
 import { sleep, until } from "./support/wait.ts";

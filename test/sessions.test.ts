@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { DATABASE_KINDS, postgres, requires } from "./support/databases.ts";
-import { claimsOf, TestIssuer } from "./support/issuer.ts";
+import { claimsOf, TestIssuer } from "../support/issuer.ts";
 import { issuerAndServer, issuerForDescribe, serverForDescribe, startTestServer, type Json, type TestServer } from "./support/server.ts";
-import { freePort } from "./support/net.ts";
+import { freePort } from "../support/net.ts";
 import { TcpProxy } from "./support/tcp-proxy.ts";
 import { sleep, sleepUntil, until } from "./support/wait.ts";
 

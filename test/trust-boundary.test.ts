@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { describe, it } from "node:test";
 import { pglite } from "./support/databases.ts";
-import { b64url, claimsOf, signJwt, signJwtWith } from "./support/issuer.ts";
+import { b64url, claimsOf, signJwt, signJwtWith } from "../support/issuer.ts";
 import { issuerAndServer, serverForDescribe, type Reply } from "./support/server.ts";
 
 function expect401(res: Reply, code: string): void {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DATABASE_KINDS, requires } from "./support/databases.ts";
-import type { TestUser } from "./support/issuer.ts";
+import type { TestUser } from "../support/issuer.ts";
 import { issuerAndServer, type Json } from "./support/server.ts";
 
 for (const kind of DATABASE_KINDS) {

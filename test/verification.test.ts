@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pglite } from "./support/databases.ts";
-import { claimsOf, generateSigningKey, signJsonTexts, signJwt } from "./support/issuer.ts";
+import { claimsOf, generateSigningKey, signJsonTexts, signJwt } from "../support/issuer.ts";
 import { issuerAndServer, type Json, type Reply } from "./support/server.ts";
 
 function expectProblem(res: Reply, status: number, code: string): Json {

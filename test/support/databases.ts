@@ -1,12 +1,11 @@
 // The databases every database test runs on: PGlite always; PostgreSQL when TEST_DATABASE_URL is
 // set (required under CI=true). Each test server gets a fresh database of its own.
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import pg from "pg";
+import { createScratchDatabase } from "../../support/scratch-database.ts";
 import { migratedPgliteTemplate } from "./pglite-template.ts";
 
 export interface TestDatabase {
@@ -51,23 +50,6 @@ export const pglite: DatabaseKind = {
   },
 };
 
-/** A fresh database beside the one `adminUrl` names, and how to drop it (tests, bench, soak). */
-export async function createScratchDatabase(adminUrl: string, prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
-  const run = async (statement: string) => {
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`create database ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => run(`drop database if exists ${name} with (force)`) };
-}
 
 export const postgres: DatabaseKind = {
   name: "postgres",

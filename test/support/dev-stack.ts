@@ -8,7 +8,7 @@ import { createCognitoClient } from "../../src/cognito/client.ts";
 import { startEmulator, type Emulator } from "../../src/cognito/emulator.ts";
 import { devApiConfig } from "../../src/dev-api-config.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
-import { freePort } from "./net.ts";
+import { freePort } from "../../support/net.ts";
 
 export interface DevStack {
   dir: string;

@@ -7,7 +7,7 @@ import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-iden
 import { createCognitoClient } from "../../src/cognito/client.ts";
 import { startEmulator, type Emulator } from "../../src/cognito/emulator.ts";
 import type { Env } from "../../src/config.ts";
-import { freePort } from "./net.ts";
+import { freePort } from "../../support/net.ts";
 
 export interface TestEmulator {
   /** The temporary folder; the emulator keeps its data in `{dir}/cognito`. */

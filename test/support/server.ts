@@ -4,7 +4,7 @@ import { Writable } from "node:stream";
 import { loadConfig } from "../../src/config.ts";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/server.ts";
 import { pglite, type DatabaseKind, type TestDatabase } from "./databases.ts";
-import { TestIssuer } from "./issuer.ts";
+import { TestIssuer } from "../../support/issuer.ts";
 
 export type Json = Record<string, unknown>;
 
