@@ -2,11 +2,14 @@
 // against the real emulator: session claims, enforced flows, sign-out, OAuth endpoints, discovery,
 // and who may call it.
 import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
 import { chmod, readdir, stat } from "node:fs/promises";
 import { request } from "node:http";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
+  AdminDisableUserCommand,
+  AdminEnableUserCommand,
   AdminInitiateAuthCommand,
   GetTokensFromRefreshTokenCommand,
   GetUserCommand,
@@ -224,5 +227,51 @@ describe("the dev stack's Cognito", () => {
     const again = await startEmulator({ port: await freePort(), dataDir: old, env: { PATH: process.env.PATH ?? "" } });
     await again.stop();
     for (const line of await modes(old)) assert.match(line, / (600|700)$/);
+  });
+
+  // Review findings: the engine matches paths without case and with a trailing slash.
+  const postForm = (url: string, body: Record<string, string>) =>
+    fetch(`${stack.emulator.url}${url}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(body) });
+  const withMemberDisabled = async (fn: () => Promise<void>) => {
+    await cognito.send(new AdminDisableUserCommand({ UserPoolId: stack.userPoolId, Username: member.username }));
+    try {
+      await fn();
+    } finally {
+      await cognito.send(new AdminEnableUserCommand({ UserPoolId: stack.userPoolId, Username: member.username }));
+    }
+  };
+
+  it("every spelling of the OAuth token endpoint applies the session rules: a disabled user, another client, the session claims", async () => {
+    const tokens = await signIn();
+    await withMemberDisabled(async () => {
+      for (const variant of ["/oauth2/token", "/oauth2/token/", "/OAuth2/Token", "/OAUTH2/TOKEN/"]) {
+        const res = await postForm(variant, { grant_type: "refresh_token", client_id: stack.clientId, refresh_token: tokens.RefreshToken });
+        assert.equal(res.status, 400, `a disabled user got tokens from ${variant}`);
+      }
+    });
+    const other = await postForm("/oauth2/token/", { grant_type: "refresh_token", client_id: stack.webClientId, refresh_token: tokens.RefreshToken });
+    assert.equal(other.status, 400, "a refresh token is bound to its client");
+    const same = await postForm("/OAuth2/Token/", { grant_type: "refresh_token", client_id: stack.clientId, refresh_token: tokens.RefreshToken });
+    assert.equal(same.status, 200);
+    const body = (await same.json()) as { access_token: string };
+    assert.equal(claims(body.access_token).origin_jti, claims(tokens.AccessToken).origin_jti, "the same session");
+    assert.equal(claims(body.access_token).auth_time, claims(tokens.AccessToken).auth_time, "the sign-in's time kept");
+  });
+
+  it("the Hosted UI gives a disabled user no authorization code", async () => {
+    await withMemberDisabled(async () => {
+      const challenge = createHash("sha256").update(randomBytes(32).toString("base64url")).digest("base64url");
+      const login = await fetch(`${stack.emulator.url}/oauth2/authorize/`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          client_id: stack.webClientId, redirect_uri: "http://localhost:5173/", response_type: "code",
+          code_challenge: challenge, code_challenge_method: "S256", username: member.username, password: member.password,
+        }),
+      });
+      assert.notEqual(login.status, 302, "a disabled user was sent back with a code");
+      assert.equal(login.status, 400);
+    });
   });
 });

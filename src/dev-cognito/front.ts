@@ -37,22 +37,41 @@ export function createFront(deps: Deps, logger: EngineLogger, port: number): (re
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const wellKnown = /^\/([\w-]+)\/\.well-known\/openid-configuration$/.exec(url.pathname);
+    // The engine (express) matches paths without case and with a trailing slash: so must the
+    // front, or "/OAuth2/Token/" would reach the engine's refresh grant past every rule below.
+    const path = url.pathname.replace(/\/+$/, "") || "/";
+    const route = path.toLowerCase();
+    const wellKnown = /^\/([\w-]+)\/\.well-known\/openid-configuration$/i.exec(path);
     if (req.method === "GET" && wellKnown) {
       const doc = await discovery(deps, ctx, `http://localhost:${port}`, wellKnown[1]!);
       return doc ? sendJson(res, 200, doc) : sendJson(res, 404, { message: "No such user pool." });
     }
-    if (req.method === "POST" && url.pathname === "/" && typeof req.headers["x-amz-target"] === "string") {
+    if (req.method === "POST" && route === "/" && typeof req.headers["x-amz-target"] === "string") {
       return operation(req.headers["x-amz-target"], await readBody(req), res);
     }
-    if (req.method === "POST" && (url.pathname === "/oauth2/token" || url.pathname === "/oauth2/revoke")) {
+    if (req.method === "POST" && (route === "/oauth2/token" || route === "/oauth2/revoke" || route === "/oauth2/authorize")) {
       const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
-      if (url.pathname === "/oauth2/revoke") return oauthRevoke(deps, ctx, form, res);
-      if (form.grant_type === "refresh_token") return oauthRefresh(deps, ctx, form, res);
+      if (route === "/oauth2/revoke") return oauthRevoke(deps, ctx, form, res);
+      if (route === "/oauth2/token" && form.grant_type === "refresh_token") return oauthRefresh(deps, ctx, form, res);
+      // The engine's Hosted UI signs in users it has disabled.
+      if (route === "/oauth2/authorize" && (await isDisabled(form.client_id, form.username))) {
+        return sendJson(res, 400, { error: "access_denied", error_description: "User is disabled." });
+      }
       // The engine's body parser leaves a request alone once it has been read.
       (req as IncomingMessage & { body?: unknown }).body = form;
     }
     forward(req, res);
+  }
+
+  async function isDisabled(clientId: string | undefined, username: string | undefined): Promise<boolean> {
+    if (!clientId || !username) return false;
+    try {
+      const pool = await deps.engine.services.cognito.getUserPoolForClientId(ctx, clientId);
+      return (await pool.getUserByUsername(ctx, username))?.Enabled === false;
+    } catch {
+      // An unknown client: the engine answers that itself.
+      return false;
+    }
   }
 
   async function operation(header: string, body: string, res: ServerResponse): Promise<void> {
