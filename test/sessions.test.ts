@@ -2,7 +2,7 @@
 // Cognito here is the test issuer's fake (the emulator lacks challenges through AdminInitiateAuth,
 // GlobalSignOut and AdminUserGlobalSignOut): every test that relies on it says "fake Cognito".
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { DATABASE_KINDS, postgres, requires } from "./support/databases.ts";
 import { claimsOf, TestIssuer } from "../support/issuer.ts";
@@ -424,6 +424,19 @@ describe("revocation across two instances on PostgreSQL", requires(postgres), ()
     }
     assert.equal((await a.request("POST", "/api/v1/auth/login", { body: { username: user.username, password: "pw" }, headers: here })).status, 429);
     assert.equal((await B().request("POST", "/api/v1/auth/login", { body: { username: user.username, password: "pw" }, headers: here })).status, 429);
+    // The shared count is keyed by an HMAC under the deployment's secret: a copy of the table does
+    // not give the address back to whoever hashes every IPv4 address.
+    const pg = (await import("pg")).default;
+    const client = new pg.Client({ connectionString: a.databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ key: string }>("select key from login_failures");
+      assert.ok(rows.some((r) => r.key.startsWith("a:")), "the address's count is there");
+      const unkeyed = `a:${createHash("sha256").update("203.0.113.77").digest("base64url")}`;
+      assert.ok(!rows.some((r) => r.key === unkeyed), "the address is stored as plain sha256(address)");
+    } finally {
+      await client.end();
+    }
   });
 });
 

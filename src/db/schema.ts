@@ -1,3 +1,3 @@
 // Every table, for drizzle-kit and the typed client.
 export { users, userTombstones } from "../users/schema.ts";
-export { loginFailures, revokedRefreshTokens, revokedSessions, userRevocations } from "../sessions/schema.ts";
+export { loginFailures, revokedRefreshTokens, revokedSessions, serverSecrets, userRevocations } from "../sessions/schema.ts";

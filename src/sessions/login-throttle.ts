@@ -9,11 +9,11 @@
 // the count: a read-then-write would let every request of a burst read "4" and go through. Only
 // the attempt's own reservation is ever given back: a success never clears a count, since the
 // same count may hold another account's failures (usernames are compared without case).
-import { createHash } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { limitKey } from "../http/client-address.ts";
-import { loginFailures } from "./schema.ts";
+import { loginFailures, serverSecrets } from "./schema.ts";
 
 export const WINDOW_SECONDS = 15 * 60;
 const PER_USER_AND_ADDRESS = 5;
@@ -22,12 +22,13 @@ const REFRESH_WINDOW_SECONDS = 60;
 const REFRESH_FAILURES_PER_ADDRESS = 60;
 const REFRESHES_PER_TOKEN = 10;
 
-// The table holds no usernames, addresses or refresh tokens in the clear.
-const digest = (text: string) => createHash("sha256").update(text).digest("base64url");
-const userKey = (username: string, address: string) => `u:${digest(`${username.trim().toLowerCase()}\n${limitKey(address)}`)}`;
-const addressKey = (address: string) => `a:${digest(limitKey(address))}`;
-const refreshAddressKey = (address: string) => `r:${digest(limitKey(address))}`;
-const refreshTokenKey = (refreshToken: string) => `t:${digest(refreshToken)}`;
+// The table holds no usernames, addresses or refresh tokens, nor digests that a search over all
+// IPv4 addresses would give back: its keys are HMACs under a secret made once per deployment.
+type Digest = (text: string) => string;
+const userKey = (digest: Digest, username: string, address: string) => `u:${digest(`${username.trim().toLowerCase()}\n${limitKey(address)}`)}`;
+const addressKey = (digest: Digest, address: string) => `a:${digest(limitKey(address))}`;
+const refreshAddressKey = (digest: Digest, address: string) => `r:${digest(limitKey(address))}`;
+const refreshTokenKey = (digest: Digest, refreshToken: string) => `t:${digest(refreshToken)}`;
 
 /** A counted attempt: settle it with the outcome once Cognito has answered. */
 export interface Attempt {
@@ -47,19 +48,40 @@ export interface Refused {
 type Count = { key: string; failures: number; windowStart: Date };
 
 export class LoginThrottle {
+  private digest: Promise<Digest> | undefined;
+
   constructor(private readonly db: Db) {}
+
+  /** The HMAC under the deployment's throttle secret (read once; migration 0004 made it). */
+  private keyed(): Promise<Digest> {
+    this.digest ??= this.db
+      .select({ value: serverSecrets.value })
+      .from(serverSecrets)
+      .where(eq(serverSecrets.name, "throttle"))
+      .then(([row]) => {
+        if (!row) throw new Error("server_secrets has no throttle secret");
+        return (text: string) => createHmac("sha256", row.value).update(text).digest("base64url");
+      })
+      .catch((err: unknown) => {
+        this.digest = undefined;
+        throw err;
+      });
+    return this.digest;
+  }
 
   /** Reserves a sign-in attempt for (username, address), or says how long to wait. */
   async reserveLogin(username: string, address: string): Promise<Attempt | Refused> {
-    const user = userKey(username, address);
-    const byAddress = addressKey(address);
+    const digest = await this.keyed();
+    const user = userKey(digest, username, address);
+    const byAddress = addressKey(digest, address);
     return this.reserve({ [user]: PER_USER_AND_ADDRESS, [byAddress]: PER_ADDRESS }, WINDOW_SECONDS, [user, byAddress]);
   }
 
   /** Reserves a refresh: failures count per address, every refresh per refresh token. */
   async reserveRefresh(refreshToken: string, address: string): Promise<Attempt | Refused> {
-    const byAddress = refreshAddressKey(address);
-    const token = refreshTokenKey(refreshToken);
+    const digest = await this.keyed();
+    const byAddress = refreshAddressKey(digest, address);
+    const token = refreshTokenKey(digest, refreshToken);
     return this.reserve({ [byAddress]: REFRESH_FAILURES_PER_ADDRESS, [token]: REFRESHES_PER_TOKEN }, REFRESH_WINDOW_SECONDS, [byAddress]);
   }
 

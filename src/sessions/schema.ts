@@ -28,3 +28,12 @@ export const revokedRefreshTokens = pgTable("revoked_refresh_tokens", {
   digest: text("digest").primaryKey(),
   expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
 });
+
+/**
+ * Random keys made once per deployment, at migration: `throttle` keys the HMAC that names the
+ * rows of login_failures, so that a copy of that table gives no address or username back.
+ */
+export const serverSecrets = pgTable("server_secrets", {
+  name: text("name").primaryKey(),
+  value: text("value").notNull(),
+});
