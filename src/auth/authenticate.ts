@@ -43,13 +43,12 @@ export function authenticate({ verifier, limiter, revocations, onOutcome }: Auth
   // The limit decides only how a failure is answered: a valid token is never refused because of
   // failures from its address, which other clients behind the same proxy or NAT may have caused.
   function refuse(request: FastifyRequest, reply: FastifyReply, failure: AuthFailure): void {
-    const blockedFor = limiter?.blockedFor(request.ip) ?? 0;
+    const blockedFor = limiter?.failure(request.ip) ?? 0;
     if (blockedFor > 0) {
       onOutcome?.("rate_limited");
       sendProblem(reply, rateLimited(blockedFor));
       return;
     }
-    limiter?.recordFailure(request.ip);
     onOutcome?.(failure.code);
     sendProblem(reply, authProblem(failure));
   }

@@ -16,18 +16,18 @@ export class FailureLimiter {
     return this.limit > 0;
   }
 
-  /** Seconds until the window resets, or 0 when this address may still try. */
-  blockedFor(address: string): number {
+  /**
+   * A failure from this address: counted, and 0 returned, while the address is under the limit;
+   * past it, the seconds until the window resets (and the failure is not counted again).
+   */
+  failure(address: string): number {
     if (!this.enabled) return 0;
     this.roll();
-    return (this.counts.get(limitKey(address)) ?? 0) >= this.limit ? this.secondsLeft() : 0;
-  }
-
-  recordFailure(address: string): void {
-    if (!this.enabled) return;
-    this.roll();
     const key = limitKey(address);
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    const count = this.counts.get(key) ?? 0;
+    if (count >= this.limit) return this.secondsLeft();
+    this.counts.set(key, count + 1);
+    return 0;
   }
 
   private roll(): void {

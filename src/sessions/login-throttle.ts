@@ -25,9 +25,9 @@ const REFRESHES_PER_TOKEN = 10;
 // The table holds no usernames, addresses or refresh tokens, nor digests that a search over all
 // IPv4 addresses would give back: its keys are HMACs under a secret made once per deployment.
 type Digest = (text: string) => string;
-const userKey = (digest: Digest, username: string, address: string) => `u:${digest(`${username.trim().toLowerCase()}\n${limitKey(address)}`)}`;
-const addressKey = (digest: Digest, address: string) => `a:${digest(limitKey(address))}`;
-const refreshAddressKey = (digest: Digest, address: string) => `r:${digest(limitKey(address))}`;
+const userKey = (digest: Digest, username: string, client: string) => `u:${digest(`${username.trim().toLowerCase()}\n${client}`)}`;
+const addressKey = (digest: Digest, client: string) => `a:${digest(client)}`;
+const refreshAddressKey = (digest: Digest, client: string) => `r:${digest(client)}`;
 const refreshTokenKey = (digest: Digest, refreshToken: string) => `t:${digest(refreshToken)}`;
 
 /** A counted attempt: settle it with the outcome once Cognito has answered. */
@@ -72,15 +72,16 @@ export class LoginThrottle {
   /** Reserves a sign-in attempt for (username, address), or says how long to wait. */
   async reserveLogin(username: string, address: string): Promise<Attempt | Refused> {
     const digest = await this.keyed();
-    const user = userKey(digest, username, address);
-    const byAddress = addressKey(digest, address);
+    const client = limitKey(address);
+    const user = userKey(digest, username, client);
+    const byAddress = addressKey(digest, client);
     return this.reserve({ [user]: PER_USER_AND_ADDRESS, [byAddress]: PER_ADDRESS }, WINDOW_SECONDS, [user, byAddress]);
   }
 
   /** Reserves a refresh: failures count per address, every refresh per refresh token. */
   async reserveRefresh(refreshToken: string, address: string): Promise<Attempt | Refused> {
     const digest = await this.keyed();
-    const byAddress = refreshAddressKey(digest, address);
+    const byAddress = refreshAddressKey(digest, limitKey(address));
     const token = refreshTokenKey(digest, refreshToken);
     return this.reserve({ [byAddress]: REFRESH_FAILURES_PER_ADDRESS, [token]: REFRESHES_PER_TOKEN }, REFRESH_WINDOW_SECONDS, [byAddress]);
   }
