@@ -23,6 +23,11 @@ import { UserRepository } from "./users/repository.ts";
 import { UserProvisioning, type UserAttributeSource } from "./users/provisioning.ts";
 import { userRoutes } from "./users/routes.ts";
 import { loadActor } from "./users/current-user.ts";
+import { GrantCache } from "./authz/grant-cache.ts";
+import { PermissionRepository } from "./permissions/repository.ts";
+import { permissionRoutes } from "./permissions/routes.ts";
+import { ProjectRepository } from "./projects/repository.ts";
+import { projectRoutes } from "./projects/routes.ts";
 import type { IdentityProvider } from "./cognito/client.ts";
 import { LoginThrottle, WINDOW_SECONDS } from "./sessions/login-throttle.ts";
 import type { RevocationStore } from "./sessions/revocations.ts";
@@ -171,6 +176,8 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { drai
   const repository = new UserRepository(deps.database.db);
   const profiles = new ProfileCache(PROFILE_CACHE_SIZE, undefined, deps.metrics ? (hit) => deps.metrics!.cacheLookup("profile", hit) : undefined);
   const provisioning = new UserProvisioning(repository, deps.attributes, deps.logger, profiles);
+  const permissions = new PermissionRepository(deps.database.db);
+  const grants = new GrantCache((user) => permissions.grantsOf(user));
   const signedIn = {
     authenticate: authenticate({
       verifier: deps.verifier,
@@ -178,9 +185,12 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { drai
       ...(deps.revocations ? { revocations: deps.revocations } : {}),
       ...(deps.metrics ? { onOutcome: (outcome: string) => deps.metrics!.verification(outcome) } : {}),
     }),
-    loadActor: loadActor(provisioning, config.cognito.adminGroup),
+    loadActor: loadActor({ provisioning, grants, groupPermissions: config.cognito.groupPermissions }),
   };
-  await app.register(userRoutes, { ...signedIn, repository, profiles, publicUrl: config.publicUrl, audit });
+  await app.register(userRoutes, { ...signedIn, repository, profiles, grants, publicUrl: config.publicUrl, audit });
+  const projects = new ProjectRepository(deps.database.db);
+  await app.register(projectRoutes, { ...signedIn, db: deps.database.db, projects, permissions, users: repository, grants, audit });
+  await app.register(permissionRoutes, { ...signedIn, permissions, projects, users: repository, grants, publicUrl: config.publicUrl, audit });
   if (deps.identity && deps.revocations) {
     const throttle = new LoginThrottle(deps.database.db);
     // Windows that have run out are only ever read as "no failures": drop them now and then.
@@ -198,7 +208,7 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { drai
   if (deps.metrics && config.metricsToken) await app.register(metricsRoute, { metrics: deps.metrics, token: config.metricsToken });
 }
 
-/** One `audit` log line per administrative change: who, what, which user. */
-function audit(request: FastifyRequest, action: string, target: string, fields?: string[]): void {
-  request.log.info({ audit: { actor: request.actor?.user.uuid, action, target, ...(fields ? { fields } : {}) } }, "audit");
+/** One `audit` log line per change made for someone else, and per grant: who, what, to what. */
+function audit(request: FastifyRequest, action: string, target: string, details?: Record<string, unknown>): void {
+  request.log.info({ audit: { actor: request.actor?.user.uuid, action, target, ...details } }, "audit");
 }

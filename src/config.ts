@@ -2,6 +2,7 @@
 import path from "node:path";
 import ipaddr from "ipaddr.js";
 import { isLoopbackHost } from "./net.ts";
+import { PERMISSION_TYPES, type PermissionTypeName } from "./permissions/types.ts";
 
 export type TokenUse = "access" | "id" | "any";
 
@@ -18,6 +19,8 @@ export interface CognitoConfig {
   domain: string | undefined;
   implicitGrant: boolean;
   adminGroup: string;
+  /** Cognito group → global permission type (COGNITO_GROUP_PERMISSIONS), read from the token on every request. */
+  groupPermissions: ReadonlyMap<string, PermissionTypeName>;
   clockSkewSeconds: number;
   /** Loopback emulator with no AWS credentials configured: sign with static dummy ones. */
   useDummyCredentials: boolean;
@@ -221,9 +224,26 @@ export function loadCognito(env: Env): CognitoConfig {
     domain: domainRaw ? checkServiceUrl("COGNITO_DOMAIN", domainRaw) : undefined,
     implicitGrant: boolean(env, "COGNITO_IMPLICIT_GRANT", false),
     adminGroup,
+    groupPermissions: groupPermissions(env, adminGroup),
     clockSkewSeconds: integer(env, "COGNITO_CLOCK_SKEW_SECONDS", 60, 0, 3600),
     useDummyCredentials,
   };
+}
+
+/** `group:type` pairs; only global types, since a group names no project. */
+function groupPermissions(env: Env, adminGroup: string): Map<string, PermissionTypeName> {
+  const raw = text(env, "COGNITO_GROUP_PERMISSIONS") ?? `${adminGroup}:adminGlobal`;
+  const globalTypes = PERMISSION_TYPES.filter((t) => t.scope === "global").map((t) => t.name);
+  const expected = `comma-separated group:type pairs, each type one of ${globalTypes.join(", ")}`;
+  const mapping = new Map<string, PermissionTypeName>();
+  for (const entry of raw.split(",").map((e) => e.trim()).filter((e) => e !== "")) {
+    const at = entry.lastIndexOf(":");
+    const group = entry.slice(0, at).trim();
+    const type = entry.slice(at + 1).trim();
+    if (at <= 0 || !(globalTypes as string[]).includes(type) || mapping.has(group)) throw new ConfigError("COGNITO_GROUP_PERMISSIONS", expected, entry);
+    mapping.set(group, type as PermissionTypeName);
+  }
+  return mapping;
 }
 
 function loadDatabase(env: Env, dataDir: string): DatabaseConfig {

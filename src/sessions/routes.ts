@@ -13,7 +13,8 @@ import { notFound, unavailable } from "../http/problem.ts";
 import { AUTHENTICATED_ERRORS, BEARER, problems } from "../http/problem-schema.ts";
 import type { Handler } from "../http/typed-route.ts";
 import { actorOf } from "../users/current-user.ts";
-import { requireAdmin } from "../users/permissions.ts";
+import { requirePermission } from "../authz/guards.ts";
+import { maySignOutOthers } from "../authz/rules.ts";
 import { UuidParamsSchema } from "../users/profile-schema.ts";
 import type { UserRepository } from "../users/repository.ts";
 import type { Attempt, LoginThrottle } from "./login-throttle.ts";
@@ -170,7 +171,7 @@ function sessionHandlers(deps: SessionRoutesDeps) {
   };
 
   const signOutEverywhere: Handler<typeof signOutSchema> = async (request, reply) => {
-    requireAdmin(actorOf(request));
+    requirePermission(maySignOutOthers(actorOf(request).grants), "Only a global administrator may sign a user out everywhere.");
     const target = await deps.repository.findById(request.params.uuid);
     if (!target) throw notFound("No such user.");
     await bestEffort(request, "AdminUserGlobalSignOut", () => deps.identity.adminGlobalSignOut(target.username));

@@ -1,16 +1,23 @@
-// The local user behind an authenticated request, and what they may do: computed once per request
-// (a preValidation hook, after authentication), read by every route. Deactivated accounts stop here.
+// The person behind an authenticated request, and what they hold: computed once per request (a
+// preValidation hook, after authentication), read by every route. Deactivated accounts stop here.
+// Synchronous when the user and their grants are cached: no promise on the hot path.
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preValidationHookHandler } from "fastify";
 import { caller } from "../auth/authenticate.ts";
 import { accountDisabled } from "../auth/problems.ts";
+import type { GrantCache } from "../authz/grant-cache.ts";
+import { groupGrants, type Grant, type GroupPermissions } from "../authz/grants.ts";
+import { holdsAdminGlobal } from "../authz/relationship.ts";
 import { sendProblem } from "../http/problem.ts";
 import type { User } from "./schema.ts";
 import type { UserProvisioning } from "./provisioning.ts";
 
-/** Who is calling: the local user, their Cognito groups, and whether they administer. */
+/** Who is calling: the local user, their Cognito groups, and every permission they hold. */
 export interface Actor {
   user: User;
   groups: readonly string[];
+  /** Stored grants, then those of the token's groups. */
+  grants: readonly Grant[];
+  /** Holds adminGlobal. */
   isAdmin: boolean;
 }
 
@@ -20,28 +27,53 @@ declare module "fastify" {
   }
 }
 
-/** Callback style, synchronous when the user is cached: no promise on the hot path. */
-export function loadActor(provisioning: UserProvisioning, adminGroup: string): preValidationHookHandler {
-  function admit(request: FastifyRequest, reply: FastifyReply, user: User, done: HookHandlerDoneFunction): void {
+export interface ActorSources {
+  provisioning: UserProvisioning;
+  grants: GrantCache;
+  groupPermissions: GroupPermissions;
+}
+
+// The same stored grants and groups give the same array, so that /me's rendering stays memoized.
+const combined = new WeakMap<readonly Grant[], { groupsKey: string; all: readonly Grant[] }>();
+
+function allGrants(stored: readonly Grant[], groups: readonly string[], mapping: GroupPermissions): readonly Grant[] {
+  const groupsKey = groups.join("\n");
+  const memo = combined.get(stored);
+  if (memo && memo.groupsKey === groupsKey) return memo.all;
+  const fromGroups = groupGrants(groups, mapping);
+  const all = fromGroups.length === 0 ? stored : Object.freeze([...stored, ...fromGroups]);
+  combined.set(stored, { groupsKey, all });
+  return all;
+}
+
+export function loadActor({ provisioning, grants, groupPermissions }: ActorSources): preValidationHookHandler {
+  const fail = (reply: FastifyReply, done: HookHandlerDoneFunction) => (err: unknown) => {
+    // A bug in admit must become this request's 500, not an unhandled rejection that ends the process.
+    if (!reply.sent) done(err as Error);
+  };
+
+  function admit(request: FastifyRequest, reply: FastifyReply, user: User, stored: readonly Grant[], done: HookHandlerDoneFunction): void {
     if (!user.isActive) {
       sendProblem(reply, accountDisabled());
       return;
     }
     const { groups } = caller(request).token;
-    request.actor = { user, groups, isAdmin: groups.includes(adminGroup) };
+    const all = allGrants(stored, groups, groupPermissions);
+    request.actor = { user, groups, grants: all, isAdmin: holdsAdminGlobal(all) };
     done();
+  }
+
+  function withGrants(request: FastifyRequest, reply: FastifyReply, user: User, done: HookHandlerDoneFunction): void {
+    const stored = grants.grantsOf(user.uuid);
+    if (!(stored instanceof Promise)) return admit(request, reply, user, stored, done);
+    stored.then((loaded) => admit(request, reply, user, loaded, done), done).catch(fail(reply, done));
   }
 
   return function currentUser(request, reply, done) {
     const { token, raw } = caller(request);
     const user = provisioning.userFor(token, raw);
-    if (!(user instanceof Promise)) return admit(request, reply, user, done);
-    user
-      .then((loaded) => admit(request, reply, loaded, done), done)
-      // A bug in admit must become this request's 500, not an unhandled rejection that ends the process.
-      .catch((err: unknown) => {
-        if (!reply.sent) done(err as Error);
-      });
+    if (!(user instanceof Promise)) return withGrants(request, reply, user, done);
+    user.then((loaded) => withGrants(request, reply, loaded, done), done).catch(fail(reply, done));
   };
 }
 

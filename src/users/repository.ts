@@ -1,6 +1,8 @@
 // Queries on the users tables; nothing else in the server writes SQL for users.
-import { and, asc, count, desc, eq, getTableColumns, ilike, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, exists, getTableColumns, ilike, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { asActor } from "../permissions/repository.ts";
+import { userPermissions } from "../permissions/schema.ts";
 import type { Ordering } from "./profile-schema.ts";
 import { users, userTombstones, type User } from "./schema.ts";
 
@@ -23,6 +25,8 @@ export interface UserFilter {
   username?: string;
   isActive?: boolean;
   search?: string;
+  /** Only users holding a permission in one of these projects. */
+  inProjects?: string[];
 }
 
 
@@ -51,6 +55,12 @@ export class UserRepository {
     if (!UUID_RE.test(id)) return undefined;
     const rows = await this.db.select().from(users).where(eq(users.uuid, id)).limit(1);
     return rows[0];
+  }
+
+  async findByIds(ids: string[]): Promise<User[]> {
+    const valid = ids.filter((id) => UUID_RE.test(id));
+    if (valid.length === 0) return [];
+    return this.db.select().from(users).where(inArray(users.uuid, valid));
   }
 
   async findBySub(sub: string): Promise<User | undefined> {
@@ -132,9 +142,10 @@ export class UserRepository {
    * The deleted user's Cognito sub, or undefined when there was no such user. A deactivated user
    * leaves a tombstone, so that their next token recreates them deactivated (see createOrGet).
    */
-  async delete(id: string): Promise<string | undefined> {
+  async delete(id: string, actor: string): Promise<string | undefined> {
     if (!UUID_RE.test(id)) return undefined;
-    return this.db.transaction(async (tx) => {
+    // The user's grants go with them (a foreign key); their history rows name the actor.
+    return asActor(this.db, actor, async (tx) => {
       const rows = await tx.delete(users).where(eq(users.uuid, id)).returning({ sub: users.cognitoSub, isActive: users.isActive });
       const deleted = rows[0];
       if (!deleted) return undefined;
@@ -153,6 +164,13 @@ export class UserRepository {
       const pattern = likePattern(filter.search);
       conditions.push(
         or(ilike(users.email, pattern), ilike(users.username, pattern), ilike(users.firstName, pattern), ilike(users.lastName, pattern))!,
+      );
+    }
+    if (filter.inProjects) {
+      conditions.push(
+        filter.inProjects.length === 0
+          ? sql`false`
+          : exists(this.db.select({ one: sql`1` }).from(userPermissions).where(and(eq(userPermissions.userUuid, users.uuid), inArray(userPermissions.projectUuid, filter.inProjects)))),
       );
     }
     const where = conditions.length ? and(...conditions) : undefined;

@@ -1,0 +1,61 @@
+// Who may do what, beyond profile fields: grants, projects, lists. Every route asks here; no route
+// compares ranks or groups itself.
+import { permissionType, rankOf } from "../permissions/types.ts";
+import type { Grant } from "./grants.ts";
+import { holdsAdminGlobal, leadsEveryone, ledProjects } from "./relationship.ts";
+
+export interface GrantRequest {
+  type: string;
+  project: string | null;
+  practiceArea: string | null;
+}
+
+/**
+ * The caller's permission that entitles them to make (or revoke) this grant, or undefined.
+ * adminGlobal may do anything. Otherwise only a type of strictly lower power, within the
+ * holder's scope: a global type covers every project; a project type covers its own project
+ * (and, if it names a practice area, that area only).
+ */
+export function grantAuthority(callerGrants: readonly Grant[], wanted: GrantRequest): Grant | undefined {
+  const admin = callerGrants.find((g) => g.type === "adminGlobal");
+  if (admin) return admin;
+  const type = permissionType(wanted.type);
+  if (!type) return undefined;
+  return callerGrants.find((g) => {
+    if (rankOf(g.type) >= type.rank) return false;
+    if (g.project === null) return true;
+    return type.scope === "project" && g.project === wanted.project && (g.practiceArea === null || g.practiceArea === wanted.practiceArea);
+  });
+}
+
+
+export const mayCreateProjects = holdsAdminGlobal;
+export const mayDeleteProjects = holdsAdminGlobal;
+export const mayCreatePracticeAreas = holdsAdminGlobal;
+export const mayDeleteUsers = holdsAdminGlobal;
+export const maySignOutOthers = holdsAdminGlobal;
+
+/** adminGlobal, or an adminProject of this project. */
+export function mayEditProject(callerGrants: readonly Grant[], project: string): boolean {
+  return holdsAdminGlobal(callerGrants) || callerGrants.some((g) => g.type === "adminProject" && g.project === project);
+}
+
+/** Anyone who holds a permission in the project, and the global administrators. */
+export function maySeeMembers(callerGrants: readonly Grant[], project: string): boolean {
+  return holdsAdminGlobal(callerGrants) || leadsEveryone(callerGrants) || callerGrants.some((g) => g.project === project);
+}
+
+/** Whose users a caller may list: everyone, the members of some projects, or nobody (403). */
+export type UserListScope = { all: true } | { all: false; projects: string[] };
+
+export function userListScope(callerGrants: readonly Grant[]): UserListScope | undefined {
+  if (holdsAdminGlobal(callerGrants) || leadsEveryone(callerGrants)) return { all: true };
+  const projects = ledProjects(callerGrants);
+  return projects.length > 0 ? { all: false, projects } : undefined;
+}
+
+/** Which grants a caller may see: all, or their own and those in the projects they lead. */
+export function grantVisibility(callerUuid: string, callerGrants: readonly Grant[]): { all: true } | { all: false; user: string; projects: string[] } {
+  if (holdsAdminGlobal(callerGrants) || leadsEveryone(callerGrants)) return { all: true };
+  return { all: false, user: callerUuid, projects: ledProjects(callerGrants) };
+}

@@ -1,0 +1,132 @@
+// Queries on user_permissions; nothing else in the server writes SQL for grants. Writes name
+// their actor for the transaction, and the table's triggers write permission_history.
+import { and, asc, count, eq, inArray, or, sql, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import type { Grant } from "../authz/grants.ts";
+import { FOREIGN_KEY_VIOLATION, pgErrorCode, UNIQUE_VIOLATION } from "../db/errors.ts";
+import { permissionType, type PermissionTypeName } from "./types.ts";
+import { userPermissions, type UserPermission } from "./schema.ts";
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: string) => UUID_RE.test(value);
+
+export interface NewGrant {
+  user: string;
+  type: PermissionTypeName;
+  project: string | null;
+  practiceArea: string | null;
+  grantedBy: string;
+}
+
+export type GrantOutcome = { ok: true; row: UserPermission } | { ok: false; reason: "duplicate" | "missing_reference" };
+
+export interface GrantFilter {
+  user?: string;
+  project?: string;
+  /** Who may see what (authz/rules.ts grantVisibility): unless `all`, own grants and those in these projects. */
+  visible: { all: true } | { all: false; user: string; projects: string[] };
+}
+
+export function toGrant(row: UserPermission): Grant {
+  return { uuid: row.uuid, type: row.permissionType as PermissionTypeName, project: row.projectUuid, practiceArea: row.practiceAreaUuid };
+}
+
+/** Runs `work` in a transaction whose changes the history triggers attribute to `actor`. */
+export async function asActor<T>(db: Db, actor: string, work: (tx: Db) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('vrms.actor', ${actor}, true)`);
+    return work(tx as unknown as Db);
+  });
+}
+
+export class PermissionRepository {
+  constructor(private readonly db: Db) {}
+
+  async grantsOf(user: string): Promise<Grant[]> {
+    const rows = await this.db.select().from(userPermissions).where(eq(userPermissions.userUuid, user)).orderBy(asc(userPermissions.createdAt), asc(userPermissions.uuid));
+    return rows.map(toGrant);
+  }
+
+  /** The grants of many users in one query (a page of the users list). */
+  async grantsOfMany(users: string[]): Promise<Map<string, Grant[]>> {
+    const byUser = new Map<string, Grant[]>(users.map((u) => [u, []]));
+    if (users.length === 0) return byUser;
+    const rows = await this.db.select().from(userPermissions).where(inArray(userPermissions.userUuid, users)).orderBy(asc(userPermissions.createdAt), asc(userPermissions.uuid));
+    for (const row of rows) byUser.get(row.userUuid)?.push(toGrant(row));
+    return byUser;
+  }
+
+  async find(uuid: string): Promise<UserPermission | undefined> {
+    if (!isUuid(uuid)) return undefined;
+    const rows = await this.db.select().from(userPermissions).where(eq(userPermissions.uuid, uuid)).limit(1);
+    return rows[0];
+  }
+
+  async grant(grant: NewGrant): Promise<GrantOutcome> {
+    try {
+      const row = await asActor(this.db, grant.grantedBy, async (tx) => {
+        const rows = await tx
+          .insert(userPermissions)
+          .values({
+            userUuid: grant.user,
+            permissionType: grant.type,
+            scope: permissionType(grant.type)!.scope,
+            projectUuid: grant.project,
+            practiceAreaUuid: grant.practiceArea,
+            grantedBy: grant.grantedBy,
+          })
+          .returning();
+        return rows[0]!;
+      });
+      return { ok: true, row };
+    } catch (err) {
+      // The user, project or practice area deleted since it was checked, or the same grant made concurrently.
+      const code = pgErrorCode(err)?.code;
+      if (code === UNIQUE_VIOLATION) return { ok: false, reason: "duplicate" };
+      if (code === FOREIGN_KEY_VIOLATION) return { ok: false, reason: "missing_reference" };
+      throw err;
+    }
+  }
+
+  /** The revoked row, or undefined when it was already gone. */
+  async revoke(uuid: string, actor: string): Promise<UserPermission | undefined> {
+    if (!isUuid(uuid)) return undefined;
+    return asActor(this.db, actor, async (tx) => {
+      const rows = await tx.delete(userPermissions).where(eq(userPermissions.uuid, uuid)).returning();
+      return rows[0];
+    });
+  }
+
+  async list(filter: GrantFilter, limit: number, offset: number): Promise<{ count: number; rows: UserPermission[] }> {
+    const conditions: SQL[] = [];
+    if (filter.user !== undefined) conditions.push(eq(userPermissions.userUuid, filter.user));
+    if (filter.project !== undefined) conditions.push(eq(userPermissions.projectUuid, filter.project));
+    if (!filter.visible.all) {
+      const { user, projects } = filter.visible;
+      conditions.push(projects.length > 0 ? or(eq(userPermissions.userUuid, user), inArray(userPermissions.projectUuid, projects))! : eq(userPermissions.userUuid, user));
+    }
+    const where = and(...conditions);
+    const [rows, total] = await Promise.all([
+      this.db.select().from(userPermissions).where(where).orderBy(asc(userPermissions.createdAt), asc(userPermissions.uuid)).limit(limit).offset(offset),
+      this.db.select({ n: count() }).from(userPermissions).where(where),
+    ]);
+    return { count: total[0]?.n ?? 0, rows };
+  }
+}
+
+export interface MemberRow {
+  user: string;
+  grants: Grant[];
+}
+
+/** Every grant in a project, by user (GET /projects/{uuid}/members). */
+export async function grantsInProject(db: Db, project: string): Promise<MemberRow[]> {
+  const rows = await db.select().from(userPermissions).where(eq(userPermissions.projectUuid, project)).orderBy(asc(userPermissions.userUuid), asc(userPermissions.createdAt));
+  const byUser = new Map<string, Grant[]>();
+  for (const row of rows) {
+    const grants = byUser.get(row.userUuid) ?? [];
+    grants.push(toGrant(row));
+    byUser.set(row.userUuid, grants);
+  }
+  return [...byUser].map(([user, grants]) => ({ user, grants }));
+}

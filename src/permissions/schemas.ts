@@ -1,0 +1,66 @@
+// TypeBox schemas of permission types, grants and the field table.
+import { Type, type Static } from "typebox";
+import { RELATIONSHIPS } from "../authz/relationship.ts";
+import { MAX_PAGE } from "../users/profile-schema.ts";
+import { PERMISSION_TYPE_NAMES } from "./types.ts";
+
+const Uuid = Type.String({ format: "uuid", maxLength: 36 });
+const NullableUuid = Type.Unsafe<string | null>({ type: ["string", "null"], format: "uuid" });
+const TypeName = Type.Unsafe<string>({ type: "string", enum: [...PERMISSION_TYPE_NAMES] });
+
+export const PermissionTypeSchema = Type.Object({
+  name: Type.String(),
+  rank: Type.Integer({ description: "Lower is more power (PeopleDepot's order)" }),
+  description: Type.String(),
+  scope: Type.Unsafe<"global" | "project">({ type: "string", enum: ["global", "project"] }),
+});
+
+export const GrantSchema = Type.Object({
+  uuid: Uuid,
+  user: Uuid,
+  permission_type: Type.String(),
+  project: NullableUuid,
+  practice_area: NullableUuid,
+  granted_by: NullableUuid,
+  created_at: Type.String({ format: "date-time" }),
+});
+
+export const GrantCreateSchema = Type.Object(
+  {
+    user: Uuid,
+    permission_type: TypeName,
+    project: Type.Optional(NullableUuid),
+    practice_area: Type.Optional(NullableUuid),
+  },
+  { additionalProperties: false },
+);
+
+export const GrantsQuerySchema = Type.Object({
+  user: Type.Optional(Uuid),
+  project: Type.Optional(Uuid),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1 })),
+  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+});
+
+export const GrantListSchema = Type.Object({
+  count: Type.Integer(),
+  next: Type.Unsafe<string | null>({ type: ["string", "null"], format: "uri" }),
+  previous: Type.Unsafe<string | null>({ type: ["string", "null"], format: "uri" }),
+  results: Type.Array(GrantSchema),
+});
+
+const RelationshipName = Type.Unsafe<string>({ type: "string", enum: [...RELATIONSHIPS] });
+
+export const FieldPermissionsSchema = Type.Object({
+  relationships: Type.Array(RelationshipName, { description: "From the most to the least: each may read and change what every weaker one may" }),
+  fields: Type.Array(
+    Type.Object({
+      field: Type.String(),
+      read: RelationshipName,
+      write: Type.Unsafe<string | null>({ type: ["string", "null"], enum: [...RELATIONSHIPS, null], description: "null: nobody, through the API" }),
+    }),
+  ),
+});
+
+export type GrantJson = Static<typeof GrantSchema>;
+export type GrantCreate = Static<typeof GrantCreateSchema>;
