@@ -95,6 +95,19 @@ describe("configuration", () => {
     assert.ok(!err.message.includes("hunter2"));
   });
 
+  it("COGNITO_GROUP_PERMISSIONS maps groups to global permission types only, admin:adminGlobal by default", () => {
+    assert.deepEqual([...loadConfig(base).cognito.groupPermissions], [["admin", "adminGlobal"]]);
+    assert.deepEqual([...loadConfig({ ...base, COGNITO_ADMIN_GROUP: "staff" }).cognito.groupPermissions], [["staff", "adminGlobal"]]);
+    assert.deepEqual([...loadConfig({ ...base, COGNITO_GROUP_PERMISSIONS: "ops:adminGlobal, vrms-app:adminVrms" }).cognito.groupPermissions], [
+      ["ops", "adminGlobal"],
+      ["vrms-app", "adminVrms"],
+    ]);
+    // A group names no project: a project-scoped type cannot be mapped; nor an unknown one, nor a group twice.
+    for (const bad of ["leads:adminProject", "admin:root", "admin", ":adminGlobal", "a:adminGlobal,a:adminVrms"]) {
+      assert.equal(configError({ ...base, COGNITO_GROUP_PERMISSIONS: bad }).variable, "COGNITO_GROUP_PERMISSIONS", bad);
+    }
+  });
+
   it("reads the region from the pool id", () => {
     assert.equal(regionFromPoolId("eu-central-1_abc"), "eu-central-1");
     assert.equal(regionFromPoolId("local_abc"), "us-east-1");

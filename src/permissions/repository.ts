@@ -1,11 +1,11 @@
 // Queries on user_permissions; nothing else in the server writes SQL for grants. Writes name
 // their actor for the transaction, and the table's triggers write permission_history.
-import { and, asc, count, eq, inArray, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import type { Grant } from "../authz/grants.ts";
 import { FOREIGN_KEY_VIOLATION, pgErrorCode, UNIQUE_VIOLATION } from "../db/errors.ts";
 import { permissionType, type PermissionTypeName } from "./types.ts";
-import { userPermissions, type UserPermission } from "./schema.ts";
+import { permissionHistory, userPermissions, type UserPermission } from "./schema.ts";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string) => UUID_RE.test(value);
@@ -109,6 +109,23 @@ export class PermissionRepository {
     const [rows, total] = await Promise.all([
       this.db.select().from(userPermissions).where(where).orderBy(asc(userPermissions.createdAt), asc(userPermissions.uuid)).limit(limit).offset(offset),
       this.db.select({ n: count() }).from(userPermissions).where(where),
+    ]);
+    return { count: total[0]?.n ?? 0, rows };
+  }
+
+  /** Grants and revocations, newest first, under the same visibility as grants. */
+  async history(filter: GrantFilter, limit: number, offset: number): Promise<{ count: number; rows: (typeof permissionHistory.$inferSelect)[] }> {
+    const conditions: SQL[] = [];
+    if (filter.user !== undefined) conditions.push(eq(permissionHistory.userUuid, filter.user));
+    if (filter.project !== undefined) conditions.push(eq(permissionHistory.projectUuid, filter.project));
+    if (!filter.visible.all) {
+      const { user, projects } = filter.visible;
+      conditions.push(projects.length > 0 ? or(eq(permissionHistory.userUuid, user), inArray(permissionHistory.projectUuid, projects))! : eq(permissionHistory.userUuid, user));
+    }
+    const where = and(...conditions);
+    const [rows, total] = await Promise.all([
+      this.db.select().from(permissionHistory).where(where).orderBy(desc(permissionHistory.id)).limit(limit).offset(offset),
+      this.db.select({ n: count() }).from(permissionHistory).where(where),
     ]);
     return { count: total[0]?.n ?? 0, rows };
   }

@@ -18,7 +18,16 @@ import { UuidParamsSchema } from "../users/profile-schema.ts";
 import type { UserRepository } from "../users/repository.ts";
 import type { PermissionRepository } from "./repository.ts";
 import type { UserPermission } from "./schema.ts";
-import { FieldPermissionsSchema, GrantCreateSchema, GrantListSchema, GrantSchema, GrantsQuerySchema, PermissionTypeSchema, type GrantJson } from "./schemas.ts";
+import {
+  FieldPermissionsSchema,
+  GrantCreateSchema,
+  GrantListSchema,
+  GrantSchema,
+  GrantsQuerySchema,
+  HistoryListSchema,
+  PermissionTypeSchema,
+  type GrantJson,
+} from "./schemas.ts";
 import { PERMISSION_TYPES, permissionType, type PermissionTypeName } from "./types.ts";
 
 export interface PermissionRoutesDeps {
@@ -45,6 +54,10 @@ const fieldsSchema = {
 const listSchema = {
   tags, summary: "Grants the caller may see: their own, those in projects they lead; global administrators all", security: BEARER,
   querystring: GrantsQuerySchema, response: { 200: GrantListSchema, ...problems(400, ...AUTHENTICATED_ERRORS) },
+};
+const historySchema = {
+  tags, summary: "Every grant and revocation, newest first (append-only), under the same visibility as grants", security: BEARER,
+  querystring: GrantsQuerySchema, response: { 200: HistoryListSchema, ...problems(400, ...AUTHENTICATED_ERRORS) },
 };
 const createSchema = {
   tags, summary: "Grant a permission: only a type of strictly lower power than the caller's own, within its scope", security: BEARER,
@@ -81,6 +94,7 @@ export async function permissionRoutes(fastify: FastifyInstance, deps: Permissio
   app.get("/api/v1/user-permissions", { ...signedIn, schema: listSchema }, h.list);
   app.post("/api/v1/user-permissions", { ...signedIn, schema: createSchema }, h.create);
   app.delete("/api/v1/user-permissions/:uuid", { ...signedIn, schema: deleteSchema }, h.revoke);
+  app.get("/api/v1/permission-history", { ...signedIn, schema: historySchema }, h.history);
 }
 
 function permissionHandlers({ permissions, projects, users, grants, publicUrl, audit }: PermissionRoutesDeps) {
@@ -137,5 +151,25 @@ function permissionHandlers({ permissions, projects, users, grants, publicUrl, a
     return reply.code(204).send();
   };
 
-  return { list, create, revoke };
+  const history: Handler<typeof historySchema> = async (request) => {
+    const actor = actorOf(request);
+    const q = request.query;
+    const page = { page: q.page ?? 1, pageSize: q.page_size ?? 50 };
+    const visible = grantVisibility(actor.user.uuid, actor.grants);
+    const { count, rows } = await permissions.history(
+      { ...(q.user ? { user: q.user } : {}), ...(q.project ? { project: q.project } : {}), visible },
+      page.pageSize,
+      (page.page - 1) * page.pageSize,
+    );
+    return {
+      count,
+      ...pageLinks(publicUrl, "/api/v1/permission-history", q, page, count),
+      results: rows.map((r) => ({
+        id: r.id, action: r.action as "grant" | "revoke", permission: r.permissionUuid, user: r.userUuid, permission_type: r.permissionType,
+        project: r.projectUuid, practice_area: r.practiceAreaUuid, actor: r.actor, at: r.at.toISOString(),
+      })),
+    };
+  };
+
+  return { list, create, revoke, history };
 }

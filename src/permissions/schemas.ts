@@ -64,3 +64,22 @@ export const FieldPermissionsSchema = Type.Object({
 
 export type GrantJson = Static<typeof GrantSchema>;
 export type GrantCreate = Static<typeof GrantCreateSchema>;
+
+export const HistoryEntrySchema = Type.Object({
+  id: Type.Integer(),
+  action: Type.Unsafe<"grant" | "revoke">({ type: "string", enum: ["grant", "revoke"] }),
+  permission: Uuid,
+  user: Uuid,
+  permission_type: Type.String(),
+  project: NullableUuid,
+  practice_area: NullableUuid,
+  actor: Type.Unsafe<string | null>({ type: ["string", "null"], description: "Who made the change; null when a deleted user or project took the grant with it" }),
+  at: Type.String({ format: "date-time" }),
+});
+
+export const HistoryListSchema = Type.Object({
+  count: Type.Integer(),
+  next: Type.Unsafe<string | null>({ type: ["string", "null"], format: "uri" }),
+  previous: Type.Unsafe<string | null>({ type: ["string", "null"], format: "uri" }),
+  results: Type.Array(HistoryEntrySchema),
+});
