@@ -3,7 +3,12 @@
 // escalation, revocation, history, the Cognito group mapping, and the grant cache on one and on
 // two instances.
 import assert from "node:assert/strict";
+import path from "node:path";
 import { describe, it } from "node:test";
+import { asc } from "drizzle-orm";
+import { openDatabase } from "../src/db/client.ts";
+import { permissionTypes } from "../src/permissions/schema.ts";
+import { PERMISSION_TYPES } from "../src/permissions/types.ts";
 import { DATABASE_KINDS, requires } from "./support/databases.ts";
 import { issuerAndServer, serverForDescribe, type Json, type TestServer } from "./support/server.ts";
 
@@ -73,6 +78,28 @@ for (const kind of DATABASE_KINDS) {
       const pick = <K extends "token" | "uuid">(k: K) => Object.fromEntries(PERSONAS.map((p) => [p, people[p][k]])) as Record<Persona, string>;
       return { admin, P, Q, tokens: pick("token"), uuids: pick("uuid"), targetGrant, newcomer };
     }
+
+    it("serves the seeded permission types, as the migration stored them, and the field table with every profile field", async () => {
+      const test = await kind.create();
+      const database = await openDatabase(
+        test.env.DATABASE_URL ? { kind: "postgres", url: test.env.DATABASE_URL } : { kind: "pglite", dir: path.join(test.env.DATA_DIR!, "db") },
+      );
+      try {
+        for (let i = 0; i < 100 && !database.migrated; i++) await new Promise((r) => setTimeout(r, 50));
+        const stored = await database.db.select().from(permissionTypes).orderBy(asc(permissionTypes.rank));
+        assert.deepEqual(stored, PERMISSION_TYPES.map((t) => ({ ...t })));
+      } finally {
+        await database.close();
+        await test.drop();
+      }
+      const w = await signedIn();
+      const served = await app.request<Json[]>("GET", "/api/v1/permission-types", { token: w.token });
+      assert.deepEqual(served.body.map((t) => [t.name, t.rank, t.scope]), PERMISSION_TYPES.map((t) => [t.name, t.rank, t.scope]));
+      const fields = await app.request("GET", "/api/v1/field-permissions", { token: w.token });
+      assert.deepEqual(fields.body.relationships, ["adminGlobal", "self", "projectLead", "projectMember", "none"]);
+      assert.deepEqual((fields.body.fields as Json[]).map((f) => f.field).sort(), [...ALL_FIELDS].sort());
+      assert.deepEqual((fields.body.fields as Json[]).find((f) => f.field === "is_active"), { field: "is_active", read: "projectLead", write: "adminGlobal" });
+    });
 
     describe("route × persona matrix", () => {
       interface Row {
