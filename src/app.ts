@@ -90,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await registerOpenApi(app, deps.config.publicUrl);
   app.decorateRequest("auth", null);
   app.decorateRequest("actor", null);
+  app.decorateRequest("service", null);
   addCommonHooks(app, deps, state);
   app.setErrorHandler(answerError);
   app.setNotFoundHandler((request, reply) => sendProblem(reply, notFound(`No route for ${request.method} ${request.url.split("?")[0]}.`)));
@@ -185,7 +186,7 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { drai
       ...(deps.revocations ? { revocations: deps.revocations } : {}),
       ...(deps.metrics ? { onOutcome: (outcome: string) => deps.metrics!.verification(outcome) } : {}),
     }),
-    loadActor: loadActor({ provisioning, grants, groupPermissions: config.cognito.groupPermissions }),
+    loadActor: loadActor({ provisioning, grants, groupPermissions: config.cognito.groupPermissions, resourceServer: config.cognito.resourceServer }),
   };
   await app.register(userRoutes, { ...signedIn, repository, profiles, grants, publicUrl: config.publicUrl, audit });
   const projects = new ProjectRepository(deps.database.db);
@@ -208,7 +209,8 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { drai
   if (deps.metrics && config.metricsToken) await app.register(metricsRoute, { metrics: deps.metrics, token: config.metricsToken });
 }
 
-/** One `audit` log line per change made for someone else, and per grant: who, what, to what. */
+/** One `audit` log line per change made for someone else, and per grant: who (a user or a service), what, to what. */
 function audit(request: FastifyRequest, action: string, target: string, details?: Record<string, unknown>): void {
-  request.log.info({ audit: { actor: request.actor?.user.uuid, action, target, ...details } }, "audit");
+  const actor = request.service ? `service:${request.service.clientId}` : request.actor?.user.uuid;
+  request.log.info({ audit: { actor, action, target, ...details } }, "audit");
 }

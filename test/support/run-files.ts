@@ -6,6 +6,7 @@ import { readdirSync } from "node:fs";
 const USUAL_SECONDS: Record<string, number> = {
   "dev-stack-clients": 25,
   permissions: 30,
+  "permissions-attacks": 6,
   sessions: 24,
   "admin-page": 13,
   keys: 12,
