@@ -87,7 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(createValidatorCompiler());
   app.addSchema(ProblemSchema);
   app.addSchema(ProfileSchema);
-  await registerOpenApi(app, deps.config.publicUrl);
+  await registerOpenApi(app, deps.config.publicUrl, { resourceServer: deps.config.cognito.resourceServer, domain: deps.config.cognito.domain });
   app.decorateRequest("auth", null);
   app.decorateRequest("actor", null);
   app.decorateRequest("service", null);
@@ -158,6 +158,7 @@ function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: 
   app.addHook("onResponse", async (request, reply) => {
     request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, "request completed");
     deps.metrics?.request(request.routeOptions.url ?? "unmatched", request.method, reply.statusCode, reply.elapsedTime / 1000);
+    if (request.service) deps.metrics?.serviceRequest(request.service.clientId, request.routeOptions.url ?? "unmatched", reply.statusCode);
   });
 }
 
@@ -198,7 +199,15 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { drai
     const purge = setInterval(() => void throttle.purge().catch(() => {}), WINDOW_SECONDS * 1000);
     purge.unref();
     app.addHook("onClose", async () => clearInterval(purge));
-    await app.register(sessionRoutes, { ...signedIn, identity: deps.identity, repository, revocations: deps.revocations, throttle, audit });
+    await app.register(sessionRoutes, {
+      ...signedIn,
+      identity: deps.identity,
+      repository,
+      revocations: deps.revocations,
+      throttle,
+      serviceClientIds: config.cognito.serviceClientIds,
+      audit,
+    });
   }
   await app.register(adminRoutes, {
     publicUrl: config.publicUrl,

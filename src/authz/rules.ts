@@ -68,3 +68,14 @@ export function grantVisibility(callerUuid: string, callerGrants: readonly Grant
   if (holdsAdminGlobal(callerGrants) || leadsEveryone(callerGrants)) return { all: true };
   return { all: false, user: callerUuid, scopes: ledScopes(callerGrants) };
 }
+
+/**
+ * The caller's permissions that amount to holding `type` (in `project`, for a project type): the
+ * type itself or a more powerful one whose scope covers it. A global permission covers every
+ * project; a project permission covers its project only, and never a global type.
+ */
+export function holding(grants: readonly Grant[], type: string, project: string | null): Grant[] {
+  const wanted = permissionType(type);
+  if (!wanted) return [];
+  return grants.filter((g) => rankOf(g.type) <= wanted.rank && (g.project === null || (wanted.scope === "project" && g.project === project)));
+}

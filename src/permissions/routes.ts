@@ -7,7 +7,9 @@ import { FIELD_PERMISSIONS } from "../authz/field-permissions.ts";
 import type { GrantCache } from "../authz/grant-cache.ts";
 import { requirePermission } from "../authz/guards.ts";
 import { inScope, relationship, RELATIONSHIPS } from "../authz/relationship.ts";
-import { grantAuthority, grantVisibility, mayAddToProject } from "../authz/rules.ts";
+import type { Grant } from "../authz/grants.ts";
+import { grantAuthority, grantVisibility, holding, mayAddToProject } from "../authz/rules.ts";
+import { toPermission } from "../users/profile.ts";
 import { pageLinks } from "../http/pagination.ts";
 import { conflict, invalidField, notFound } from "../http/problem.ts";
 import { AUTHENTICATED_ERRORS, BEARER, problems } from "../http/problem-schema.ts";
@@ -19,6 +21,8 @@ import type { UserRepository } from "../users/repository.ts";
 import type { GrantFilter, PermissionRepository } from "./repository.ts";
 import type { UserPermission } from "./schema.ts";
 import {
+  CheckAnswerSchema,
+  CheckBodySchema,
   FieldPermissionsSchema,
   GrantCreateSchema,
   GrantListSchema,
@@ -59,6 +63,10 @@ const historySchema = {
   tags, summary: "Every grant and revocation, newest first (append-only), under the same visibility as grants", security: BEARER,
   querystring: GrantsQuerySchema, response: { 200: HistoryListSchema, ...problems(400, ...AUTHENTICATED_ERRORS) },
 };
+const checkSchema = {
+  tags, summary: "Whether a user holds a permission type (or a more powerful one) in a project: the question other apps ask", security: BEARER,
+  body: CheckBodySchema, response: { 200: CheckAnswerSchema, ...problems(400, 404, 415, ...AUTHENTICATED_ERRORS) },
+};
 const createSchema = {
   tags, summary: "Grant a permission: only a type of strictly lower power than the caller's own, within its scope", security: BEARER,
   body: GrantCreateSchema, response: { 201: GrantSchema, ...problems(400, 409, 415, ...AUTHENTICATED_ERRORS) },
@@ -97,6 +105,7 @@ export async function permissionRoutes(fastify: FastifyInstance, deps: Permissio
   app.post("/api/v1/user-permissions", { ...write, schema: createSchema }, h.create);
   app.delete("/api/v1/user-permissions/:uuid", { ...write, schema: deleteSchema }, h.revoke);
   app.get("/api/v1/permission-history", { ...read, schema: historySchema }, h.history);
+  app.post("/api/v1/permissions/check", { ...read, schema: checkSchema }, h.check);
 }
 
 /** Services see every grant (permissions.read); a person their own and those in the projects they lead. */
@@ -195,5 +204,29 @@ function permissionHandlers({ permissions, projects, users, grants, publicUrl, a
     };
   };
 
-  return { list, create, revoke, history };
+  /**
+   * Answered by the rules the API enforces (authz/rules.ts holding). A person asks about themself
+   * (their token's group permissions included); a service about anyone, from stored grants: group
+   * permissions exist only in each user's own tokens.
+   */
+  const check: Handler<typeof checkSchema> = async (request) => {
+    const principal = principalOf(request);
+    const { permission_type: typeName, user } = request.body;
+    const project = request.body.project ?? null;
+    const type = permissionType(typeName)!;
+    if (type.scope === "project" && project === null) throw invalidField("project", `${type.name} is held in a project: name one`);
+    if (type.scope === "global" && project !== null) throw invalidField("project", `${type.name} is a global permission type: it takes no project`);
+    let held: readonly Grant[];
+    if (principal.kind === "user") {
+      requirePermission(user.toLowerCase() === principal.actor.user.uuid, "A person may ask about themself only; apps ask with permissions.read.");
+      held = principal.actor.grants;
+    } else {
+      if (!(await users.findById(user))) throw notFound("No such user.");
+      held = await grants.grantsOf(user.toLowerCase());
+    }
+    const via = holding(held, type.name, project?.toLowerCase() ?? null);
+    return { allowed: via.length > 0, via: via.map(toPermission) };
+  };
+
+  return { list, create, revoke, history, check };
 }
