@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preValidati
 import { caller } from "../auth/authenticate.ts";
 import { accountDisabled } from "../auth/problems.ts";
 import { sendProblem } from "../http/problem.ts";
+import type { OpenSpan, Spans } from "../tracing/spans.ts";
 import type { User } from "./schema.ts";
 import type { UserProvisioning } from "./provisioning.ts";
 
@@ -21,8 +22,9 @@ declare module "fastify" {
 }
 
 /** Callback style, synchronous when the user is cached: no promise on the hot path. */
-export function loadActor(provisioning: UserProvisioning, adminGroup: string): preValidationHookHandler {
-  function admit(request: FastifyRequest, reply: FastifyReply, user: User, done: HookHandlerDoneFunction): void {
+export function loadActor(provisioning: UserProvisioning, adminGroup: string, spans?: Spans): preValidationHookHandler {
+  function admit(request: FastifyRequest, reply: FastifyReply, user: User, done: HookHandlerDoneFunction, span?: OpenSpan): void {
+    span?.end();
     if (!user.isActive) {
       sendProblem(reply, accountDisabled());
       return;
@@ -34,10 +36,20 @@ export function loadActor(provisioning: UserProvisioning, adminGroup: string): p
 
   return function currentUser(request, reply, done) {
     const { token, raw } = caller(request);
-    const user = provisioning.userFor(token, raw);
-    if (!(user instanceof Promise)) return admit(request, reply, user, done);
+    // Active while loading, so that the database's and Cognito's spans are its children.
+    const span = spans?.start("user.load_profile");
+    const user = span ? span.within(() => provisioning.userFor(token, raw)) : provisioning.userFor(token, raw);
+    span?.set("profile.source", user instanceof Promise ? "database" : "cache");
+    if (!(user instanceof Promise)) return admit(request, reply, user, done, span);
     user
-      .then((loaded) => admit(request, reply, loaded, done), done)
+      .then(
+        (loaded) => admit(request, reply, loaded, done, span),
+        (err: unknown) => {
+          span?.fail(err);
+          span?.end();
+          done(err as Error);
+        },
+      )
       // A bug in admit must become this request's 500, not an unhandled rejection that ends the process.
       .catch((err: unknown) => {
         if (!reply.sent) done(err as Error);

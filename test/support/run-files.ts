@@ -7,6 +7,7 @@ const USUAL_SECONDS: Record<string, number> = {
   "dev-stack-clients": 25,
   sessions: 24,
   "admin-page": 13,
+  tracing: 12,
   keys: 12,
   provision: 10,
   serve: 9,
