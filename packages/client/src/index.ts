@@ -11,6 +11,12 @@ export type Profile = components["schemas"]["Profile"];
 export type Problem = components["schemas"]["Problem"];
 export type VrmsClient = Client<paths>;
 
+type Json<T> = T extends { content: { "application/json": infer Body } } ? Body : never;
+/** The JSON body of a route's 200 answer: `SuccessBody<"/api/v1/me", "get">`. */
+export type SuccessBody<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: { 200: infer R } } ? Json<R> : never;
+/** The JSON body a route takes: `RequestBody<"/api/v1/me", "patch">`. */
+export type RequestBody<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { requestBody?: infer B } ? Json<NonNullable<B>> : never;
+
 export interface VrmsClientOptions extends ClientOptions {
   /** The API's base URL, e.g. `https://api.example.org` (the page's origin in a same-origin page). */
   baseUrl: string;
