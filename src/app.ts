@@ -12,7 +12,7 @@ import type { Database } from "./db/client.ts";
 import { answerClientError, answerError } from "./http/errors.ts";
 import { notFound, sendProblem, unavailable } from "./http/problem.ts";
 import { healthRoutes } from "./http/health.ts";
-import { Metrics, metricsRoute } from "./http/metrics.ts";
+import type { Metrics } from "./http/metrics.ts";
 import { securityHeaders } from "./http/security-headers.ts";
 import { registerOpenApi, registerOpenApiRoutes } from "./http/openapi.ts";
 import { ProblemSchema } from "./http/problem-schema.ts";
@@ -32,6 +32,7 @@ import type { IdentityProvider } from "./cognito/client.ts";
 import { LoginThrottle, WINDOW_SECONDS } from "./sessions/login-throttle.ts";
 import type { RevocationStore } from "./sessions/revocations.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
+import type { Spans } from "./tracing/spans.ts";
 
 export interface AppDeps {
   config: Config;
@@ -47,6 +48,8 @@ export interface AppDeps {
   /** Signed-out sessions and users; without it no token is ever refused as revoked. */
   revocations?: RevocationStore;
   metrics?: Metrics;
+  /** Tracing's own spans (authentication, profile load); absent when tracing is off. */
+  spans?: Spans;
   /** How long a client may take to send its headers before it gets 408 (default 10 s). */
   headersTimeoutMs?: number;
 }
@@ -186,8 +189,15 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { drai
       limiter: new FailureLimiter(config.authFailureRateLimit),
       ...(deps.revocations ? { revocations: deps.revocations } : {}),
       ...(deps.metrics ? { onOutcome: (outcome: string) => deps.metrics!.verification(outcome) } : {}),
+      ...(deps.spans ? { spans: deps.spans } : {}),
     }),
-    loadActor: loadActor({ provisioning, grants, groupPermissions: config.cognito.groupPermissions, resourceServer: config.cognito.resourceServer }),
+    loadActor: loadActor({
+      provisioning,
+      grants,
+      groupPermissions: config.cognito.groupPermissions,
+      resourceServer: config.cognito.resourceServer,
+      ...(deps.spans ? { spans: deps.spans } : {}),
+    }),
   };
   await app.register(userRoutes, { ...signedIn, repository, profiles, grants, publicUrl: config.publicUrl, audit });
   const projects = new ProjectRepository(deps.database.db);
@@ -215,7 +225,10 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { drai
     clientId: config.cognito.clientIds[0]!,
     implicitGrant: config.cognito.implicitGrant,
   });
-  if (deps.metrics && config.metricsToken) await app.register(metricsRoute, { metrics: deps.metrics, token: config.metricsToken });
+  if (deps.metrics && config.metricsToken) {
+    const { metricsRoute } = await import("./http/metrics.ts");
+    await app.register(metricsRoute, { metrics: deps.metrics, token: config.metricsToken });
+  }
 }
 
 /** One `audit` log line per change made for someone else, and per grant: who (a user or a service), what, to what. */

@@ -205,7 +205,7 @@ async function whoami(args: string[]): Promise<void> {
   if (!token) throw new CliError("whoami needs --token or a session saved with login --save");
   if (values.api) {
     const me = await backend.me(values.api, token);
-    process.stdout.write(values.json ? `${JSON.stringify(me, null, 2)}\n` : `${String(me.username)}\n  email: ${String(me.email)}\n  groups: ${(me.groups as string[]).join(", ")}\n`);
+    process.stdout.write(values.json ? `${JSON.stringify(me, null, 2)}\n` : `${me.username}\n  email: ${me.email ?? ""}\n  groups: ${me.groups.join(", ")}\n`);
     return;
   }
   const target = await resolveTarget();

@@ -57,6 +57,16 @@ export interface Config {
   authFailureRateLimit: number;
   metricsToken: string | undefined;
   logLevel: string;
+  tracing: TracingConfig;
+}
+
+/**
+ * OpenTelemetry traces. Only whether they are on and the service name are ours to decide; the
+ * SDK reads the rest of the standard OTEL_* variables (protocol, headers, sampler, batching) itself.
+ */
+export interface TracingConfig {
+  enabled: boolean;
+  serviceName: string;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -271,6 +281,23 @@ function loadDatabase(env: Env, dataDir: string): DatabaseConfig {
   return { kind: "postgres", url };
 }
 
+const TRACES_EXPORTERS = ["otlp", "console", "none"];
+
+/** Off unless an OTLP endpoint or a traces exporter is named, as the standard variables say. */
+export function loadTracing(env: Env): TracingConfig {
+  const exporters = list(env, "OTEL_TRACES_EXPORTER");
+  for (const exporter of exporters) {
+    if (!TRACES_EXPORTERS.includes(exporter)) throw new ConfigError("OTEL_TRACES_EXPORTER", TRACES_EXPORTERS.join(", "), exporter);
+  }
+  const endpoint = text(env, "OTEL_EXPORTER_OTLP_ENDPOINT") ?? text(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) {
+    throw new ConfigError("OTEL_EXPORTER_OTLP_ENDPOINT", "an http(s) URL such as http://collector:4318");
+  }
+  const named = endpoint !== undefined || exporters.length > 0;
+  const enabled = named && !exporters.includes("none") && !boolean(env, "OTEL_SDK_DISABLED", false);
+  return { enabled, serviceName: text(env, "OTEL_SERVICE_NAME") ?? "vrms-backend" };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, "PORT", 8000, 0, 65535);
   const publicUrlRaw = text(env, "PUBLIC_URL");
@@ -322,6 +349,7 @@ export function loadConfig(env: Env = process.env): Config {
     authFailureRateLimit: integer(env, "AUTH_FAILURE_RATE_LIMIT", 0, 0, 1_000_000),
     metricsToken: text(env, "METRICS_TOKEN"),
     logLevel,
+    tracing: loadTracing(env),
   };
 }
 

@@ -10,6 +10,7 @@ import type { GrantCache } from "../authz/grant-cache.ts";
 import { groupGrants, type Grant, type GroupPermissions } from "../authz/grants.ts";
 import { holdsAdminGlobal } from "../authz/relationship.ts";
 import { sendProblem } from "../http/problem.ts";
+import type { Spans } from "../tracing/spans.ts";
 import type { User } from "./schema.ts";
 import type { UserProvisioning } from "./provisioning.ts";
 
@@ -35,6 +36,8 @@ export interface ActorSources {
   groupPermissions: GroupPermissions;
   /** COGNITO_RESOURCE_SERVER: the prefix of the API's scopes in a service's token. */
   resourceServer: string;
+  /** Tracing, when on: a span per profile load. */
+  spans?: Spans;
 }
 
 // The same stored grants and groups give the same array, so that /me's rendering stays memoized.
@@ -50,7 +53,7 @@ function allGrants(stored: readonly Grant[], groups: readonly string[], mapping:
   return all;
 }
 
-export function loadActor({ provisioning, grants, groupPermissions, resourceServer }: ActorSources): preValidationHookHandler {
+export function loadActor({ provisioning, grants, groupPermissions, resourceServer, spans }: ActorSources): preValidationHookHandler {
   // Tokens of one service carry the same scope text: parsed once.
   const scopesOf = new Map<string, ReadonlySet<Scope>>();
   const parsedScopes = (claim: string | undefined): ReadonlySet<Scope> => {
@@ -104,9 +107,27 @@ export function loadActor({ provisioning, grants, groupPermissions, resourceServ
   return function currentUser(request, reply, done) {
     const { token, raw } = caller(request);
     if (token.kind === "service") return admitService(request, reply, done);
-    const user = provisioning.userFor(token, raw);
-    if (!(user instanceof Promise)) return withGrants(request, reply, user, done);
-    user.then((loaded) => withGrants(request, reply, loaded, done), done).catch(fail(reply, done));
+    // Active while loading, so that the database's and Cognito's spans are its children.
+    const span = spans?.start("user.load_profile");
+    const user = span ? span.within(() => provisioning.userFor(token, raw)) : provisioning.userFor(token, raw);
+    span?.set("profile.source", user instanceof Promise ? "database" : "cache");
+    if (!(user instanceof Promise)) {
+      span?.end();
+      return withGrants(request, reply, user, done);
+    }
+    user
+      .then(
+        (loaded) => {
+          span?.end();
+          withGrants(request, reply, loaded, done);
+        },
+        (err: unknown) => {
+          span?.fail(err);
+          span?.end();
+          done(err as Error);
+        },
+      )
+      .catch(fail(reply, done));
   };
 }
 

@@ -10,6 +10,8 @@ const USUAL_SECONDS: Record<string, number> = {
   services: 15,
   sessions: 24,
   "admin-page": 13,
+  tracing: 12,
+  client: 20,
   keys: 12,
   provision: 10,
   serve: 9,
