@@ -10,7 +10,7 @@ import type { GrantCache } from "../authz/grant-cache.ts";
 import { groupGrants, type Grant, type GroupPermissions } from "../authz/grants.ts";
 import { holdsAdminGlobal } from "../authz/relationship.ts";
 import { sendProblem } from "../http/problem.ts";
-import type { Spans } from "../tracing/spans.ts";
+import type { OpenSpan, Spans } from "../tracing/spans.ts";
 import type { User } from "./schema.ts";
 import type { UserProvisioning } from "./provisioning.ts";
 
@@ -98,10 +98,26 @@ export function loadActor({ provisioning, grants, groupPermissions, resourceServ
     done();
   }
 
-  function withGrants(request: FastifyRequest, reply: FastifyReply, user: User, done: HookHandlerDoneFunction): void {
-    const stored = grants.grantsOf(user.uuid);
-    if (!(stored instanceof Promise)) return admit(request, reply, user, stored, done);
-    stored.then((loaded) => admit(request, reply, user, loaded, done), done).catch(fail(reply, done));
+  /** The user's grants, within the profile load's span (their query is part of loading the caller). */
+  function withGrants(request: FastifyRequest, reply: FastifyReply, user: User, done: HookHandlerDoneFunction, span?: OpenSpan): void {
+    const stored = span ? span.within(() => grants.grantsOf(user.uuid)) : grants.grantsOf(user.uuid);
+    if (!(stored instanceof Promise)) {
+      span?.end();
+      return admit(request, reply, user, stored, done);
+    }
+    stored
+      .then(
+        (loaded) => {
+          span?.end();
+          admit(request, reply, user, loaded, done);
+        },
+        (err: unknown) => {
+          span?.fail(err);
+          span?.end();
+          done(err as Error);
+        },
+      )
+      .catch(fail(reply, done));
   }
 
   return function currentUser(request, reply, done) {
@@ -111,16 +127,10 @@ export function loadActor({ provisioning, grants, groupPermissions, resourceServ
     const span = spans?.start("user.load_profile");
     const user = span ? span.within(() => provisioning.userFor(token, raw)) : provisioning.userFor(token, raw);
     span?.set("profile.source", user instanceof Promise ? "database" : "cache");
-    if (!(user instanceof Promise)) {
-      span?.end();
-      return withGrants(request, reply, user, done);
-    }
+    if (!(user instanceof Promise)) return withGrants(request, reply, user, done, span);
     user
       .then(
-        (loaded) => {
-          span?.end();
-          withGrants(request, reply, loaded, done);
-        },
+        (loaded) => withGrants(request, reply, loaded, done, span),
         (err: unknown) => {
           span?.fail(err);
           span?.end();
