@@ -1,5 +1,6 @@
 // The API's configuration under `npm start`: exactly what `npm run serve` would read from the
-// environment, pointed at the dev stack's Cognito and PGlite, plus CORS for local web apps.
+// environment, pointed at the dev stack's Cognito and PGlite (its service client's tokens accepted
+// as services), plus CORS for local web apps.
 import { loadConfig, type Config, type Env } from "./config.ts";
 import { LOCALHOST_ORIGIN } from "./net.ts";
 
@@ -8,6 +9,8 @@ export interface DevStackCognito {
   userPoolId: string;
   /** The backend client first: the CLI and /admin sign in with it. */
   clientIds: string[];
+  /** App clients whose client-credentials tokens are services' (the `service` client). */
+  serviceClientIds?: string[];
 }
 
 export function devApiConfig(env: Env, apiPort: number, dataDir: string, cognito: DevStackCognito): Config {
@@ -20,6 +23,7 @@ export function devApiConfig(env: Env, apiPort: number, dataDir: string, cognito
     COGNITO_ENDPOINT: cognito.endpoint,
     COGNITO_USER_POOL_ID: cognito.userPoolId,
     COGNITO_CLIENT_IDS: cognito.clientIds.join(","),
+    COGNITO_SERVICE_CLIENT_IDS: (cognito.serviceClientIds ?? []).join(","),
     COGNITO_DOMAIN: cognito.endpoint,
   });
   // A front end on `npm run dev` (any localhost port) calls this API from the browser. A pattern,
