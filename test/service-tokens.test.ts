@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { createPublicKey, verify, type JsonWebKey } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import * as oidc from "openid-client";
 import {
   CreateUserPoolClientCommand,
   DescribeResourceServerCommand,
@@ -131,6 +132,15 @@ describe("services on the dev stack", () => {
     const res = await token({ grant_type: "client_credentials", client_id: stack.serviceClientId, client_secret: secret, scope: "vrms-backend/users.read" });
     assert.equal(res.status, 200);
     assert.equal(claimsOf(((await res.json()) as { access_token: string }).access_token).scope, "vrms-backend/users.read");
+  });
+
+  it("openid-client, from the pool's discovery document, gets a client-credentials token with client_secret_basic", async () => {
+    const issuer = new URL(`${stack.emulator.url}/${stack.userPoolId}`);
+    const config = await oidc.discovery(issuer, stack.serviceClientId, secret, oidc.ClientSecretBasic(secret), { execute: [oidc.allowInsecureRequests] });
+    assert.ok(config.serverMetadata().grant_types_supported?.includes("client_credentials"));
+    const tokens = await oidc.clientCredentialsGrant(config, { scope: "vrms-backend/users.read vrms-backend/permissions.read" });
+    assert.equal(tokens.token_type, "bearer");
+    assert.equal(claimsOf(tokens.access_token).scope, "vrms-backend/users.read vrms-backend/permissions.read");
   });
 
   it("answers OAuth's errors: a bad secret or unknown client, a scope not allowed, a client without the grant", async () => {
