@@ -87,9 +87,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(createValidatorCompiler());
   app.addSchema(ProblemSchema);
   app.addSchema(ProfileSchema);
-  await registerOpenApi(app, deps.config.publicUrl);
+  await registerOpenApi(app, deps.config.publicUrl, { resourceServer: deps.config.cognito.resourceServer, domain: deps.config.cognito.domain });
   app.decorateRequest("auth", null);
   app.decorateRequest("actor", null);
+  app.decorateRequest("service", null);
   addCommonHooks(app, deps, state);
   app.setErrorHandler(answerError);
   app.setNotFoundHandler((request, reply) => sendProblem(reply, notFound(`No route for ${request.method} ${request.url.split("?")[0]}.`)));
@@ -157,6 +158,7 @@ function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: 
   app.addHook("onResponse", async (request, reply) => {
     request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, "request completed");
     deps.metrics?.request(request.routeOptions.url ?? "unmatched", request.method, reply.statusCode, reply.elapsedTime / 1000);
+    if (request.service) deps.metrics?.serviceRequest(request.service.clientId, request.routeOptions.url ?? "unmatched", reply.statusCode);
   });
 }
 
@@ -185,7 +187,7 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { drai
       ...(deps.revocations ? { revocations: deps.revocations } : {}),
       ...(deps.metrics ? { onOutcome: (outcome: string) => deps.metrics!.verification(outcome) } : {}),
     }),
-    loadActor: loadActor({ provisioning, grants, groupPermissions: config.cognito.groupPermissions }),
+    loadActor: loadActor({ provisioning, grants, groupPermissions: config.cognito.groupPermissions, resourceServer: config.cognito.resourceServer }),
   };
   await app.register(userRoutes, { ...signedIn, repository, profiles, grants, publicUrl: config.publicUrl, audit });
   const projects = new ProjectRepository(deps.database.db);
@@ -197,7 +199,15 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { drai
     const purge = setInterval(() => void throttle.purge().catch(() => {}), WINDOW_SECONDS * 1000);
     purge.unref();
     app.addHook("onClose", async () => clearInterval(purge));
-    await app.register(sessionRoutes, { ...signedIn, identity: deps.identity, repository, revocations: deps.revocations, throttle, audit });
+    await app.register(sessionRoutes, {
+      ...signedIn,
+      identity: deps.identity,
+      repository,
+      revocations: deps.revocations,
+      throttle,
+      serviceClientIds: config.cognito.serviceClientIds,
+      audit,
+    });
   }
   await app.register(adminRoutes, {
     publicUrl: config.publicUrl,
@@ -208,7 +218,8 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { drai
   if (deps.metrics && config.metricsToken) await app.register(metricsRoute, { metrics: deps.metrics, token: config.metricsToken });
 }
 
-/** One `audit` log line per change made for someone else, and per grant: who, what, to what. */
+/** One `audit` log line per change made for someone else, and per grant: who (a user or a service), what, to what. */
 function audit(request: FastifyRequest, action: string, target: string, details?: Record<string, unknown>): void {
-  request.log.info({ audit: { actor: request.actor?.user.uuid, action, target, ...details } }, "audit");
+  const actor = request.service ? `service:${request.service.clientId}` : request.actor?.user.uuid;
+  request.log.info({ audit: { actor, action, target, ...details } }, "audit");
 }

@@ -19,6 +19,10 @@ export interface CognitoConfig {
   domain: string | undefined;
   implicitGrant: boolean;
   adminGroup: string;
+  /** App clients whose client-credentials tokens are accepted as services (never users). */
+  serviceClientIds: string[];
+  /** The resource server identifier that prefixes the API's scopes (`vrms-backend/users.read`). */
+  resourceServer: string;
   /** Cognito group → global permission type (COGNITO_GROUP_PERMISSIONS), read from the token on every request. */
   groupPermissions: ReadonlyMap<string, PermissionTypeName>;
   clockSkewSeconds: number;
@@ -210,6 +214,10 @@ export function loadCognito(env: Env): CognitoConfig {
   if (!["access", "id", "any"].includes(tokenUse)) {
     throw new ConfigError("COGNITO_TOKEN_USE", "access, id or any", tokenUse);
   }
+  const serviceClientIds = list(env, "COGNITO_SERVICE_CLIENT_IDS");
+  // A client in both lists would make every token of it ambiguous: a person or an app?
+  const both = serviceClientIds.find((id) => clientIds.includes(id));
+  if (both) throw new ConfigError("COGNITO_SERVICE_CLIENT_IDS", "app clients not also in COGNITO_CLIENT_IDS", both);
   const domainRaw = text(env, "COGNITO_DOMAIN");
   const adminGroup = text(env, "COGNITO_ADMIN_GROUP") ?? "admin";
   return {
@@ -225,9 +233,18 @@ export function loadCognito(env: Env): CognitoConfig {
     implicitGrant: boolean(env, "COGNITO_IMPLICIT_GRANT", false),
     adminGroup,
     groupPermissions: groupPermissions(env, adminGroup),
+    serviceClientIds,
+    resourceServer: resourceServer(env),
     clockSkewSeconds: integer(env, "COGNITO_CLOCK_SKEW_SECONDS", 60, 0, 3600),
     useDummyCredentials,
   };
+}
+
+/** Cognito's rule for a resource server identifier, without the slash that separates it from a scope name. */
+function resourceServer(env: Env): string {
+  const raw = text(env, "COGNITO_RESOURCE_SERVER") ?? "vrms-backend";
+  if (!/^[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]{1,256}$/.test(raw)) throw new ConfigError("COGNITO_RESOURCE_SERVER", "a resource server identifier (printable ASCII, no spaces, quotes, slashes or backslashes)", raw);
+  return raw;
 }
 
 /** `group:type` pairs; only global types, since a group names no project. */

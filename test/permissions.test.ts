@@ -138,7 +138,10 @@ for (const kind of DATABASE_KINDS) {
         { route: "GET /api/v1/user-permissions", method: "GET", path: () => "/api/v1/user-permissions", expect: everyone },
         { route: "GET /api/v1/permission-history", method: "GET", path: () => "/api/v1/permission-history", expect: everyone },
         { route: "POST /api/v1/user-permissions (memberProject in P)", method: "POST", path: () => "/api/v1/user-permissions",
-          body: (w) => ({ user: w.newcomer, permission_type: "memberProject", project: w.P }), expect: only(leads, 201, 403), fresh: true },
+          body: (w) => ({ user: w.newcomer, permission_type: "memberProject", project: w.P }), expect: only(["globalAdmin", "projectAdminP"], 201, 403), fresh: true },
+        // A practice lead grants only to people they already lead (a newcomer is for the adminProject to add).
+        { route: "POST /api/v1/user-permissions (practiceLeadJrProject in P to a member of P)", method: "POST", path: () => "/api/v1/user-permissions",
+          body: (w) => ({ user: w.uuids.memberP, permission_type: "practiceLeadJrProject", project: w.P }), expect: only(leads, 201, 403), fresh: true },
         // T's own grant: T sees it but holds no power over it (403); members of P and outsiders do not see it (404).
         { route: "DELETE /api/v1/user-permissions/{T's grant}", method: "DELETE", path: (w) => `/api/v1/user-permissions/${w.targetGrant}`,
           expect: (p) => (leads.includes(p) ? 204 : p === "self" ? 403 : 404), fresh: true },
@@ -236,11 +239,12 @@ for (const kind of DATABASE_KINDS) {
           assert.equal(res.status, 403, `${who}, ${what}: ${JSON.stringify(res.body)}`);
           assert.equal(res.body.code, "forbidden");
         }
-        // What they may do, they can: strictly lower, in scope.
-        await grant(designLead.token, { user: w.newcomer, permission_type: "memberProject", project: w.P, practice_area: design });
+        // What they may do, they can: strictly lower, in scope, to people they lead (the adminProject adds newcomers).
+        await grant(w.tokens.projectAdminP, { user: w.newcomer, permission_type: "memberProject", project: w.P, practice_area: design });
+        await grant(designLead.token, { user: w.newcomer, permission_type: "practiceLeadJrProject", project: w.P, practice_area: design });
         await grant(w.tokens.projectAdminP, { user: w.newcomer, permission_type: "practiceLeadProject", project: w.P });
         const mine = await app.request("GET", `/api/v1/user-permissions?user=${w.newcomer}`, { token: w.admin.token });
-        assert.equal(mine.body.count, 2);
+        assert.equal(mine.body.count, 3);
       });
 
       it("adminVrms grants up to adminBrigade, not its own rank; a duplicate grant is 409, changing nothing", async () => {

@@ -30,9 +30,23 @@ export function leadsEveryone(grants: readonly Grant[]): boolean {
   return grants.some((g) => g.project === null && rankOf(g.type) <= rankOf("adminBrigade"));
 }
 
-/** The projects the caller leads (adminProject, practiceLead*): they see those projects' members. */
-export function ledProjects(grants: readonly Grant[]): string[] {
-  return [...new Set(grants.filter((g) => g.project !== null && PROJECT_LEAD_TYPES.includes(g.type)).map((g) => g.project!))];
+/** Where a lead leads: a project, or one practice area of it. */
+export interface LedScope {
+  project: string;
+  practiceArea: string | null;
+}
+
+/**
+ * The scopes the caller leads (adminProject, practiceLead*): a lead whose grant names a practice
+ * area leads the people of that area in the project, not the whole project.
+ */
+export function ledScopes(grants: readonly Grant[]): LedScope[] {
+  return grants.filter((g) => g.project !== null && PROJECT_LEAD_TYPES.includes(g.type)).map((g) => ({ project: g.project!, practiceArea: g.practiceArea }));
+}
+
+/** Whether a grant lies in a led scope. */
+export function inScope(scope: LedScope, grant: { project: string | null; practiceArea: string | null }): boolean {
+  return grant.project === scope.project && (scope.practiceArea === null || grant.practiceArea === scope.practiceArea);
 }
 
 function projectsOf(grants: readonly Grant[]): Set<string> {
@@ -45,7 +59,7 @@ export function relationship(caller: Person, target: Person): Relationship {
   if (leadsEveryone(caller.grants)) return "projectLead";
   const targetProjects = projectsOf(target.grants);
   if (targetProjects.size === 0) return "none";
-  if (ledProjects(caller.grants).some((p) => targetProjects.has(p))) return "projectLead";
+  if (ledScopes(caller.grants).some((scope) => target.grants.some((g) => inScope(scope, g)))) return "projectLead";
   for (const p of projectsOf(caller.grants)) if (targetProjects.has(p)) return "projectMember";
   return "none";
 }

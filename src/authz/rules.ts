@@ -2,7 +2,7 @@
 // compares ranks or groups itself.
 import { permissionType, rankOf } from "../permissions/types.ts";
 import type { Grant } from "./grants.ts";
-import { holdsAdminGlobal, leadsEveryone, ledProjects } from "./relationship.ts";
+import { holdsAdminGlobal, leadsEveryone, ledScopes, type LedScope } from "./relationship.ts";
 
 export interface GrantRequest {
   type: string;
@@ -35,9 +35,18 @@ export const mayCreatePracticeAreas = holdsAdminGlobal;
 export const mayDeleteUsers = holdsAdminGlobal;
 export const maySignOutOthers = holdsAdminGlobal;
 
-/** adminGlobal, or an adminProject of this project. */
+/** adminGlobal, or an adminProject of this whole project (not of one practice area). */
 export function mayEditProject(callerGrants: readonly Grant[], project: string): boolean {
-  return holdsAdminGlobal(callerGrants) || callerGrants.some((g) => g.type === "adminProject" && g.project === project);
+  return holdsAdminGlobal(callerGrants) || callerGrants.some((g) => g.type === "adminProject" && g.project === project && g.practiceArea === null);
+}
+
+/**
+ * Who may grant to someone they do not lead yet (a newcomer to the project): the global admin
+ * types and the project's adminProject. Anyone else may grant only to people they already lead:
+ * otherwise a junior lead could add anyone to the project and so read their contact details.
+ */
+export function mayAddToProject(callerGrants: readonly Grant[], project: string | null): boolean {
+  return holdsAdminGlobal(callerGrants) || leadsEveryone(callerGrants) || (project !== null && mayEditProject(callerGrants, project));
 }
 
 /** Anyone who holds a permission in the project, and the global administrators. */
@@ -45,17 +54,28 @@ export function maySeeMembers(callerGrants: readonly Grant[], project: string): 
   return holdsAdminGlobal(callerGrants) || leadsEveryone(callerGrants) || callerGrants.some((g) => g.project === project);
 }
 
-/** Whose users a caller may list: everyone, the members of some projects, or nobody (403). */
-export type UserListScope = { all: true } | { all: false; projects: string[] };
+/** Whose users a caller may list: everyone, the people of the scopes they lead, or nobody (403). */
+export type UserListScope = { all: true } | { all: false; scopes: LedScope[] };
 
 export function userListScope(callerGrants: readonly Grant[]): UserListScope | undefined {
   if (holdsAdminGlobal(callerGrants) || leadsEveryone(callerGrants)) return { all: true };
-  const projects = ledProjects(callerGrants);
-  return projects.length > 0 ? { all: false, projects } : undefined;
+  const scopes = ledScopes(callerGrants);
+  return scopes.length > 0 ? { all: false, scopes } : undefined;
 }
 
-/** Which grants a caller may see: all, or their own and those in the projects they lead. */
-export function grantVisibility(callerUuid: string, callerGrants: readonly Grant[]): { all: true } | { all: false; user: string; projects: string[] } {
+/** Which grants a caller may see: all, or their own and those in the scopes they lead. */
+export function grantVisibility(callerUuid: string, callerGrants: readonly Grant[]): { all: true } | { all: false; user: string; scopes: LedScope[] } {
   if (holdsAdminGlobal(callerGrants) || leadsEveryone(callerGrants)) return { all: true };
-  return { all: false, user: callerUuid, projects: ledProjects(callerGrants) };
+  return { all: false, user: callerUuid, scopes: ledScopes(callerGrants) };
+}
+
+/**
+ * The caller's permissions that amount to holding `type` (in `project`, for a project type): the
+ * type itself or a more powerful one whose scope covers it. A global permission covers every
+ * project; a project permission covers its project only, and never a global type.
+ */
+export function holding(grants: readonly Grant[], type: string, project: string | null): Grant[] {
+  const wanted = permissionType(type);
+  if (!wanted) return [];
+  return grants.filter((g) => rankOf(g.type) <= wanted.rank && (g.project === null || (wanted.scope === "project" && g.project === project)));
 }

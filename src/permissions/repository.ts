@@ -2,7 +2,9 @@
 // their actor for the transaction, and the table's triggers write permission_history.
 import { and, asc, count, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Grant } from "../authz/grants.ts";
+import type { LedScope } from "../authz/relationship.ts";
 import { FOREIGN_KEY_VIOLATION, pgErrorCode, UNIQUE_VIOLATION } from "../db/errors.ts";
 import { permissionType, type PermissionTypeName } from "./types.ts";
 import { permissionHistory, userPermissions, type UserPermission } from "./schema.ts";
@@ -15,7 +17,10 @@ export interface NewGrant {
   type: PermissionTypeName;
   project: string | null;
   practiceArea: string | null;
-  grantedBy: string;
+  /** The granting user; null when a service granted it. */
+  grantedBy: string | null;
+  /** Who the history names: a user's uuid or `service:<client_id>`. */
+  actor: string;
 }
 
 export type GrantOutcome = { ok: true; row: UserPermission } | { ok: false; reason: "duplicate" | "missing_reference" };
@@ -23,8 +28,14 @@ export type GrantOutcome = { ok: true; row: UserPermission } | { ok: false; reas
 export interface GrantFilter {
   user?: string;
   project?: string;
-  /** Who may see what (authz/rules.ts grantVisibility): unless `all`, own grants and those in these projects. */
-  visible: { all: true } | { all: false; user: string; projects: string[] };
+  /** Who may see what (authz/rules.ts grantVisibility): unless `all`, own grants and those in these scopes. */
+  visible: { all: true } | { all: false; user: string; scopes: LedScope[] };
+}
+
+/** Rows whose (project, practice area) lies in one of the scopes; none when there are none. */
+export function inScopes(project: AnyPgColumn, practiceArea: AnyPgColumn, scopes: readonly LedScope[]): SQL {
+  if (scopes.length === 0) return sql`false`;
+  return or(...scopes.map((s) => (s.practiceArea === null ? eq(project, s.project) : and(eq(project, s.project), eq(practiceArea, s.practiceArea)))))!;
 }
 
 export function toGrant(row: UserPermission): Grant {
@@ -64,7 +75,7 @@ export class PermissionRepository {
 
   async grant(grant: NewGrant): Promise<GrantOutcome> {
     try {
-      const row = await asActor(this.db, grant.grantedBy, async (tx) => {
+      const row = await asActor(this.db, grant.actor, async (tx) => {
         const rows = await tx
           .insert(userPermissions)
           .values({
@@ -102,8 +113,8 @@ export class PermissionRepository {
     if (filter.user !== undefined) conditions.push(eq(userPermissions.userUuid, filter.user));
     if (filter.project !== undefined) conditions.push(eq(userPermissions.projectUuid, filter.project));
     if (!filter.visible.all) {
-      const { user, projects } = filter.visible;
-      conditions.push(projects.length > 0 ? or(eq(userPermissions.userUuid, user), inArray(userPermissions.projectUuid, projects))! : eq(userPermissions.userUuid, user));
+      const { user, scopes } = filter.visible;
+      conditions.push(or(eq(userPermissions.userUuid, user), inScopes(userPermissions.projectUuid, userPermissions.practiceAreaUuid, scopes))!);
     }
     const where = and(...conditions);
     const [rows, total] = await Promise.all([
@@ -119,8 +130,8 @@ export class PermissionRepository {
     if (filter.user !== undefined) conditions.push(eq(permissionHistory.userUuid, filter.user));
     if (filter.project !== undefined) conditions.push(eq(permissionHistory.projectUuid, filter.project));
     if (!filter.visible.all) {
-      const { user, projects } = filter.visible;
-      conditions.push(projects.length > 0 ? or(eq(permissionHistory.userUuid, user), inArray(permissionHistory.projectUuid, projects))! : eq(permissionHistory.userUuid, user));
+      const { user, scopes } = filter.visible;
+      conditions.push(or(eq(permissionHistory.userUuid, user), inScopes(permissionHistory.projectUuid, permissionHistory.practiceAreaUuid, scopes))!);
     }
     const where = and(...conditions);
     const [rows, total] = await Promise.all([

@@ -1,7 +1,7 @@
 // TypeBox schemas of permission types, grants and the field table.
 import { Type, type Static } from "typebox";
 import { RELATIONSHIPS } from "../authz/relationship.ts";
-import { MAX_PAGE } from "../users/profile-schema.ts";
+import { MAX_PAGE, PermissionSchema } from "../users/profile-schema.ts";
 import { PERMISSION_TYPE_NAMES } from "./types.ts";
 
 const Uuid = Type.String({ format: "uuid", maxLength: 36 });
@@ -82,4 +82,18 @@ export const HistoryListSchema = Type.Object({
   next: Type.Unsafe<string | null>({ type: ["string", "null"], format: "uri" }),
   previous: Type.Unsafe<string | null>({ type: ["string", "null"], format: "uri" }),
   results: Type.Array(HistoryEntrySchema),
+});
+
+export const CheckBodySchema = Type.Object(
+  {
+    user: Uuid,
+    permission_type: TypeName,
+    project: Type.Optional(NullableUuid),
+  },
+  { additionalProperties: false },
+);
+
+export const CheckAnswerSchema = Type.Object({
+  allowed: Type.Boolean(),
+  via: Type.Array(PermissionSchema, { description: "The user's permissions that amount to it (the type or a more powerful one covering the project)" }),
 });

@@ -12,7 +12,8 @@ import { AUTHENTICATED_ERRORS, BEARER, problems } from "../http/problem-schema.t
 import type { Handler } from "../http/typed-route.ts";
 import { grantsInProject, type PermissionRepository } from "../permissions/repository.ts";
 import type { PracticeArea, Project } from "../permissions/schema.ts";
-import { actorOf } from "../users/current-user.ts";
+import type { Grant } from "../authz/grants.ts";
+import { principalName, principalOf, serviceRelationship, type Principal } from "../authz/principal.ts";
 import { toPermission, toProfile } from "../users/profile.ts";
 import { PermissionSchema, ProfileRef, UuidParamsSchema } from "../users/profile-schema.ts";
 import type { UserRepository } from "../users/repository.ts";
@@ -69,14 +70,26 @@ export async function projectRoutes(fastify: FastifyInstance, deps: ProjectRoute
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const h = projectHandlers(deps);
   const signedIn = { onRequest: deps.authenticate, preValidation: deps.loadActor };
-  app.get("/api/v1/projects", { ...signedIn, schema: listSchema }, h.list);
-  app.post("/api/v1/projects", { ...signedIn, schema: createSchema }, h.create);
-  app.get("/api/v1/projects/:uuid", { ...signedIn, schema: getSchema }, h.get);
-  app.patch("/api/v1/projects/:uuid", { ...signedIn, schema: patchSchema }, h.patch);
-  app.delete("/api/v1/projects/:uuid", { ...signedIn, schema: deleteSchema }, h.remove);
-  app.get("/api/v1/projects/:uuid/members", { ...signedIn, schema: membersSchema }, h.members);
-  app.get("/api/v1/practice-areas", { ...signedIn, schema: areasSchema }, h.practiceAreas);
-  app.post("/api/v1/practice-areas", { ...signedIn, schema: createAreaSchema }, h.createPracticeArea);
+  const read = { ...signedIn, config: { service: "permissions.read" as const } };
+  const write = { ...signedIn, config: { service: "permissions.write" as const } };
+  app.get("/api/v1/projects", { ...read, schema: listSchema }, h.list);
+  app.post("/api/v1/projects", { ...write, schema: createSchema }, h.create);
+  app.get("/api/v1/projects/:uuid", { ...read, schema: getSchema }, h.get);
+  app.patch("/api/v1/projects/:uuid", { ...write, schema: patchSchema }, h.patch);
+  app.delete("/api/v1/projects/:uuid", { ...write, schema: deleteSchema }, h.remove);
+  app.get("/api/v1/projects/:uuid/members", { ...read, schema: membersSchema }, h.members);
+  app.get("/api/v1/practice-areas", { ...read, schema: areasSchema }, h.practiceAreas);
+  app.post("/api/v1/practice-areas", { ...write, schema: createAreaSchema }, h.createPracticeArea);
+}
+
+/**
+ * A person's right, by their grants; a service has passed its route's scope check (permissions.write),
+ * which is all a service is judged by.
+ */
+function allowed(request: FastifyRequest, rule: (grants: readonly Grant[]) => boolean, detail: string): Principal {
+  const principal = principalOf(request);
+  if (principal.kind === "user") requirePermission(rule(principal.actor.grants), detail);
+  return principal;
 }
 
 function projectHandlers({ db, projects, permissions, users, grants, audit }: ProjectRoutesDeps) {
@@ -89,7 +102,7 @@ function projectHandlers({ db, projects, permissions, users, grants, audit }: Pr
   const list: Handler<typeof listSchema> = async () => (await projects.list()).map(toProjectJson);
 
   const create: Handler<typeof createSchema> = async (request, reply) => {
-    requirePermission(mayCreateProjects(actorOf(request).grants), "Only a global administrator may create projects.");
+    allowed(request, mayCreateProjects, "Only a global administrator may create projects.");
     const created = await projects.create({ name: request.body.name, description: request.body.description ?? null });
     if (!created.ok) throw conflict(`A project named ${JSON.stringify(request.body.name)} exists.`);
     audit(request, "project.create", created.row.uuid);
@@ -100,7 +113,7 @@ function projectHandlers({ db, projects, permissions, users, grants, audit }: Pr
 
   const patch: Handler<typeof patchSchema> = async (request) => {
     const project = await found(request.params.uuid);
-    requirePermission(mayEditProject(actorOf(request).grants, project.uuid), "Only a global administrator or this project's adminProject may edit it.");
+    allowed(request, (held) => mayEditProject(held, project.uuid), "Only a global administrator or this project's adminProject may edit it.");
     if (Object.keys(request.body).length === 0) return toProjectJson(project);
     const updated = await projects.update(project.uuid, request.body);
     if (!updated.ok) throw conflict(`A project named ${JSON.stringify(request.body.name)} exists.`);
@@ -110,10 +123,9 @@ function projectHandlers({ db, projects, permissions, users, grants, audit }: Pr
   };
 
   const remove: Handler<typeof deleteSchema> = async (request, reply) => {
-    const actor = actorOf(request);
     const project = await found(request.params.uuid);
-    requirePermission(mayDeleteProjects(actor.grants), "Only a global administrator may delete projects.");
-    const { deleted, members } = await projects.delete(project.uuid, actor.user.uuid);
+    const principal = allowed(request, mayDeleteProjects, "Only a global administrator may delete projects.");
+    const { deleted, members } = await projects.delete(project.uuid, principalName(principal));
     if (!deleted) throw notFound("No such project.");
     for (const member of members) grants.forget(member);
     audit(request, "project.delete", project.uuid, { revoked_members: members.length });
@@ -121,18 +133,20 @@ function projectHandlers({ db, projects, permissions, users, grants, audit }: Pr
   };
 
   const members: Handler<typeof membersSchema> = async (request) => {
-    const actor = actorOf(request);
     const project = await found(request.params.uuid);
-    requirePermission(maySeeMembers(actor.grants, project.uuid), "Only the project's members and global administrators may see its members.");
+    const principal = allowed(request, (held) => maySeeMembers(held, project.uuid), "Only the project's members and global administrators may see its members.");
     const rows = await grantsInProject(db, project.uuid);
     const ids = rows.map((r) => r.user);
     const [profiles, allGrants] = await Promise.all([users.findByIds(ids), permissions.grantsOfMany(ids)]);
     const byId = new Map(profiles.map((u) => [u.uuid, u]));
-    const caller = { uuid: actor.user.uuid, grants: actor.grants };
+    const relationshipTo = (user: string, held: readonly Grant[]) =>
+      principal.kind === "service"
+        ? serviceRelationship(principal.service)
+        : relationship({ uuid: principal.actor.user.uuid, grants: principal.actor.grants }, { uuid: user, grants: held });
     return rows.flatMap(({ user, grants: here }) => {
       const profile = byId.get(user);
       if (!profile) return [];
-      const rel = relationship(caller, { uuid: user, grants: allGrants.get(user) ?? here });
+      const rel = relationshipTo(user, allGrants.get(user) ?? here);
       return [{ user: toProfile(profile, rel), permissions: here.map(toPermission) }];
     });
   };
@@ -140,7 +154,7 @@ function projectHandlers({ db, projects, permissions, users, grants, audit }: Pr
   const practiceAreas: Handler<typeof areasSchema> = async () => (await projects.practiceAreas()).map(toPracticeAreaJson);
 
   const createPracticeArea: Handler<typeof createAreaSchema> = async (request, reply) => {
-    requirePermission(mayCreatePracticeAreas(actorOf(request).grants), "Only a global administrator may create practice areas.");
+    allowed(request, mayCreatePracticeAreas, "Only a global administrator may create practice areas.");
     const created = await projects.createPracticeArea(request.body.name);
     if (!created.ok) throw conflict(`A practice area named ${JSON.stringify(request.body.name)} exists.`);
     audit(request, "practice_area.create", created.row.uuid);

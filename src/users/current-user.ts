@@ -1,9 +1,11 @@
 // The person behind an authenticated request, and what they hold: computed once per request (a
-// preValidation hook, after authentication), read by every route. Deactivated accounts stop here.
+// preValidation hook, after authentication), read by every route. Deactivated accounts stop here;
+// services (authz/principal.ts) are admitted by their scopes and never become users.
 // Synchronous when the user and their grants are cached: no promise on the hot path.
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preValidationHookHandler } from "fastify";
 import { caller } from "../auth/authenticate.ts";
-import { accountDisabled } from "../auth/problems.ts";
+import { accountDisabled, missingScope, notAUser } from "../auth/problems.ts";
+import { apiScopes, type Scope } from "../authz/principal.ts";
 import type { GrantCache } from "../authz/grant-cache.ts";
 import { groupGrants, type Grant, type GroupPermissions } from "../authz/grants.ts";
 import { holdsAdminGlobal } from "../authz/relationship.ts";
@@ -31,6 +33,8 @@ export interface ActorSources {
   provisioning: UserProvisioning;
   grants: GrantCache;
   groupPermissions: GroupPermissions;
+  /** COGNITO_RESOURCE_SERVER: the prefix of the API's scopes in a service's token. */
+  resourceServer: string;
 }
 
 // The same stored grants and groups give the same array, so that /me's rendering stays memoized.
@@ -46,7 +50,35 @@ function allGrants(stored: readonly Grant[], groups: readonly string[], mapping:
   return all;
 }
 
-export function loadActor({ provisioning, grants, groupPermissions }: ActorSources): preValidationHookHandler {
+export function loadActor({ provisioning, grants, groupPermissions, resourceServer }: ActorSources): preValidationHookHandler {
+  // Tokens of one service carry the same scope text: parsed once.
+  const scopesOf = new Map<string, ReadonlySet<Scope>>();
+  const parsedScopes = (claim: string | undefined): ReadonlySet<Scope> => {
+    let scopes = scopesOf.get(claim ?? "");
+    if (!scopes) {
+      scopes = apiScopes(claim, resourceServer);
+      if (scopesOf.size < 1000) scopesOf.set(claim ?? "", scopes);
+    }
+    return scopes;
+  };
+
+  /** A service is judged by its scopes alone: the route's, declared in its config. */
+  function admitService(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const { token } = caller(request);
+    const needed = request.routeOptions.config.service;
+    if (!needed) {
+      sendProblem(reply, notAUser());
+      return;
+    }
+    const scopes = parsedScopes(token.scope);
+    if (!scopes.has(needed)) {
+      sendProblem(reply, missingScope(`${resourceServer}/${needed}`));
+      return;
+    }
+    request.service = { clientId: token.clientId, scopes };
+    done();
+  }
+
   const fail = (reply: FastifyReply, done: HookHandlerDoneFunction) => (err: unknown) => {
     // A bug in admit must become this request's 500, not an unhandled rejection that ends the process.
     if (!reply.sent) done(err as Error);
@@ -71,6 +103,7 @@ export function loadActor({ provisioning, grants, groupPermissions }: ActorSourc
 
   return function currentUser(request, reply, done) {
     const { token, raw } = caller(request);
+    if (token.kind === "service") return admitService(request, reply, done);
     const user = provisioning.userFor(token, raw);
     if (!(user instanceof Promise)) return withGrants(request, reply, user, done);
     user.then((loaded) => withGrants(request, reply, loaded, done), done).catch(fail(reply, done));

@@ -105,6 +105,7 @@ export const UsersQuerySchema = Type.Object(
     page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
     email: Type.Optional(Type.String({ maxLength: 254 })),
     username: Type.Optional(Type.String({ maxLength: 254 })),
+    cognito_sub: Type.Optional(Type.String({ maxLength: 128, description: "Exact: the user's Cognito sub" })),
     is_active: Type.Optional(Type.Boolean()),
     search: Type.Optional(Type.String({ maxLength: 200 })),
     project: Type.Optional(Type.String({ format: "uuid", maxLength: 36, description: "Only the members of this project (users holding any permission in it)" })),

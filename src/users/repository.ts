@@ -1,7 +1,8 @@
 // Queries on the users tables; nothing else in the server writes SQL for users.
 import { and, asc, count, desc, eq, exists, getTableColumns, ilike, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { asActor } from "../permissions/repository.ts";
+import type { LedScope } from "../authz/relationship.ts";
+import { asActor, inScopes } from "../permissions/repository.ts";
 import { userPermissions } from "../permissions/schema.ts";
 import type { Ordering } from "./profile-schema.ts";
 import { users, userTombstones, type User } from "./schema.ts";
@@ -23,10 +24,11 @@ export type ProfileChanges = Partial<Omit<User, "uuid" | "cognitoSub" | "usernam
 export interface UserFilter {
   email?: string;
   username?: string;
+  cognitoSub?: string;
   isActive?: boolean;
   search?: string;
-  /** Only users holding a permission in one of these projects. */
-  inProjects?: string[];
+  /** Only users holding a permission in one of these scopes (a project, or a practice area of one). */
+  inScopes?: LedScope[];
 }
 
 
@@ -159,6 +161,7 @@ export class UserRepository {
     const conditions: SQL[] = [];
     if (filter.email !== undefined) conditions.push(sql`lower(${users.email}) = lower(${filter.email})`);
     if (filter.username !== undefined) conditions.push(eq(users.username, filter.username));
+    if (filter.cognitoSub !== undefined) conditions.push(eq(users.cognitoSub, filter.cognitoSub));
     if (filter.isActive !== undefined) conditions.push(eq(users.isActive, filter.isActive));
     if (filter.search) {
       const pattern = likePattern(filter.search);
@@ -166,12 +169,9 @@ export class UserRepository {
         or(ilike(users.email, pattern), ilike(users.username, pattern), ilike(users.firstName, pattern), ilike(users.lastName, pattern))!,
       );
     }
-    if (filter.inProjects) {
-      conditions.push(
-        filter.inProjects.length === 0
-          ? sql`false`
-          : exists(this.db.select({ one: sql`1` }).from(userPermissions).where(and(eq(userPermissions.userUuid, users.uuid), inArray(userPermissions.projectUuid, filter.inProjects)))),
-      );
+    if (filter.inScopes) {
+      const held = inScopes(userPermissions.projectUuid, userPermissions.practiceAreaUuid, filter.inScopes);
+      conditions.push(exists(this.db.select({ one: sql`1` }).from(userPermissions).where(and(eq(userPermissions.userUuid, users.uuid), held))));
     }
     const where = conditions.length ? and(...conditions) : undefined;
     const descending = ordering.startsWith("-");

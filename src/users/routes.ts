@@ -10,7 +10,8 @@ import { insufficientScope } from "../auth/problems.ts";
 import type { GrantCache } from "../authz/grant-cache.ts";
 import { requirePermission, requireVisibleUser, requireWritable } from "../authz/guards.ts";
 import { relationship, type Relationship } from "../authz/relationship.ts";
-import { mayDeleteUsers, userListScope } from "../authz/rules.ts";
+import { principalOf, serviceRelationship } from "../authz/principal.ts";
+import { mayDeleteUsers, userListScope, type UserListScope } from "../authz/rules.ts";
 import { pageLinks } from "../http/pagination.ts";
 import { actorOf } from "./current-user.ts";
 import { refusalFor } from "./fields.ts";
@@ -78,9 +79,9 @@ export async function userRoutes(fastify: FastifyInstance, deps: UserRoutesDeps)
   const adminRefusal = { refusal: (field: string) => refusalFor(field, true) };
   app.get("/api/v1/me", { ...signedIn, schema: meSchema }, h.getMe);
   app.patch("/api/v1/me", { ...signedIn, config: meRefusal, schema: patchMeSchema }, h.patchMe);
-  app.get("/api/v1/users", { ...signedIn, schema: listSchema }, h.listUsers);
-  app.get("/api/v1/users/:uuid", { ...signedIn, schema: getSchema }, h.getUser);
-  app.patch("/api/v1/users/:uuid", { ...signedIn, config: adminRefusal, schema: patchSchema }, h.patchUser);
+  app.get("/api/v1/users", { ...signedIn, config: { service: "users.read" }, schema: listSchema }, h.listUsers);
+  app.get("/api/v1/users/:uuid", { ...signedIn, config: { service: "users.read" }, schema: getSchema }, h.getUser);
+  app.patch("/api/v1/users/:uuid", { ...signedIn, config: { ...adminRefusal, service: "users.write" }, schema: patchSchema }, h.patchUser);
   app.delete("/api/v1/users/:uuid", { ...signedIn, schema: deleteSchema }, h.deleteUser);
 }
 
@@ -94,7 +95,13 @@ function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: 
 
   /** The user and what the caller is to them; a user the caller may not see is a 404. */
   const findVisible = async (request: FastifyRequest, id: string): Promise<{ target: User; rel: Relationship }> => {
-    const actor = actorOf(request);
+    const principal = principalOf(request);
+    if (principal.kind === "service") {
+      const target = await repo.findById(id);
+      if (!target) throw notFound("No such user.");
+      return { target, rel: serviceRelationship(principal.service) };
+    }
+    const actor = principal.actor;
     const target = id === actor.user.uuid ? actor.user : await repo.findById(id);
     if (!target) throw notFound("No such user.");
     const targetGrants = target === actor.user ? actor.grants : await grants.grantsOf(target.uuid);
@@ -116,31 +123,38 @@ function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: 
     return toMeProfile({ ...actor, user });
   };
 
-  const listUsers: Handler<typeof listSchema> = async (request) => {
-    const actor = actorOf(request);
+  /** Whom the caller may list (all, or the members of some projects), and how each row looks to them. */
+  const listView = (request: FastifyRequest): { scope: UserListScope; view: (user: User) => Relationship } => {
+    const principal = principalOf(request);
+    if (principal.kind === "service") {
+      const rel = serviceRelationship(principal.service);
+      return { scope: { all: true }, view: () => rel };
+    }
+    const actor = principal.actor;
     const scope = userListScope(actor.grants);
     requirePermission(scope !== undefined, "Listing users needs adminGlobal, or a lead permission in a project (then its members are listed).");
+    // Everyone listed is someone the caller leads (the scope), or the caller.
+    const lead: Relationship = actor.isAdmin ? "adminGlobal" : "projectLead";
+    return { scope: scope!, view: (user) => (user.uuid === actor.user.uuid && !actor.isAdmin ? "self" : lead) };
+  };
+
+  const listUsers: Handler<typeof listSchema> = async (request) => {
+    const { scope, view } = listView(request);
     const q = request.query;
-    if (q.project !== undefined && !scope!.all && !scope!.projects.includes(q.project)) {
-      throw insufficientScope("You may list the members of the projects you lead only.");
-    }
+    const led = scope.all ? undefined : scope.scopes.filter((s) => q.project === undefined || s.project === q.project);
+    if (led?.length === 0) throw insufficientScope("You may list the members of the projects you lead only.");
     const page = { page: q.page ?? 1, pageSize: q.page_size ?? DEFAULT_PAGE_SIZE };
-    const inProjects = q.project !== undefined ? [q.project] : scope!.all ? undefined : scope!.projects;
+    const inScopes = led ?? (q.project !== undefined ? [{ project: q.project, practiceArea: null }] : undefined);
     const filter = {
       ...(q.email !== undefined ? { email: q.email } : {}),
       ...(q.username !== undefined ? { username: q.username } : {}),
+      ...(q.cognito_sub !== undefined ? { cognitoSub: q.cognito_sub } : {}),
       ...(q.is_active !== undefined ? { isActive: q.is_active } : {}),
       ...(q.search ? { search: q.search } : {}),
-      ...(inProjects ? { inProjects } : {}),
+      ...(inScopes ? { inScopes } : {}),
     };
     const { count, rows } = await repo.list(filter, q.ordering ?? DEFAULT_ORDERING, page.pageSize, (page.page - 1) * page.pageSize);
-    // Everyone listed is someone the caller leads (the filter above), or the caller.
-    const lead: Relationship = actor.isAdmin ? "adminGlobal" : "projectLead";
-    return {
-      count,
-      ...pageLinks(publicUrl, "/api/v1/users", q, page, count),
-      results: rows.map((user) => toProfile(user, user.uuid === actor.user.uuid && !actor.isAdmin ? "self" : lead)),
-    };
+    return { count, ...pageLinks(publicUrl, "/api/v1/users", q, page, count), results: rows.map((user) => toProfile(user, view(user))) };
   };
 
   const getUser: Handler<typeof getSchema> = async (request) => {
@@ -149,11 +163,10 @@ function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: 
   };
 
   const patchUser: Handler<typeof patchSchema> = async (request) => {
-    const actor = actorOf(request);
     const { target, rel } = await findVisible(request, request.params.uuid);
     requireWritable(rel, Object.keys(request.body));
     const updated = await update(target, toChanges(request.body));
-    if (target.uuid !== actor.user.uuid) audit(request, "user.update", target.uuid, { fields: Object.keys(request.body) });
+    if (rel !== "self") audit(request, "user.update", target.uuid, { fields: Object.keys(request.body) });
     return toProfile(updated, rel);
   };
 
