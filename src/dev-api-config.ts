@@ -1,6 +1,7 @@
 // The API's configuration under `npm start`: exactly what `npm run serve` would read from the
 // environment, pointed at the dev stack's Cognito and PGlite (its service client's tokens accepted
 // as services), plus CORS for local web apps.
+import { DEFAULT_RESOURCE_SERVER } from "./cognito/pool-settings.ts";
 import { loadConfig, type Config, type Env } from "./config.ts";
 import { LOCALHOST_ORIGIN } from "./net.ts";
 
@@ -11,6 +12,8 @@ export interface DevStackCognito {
   clientIds: string[];
   /** App clients whose client-credentials tokens are services' (the `service` client). */
   serviceClientIds?: string[];
+  /** The resource server the dev stack created, whose scopes those tokens carry. */
+  resourceServer?: string;
 }
 
 export function devApiConfig(env: Env, apiPort: number, dataDir: string, cognito: DevStackCognito): Config {
@@ -24,6 +27,8 @@ export function devApiConfig(env: Env, apiPort: number, dataDir: string, cognito
     COGNITO_USER_POOL_ID: cognito.userPoolId,
     COGNITO_CLIENT_IDS: cognito.clientIds.join(","),
     COGNITO_SERVICE_CLIENT_IDS: (cognito.serviceClientIds ?? []).join(","),
+    // The dev stack's pool has this one: another, from the environment, would refuse every service token.
+    COGNITO_RESOURCE_SERVER: cognito.resourceServer ?? DEFAULT_RESOURCE_SERVER,
     COGNITO_DOMAIN: cognito.endpoint,
   });
   // A front end on `npm run dev` (any localhost port) calls this API from the browser. A pattern,

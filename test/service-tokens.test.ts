@@ -3,8 +3,11 @@
 // /oauth2/token (claims as AWS documents them, signed with the key its JWKS publishes, OAuth's
 // errors), `cli service-token`, and a service token at the API.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { createPublicKey, verify, type JsonWebKey } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
 import * as oidc from "openid-client";
 import {
   CreateUserPoolClientCommand,
@@ -199,5 +202,18 @@ describe("services on the dev stack", () => {
     const me = await fetch(`${stack.server.url}/api/v1/me`, { headers: auth });
     assert.equal(me.status, 403);
     assert.equal(((await me.json()) as { code: string }).code, "not_a_user");
+ 
+
+    // The README's line, as a person runs it in a shell (the dev stack's data in DATA_DIR, its API's port).
+    await writeDevStack(stack.dir, { endpoint: stack.emulator.url, user_pool_id: stack.userPoolId, client_id: stack.clientId, service_client_id: stack.serviceClientId, api_url: stack.server.url });
+    const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
+    const line = /^curl -H "Authorization: Bearer \$\(npm run -s cli -- service-token\)" http:\/\/localhost:8000\/api\/v1\/users$/m.exec(readme)?.[0];
+    assert.ok(line, "the README shows a service calling the API");
+    // Asynchronously: the API answers from this process.
+    const status = await promisify(execFile)("sh", ["-c", `${line.replace("http://localhost:8000", stack.server.url)} -s -o /dev/null -w '%{http_code}'`], {
+      env: { PATH: process.env.PATH ?? "", HOME: stack.dir, DATA_DIR: stack.dir },
+      timeout: 60_000,
+    });
+    assert.equal(status.stdout, "200", status.stderr);
   });
 });
