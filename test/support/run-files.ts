@@ -15,6 +15,7 @@ const USUAL_SECONDS: Record<string, number> = {
   keys: 12,
   provision: 10,
   serve: 9,
+  "service-tokens": 23,
   "dev-cognito": 7,
   "e2e-emulator": 7,
   reliability: 6,
