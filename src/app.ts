@@ -161,7 +161,9 @@ function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: 
   app.addHook("onResponse", async (request, reply) => {
     request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, "request completed");
     deps.metrics?.request(request.routeOptions.url ?? "unmatched", request.method, reply.statusCode, reply.elapsedTime / 1000);
-    if (request.service) deps.metrics?.serviceRequest(request.service.clientId, request.routeOptions.url ?? "unmatched", reply.statusCode);
+    // By the verified token, so that a service's refused calls (not_a_user, a missing scope) count too.
+    const token = request.auth?.token;
+    if (token?.kind === "service") deps.metrics?.serviceRequest(token.clientId, request.routeOptions.url ?? "unmatched", reply.statusCode);
   });
 }
 

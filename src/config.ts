@@ -228,6 +228,8 @@ export function loadCognito(env: Env): CognitoConfig {
   // A client in both lists would make every token of it ambiguous: a person or an app?
   const both = serviceClientIds.find((id) => clientIds.includes(id));
   if (both) throw new ConfigError("COGNITO_SERVICE_CLIENT_IDS", "app clients not also in COGNITO_CLIENT_IDS", both);
+  // Services call with access tokens only: an id-only server would refuse every one of them.
+  if (serviceClientIds.length > 0 && tokenUse === "id") throw new ConfigError("COGNITO_SERVICE_CLIENT_IDS", "COGNITO_TOKEN_USE access or any (services send access tokens)", tokenUse);
   const domainRaw = text(env, "COGNITO_DOMAIN");
   const adminGroup = text(env, "COGNITO_ADMIN_GROUP") ?? "admin";
   return {
@@ -250,10 +252,10 @@ export function loadCognito(env: Env): CognitoConfig {
   };
 }
 
-/** Cognito's rule for a resource server identifier, without the slash that separates it from a scope name. */
+/** Cognito's rule for a resource server identifier (URLs allowed); no quote or backslash reaches a WWW-Authenticate header. */
 function resourceServer(env: Env): string {
   const raw = text(env, "COGNITO_RESOURCE_SERVER") ?? "vrms-backend";
-  if (!/^[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]{1,256}$/.test(raw)) throw new ConfigError("COGNITO_RESOURCE_SERVER", "a resource server identifier (printable ASCII, no spaces, quotes, slashes or backslashes)", raw);
+  if (!/^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/.test(raw)) throw new ConfigError("COGNITO_RESOURCE_SERVER", "a resource server identifier (printable ASCII, no spaces, quotes or backslashes)", raw);
   return raw;
 }
 

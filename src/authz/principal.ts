@@ -56,10 +56,17 @@ export function apiScopes(scopeClaim: string | undefined, resourceServer: string
 export const SERVICE_GRANTOR: readonly Grant[] = Object.freeze([{ uuid: null, type: "adminVrms", project: null, practiceArea: null }]);
 
 /**
- * What a service is to every user: with a users scope, what a global administrator is (every field;
- * users.write changes what adminGlobal may); with only permissions.read (a project's members), a
- * fellow member.
+ * What a service is to every user when it reads: with users.read, what a global administrator is
+ * (every field); otherwise (a project's members, with permissions.read) a fellow member.
  */
-export function serviceRelationship(service: Service): Relationship {
-  return service.scopes.has("users.read") || service.scopes.has("users.write") ? "adminGlobal" : "projectMember";
+export function serviceReadRelationship(service: Service): Relationship {
+  return service.scopes.has("users.read") ? "adminGlobal" : "projectMember";
+}
+
+/**
+ * And when it writes (users.write): what the user may change themself, never is_active (attacker
+ * review: a service deactivated global administrators, a power no grant gives it).
+ */
+export function serviceWriteRelationship(service: Service): Relationship {
+  return service.scopes.has("users.write") ? "self" : "none";
 }

@@ -70,12 +70,18 @@ export function grantVisibility(callerUuid: string, callerGrants: readonly Grant
 }
 
 /**
- * The caller's permissions that amount to holding `type` (in `project`, for a project type): the
- * type itself or a more powerful one whose scope covers it. A global permission covers every
- * project; a project permission covers its project only, and never a global type.
+ * The permissions that amount to holding `type` (in `project`, and `practiceArea` if named): the
+ * type itself or a more powerful one whose scope covers it, as the routes judge. A global
+ * permission covers every project; a project permission covers its project only, never a global
+ * type; one limited to a practice area counts only when the question names that area (a lead of
+ * one area may not do what the whole project's lead may: edit it, add newcomers).
  */
-export function holding(grants: readonly Grant[], type: string, project: string | null): Grant[] {
+export function holding(grants: readonly Grant[], type: string, project: string | null, practiceArea: string | null = null): Grant[] {
   const wanted = permissionType(type);
   if (!wanted) return [];
-  return grants.filter((g) => rankOf(g.type) <= wanted.rank && (g.project === null || (wanted.scope === "project" && g.project === project)));
+  return grants.filter(
+    (g) =>
+      rankOf(g.type) <= wanted.rank &&
+      (g.project === null || (wanted.scope === "project" && g.project === project && (g.practiceArea === null || g.practiceArea === practiceArea))),
+  );
 }

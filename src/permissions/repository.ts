@@ -109,14 +109,7 @@ export class PermissionRepository {
   }
 
   async list(filter: GrantFilter, limit: number, offset: number): Promise<{ count: number; rows: UserPermission[] }> {
-    const conditions: SQL[] = [];
-    if (filter.user !== undefined) conditions.push(eq(userPermissions.userUuid, filter.user));
-    if (filter.project !== undefined) conditions.push(eq(userPermissions.projectUuid, filter.project));
-    if (!filter.visible.all) {
-      const { user, scopes } = filter.visible;
-      conditions.push(or(eq(userPermissions.userUuid, user), inScopes(userPermissions.projectUuid, userPermissions.practiceAreaUuid, scopes))!);
-    }
-    const where = and(...conditions);
+    const where = visibleWhere(filter, userPermissions.userUuid, userPermissions.projectUuid, userPermissions.practiceAreaUuid);
     const [rows, total] = await Promise.all([
       this.db.select().from(userPermissions).where(where).orderBy(asc(userPermissions.createdAt), asc(userPermissions.uuid)).limit(limit).offset(offset),
       this.db.select({ n: count() }).from(userPermissions).where(where),
@@ -126,20 +119,22 @@ export class PermissionRepository {
 
   /** Grants and revocations, newest first, under the same visibility as grants. */
   async history(filter: GrantFilter, limit: number, offset: number): Promise<{ count: number; rows: (typeof permissionHistory.$inferSelect)[] }> {
-    const conditions: SQL[] = [];
-    if (filter.user !== undefined) conditions.push(eq(permissionHistory.userUuid, filter.user));
-    if (filter.project !== undefined) conditions.push(eq(permissionHistory.projectUuid, filter.project));
-    if (!filter.visible.all) {
-      const { user, scopes } = filter.visible;
-      conditions.push(or(eq(permissionHistory.userUuid, user), inScopes(permissionHistory.projectUuid, permissionHistory.practiceAreaUuid, scopes))!);
-    }
-    const where = and(...conditions);
+    const where = visibleWhere(filter, permissionHistory.userUuid, permissionHistory.projectUuid, permissionHistory.practiceAreaUuid);
     const [rows, total] = await Promise.all([
       this.db.select().from(permissionHistory).where(where).orderBy(desc(permissionHistory.id)).limit(limit).offset(offset),
       this.db.select({ n: count() }).from(permissionHistory).where(where),
     ]);
     return { count: total[0]?.n ?? 0, rows };
   }
+}
+
+/** The filter's rows of a table of grants (or of their history) that the caller may see. */
+function visibleWhere(filter: GrantFilter, user: AnyPgColumn, project: AnyPgColumn, practiceArea: AnyPgColumn): SQL | undefined {
+  const conditions: SQL[] = [];
+  if (filter.user !== undefined) conditions.push(eq(user, filter.user));
+  if (filter.project !== undefined) conditions.push(eq(project, filter.project));
+  if (!filter.visible.all) conditions.push(or(eq(user, filter.visible.user), inScopes(project, practiceArea, filter.visible.scopes))!);
+  return and(...conditions);
 }
 
 export interface MemberRow {

@@ -212,19 +212,23 @@ function permissionHandlers({ permissions, projects, users, grants, publicUrl, a
   const check: Handler<typeof checkSchema> = async (request) => {
     const principal = principalOf(request);
     const { permission_type: typeName, user } = request.body;
-    const project = request.body.project ?? null;
+    const project = request.body.project?.toLowerCase() ?? null;
+    const practiceArea = request.body.practice_area?.toLowerCase() ?? null;
     const type = permissionType(typeName)!;
     if (type.scope === "project" && project === null) throw invalidField("project", `${type.name} is held in a project: name one`);
     if (type.scope === "global" && project !== null) throw invalidField("project", `${type.name} is a global permission type: it takes no project`);
+    if (practiceArea !== null && project === null) throw invalidField("practice_area", "a practice area is given only with a project");
     let held: readonly Grant[];
     if (principal.kind === "user") {
       requirePermission(user.toLowerCase() === principal.actor.user.uuid, "A person may ask about themself only; apps ask with permissions.read.");
       held = principal.actor.grants;
     } else {
-      if (!(await users.findById(user))) throw notFound("No such user.");
-      held = await grants.grantsOf(user.toLowerCase());
+      const target = await users.findById(user);
+      if (!target) throw notFound("No such user.");
+      // A deactivated account may do nothing at all (403 account_disabled everywhere): so it holds nothing.
+      held = target.isActive ? await grants.grantsOf(target.uuid) : [];
     }
-    const via = holding(held, type.name, project?.toLowerCase() ?? null);
+    const via = holding(held, type.name, project, practiceArea);
     return { allowed: via.length > 0, via: via.map(toPermission) };
   };
 

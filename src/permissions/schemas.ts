@@ -89,6 +89,7 @@ export const CheckBodySchema = Type.Object(
     user: Uuid,
     permission_type: TypeName,
     project: Type.Optional(NullableUuid),
+    practice_area: Type.Optional(NullableUuid),
   },
   { additionalProperties: false },
 );

@@ -13,7 +13,7 @@ import type { Handler } from "../http/typed-route.ts";
 import { grantsInProject, type PermissionRepository } from "../permissions/repository.ts";
 import type { PracticeArea, Project } from "../permissions/schema.ts";
 import type { Grant } from "../authz/grants.ts";
-import { principalName, principalOf, serviceRelationship, type Principal } from "../authz/principal.ts";
+import { principalName, principalOf, serviceReadRelationship, type Principal } from "../authz/principal.ts";
 import { toPermission, toProfile } from "../users/profile.ts";
 import { PermissionSchema, ProfileRef, UuidParamsSchema } from "../users/profile-schema.ts";
 import type { UserRepository } from "../users/repository.ts";
@@ -141,7 +141,7 @@ function projectHandlers({ db, projects, permissions, users, grants, audit }: Pr
     const byId = new Map(profiles.map((u) => [u.uuid, u]));
     const relationshipTo = (user: string, held: readonly Grant[]) =>
       principal.kind === "service"
-        ? serviceRelationship(principal.service)
+        ? serviceReadRelationship(principal.service)
         : relationship({ uuid: principal.actor.user.uuid, grants: principal.actor.grants }, { uuid: user, grants: held });
     return rows.flatMap(({ user, grants: here }) => {
       const profile = byId.get(user);

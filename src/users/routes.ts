@@ -10,7 +10,7 @@ import { insufficientScope } from "../auth/problems.ts";
 import type { GrantCache } from "../authz/grant-cache.ts";
 import { requirePermission, requireVisibleUser, requireWritable } from "../authz/guards.ts";
 import { relationship, type Relationship } from "../authz/relationship.ts";
-import { principalOf, serviceRelationship } from "../authz/principal.ts";
+import { principalOf, serviceReadRelationship, serviceWriteRelationship } from "../authz/principal.ts";
 import { mayDeleteUsers, userListScope, type UserListScope } from "../authz/rules.ts";
 import { pageLinks } from "../http/pagination.ts";
 import { actorOf } from "./current-user.ts";
@@ -93,13 +93,16 @@ function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: 
     return profiles.remember(updated);
   };
 
-  /** The user and what the caller is to them; a user the caller may not see is a 404. */
-  const findVisible = async (request: FastifyRequest, id: string): Promise<{ target: User; rel: Relationship }> => {
+  /**
+   * The user and what the caller is to them when reading (`rel`) and writing (`writes`): the same
+   * for a person; a service's come from its scopes. A user the caller may not see is a 404.
+   */
+  const findVisible = async (request: FastifyRequest, id: string): Promise<{ target: User; rel: Relationship; writes: Relationship }> => {
     const principal = principalOf(request);
     if (principal.kind === "service") {
       const target = await repo.findById(id);
       if (!target) throw notFound("No such user.");
-      return { target, rel: serviceRelationship(principal.service) };
+      return { target, rel: serviceReadRelationship(principal.service), writes: serviceWriteRelationship(principal.service) };
     }
     const actor = principal.actor;
     const target = id === actor.user.uuid ? actor.user : await repo.findById(id);
@@ -107,7 +110,7 @@ function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: 
     const targetGrants = target === actor.user ? actor.grants : await grants.grantsOf(target.uuid);
     const rel = relationship({ uuid: actor.user.uuid, grants: actor.grants }, { uuid: target.uuid, grants: targetGrants });
     requireVisibleUser(rel);
-    return { target, rel };
+    return { target, rel, writes: rel };
   };
 
   // The profile goes out as the JSON text profile.ts keeps with it, not through the response
@@ -127,7 +130,7 @@ function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: 
   const listView = (request: FastifyRequest): { scope: UserListScope; view: (user: User) => Relationship } => {
     const principal = principalOf(request);
     if (principal.kind === "service") {
-      const rel = serviceRelationship(principal.service);
+      const rel = serviceReadRelationship(principal.service);
       return { scope: { all: true }, view: () => rel };
     }
     const actor = principal.actor;
@@ -163,10 +166,10 @@ function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: 
   };
 
   const patchUser: Handler<typeof patchSchema> = async (request) => {
-    const { target, rel } = await findVisible(request, request.params.uuid);
-    requireWritable(rel, Object.keys(request.body));
+    const { target, rel, writes } = await findVisible(request, request.params.uuid);
+    requireWritable(writes, Object.keys(request.body));
     const updated = await update(target, toChanges(request.body));
-    if (rel !== "self") audit(request, "user.update", target.uuid, { fields: Object.keys(request.body) });
+    if (rel !== "self" || request.service) audit(request, "user.update", target.uuid, { fields: Object.keys(request.body) });
     return toProfile(updated, rel);
   };
 

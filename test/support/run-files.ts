@@ -8,6 +8,7 @@ const USUAL_SECONDS: Record<string, number> = {
   permissions: 30,
   "permissions-attacks": 6,
   services: 15,
+  "services-attacks": 4,
   sessions: 24,
   "admin-page": 13,
   tracing: 12,
