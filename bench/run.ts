@@ -1,8 +1,9 @@
 // npm run bench [-- --quick] [-- --db postgres] [-- --only BC] [-- --cpu-prof]
-// --only runs the named cases of A–D (and never writes BENCHMARKS.md); --cpu-prof writes the
+// --only runs the named cases of F (a bare Fastify app's /healthz) and A–E (and never writes BENCHMARKS.md); --cpu-prof writes the
 // server's CPU profile to .prof/ when it exits (open it in Chrome DevTools or speedscope).
 // The server as `npm run serve` runs it (serve-command.ts), pinned to core 0; the load (autocannon) on core 1.
-// Rounds alternate A B C D, A B C D so that machine drift hits every case alike; E runs once.
+// Rounds alternate F A B C D, F A B C D so that machine drift hits every case alike; E runs once.
+// F, the yardstick of A, is bench/bare-fastify.mjs, started the same way (plain node, core 0).
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -135,12 +136,20 @@ async function main(): Promise<void> {
   ];
   const server = spawn(command, args, { env, stdio: ["ignore", "ignore", "inherit"] });
   const pid = server.pid!;
+  const barePort = await freePort();
+  const bareBase = `http://127.0.0.1:${barePort}`;
+  const bare = spawn(command, [...(hasTaskset ? ["-c", "0", process.execPath] : []), "bench/bare-fastify.mjs"], {
+    env: { ...process.env, PORT: String(barePort) },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   try {
-    for (let i = 0; ; i++) {
-      if (i > 300) throw new Error("the server did not become ready");
-      const ready = await fetch(`${base}/readyz`).then((r) => r.status === 200).catch(() => false);
-      if (ready) break;
-      await new Promise((r) => setTimeout(r, 100));
+    for (const url of [`${base}/readyz`, `${bareBase}/healthz`]) {
+      for (let i = 0; ; i++) {
+        if (i > 300) throw new Error(`${url} did not become ready`);
+        const ready = await fetch(url).then((r) => r.status === 200).catch(() => false);
+        if (ready) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
     const rssAtStart = rssMb(pid);
     const member = issuer.newUser();
@@ -152,11 +161,12 @@ async function main(): Promise<void> {
     const fresh = Array.from({ length: ROUNDS }, () =>
       Array.from({ length: runsCase("C") ? FRESH_TOKENS_PER_ROUND : 0 }, () => issuer.mint(member)),
     );
-    const newUsers = Array.from({ length: only === null ? NEW_USERS : 0 }, () => issuer.mint(issuer.newUser()));
+    const newUsers = Array.from({ length: runsCase("E") ? NEW_USERS : 0 }, () => issuer.mint(issuer.newUser()));
     const valid = token.split(".");
     const forged = `${valid[0]}.${valid[1]}.${randomBytes(256).toString("base64url")}`;
 
     const cases = {
+      F: () => load(`${bareBase}/healthz`, { duration: ROUND_SECONDS }),
       A: () => load(`${base}/healthz`, { duration: ROUND_SECONDS }),
       B: () => load(`${base}/api/v1/me`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${token}` } }),
       C: (round: number) => {
@@ -171,34 +181,42 @@ async function main(): Promise<void> {
       D: () => load(`${base}/api/v1/me`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${forged}` } }),
     };
     process.stdout.write("warming up …\n");
+    await load(`${bareBase}/healthz`, { duration: 2 });
     await load(`${base}/healthz`, { duration: 2 });
     await load(`${base}/api/v1/me`, { duration: 2, headers: { authorization: `Bearer ${token}` } });
 
-    const runs: Record<string, Measured[]> = { A: [], B: [], C: [], D: [] };
+    const runs: Record<string, Measured[]> = { F: [], A: [], B: [], C: [], D: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const name of ["A", "B", "C", "D"] as const) {
+      for (const name of ["F", "A", "B", "C", "D"] as const) {
         if (!runsCase(name)) continue;
         process.stdout.write(`round ${round + 1}, case ${name} …\n`);
         runs[name]!.push(await cases[name](round));
       }
     }
     const rssAfterC = rssMb(pid);
+    let nextUser = 0;
+    if (runsCase("E")) {
+      process.stdout.write("case E …\n");
+      runs.E = [
+        await load(`${base}/api/v1/me`, {
+          amount: newUsers.length,
+          requests: [{ setupRequest: (req) => Object.assign(req, { headers: { authorization: `Bearer ${newUsers[nextUser++ % newUsers.length]}` } }) }],
+        }),
+      ];
+    }
     if (only !== null) {
       process.stdout.write(`RSS: ${rssAtStart} MB when ready, ${rssAfterC} MB after the rounds, peak ${peakRssMb(pid)} MB\n`);
       for (const [name, measured] of Object.entries(runs)) {
         if (measured.length === 0) continue;
         const m = average(measured);
-        process.stdout.write(`${LABELS[name]}: ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, non-2xx ${m.non2xx}, errors ${m.errors}\n`);
+        const a = runs.A!.length > 0 ? average(runs.A!).rps : NaN;
+        const f = runs.F!.length > 0 ? average(runs.F!).rps : NaN;
+        const ratio = name === "F" ? "" : name === "A" ? `, ${(m.rps / f).toFixed(2)} of F` : `, ${(m.rps / a).toFixed(2)} of A`;
+        process.stdout.write(`${LABELS[name]}: ${Math.round(m.rps)} req/s${ratio}, p50 ${m.p50} ms, p99 ${m.p99} ms, non-2xx ${m.non2xx}, errors ${m.errors}\n`);
       }
       return;
     }
-    let nextUser = 0;
-    process.stdout.write("case E …\n");
-    const e = await load(`${base}/api/v1/me`, {
-      amount: newUsers.length,
-      requests: [{ setupRequest: (req) => Object.assign(req, { headers: { authorization: `Bearer ${newUsers[nextUser++ % newUsers.length]}` } }) }],
-    });
-    const results = { A: average(runs.A!), B: average(runs.B!), C: average(runs.C!), D: average(runs.D!), E: e };
+    const results = { F: average(runs.F!), A: average(runs.A!), B: average(runs.B!), C: average(runs.C!), D: average(runs.D!), E: runs.E![0]! };
     const report = render(results, { atStart: rssAtStart, afterC: rssAfterC, peak: peakRssMb(pid) });
     process.stdout.write(`\n${report}\n`);
     if (!quick) writeBenchmarks(report);
@@ -206,7 +224,8 @@ async function main(): Promise<void> {
     if (fiveHundreds > 0) process.exitCode = 1;
   } finally {
     server.kill("SIGTERM");
-    await new Promise((r) => server.once("exit", r));
+    bare.kill("SIGTERM");
+    await Promise.all([new Promise((r) => server.once("exit", r)), new Promise((r) => bare.once("exit", r))]);
     await issuer.stop();
     await database?.drop();
     await rm(dataDir, { recursive: true, force: true });
@@ -214,6 +233,7 @@ async function main(): Promise<void> {
 }
 
 const LABELS: Record<string, string> = {
+  F: "F bare Fastify `/healthz` (A's yardstick)",
   A: "A `/healthz`",
   B: `B \`/api/v1/me\`, one valid token (a user holding ${MEMBER_PERMISSIONS} permissions)`,
   C: "C `/api/v1/me`, every token new",
@@ -223,12 +243,13 @@ const LABELS: Record<string, string> = {
 
 function render(results: Record<string, Measured>, rss: { atStart: number; afterC: number; peak: number }): string {
   const a = results.A!.rps;
+  const f = results.F!.rps;
+  const ratio = (name: string, rps: number) => (name === "F" ? "" : name === "A" ? `${(rps / f).toFixed(2)} of F` : (rps / a).toFixed(2));
   const lines = [
     `| case | req/s | ratio to A | p50 ms | p99 ms | non-2xx | errors |`,
     `| --- | ---: | ---: | ---: | ---: | ---: | ---: |`,
     ...Object.entries(results).map(
-      ([name, m]) =>
-        `| ${LABELS[name]} | ${Math.round(m.rps)} | ${(m.rps / a).toFixed(2)} | ${m.p50} | ${m.p99} | ${m.non2xx} | ${m.errors} |`,
+      ([name, m]) => `| ${LABELS[name]} | ${Math.round(m.rps)} | ${ratio(name, m.rps)} | ${m.p50} | ${m.p99} | ${m.non2xx} | ${m.errors} |`,
     ),
   ];
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
