@@ -155,6 +155,9 @@ async function main(): Promise<void> {
     const member = issuer.newUser();
     const token = issuer.mint(member);
     await holdingPermissions(base, issuer, token, MEMBER_PERMISSIONS);
+    // G: B's request by a user holding nothing, so that one run shows what 5 permissions cost B.
+    const bareToken = issuer.mint(issuer.newUser());
+    await fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${bareToken}` } });
 
     process.stdout.write(`minting ${FRESH_TOKENS_PER_ROUND * ROUNDS} fresh tokens and ${NEW_USERS} new users' tokens …\n`);
     const runsCase = (name: string) => only === null || only.includes(name);
@@ -169,6 +172,7 @@ async function main(): Promise<void> {
       F: () => load(`${bareBase}/healthz`, { duration: ROUND_SECONDS }),
       A: () => load(`${base}/healthz`, { duration: ROUND_SECONDS }),
       B: () => load(`${base}/api/v1/me`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${token}` } }),
+      G: () => load(`${base}/api/v1/me`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${bareToken}` } }),
       C: (round: number) => {
         const tokens = fresh[round]!;
         let next = 0;
@@ -185,9 +189,9 @@ async function main(): Promise<void> {
     await load(`${base}/healthz`, { duration: 2 });
     await load(`${base}/api/v1/me`, { duration: 2, headers: { authorization: `Bearer ${token}` } });
 
-    const runs: Record<string, Measured[]> = { F: [], A: [], B: [], C: [], D: [] };
+    const runs: Record<string, Measured[]> = { F: [], A: [], B: [], G: [], C: [], D: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const name of ["F", "A", "B", "C", "D"] as const) {
+      for (const name of ["F", "A", "B", "G", "C", "D"] as const) {
         if (!runsCase(name)) continue;
         process.stdout.write(`round ${round + 1}, case ${name} …\n`);
         runs[name]!.push(await cases[name](round));
@@ -216,7 +220,7 @@ async function main(): Promise<void> {
       }
       return;
     }
-    const results = { F: average(runs.F!), A: average(runs.A!), B: average(runs.B!), C: average(runs.C!), D: average(runs.D!), E: runs.E![0]! };
+    const results = { F: average(runs.F!), A: average(runs.A!), B: average(runs.B!), G: average(runs.G!), C: average(runs.C!), D: average(runs.D!), E: runs.E![0]! };
     const report = render(results, { atStart: rssAtStart, afterC: rssAfterC, peak: peakRssMb(pid) });
     process.stdout.write(`\n${report}\n`);
     if (!quick) writeBenchmarks(report);
@@ -236,6 +240,7 @@ const LABELS: Record<string, string> = {
   F: "F bare Fastify `/healthz` (A's yardstick)",
   A: "A `/healthz`",
   B: `B \`/api/v1/me\`, one valid token (a user holding ${MEMBER_PERMISSIONS} permissions)`,
+  G: "G `/api/v1/me`, as B, by a user holding no permission",
   C: "C `/api/v1/me`, every token new",
   D: "D `/api/v1/me`, forged tokens",
   E: `E first requests of ${NEW_USERS} new users`,
