@@ -1,8 +1,8 @@
 // npm run bench [-- --quick] [-- --db postgres] [-- --only BC] [-- --cpu-prof]
-// --only runs the named cases of F (a bare Fastify app's /healthz) and A–E (and never writes BENCHMARKS.md); --cpu-prof writes the
+// --only runs the named cases of F (a bare Fastify app's /healthz) and A–E and G (B by a user holding no permission) (and never writes BENCHMARKS.md); --cpu-prof writes the
 // server's CPU profile to .prof/ when it exits (open it in Chrome DevTools or speedscope).
 // The server as `npm run serve` runs it (serve-command.ts), pinned to core 0; the load (autocannon) on core 1.
-// Rounds alternate F A B C D, F A B C D so that machine drift hits every case alike; E runs once.
+// Rounds alternate F A B G C D, F A B G C D so that machine drift hits every case alike; E runs once.
 // F, the yardstick of A, is bench/bare-fastify.mjs, started the same way (plain node, core 0).
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
