@@ -133,7 +133,7 @@ export async function runScale(): Promise<void> {
   if (!Number.isInteger(n) || n < 0) throw new Error("--scale takes a whole number of users");
   const idleSeconds = Number(argument("--idle-seconds") ?? 60);
   const db = argument("--db");
-  const kinds = db === "postgres" || db === "pglite" ? [db] : (["postgres", "pglite"] as const);
+  const kinds: ("postgres" | "pglite")[] = db === "postgres" || db === "pglite" ? [db] : ["postgres", "pglite"];
   const args = serveArguments();
   const rows: [string, Row][] = [];
   for (const kind of kinds) rows.push([kind, await measure(kind, n, idleSeconds, args)]);
