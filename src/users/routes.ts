@@ -117,7 +117,7 @@ function userHandlers({ repository: repo, profiles, publicUrl, audit }: UserRout
         ...(q.is_active !== undefined ? { isActive: q.is_active } : {}),
         ...(q.search ? { search: q.search } : {}),
       };
-      const { count, rows } = await repo.list(filter, q.ordering ?? DEFAULT_ORDERING, pageSize, (page - 1) * pageSize);
+      const { count, countIsEstimate, more, rows } = await repo.list(filter, q.ordering ?? DEFAULT_ORDERING, pageSize, (page - 1) * pageSize);
       const pageUrl = (to: number) => {
         const url = new URL(`${publicUrl}/api/v1/users`);
         for (const [key, value] of Object.entries(q)) if (value !== undefined && key !== "page") url.searchParams.set(key, String(value));
@@ -126,7 +126,8 @@ function userHandlers({ repository: repo, profiles, publicUrl, audit }: UserRout
       };
       return {
         count,
-        next: page * pageSize < count ? pageUrl(page + 1) : null,
+        count_is_estimate: countIsEstimate,
+        next: more ? pageUrl(page + 1) : null,
         previous: page > 1 ? pageUrl(Math.min(page - 1, Math.max(1, Math.ceil(count / pageSize)))) : null,
         results: rows.map(toProfile),
       };
