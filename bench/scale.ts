@@ -16,6 +16,7 @@ import { freePort } from "../support/net.ts";
 import { serveArguments } from "./serve-command.ts";
 
 const CLOCK_TICKS = 100;
+const SEED_BATCH = 10_000;
 
 function argument(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -26,18 +27,22 @@ function argument(name: string): string | undefined {
 export async function seed(config: DatabaseConfig, n: number): Promise<void> {
   const database = await openDatabase(config);
   try {
-    // md5 gives names with no 'z' or 'q' in them: `?search=zzq` matches nothing, the worst case
-    // for a scan (every row read, none returned).
-    await database.db.execute(sql`
-      insert into users (cognito_sub, username, email, first_name, last_name, is_active, created_at)
-      select 'seed-' || i, 'user' || i, 'user' || i || '@example.org',
-             substr(md5('f' || i), 1, 8), substr(md5('l' || i), 1, 10), i % 10 <> 0,
-             now() - make_interval(secs => i)
-      from generate_series(1, ${n}) as i`);
-    await database.db.execute(sql`
-      insert into revoked_sessions (session_id, sub, expires_at)
-      select gen_random_uuid()::text, 'seed-' || i, now() + interval '30 days'
-      from generate_series(1, ${n}) as i`);
+    // In batches: each statement stays within the pool's query timeout, trigram indexes and all.
+    for (let from = 1; from <= n; from += SEED_BATCH) {
+      const to = Math.min(n, from + SEED_BATCH - 1);
+      // md5 gives names with no 'z' or 'q' in them: `?search=zzq` matches nothing, the worst case
+      // for a scan (every row read, none returned).
+      await database.db.execute(sql`
+        insert into users (cognito_sub, username, email, first_name, last_name, is_active, created_at)
+        select 'seed-' || i, 'user' || i, 'user' || i || '@example.org',
+               substr(md5('f' || i), 1, 8), substr(md5('l' || i), 1, 10), i % 10 <> 0,
+               now() - make_interval(secs => i)
+        from generate_series(${from}::int, ${to}::int) as i`);
+      await database.db.execute(sql`
+        insert into revoked_sessions (session_id, sub, expires_at)
+        select gen_random_uuid()::text, 'seed-' || i, now() + interval '30 days'
+        from generate_series(${from}::int, ${to}::int) as i`);
+    }
     await database.db.execute(sql`analyze`);
   } finally {
     await database.close();

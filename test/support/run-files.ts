@@ -6,6 +6,7 @@ import { readdirSync } from "node:fs";
 const USUAL_SECONDS: Record<string, number> = {
   "dev-stack-clients": 25,
   sessions: 24,
+  "revocation-changes": 15,
   "admin-page": 13,
   keys: 12,
   provision: 10,
