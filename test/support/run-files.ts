@@ -7,6 +7,7 @@ const USUAL_SECONDS: Record<string, number> = {
   "dev-stack-clients": 25,
   sessions: 24,
   "revocation-changes": 15,
+  "users-list-scale": 22,
   "admin-page": 13,
   keys: 12,
   provision: 10,
