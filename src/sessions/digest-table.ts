@@ -7,7 +7,6 @@
 import { hash } from "node:crypto";
 
 const EMPTY = 0;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The id's digest in four 32-bit words. Cognito's session ids (origin_jti) and subs are UUIDs,
@@ -15,18 +14,34 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
  * path. Anything else: the first 128 bits of its SHA-256.
  */
 export function digestOf(id: string, out: Uint32Array = new Uint32Array(4)): Uint32Array {
-  if (id.length === 36 && UUID_RE.test(id)) {
-    out[0] = parseInt(id.slice(0, 8), 16);
-    out[1] = parseInt(id.slice(9, 13) + id.slice(14, 18), 16);
-    out[2] = parseInt(id.slice(19, 23) + id.slice(24, 28), 16);
-    out[3] = parseInt(id.slice(28, 36), 16);
-  } else {
+  if (id.length !== 36 || !uuidInto(id, out)) {
     const bytes = hash("sha256", id, "buffer");
     for (let i = 0; i < 4; i++) out[i] = bytes.readUInt32BE(i * 4);
   }
   // All-zero words mark an empty slot: the one id whose digest is zero moves by one bit.
   if ((out[0]! | out[1]! | out[2]! | out[3]!) === 0) out[3] = 1;
   return out;
+}
+
+const HEX = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX["0123456789abcdef".charCodeAt(i)] = HEX["0123456789ABCDEF".charCodeAt(i)] = i;
+
+/** A UUID's 128 bits into `out`, or false when `id` (36 characters) is not one. One pass, no strings made. */
+function uuidInto(id: string, out: Uint32Array): boolean {
+  let word = 0;
+  let nibbles = 0;
+  for (let i = 0; i < 36; i++) {
+    const code = id.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (code !== 45) return false;
+      continue;
+    }
+    const value = code < 128 ? HEX[code]! : -1;
+    if (value < 0) return false;
+    word = ((word << 4) | value) >>> 0;
+    if (++nibbles % 8 === 0) out[nibbles / 8 - 1] = word;
+  }
+  return true;
 }
 
 export class DigestTable {
@@ -78,6 +93,11 @@ export class DigestTable {
     }
     // A read that began before a notification may end after it: the later version stays.
     this.seqs[slot] = Math.max(this.seqs[slot]!, seq);
+  }
+
+  /** Room for `entries` without growing on the way (a full read knows how many rows come). */
+  reserve(entries: number): void {
+    while (entries * 4 > (this.mask + 1) * 3) this.grow();
   }
 
   /** Sets every row version to 0: a full read gives back those the database still holds. */

@@ -6,7 +6,7 @@
 // advisory lock before drawing a seq: they commit in the order of their seqs, and whatever a read
 // does not see yet has a seq above everything it saw. Sign-outs are rare and their transactions
 // a few milliseconds long, so the cluster-wide order costs nothing that shows.
-import { and, asc, gt, lte, sql } from "drizzle-orm";
+import { and, gt, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { revokedRefreshTokens, revokedSessions, userRevocations } from "./schema.ts";
 
@@ -15,7 +15,7 @@ type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 // Any constant will do: every instance must use the same one (unlike the migration lock's).
 const WRITE_LOCK_KEY = 7_301_955_018;
 /** Rows per read: bounds the memory a full read of a large table takes at once. */
-export const PAGE_ROWS = 5000;
+export const PAGE_ROWS = 20_000;
 
 export interface SessionRow {
   sessionId: string;
@@ -85,24 +85,43 @@ export async function writeUserRevocation(tx: Tx, sub: string, validAfter: Date)
 }
 
 /** Live revoked sessions written after version `afterSeq`, oldest first, one page. */
-export function readSessions(db: Db, afterSeq: number): Promise<SessionRow[]> {
-  return db
-    .select({ sessionId: revokedSessions.sessionId, expiresSec: epochSeconds(revokedSessions.expiresAt), seq: revokedSessions.seq })
-    .from(revokedSessions)
-    // An expired row is never read back: it cannot revoke anything any more.
-    .where(and(gt(revokedSessions.seq, afterSeq), gt(revokedSessions.expiresAt, sql`now()`)))
-    .orderBy(asc(revokedSessions.seq))
-    .limit(PAGE_ROWS);
+export async function readSessions(db: Db, afterSeq: number): Promise<SessionRow[]> {
+  // Plain rows, not the query builder's: at start a full read maps 200,000 of them, and the
+  // builder's mapping was a tenth of the start-up's CPU. seq as float8 arrives as a number.
+  const result = await db.execute(sql`
+    select session_id as "sessionId", ceil(extract(epoch from expires_at))::int as "expiresSec", seq::float8 as seq
+    from ${revokedSessions}
+    -- An expired row is never read back: it cannot revoke anything any more.
+    where seq > ${afterSeq} and expires_at > now()
+    -- The column, not the float8 of the same name in the select list: the index's order.
+    order by ${revokedSessions}.seq
+    limit ${PAGE_ROWS}`);
+  return rowsOf<SessionRow>(result);
 }
 
-export function readUsers(db: Db, afterSeq: number): Promise<UserRow[]> {
-  return db
-    .select({ sub: userRevocations.sub, validAfterSec: epochSeconds(userRevocations.tokensValidAfter), seq: userRevocations.seq })
-    .from(userRevocations)
-    .where(gt(userRevocations.seq, afterSeq))
-    .orderBy(asc(userRevocations.seq))
-    .limit(PAGE_ROWS);
+export async function readUsers(db: Db, afterSeq: number): Promise<UserRow[]> {
+  const result = await db.execute(sql`
+    select sub, ceil(extract(epoch from tokens_valid_after))::int as "validAfterSec", seq::float8 as seq
+    from ${userRevocations}
+    where seq > ${afterSeq}
+    order by ${userRevocations}.seq
+    limit ${PAGE_ROWS}`);
+  return rowsOf<UserRow>(result);
 }
+
+/** How many rows a full read will bring (so that the table is sized once). */
+export async function liveRowCounts(db: Db): Promise<{ sessions: number; users: number }> {
+  const rows = await db
+    .select({
+      sessions: sql<number>`(select count(*)::int from ${revokedSessions} where ${revokedSessions.expiresAt} > now())`,
+      users: sql<number>`(select count(*)::int from ${userRevocations})`,
+    })
+    .from(sql`(select 1) as one`);
+  return rows[0]!;
+}
+
+// node-postgres and PGlite both answer execute() with { rows }.
+const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 
 // Each seq mod 2^32, so that a sum over millions of rows stays exact in a double.
 const checksumColumns = (seq: typeof revokedSessions.seq | typeof userRevocations.seq) => ({

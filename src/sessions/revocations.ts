@@ -18,7 +18,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { VerifiedToken } from "../auth/verifier.ts";
 import type { Database } from "../db/client.ts";
 import { DigestTable } from "./digest-table.ts";
-import { PAGE_ROWS, readSessions, readUsers, sessionChecksum, userChecksum, writeSessionRevocation, writeUserRevocation, type Checksum } from "./revocation-rows.ts";
+import { liveRowCounts, PAGE_ROWS, readSessions, readUsers, sessionChecksum, userChecksum, writeSessionRevocation, writeUserRevocation, type Checksum } from "./revocation-rows.ts";
 import { revokedRefreshTokens, revokedSessions } from "./schema.ts";
 
 export const REVOCATION_CHANNEL = "vrms_revocations";
@@ -276,6 +276,9 @@ export class RevocationStore {
    */
   private async readWhole(): Promise<void> {
     this.reads.fullReads++;
+    const counts = await liveRowCounts(this.database.db);
+    this.sessions.reserve(this.sessions.size + counts.sessions);
+    this.users.reserve(this.users.size + counts.users);
     this.sessions.forgetVersions();
     this.users.forgetVersions();
     this.sessionSeq = 0;
