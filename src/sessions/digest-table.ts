@@ -107,9 +107,12 @@ export class DigestTable {
 
   /** Drops every entry whose value is at or before `nowSec` (sessions whose revocation expired). */
   deleteExpired(nowSec: number): void {
+    let expired = 0;
+    for (let slot = 0; slot <= this.mask; slot++) if (this.values[slot]! <= nowSec && !this.isEmpty(slot)) expired++;
+    if (expired === 0) return;
     // Rebuilt rather than deleted in place: backward-shift deletion is subtle, this runs every
     // ten minutes, and the arrays are small.
-    const next = new DigestTable(Math.ceil((this.count * 4) / 3) + 1);
+    const next = new DigestTable(Math.ceil(((this.count - expired) * 4) / 3) + 1);
     for (let slot = 0; slot <= this.mask; slot++) {
       if (this.isEmpty(slot) || this.values[slot]! <= nowSec) continue;
       next.insertDigest(this.keys.subarray(slot * 4, slot * 4 + 4), this.values[slot]!, this.seqs[slot]!);
