@@ -23,24 +23,30 @@ export function digestOf(id: string, out: Uint32Array = new Uint32Array(4)): Uin
   return out;
 }
 
-const HEX = new Int8Array(128).fill(-1);
+// Every UTF-16 code unit's hex value, -1 for those that are not hex digits (64 KB, once).
+const HEX = new Int8Array(65536).fill(-1);
 for (let i = 0; i < 16; i++) HEX["0123456789abcdef".charCodeAt(i)] = HEX["0123456789ABCDEF".charCodeAt(i)] = i;
 
-/** A UUID's 128 bits into `out`, or false when `id` (36 characters) is not one. One pass, no strings made. */
+/** Four hex digits at `at`, or a negative number when one is not a hex digit. */
+function hex4(id: string, at: number): number {
+  const a = HEX[id.charCodeAt(at)]!;
+  const b = HEX[id.charCodeAt(at + 1)]!;
+  const c = HEX[id.charCodeAt(at + 2)]!;
+  const d = HEX[id.charCodeAt(at + 3)]!;
+  // -1 has every bit set: any one of them makes the whole negative.
+  return (a | b | c | d) < 0 ? -1 : (a << 12) | (b << 8) | (c << 4) | d;
+}
+
+/** A UUID's 128 bits into `out`, or false when `id` (36 characters) is not one. No strings made. */
 function uuidInto(id: string, out: Uint32Array): boolean {
-  let word = 0;
-  let nibbles = 0;
-  for (let i = 0; i < 36; i++) {
-    const code = id.charCodeAt(i);
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (code !== 45) return false;
-      continue;
-    }
-    const value = code < 128 ? HEX[code]! : -1;
-    if (value < 0) return false;
-    word = ((word << 4) | value) >>> 0;
-    if (++nibbles % 8 === 0) out[nibbles / 8 - 1] = word;
-  }
+  if (id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45) return false;
+  const p0 = hex4(id, 0), p1 = hex4(id, 4), p2 = hex4(id, 9), p3 = hex4(id, 14);
+  const p4 = hex4(id, 19), p5 = hex4(id, 24), p6 = hex4(id, 28), p7 = hex4(id, 32);
+  if ((p0 | p1 | p2 | p3 | p4 | p5 | p6 | p7) < 0) return false;
+  out[0] = ((p0 << 16) | p1) >>> 0;
+  out[1] = ((p2 << 16) | p3) >>> 0;
+  out[2] = ((p4 << 16) | p5) >>> 0;
+  out[3] = ((p6 << 16) | p7) >>> 0;
   return true;
 }
 
