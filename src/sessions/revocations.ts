@@ -106,7 +106,9 @@ export class RevocationStore {
         (listening) => this.onListenerState(listening),
       );
     }
-    this.every(this.options.reloadMs ?? CHECK_MS, () => this.read("check"));
+    // An in-process database (PGlite) is this process's alone, its directory held by one process
+    // at a time: every write to it came through this store, and a check has nothing to find.
+    if (this.database.listen) this.every(this.options.reloadMs ?? CHECK_MS, () => this.read("check"));
     this.every(PURGE_MS, () => this.purge());
   }
 
