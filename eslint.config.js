@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["node_modules", ".data", "dist", "src/db/migrations"] },
+  { ignores: ["node_modules", ".data", "dist", "src/db/migrations", "packages/client/dist", "packages/client/src/schema.ts"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },

@@ -26,6 +26,27 @@ const FRESH_TOKENS_PER_ROUND = quick ? 8_000 : 50_000;
 const NEW_USERS = quick ? 300 : 2_000;
 const only = process.argv.includes("--only") ? (process.argv[process.argv.indexOf("--only") + 1] ?? "").toUpperCase() : null;
 const cpuProfile = process.argv.includes("--cpu-prof");
+/** Case B's member holds this many permissions (memberProject in as many projects), as a volunteer would. */
+const MEMBER_PERMISSIONS = 5;
+
+/** Creates the member's profile, then grants it memberProject in `count` new projects (as a global admin). */
+async function holdingPermissions(base: string, issuer: TestIssuer, token: string, count: number): Promise<void> {
+  const call = async (method: string, route: string, bearer: string, body?: unknown) => {
+    const res = await fetch(`${base}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${bearer}`, ...(body ? { "content-type": "application/json" } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as { uuid: string };
+  };
+  const me = await call("GET", "/api/v1/me", token);
+  const admin = issuer.mint(issuer.newUser({ groups: ["admin"] }));
+  for (let i = 0; i < count; i++) {
+    const project = await call("POST", "/api/v1/projects", admin, { name: `Bench project ${i} ${randomBytes(4).toString("hex")}` });
+    await call("POST", "/api/v1/user-permissions", admin, { user: me.uuid, permission_type: "memberProject", project: project.uuid });
+  }
+}
 
 const hasTaskset = (() => {
   try {
@@ -126,7 +147,7 @@ async function main(): Promise<void> {
     const rssAtStart = rssMb(pid);
     const member = issuer.newUser();
     const token = issuer.mint(member);
-    await fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    await holdingPermissions(base, issuer, token, MEMBER_PERMISSIONS);
 
     process.stdout.write(`minting ${FRESH_TOKENS_PER_ROUND * ROUNDS} fresh tokens and ${NEW_USERS} new users' tokens …\n`);
     const runsCase = (name: string) => only === null || only.includes(name);
@@ -196,7 +217,7 @@ async function main(): Promise<void> {
 
 const LABELS: Record<string, string> = {
   A: "A `/healthz`",
-  B: "B `/api/v1/me`, one valid token",
+  B: `B \`/api/v1/me\`, one valid token (a user holding ${MEMBER_PERMISSIONS} permissions)`,
   C: "C `/api/v1/me`, every token new",
   D: "D `/api/v1/me`, forged tokens",
   E: `E first requests of ${NEW_USERS} new users`,

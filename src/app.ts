@@ -12,7 +12,7 @@ import type { Database } from "./db/client.ts";
 import { answerClientError, answerError } from "./http/errors.ts";
 import { notFound, sendProblem, unavailable } from "./http/problem.ts";
 import { healthRoutes } from "./http/health.ts";
-import { Metrics, metricsRoute } from "./http/metrics.ts";
+import type { Metrics } from "./http/metrics.ts";
 import { securityHeaders } from "./http/security-headers.ts";
 import { registerOpenApi, registerOpenApiRoutes } from "./http/openapi.ts";
 import { ProblemSchema } from "./http/problem-schema.ts";
@@ -23,10 +23,16 @@ import { UserRepository } from "./users/repository.ts";
 import { UserProvisioning, type UserAttributeSource } from "./users/provisioning.ts";
 import { userRoutes } from "./users/routes.ts";
 import { loadActor } from "./users/current-user.ts";
+import { GrantCache } from "./authz/grant-cache.ts";
+import { PermissionRepository } from "./permissions/repository.ts";
+import { permissionRoutes } from "./permissions/routes.ts";
+import { ProjectRepository } from "./projects/repository.ts";
+import { projectRoutes } from "./projects/routes.ts";
 import type { IdentityProvider } from "./cognito/client.ts";
 import { LoginThrottle, WINDOW_SECONDS } from "./sessions/login-throttle.ts";
 import type { RevocationStore } from "./sessions/revocations.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
+import type { Spans } from "./tracing/spans.ts";
 
 export interface AppDeps {
   config: Config;
@@ -42,6 +48,8 @@ export interface AppDeps {
   /** Signed-out sessions and users; without it no token is ever refused as revoked. */
   revocations?: RevocationStore;
   metrics?: Metrics;
+  /** Tracing's own spans (authentication, profile load); absent when tracing is off. */
+  spans?: Spans;
   /** How long a client may take to send its headers before it gets 408 (default 10 s). */
   headersTimeoutMs?: number;
 }
@@ -82,9 +90,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(createValidatorCompiler());
   app.addSchema(ProblemSchema);
   app.addSchema(ProfileSchema);
-  await registerOpenApi(app, deps.config.publicUrl);
+  await registerOpenApi(app, deps.config.publicUrl, { resourceServer: deps.config.cognito.resourceServer, domain: deps.config.cognito.domain });
   app.decorateRequest("auth", null);
   app.decorateRequest("actor", null);
+  app.decorateRequest("service", null);
   addCommonHooks(app, deps, state);
   app.setErrorHandler(answerError);
   app.setNotFoundHandler((request, reply) => sendProblem(reply, notFound(`No route for ${request.method} ${request.url.split("?")[0]}.`)));
@@ -152,6 +161,9 @@ function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: 
   app.addHook("onResponse", async (request, reply) => {
     request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, "request completed");
     deps.metrics?.request(request.routeOptions.url ?? "unmatched", request.method, reply.statusCode, reply.elapsedTime / 1000);
+    // By the verified token, so that a service's refused calls (not_a_user, a missing scope) count too.
+    const token = request.auth?.token;
+    if (token?.kind === "service") deps.metrics?.serviceRequest(token.clientId, request.routeOptions.url ?? "unmatched", reply.statusCode);
   });
 }
 
@@ -171,23 +183,43 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { drai
   const repository = new UserRepository(deps.database.db);
   const profiles = new ProfileCache(PROFILE_CACHE_SIZE, undefined, deps.metrics ? (hit) => deps.metrics!.cacheLookup("profile", hit) : undefined);
   const provisioning = new UserProvisioning(repository, deps.attributes, deps.logger, profiles);
+  const permissions = new PermissionRepository(deps.database.db);
+  const grants = new GrantCache((user) => permissions.grantsOf(user));
   const signedIn = {
     authenticate: authenticate({
       verifier: deps.verifier,
       limiter: new FailureLimiter(config.authFailureRateLimit),
       ...(deps.revocations ? { revocations: deps.revocations } : {}),
       ...(deps.metrics ? { onOutcome: (outcome: string) => deps.metrics!.verification(outcome) } : {}),
+      ...(deps.spans ? { spans: deps.spans } : {}),
     }),
-    loadActor: loadActor(provisioning, config.cognito.adminGroup),
+    loadActor: loadActor({
+      provisioning,
+      grants,
+      groupPermissions: config.cognito.groupPermissions,
+      resourceServer: config.cognito.resourceServer,
+      ...(deps.spans ? { spans: deps.spans } : {}),
+    }),
   };
-  await app.register(userRoutes, { ...signedIn, repository, profiles, publicUrl: config.publicUrl, audit });
+  await app.register(userRoutes, { ...signedIn, repository, profiles, grants, publicUrl: config.publicUrl, audit });
+  const projects = new ProjectRepository(deps.database.db);
+  await app.register(projectRoutes, { ...signedIn, db: deps.database.db, projects, permissions, users: repository, grants, audit });
+  await app.register(permissionRoutes, { ...signedIn, permissions, projects, users: repository, grants, publicUrl: config.publicUrl, audit });
   if (deps.identity && deps.revocations) {
     const throttle = new LoginThrottle(deps.database.db);
     // Windows that have run out are only ever read as "no failures": drop them now and then.
     const purge = setInterval(() => void throttle.purge().catch(() => {}), WINDOW_SECONDS * 1000);
     purge.unref();
     app.addHook("onClose", async () => clearInterval(purge));
-    await app.register(sessionRoutes, { ...signedIn, identity: deps.identity, repository, revocations: deps.revocations, throttle, audit });
+    await app.register(sessionRoutes, {
+      ...signedIn,
+      identity: deps.identity,
+      repository,
+      revocations: deps.revocations,
+      throttle,
+      serviceClientIds: config.cognito.serviceClientIds,
+      audit,
+    });
   }
   await app.register(adminRoutes, {
     publicUrl: config.publicUrl,
@@ -195,10 +227,14 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { drai
     clientId: config.cognito.clientIds[0]!,
     implicitGrant: config.cognito.implicitGrant,
   });
-  if (deps.metrics && config.metricsToken) await app.register(metricsRoute, { metrics: deps.metrics, token: config.metricsToken });
+  if (deps.metrics && config.metricsToken) {
+    const { metricsRoute } = await import("./http/metrics.ts");
+    await app.register(metricsRoute, { metrics: deps.metrics, token: config.metricsToken });
+  }
 }
 
-/** One `audit` log line per administrative change: who, what, which user. */
-function audit(request: FastifyRequest, action: string, target: string, fields?: string[]): void {
-  request.log.info({ audit: { actor: request.actor?.user.uuid, action, target, ...(fields ? { fields } : {}) } }, "audit");
+/** One `audit` log line per change made for someone else, and per grant: who (a user or a service), what, to what. */
+function audit(request: FastifyRequest, action: string, target: string, details?: Record<string, unknown>): void {
+  const actor = request.service ? `service:${request.service.clientId}` : request.actor?.user.uuid;
+  request.log.info({ audit: { actor, action, target, ...details } }, "audit");
 }

@@ -1,8 +1,9 @@
-// npm run -s cli -- <command>: sign in, refresh, sign out, whoami and pool provisioning.
+// npm run -s cli -- <command>: sign in, refresh, sign out, whoami, service tokens and pool provisioning.
 // Errors are one line on stderr and exit code 1; nothing is written to disk without --save.
 import { parseArgs } from "node:util";
 import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
-import { describeDrift, provision, DEMO_USERS } from "./cognito/bootstrap.ts";
+import { DEFAULT_RESOURCE_SERVER, describeDrift, findClient, provision, DEMO_USERS } from "./cognito/bootstrap.ts";
+import { clientCredentialsToken, clientSecret, TokenEndpointError } from "./cognito/service-token.ts";
 import { cognitoRefusal } from "./cognito/errors.ts";
 import {
   adminPasswordLogin,
@@ -15,7 +16,7 @@ import {
   type AppClient,
   type Tokens,
 } from "./cognito/client.ts";
-import { ConfigError, loadCognito, loadCognitoEndpoint, loadDevConfig, processEnv, type CognitoEndpointSettings } from "./config.ts";
+import { checkServiceUrl, ConfigError, loadCognito, loadCognitoEndpoint, loadDevConfig, processEnv, type CognitoEndpointSettings } from "./config.ts";
 import { readDevStack } from "./dev-stack.ts";
 import { loadSession, saveSession } from "./cli/session.ts";
 import { readPassword } from "./cli/password.ts";
@@ -38,11 +39,18 @@ Commands:
         until it expires (up to an hour).
   whoami [--token T]
         The user an access token (or the saved session) belongs to, as Cognito sees it.
-  provision [--pool-name vrms-dev] [--callback-url URL] [--web-callback-url URL] [--demo-users] [--self-sign-up] [--fix]
+  service-token [--scope "S1 S2"] [--client-id ID] [--json]
+        An access token for an app calling the API as itself (OAuth client credentials; no
+        person): the "service" client's (or --client-id's), with all its scopes or those of
+        --scope (e.g. vrms-backend/users.read). Its secret is read with DescribeUserPoolClient.
+        The token endpoint is COGNITO_DOMAIN/oauth2/token on AWS, the dev stack's by default.
+  provision [--pool-name vrms-dev] [--callback-url URL] [--web-callback-url URL] [--resource-server vrms-backend] [--demo-users] [--self-sign-up] [--fix]
         Create the pool, the app clients "backend" (the CLI's and /admin's; --callback-url is its
-        /admin URL) and "web" (browser apps: SRP, code grant with PKCE, refresh; callbacks
+        /admin URL), "web" (browser apps: SRP, code grant with PKCE, refresh; callbacks
         http://localhost:3000/ and http://localhost:5173/, plus each --web-callback-url, which may
-        be repeated) and the
+        be repeated) and "service" (apps calling as themselves: client credentials with a secret,
+        the scopes users.read, users.write, permissions.read, permissions.write of the resource
+        server --resource-server, created too), and the
         group "admin" where absent, against COGNITO_ENDPOINT (real AWS by default).
         --demo-users only on a loopback endpoint.
         An existing pool or client whose security settings differ (auth flows, user existence
@@ -205,13 +213,48 @@ async function whoami(args: string[]): Promise<void> {
   if (!token) throw new CliError("whoami needs --token or a session saved with login --save");
   if (values.api) {
     const me = await backend.me(values.api, token);
-    process.stdout.write(values.json ? `${JSON.stringify(me, null, 2)}\n` : `${String(me.username)}\n  email: ${String(me.email)}\n  groups: ${(me.groups as string[]).join(", ")}\n`);
+    process.stdout.write(values.json ? `${JSON.stringify(me, null, 2)}\n` : `${me.username}\n  email: ${me.email ?? ""}\n  groups: ${me.groups.join(", ")}\n`);
     return;
   }
   const target = await resolveTarget();
   const user = await withCognito(target, (cognito) => getUser(cognito, token));
   if (values.json) process.stdout.write(`${JSON.stringify(user, null, 2)}\n`);
   else process.stdout.write(`${user.username}\n${Object.entries(user.attributes).map(([k, v]) => `  ${k}: ${v}`).join("\n")}\n`);
+}
+
+/** Where service-token asks: the configured pool (COGNITO_USER_POOL_ID, COGNITO_DOMAIN), else the dev stack's. */
+async function serviceTarget(): Promise<{ settings: CognitoEndpointSettings; userPoolId: string; tokenEndpoint: string; clientId?: string | undefined }> {
+  const env = processEnv();
+  const configured = ["COGNITO_USER_POOL_ID", "COGNITO_CLIENT_IDS", "COGNITO_ENDPOINT"].some((name) => env[name]);
+  if (!configured) {
+    const stack = await readDevStack(loadDevConfig(env).dataDir);
+    if (!stack) throw new CliError("no Cognito settings: set COGNITO_USER_POOL_ID and COGNITO_DOMAIN, or start the dev stack with npm start");
+    return {
+      settings: loadCognitoEndpoint({ ...env, COGNITO_ENDPOINT: stack.endpoint }, stack.user_pool_id),
+      userPoolId: stack.user_pool_id,
+      tokenEndpoint: `${stack.endpoint}/oauth2/token`,
+      clientId: stack.service_client_id,
+    };
+  }
+  const userPoolId = env.COGNITO_USER_POOL_ID;
+  if (!userPoolId) throw new CliError("service-token needs COGNITO_USER_POOL_ID");
+  const settings = loadCognitoEndpoint(env, userPoolId);
+  // AWS serves /oauth2/token only on the pool's domain; the emulator serves it on its own URL.
+  const domain = env.COGNITO_DOMAIN ? checkServiceUrl("COGNITO_DOMAIN", env.COGNITO_DOMAIN) : settings.useDummyCredentials ? settings.endpoint : undefined;
+  if (!domain) throw new CliError("service-token needs COGNITO_DOMAIN: the pool's domain (https://<prefix>.auth.<region>.amazoncognito.com), where its token endpoint is");
+  return { settings, userPoolId, tokenEndpoint: `${domain.replace(/\/+$/, "")}/oauth2/token` };
+}
+
+async function serviceToken(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { scope: { type: "string" }, "client-id": { type: "string" }, json: { type: "boolean" } } });
+  const target = await serviceTarget();
+  const token = await withCognito({ settings: target.settings, client: { userPoolId: target.userPoolId, clientId: "" } }, async (cognito) => {
+    const clientId = values["client-id"] ?? target.clientId ?? (await findClient(cognito, target.userPoolId, "service"));
+    if (!clientId) throw new CliError(`pool ${target.userPoolId} has no app client named "service"; run provision, or pass --client-id`);
+    const secret = await clientSecret(cognito, target.userPoolId, clientId);
+    return clientCredentialsToken(target.tokenEndpoint, { clientId, clientSecret: secret }, values.scope);
+  });
+  process.stdout.write(values.json ? `${JSON.stringify(token, null, 2)}\n` : `${token.access_token}\n`);
 }
 
 async function provisionCommand(args: string[]): Promise<void> {
@@ -221,6 +264,7 @@ async function provisionCommand(args: string[]): Promise<void> {
       "pool-name": { type: "string", default: "vrms-dev" },
       "callback-url": { type: "string", default: "http://localhost:8000/admin" },
       "web-callback-url": { type: "string", multiple: true },
+      "resource-server": { type: "string", default: DEFAULT_RESOURCE_SERVER },
       "demo-users": { type: "boolean" },
       "self-sign-up": { type: "boolean" },
       fix: { type: "boolean" },
@@ -234,6 +278,7 @@ async function provisionCommand(args: string[]): Promise<void> {
       poolName: values["pool-name"],
       callbackUrl: values["callback-url"],
       webCallbackUrls: values["web-callback-url"] ?? [],
+      resourceServer: values["resource-server"],
       demoUsers: values["demo-users"] ? DEMO_USERS : [],
       selfSignUp: values["self-sign-up"] === true,
       fix: values.fix === true,
@@ -241,7 +286,10 @@ async function provisionCommand(args: string[]): Promise<void> {
       onDrift: (drift, fixed) => process.stdout.write(`${fixed ? "corrected" : "differs"}: ${describeDrift(drift)}\n`),
     });
     if (result.created.length === 0 && result.drift.length === 0) process.stdout.write("nothing to create or correct: everything exists as provision sets it\n");
-    process.stdout.write(`COGNITO_USER_POOL_ID=${result.userPoolId}\nCOGNITO_CLIENT_IDS=${result.clientId},${result.webClientId}\n`);
+    process.stdout.write(
+      `COGNITO_USER_POOL_ID=${result.userPoolId}\nCOGNITO_CLIENT_IDS=${result.clientId},${result.webClientId}\n` +
+        `COGNITO_SERVICE_CLIENT_IDS=${result.serviceClientId}\nCOGNITO_RESOURCE_SERVER=${values["resource-server"]}\n`,
+    );
     if (result.drift.length > 0 && !result.fixed) {
       throw new CliError(`${result.drift.length} setting(s) differ from what provision sets (listed above); run provision again with --fix to correct them`);
     }
@@ -270,7 +318,7 @@ async function tolerateUnsupported(fn: () => Promise<unknown>): Promise<void> {
 
 /** One line a person can act on, never a stack trace, never a secret. */
 function describeError(err: unknown): string {
-  if (err instanceof CliError || err instanceof ConfigError || err instanceof BackendError) return err.message;
+  if (err instanceof CliError || err instanceof ConfigError || err instanceof BackendError || err instanceof TokenEndpointError) return err.message;
   if (err instanceof ChallengeRequired) return `sign-in needs a ${err.challenge} challenge, which the CLI cannot answer yet`;
   if (err instanceof Error) {
     switch (cognitoRefusal(err)) {
@@ -298,6 +346,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   refresh,
   logout,
   whoami,
+  "service-token": serviceToken,
   provision: provisionCommand,
 };
 

@@ -2,6 +2,7 @@
 import path from "node:path";
 import ipaddr from "ipaddr.js";
 import { isLoopbackHost } from "./net.ts";
+import { PERMISSION_TYPES, type PermissionTypeName } from "./permissions/types.ts";
 
 export type TokenUse = "access" | "id" | "any";
 
@@ -18,6 +19,12 @@ export interface CognitoConfig {
   domain: string | undefined;
   implicitGrant: boolean;
   adminGroup: string;
+  /** App clients whose client-credentials tokens are accepted as services (never users). */
+  serviceClientIds: string[];
+  /** The resource server identifier that prefixes the API's scopes (`vrms-backend/users.read`). */
+  resourceServer: string;
+  /** Cognito group → global permission type (COGNITO_GROUP_PERMISSIONS), read from the token on every request. */
+  groupPermissions: ReadonlyMap<string, PermissionTypeName>;
   clockSkewSeconds: number;
   /** Loopback emulator with no AWS credentials configured: sign with static dummy ones. */
   useDummyCredentials: boolean;
@@ -50,6 +57,16 @@ export interface Config {
   authFailureRateLimit: number;
   metricsToken: string | undefined;
   logLevel: string;
+  tracing: TracingConfig;
+}
+
+/**
+ * OpenTelemetry traces. Only whether they are on and the service name are ours to decide; the
+ * SDK reads the rest of the standard OTEL_* variables (protocol, headers, sampler, batching) itself.
+ */
+export interface TracingConfig {
+  enabled: boolean;
+  serviceName: string;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -207,6 +224,12 @@ export function loadCognito(env: Env): CognitoConfig {
   if (!["access", "id", "any"].includes(tokenUse)) {
     throw new ConfigError("COGNITO_TOKEN_USE", "access, id or any", tokenUse);
   }
+  const serviceClientIds = list(env, "COGNITO_SERVICE_CLIENT_IDS");
+  // A client in both lists would make every token of it ambiguous: a person or an app?
+  const both = serviceClientIds.find((id) => clientIds.includes(id));
+  if (both) throw new ConfigError("COGNITO_SERVICE_CLIENT_IDS", "app clients not also in COGNITO_CLIENT_IDS", both);
+  // Services call with access tokens only: an id-only server would refuse every one of them.
+  if (serviceClientIds.length > 0 && tokenUse === "id") throw new ConfigError("COGNITO_SERVICE_CLIENT_IDS", "COGNITO_TOKEN_USE access or any (services send access tokens)", tokenUse);
   const domainRaw = text(env, "COGNITO_DOMAIN");
   const adminGroup = text(env, "COGNITO_ADMIN_GROUP") ?? "admin";
   return {
@@ -221,9 +244,35 @@ export function loadCognito(env: Env): CognitoConfig {
     domain: domainRaw ? checkServiceUrl("COGNITO_DOMAIN", domainRaw) : undefined,
     implicitGrant: boolean(env, "COGNITO_IMPLICIT_GRANT", false),
     adminGroup,
+    groupPermissions: groupPermissions(env, adminGroup),
+    serviceClientIds,
+    resourceServer: resourceServer(env),
     clockSkewSeconds: integer(env, "COGNITO_CLOCK_SKEW_SECONDS", 60, 0, 3600),
     useDummyCredentials,
   };
+}
+
+/** Cognito's rule for a resource server identifier (URLs allowed); no quote or backslash reaches a WWW-Authenticate header. */
+function resourceServer(env: Env): string {
+  const raw = text(env, "COGNITO_RESOURCE_SERVER") ?? "vrms-backend";
+  if (!/^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/.test(raw)) throw new ConfigError("COGNITO_RESOURCE_SERVER", "a resource server identifier (printable ASCII, no spaces, quotes or backslashes)", raw);
+  return raw;
+}
+
+/** `group:type` pairs; only global types, since a group names no project. */
+function groupPermissions(env: Env, adminGroup: string): Map<string, PermissionTypeName> {
+  const raw = text(env, "COGNITO_GROUP_PERMISSIONS") ?? `${adminGroup}:adminGlobal`;
+  const globalTypes = PERMISSION_TYPES.filter((t) => t.scope === "global").map((t) => t.name);
+  const expected = `comma-separated group:type pairs, each type one of ${globalTypes.join(", ")}`;
+  const mapping = new Map<string, PermissionTypeName>();
+  for (const entry of raw.split(",").map((e) => e.trim()).filter((e) => e !== "")) {
+    const at = entry.lastIndexOf(":");
+    const group = entry.slice(0, at).trim();
+    const type = entry.slice(at + 1).trim();
+    if (at <= 0 || !(globalTypes as string[]).includes(type) || mapping.has(group)) throw new ConfigError("COGNITO_GROUP_PERMISSIONS", expected, entry);
+    mapping.set(group, type as PermissionTypeName);
+  }
+  return mapping;
 }
 
 function loadDatabase(env: Env, dataDir: string): DatabaseConfig {
@@ -232,6 +281,23 @@ function loadDatabase(env: Env, dataDir: string): DatabaseConfig {
   // The value may hold a password: never echo it back.
   if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError("DATABASE_URL", "a postgres:// URL");
   return { kind: "postgres", url };
+}
+
+const TRACES_EXPORTERS = ["otlp", "console", "none"];
+
+/** Off unless an OTLP endpoint or a traces exporter is named, as the standard variables say. */
+export function loadTracing(env: Env): TracingConfig {
+  const exporters = list(env, "OTEL_TRACES_EXPORTER");
+  for (const exporter of exporters) {
+    if (!TRACES_EXPORTERS.includes(exporter)) throw new ConfigError("OTEL_TRACES_EXPORTER", TRACES_EXPORTERS.join(", "), exporter);
+  }
+  const endpoint = text(env, "OTEL_EXPORTER_OTLP_ENDPOINT") ?? text(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) {
+    throw new ConfigError("OTEL_EXPORTER_OTLP_ENDPOINT", "an http(s) URL such as http://collector:4318");
+  }
+  const named = endpoint !== undefined || exporters.length > 0;
+  const enabled = named && !exporters.includes("none") && !boolean(env, "OTEL_SDK_DISABLED", false);
+  return { enabled, serviceName: text(env, "OTEL_SERVICE_NAME") ?? "vrms-backend" };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -285,6 +351,7 @@ export function loadConfig(env: Env = process.env): Config {
     authFailureRateLimit: integer(env, "AUTH_FAILURE_RATE_LIMIT", 0, 0, 1_000_000),
     metricsToken: text(env, "METRICS_TOKEN"),
     logLevel,
+    tracing: loadTracing(env),
   };
 }
 

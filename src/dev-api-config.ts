@@ -1,5 +1,7 @@
 // The API's configuration under `npm start`: exactly what `npm run serve` would read from the
-// environment, pointed at the dev stack's Cognito and PGlite, plus CORS for local web apps.
+// environment, pointed at the dev stack's Cognito and PGlite (its service client's tokens accepted
+// as services), plus CORS for local web apps.
+import { DEFAULT_RESOURCE_SERVER } from "./cognito/pool-settings.ts";
 import { loadConfig, type Config, type Env } from "./config.ts";
 import { LOCALHOST_ORIGIN } from "./net.ts";
 
@@ -8,6 +10,10 @@ export interface DevStackCognito {
   userPoolId: string;
   /** The backend client first: the CLI and /admin sign in with it. */
   clientIds: string[];
+  /** App clients whose client-credentials tokens are services' (the `service` client). */
+  serviceClientIds?: string[];
+  /** The resource server the dev stack created, whose scopes those tokens carry. */
+  resourceServer?: string;
 }
 
 export function devApiConfig(env: Env, apiPort: number, dataDir: string, cognito: DevStackCognito): Config {
@@ -20,6 +26,9 @@ export function devApiConfig(env: Env, apiPort: number, dataDir: string, cognito
     COGNITO_ENDPOINT: cognito.endpoint,
     COGNITO_USER_POOL_ID: cognito.userPoolId,
     COGNITO_CLIENT_IDS: cognito.clientIds.join(","),
+    COGNITO_SERVICE_CLIENT_IDS: (cognito.serviceClientIds ?? []).join(","),
+    // The dev stack's pool has this one: another, from the environment, would refuse every service token.
+    COGNITO_RESOURCE_SERVER: cognito.resourceServer ?? DEFAULT_RESOURCE_SERVER,
     COGNITO_DOMAIN: cognito.endpoint,
   });
   // A front end on `npm run dev` (any localhost port) calls this API from the browser. A pattern,

@@ -9,6 +9,8 @@ export interface DevStack {
   client_id: string;
   /** The `web` app client, for browser apps (SRP, code grant with PKCE); absent in files from before it. */
   web_client_id?: string;
+  /** The `service` app client (client credentials; its secret is read from Cognito, never written here); absent in files from before it. */
+  service_client_id?: string;
   api_url: string;
 }
 

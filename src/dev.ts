@@ -55,15 +55,16 @@ async function main(): Promise<void> {
       onDrift: (drift) => say(`  corrected ${describeDrift(drift)}`),
     });
     cognito.destroy();
-    await writeDevStack(dev.dataDir, { endpoint: emulator.url, user_pool_id: pool.userPoolId, client_id: pool.clientId, web_client_id: pool.webClientId, api_url: apiUrl });
+    await writeDevStack(dev.dataDir, { endpoint: emulator.url, user_pool_id: pool.userPoolId, client_id: pool.clientId, web_client_id: pool.webClientId, service_client_id: pool.serviceClientId, api_url: apiUrl });
 
     const config = devApiConfig(processEnv(), dev.apiPort, dev.dataDir, {
       endpoint: emulator.url,
       userPoolId: pool.userPoolId,
       clientIds: [pool.clientId, pool.webClientId],
+      serviceClientIds: [pool.serviceClientId],
     });
     server = await startServer(config);
-    printBanner({ poolId: pool.userPoolId, clientId: pool.clientId, webClientId: pool.webClientId, emulatorUrl: emulator.url, apiUrl, dataDir: dev.dataDir });
+    printBanner({ poolId: pool.userPoolId, clientId: pool.clientId, webClientId: pool.webClientId, serviceClientId: pool.serviceClientId, emulatorUrl: emulator.url, apiUrl, dataDir: dev.dataDir });
   } catch (err) {
     const message = err instanceof ConfigError ? `configuration error: ${err.message}` : (err as Error).message;
     process.stderr.write(`npm start failed: ${message}\n`);
@@ -75,12 +76,13 @@ interface Banner {
   poolId: string;
   clientId: string;
   webClientId: string;
+  serviceClientId: string;
   emulatorUrl: string;
   apiUrl: string;
   dataDir: string;
 }
 
-function printBanner({ poolId, clientId, webClientId, emulatorUrl, apiUrl, dataDir }: Banner): void {
+function printBanner({ poolId, clientId, webClientId, serviceClientId, emulatorUrl, apiUrl, dataDir }: Banner): void {
   const member = DEMO_USERS.find((u) => u.groups.length === 0)!;
   say();
   say("vrms-backend dev stack is up");
@@ -89,6 +91,7 @@ function printBanner({ poolId, clientId, webClientId, emulatorUrl, apiUrl, dataD
   say(`  User pool id:   ${poolId}`);
   say(`  App client id:  ${clientId} (backend: CLI, /admin)`);
   say(`  Web client id:  ${webClientId} (browser apps: Amplify, amazon-cognito-identity-js; see README)`);
+  say(`  Service client: ${serviceClientId} (apps calling as themselves: client credentials)`);
   say(`  Data:           ${dataDir}`);
   say("  Demo users:");
   for (const user of DEMO_USERS) {
@@ -101,6 +104,8 @@ function printBanner({ poolId, clientId, webClientId, emulatorUrl, apiUrl, dataD
   say(
     `  TOKEN=$(npm run -s cli -- login --username ${member.username} --password '${member.password}' --access-token-only) && curl -s -H "Authorization: Bearer $TOKEN" ${apiUrl}/api/v1/me`,
   );
+  say("An app calling the API as itself (a service token, client credentials):");
+  say(`  curl -s -H "Authorization: Bearer $(npm run -s cli -- service-token)" ${apiUrl}/api/v1/users`);
   say();
   say("Press Ctrl-C to stop everything.");
   say();

@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 import { pino, type DestinationStream, type Logger } from "pino";
 
 // Query parameters that carry secrets in OAuth redirects and careless clients.
-const SECRET_PARAMS = ["access_token", "id_token", "refresh_token", "code", "state", "token", "password", "client_secret"];
+export const SECRET_PARAMS = ["access_token", "id_token", "refresh_token", "code", "state", "token", "password", "client_secret"];
 
 /** The URL with secret query parameters' values replaced, for log lines. */
 export function redactUrl(url: string): string {
@@ -62,9 +62,11 @@ export function serializeError(err: unknown): unknown {
   return logged;
 }
 
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/** `fields`: added to every line (the active trace's ids, when tracing is on). */
+export function createLogger(level: string, destination?: DestinationStream, fields?: () => Record<string, string>): Logger {
   const options = {
     level,
+    ...(fields ? { mixin: fields } : {}),
     // A safety net: the serializers below never log headers or bodies, and error messages never
     // carry secrets. Explicit paths only: wildcard paths cost ~15% of a cached request's time.
     redact: {

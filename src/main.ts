@@ -2,7 +2,9 @@
 import cluster from "node:cluster";
 import { runPrimary } from "./cluster.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
-import { startServer, type RunningServer } from "./server.ts";
+// Types only: server.ts and what it imports load after tracing has started (runServer).
+import type { RunningServer } from "./server.ts";
+import type { Tracing } from "./tracing/spans.ts";
 
 let config: Config;
 try {
@@ -22,6 +24,7 @@ if (config.webConcurrency > 1 && cluster.isPrimary) {
 }
 
 async function runServer(config: Config): Promise<void> {
+  let tracing: Tracing | undefined;
   let server: RunningServer | undefined;
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -38,19 +41,27 @@ async function runServer(config: Config): Promise<void> {
       process.exit(1);
     }, 10_000);
     force.unref();
-    running.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        running.logger.error({ err }, "error while shutting down");
-        process.exit(1);
-      },
-    );
+    running
+      .close()
+      // The last spans (this shutdown's included) are exported before the process goes.
+      .then(() => tracing?.shutdown().catch(() => {}))
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          running.logger.error({ err }, "error while shutting down");
+          process.exit(1);
+        },
+      );
   };
   // Installed before start-up, so that no signal finds the process without its handler.
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
   try {
-    server = await startServer(config);
+    // Instrumentations patch modules as they load, so the SDK starts before the server's modules
+    // are imported; with tracing off, nothing of OpenTelemetry is loaded at all.
+    if (config.tracing.enabled) tracing = await (await import("./tracing/start.ts")).startTracing(config.tracing);
+    const { startServer } = await import("./server.ts");
+    server = await startServer(config, tracing ? { tracing } : {});
   } catch (err) {
     console.error(`could not start: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

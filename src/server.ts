@@ -8,8 +8,9 @@ import { sessionLifetime } from "./sessions/lifetime.ts";
 import { RevocationStore } from "./sessions/revocations.ts";
 import type { Config } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
-import { Metrics } from "./http/metrics.ts";
+import type { Metrics } from "./http/metrics.ts";
 import { createLogger } from "./logging.ts";
+import type { Spans, Tracing } from "./tracing/spans.ts";
 
 export interface RunningServer {
   url: string;
@@ -27,18 +28,23 @@ export interface ServerOptions {
   revocationReloadMs?: number;
   /** How long a client may take to send its headers (10 s; tests shorten it). */
   headersTimeoutMs?: number;
+  /** Started by main.ts before this module was imported; absent when tracing is off. */
+  tracing?: Tracing;
 }
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
-  const logger = createLogger(config.logLevel, options.logDestination);
-  // Only when someone may read them: counting costs every request a little.
-  const metrics = config.metricsToken ? new Metrics() : undefined;
+  const logger = createLogger(config.logLevel, options.logDestination, options.tracing?.logFields);
+  const spans = options.tracing?.spans;
+  // Only when someone may read them: counting costs every request a little, and prom-client (which
+  // loads @opentelemetry/api) is not loaded at all without them.
+  const metrics = config.metricsToken ? new (await import("./http/metrics.ts")).Metrics() : undefined;
   const keys = new KeyStore({
     jwksUri: config.cognito.jwksUri,
     timeoutMs: config.jwks.timeoutMs,
     penaltySeconds: config.jwks.penaltySeconds,
     refreshSeconds: config.jwks.refreshSeconds,
     rejectEmulatorKey: config.production,
+    ...(spans ? { spans } : {}),
     onFetch: (outcome, reason) => {
       metrics?.jwksFetch(outcome);
       if (outcome === "ok") logger.info({ jwks: config.cognito.jwksUri }, "signing keys loaded");
@@ -71,7 +77,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const app = await buildApp({
     config,
     logger,
-    verifier: createTokenVerifier(config.cognito, keys, config.tokenCacheSize, metrics && ((hit) => metrics.cacheLookup("token", hit))),
+    verifier: createTokenVerifier(config.cognito, keys, config.tokenCacheSize, tokenCacheLookup(metrics, spans)),
     keys,
     database,
     attributes: cognitoAttributeSource(cognito),
@@ -82,6 +88,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     }),
     revocations,
     ...(metrics ? { metrics } : {}),
+    ...(spans ? { spans } : {}),
     ...(options.headersTimeoutMs ? { headersTimeoutMs: options.headersTimeoutMs } : {}),
   });
   let address: string;
@@ -109,5 +116,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         await revocations.stop();
         await database.close();
       })()),
+  };
+}
+
+/** Who hears of token-cache hits and misses: the metrics, and the verification's span. */
+function tokenCacheLookup(metrics: Metrics | undefined, spans: Spans | undefined): ((hit: boolean) => void) | undefined {
+  if (!metrics && !spans) return undefined;
+  return (hit) => {
+    metrics?.cacheLookup("token", hit);
+    spans?.annotate("auth.token_cache", hit ? "hit" : "miss");
   };
 }

@@ -83,6 +83,8 @@ export interface TestUser {
 export class TestIssuer {
   readonly poolId = "us-west-2_TestPool1";
   readonly clientId = "testclient1234567890abcdef";
+  /** An app client whose tokens servers are told (COGNITO_SERVICE_CLIENT_IDS) to accept as a service. */
+  readonly serviceClientId = "testservice1234567890abcd";
   /** The pool's keys; at first one RSA key shared by every issuer of this process (generating one costs up to a second). */
   keys: SigningKey[] = [processKey()];
   /** Extra JWKS entries served as they are (keys of other types and uses). */
@@ -186,6 +188,31 @@ export class TestIssuer {
     Object.assign(payload, options.claims);
     for (const claim of options.omit ?? []) delete payload[claim];
     return signJwt({ kid: key.kid, alg: "RS256", ...options.header }, payload, key.privateKey);
+  }
+
+  /**
+   * A client-credentials access token as Cognito issues it (AWS's documentation of the access
+   * token: `sub` and `client_id` the app client, `scope` its custom scopes, no `username`, no groups).
+   */
+  mintService(options: { clientId?: string; scopes?: string[]; claims?: Record<string, unknown>; omit?: string[] } = {}): string {
+    const clientId = options.clientId ?? this.serviceClientId;
+    const now = Math.floor(Date.now() / 1000);
+    const payload: Record<string, unknown> = {
+      sub: clientId,
+      token_use: "access",
+      scope: (options.scopes ?? []).join(" "),
+      auth_time: now,
+      iss: this.issuer,
+      exp: now + 3600,
+      iat: now,
+      version: 2,
+      jti: randomUUID(),
+      client_id: clientId,
+      ...options.claims,
+    };
+    for (const claim of options.omit ?? []) delete payload[claim];
+    const key = this.keys[0]!;
+    return signJwt({ kid: key.kid, alg: "RS256" }, payload, key.privateKey);
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -95,8 +95,34 @@ describe("configuration", () => {
     assert.ok(!err.message.includes("hunter2"));
   });
 
+  it("COGNITO_GROUP_PERMISSIONS maps groups to global permission types only, admin:adminGlobal by default", () => {
+    assert.deepEqual([...loadConfig(base).cognito.groupPermissions], [["admin", "adminGlobal"]]);
+    assert.deepEqual([...loadConfig({ ...base, COGNITO_ADMIN_GROUP: "staff" }).cognito.groupPermissions], [["staff", "adminGlobal"]]);
+    assert.deepEqual([...loadConfig({ ...base, COGNITO_GROUP_PERMISSIONS: "ops:adminGlobal, vrms-app:adminVrms" }).cognito.groupPermissions], [
+      ["ops", "adminGlobal"],
+      ["vrms-app", "adminVrms"],
+    ]);
+    // A group names no project: a project-scoped type cannot be mapped; nor an unknown one, nor a group twice.
+    for (const bad of ["leads:adminProject", "admin:root", "admin", ":adminGlobal", "a:adminGlobal,a:adminVrms"]) {
+      assert.equal(configError({ ...base, COGNITO_GROUP_PERMISSIONS: bad }).variable, "COGNITO_GROUP_PERMISSIONS", bad);
+    }
+  });
+
   it("reads the region from the pool id", () => {
     assert.equal(regionFromPoolId("eu-central-1_abc"), "eu-central-1");
     assert.equal(regionFromPoolId("local_abc"), "us-east-1");
+  });
+
+  it("turns tracing on only when an OTLP endpoint or a traces exporter is named", () => {
+    assert.deepEqual(loadConfig(base).tracing, { enabled: false, serviceName: "vrms-backend" });
+    assert.equal(loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" }).tracing.enabled, true);
+    assert.equal(loadConfig({ ...base, OTEL_TRACES_EXPORTER: "console" }).tracing.enabled, true);
+    assert.equal(loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_TRACES_EXPORTER: "none" }).tracing.enabled, false);
+    assert.equal(loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "true" }).tracing.enabled, false);
+    // Variables that only tune an exporter turn nothing on.
+    assert.equal(loadConfig({ ...base, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_SERVICE_NAME: "api" }).tracing.enabled, false);
+    assert.equal(loadConfig({ ...base, OTEL_TRACES_EXPORTER: "otlp", OTEL_SERVICE_NAME: "api" }).tracing.serviceName, "api");
+    assert.match(configError({ ...base, OTEL_TRACES_EXPORTER: "jaeger" }).message, /^OTEL_TRACES_EXPORTER: expected otlp, console, none/);
+    assert.match(configError({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" }).message, /^OTEL_EXPORTER_OTLP_ENDPOINT/);
   });
 });

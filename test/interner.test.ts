@@ -8,8 +8,8 @@ describe("claim interning", () => {
   it("gives equal group lists of two tokens one frozen array", () => {
     const interner = new Interner();
     const claims = (jti: string) => ({ sub: "s-1", username: "u", token_use: "access", exp: 2, iat: 1, jti, "cognito:groups": ["admin", "x"] });
-    const a = toVerifiedToken(claims("j1"), interner);
-    const b = toVerifiedToken(claims("j2"), interner);
+    const a = toVerifiedToken(claims("j1"), interner, { serviceClientIds: [] });
+    const b = toVerifiedToken(claims("j2"), interner, { serviceClientIds: [] });
     assert.equal(a.groups, b.groups);
     assert.ok(Object.isFrozen(a.groups));
     assert.deepEqual(a.groups, ["admin", "x"]);

@@ -41,7 +41,7 @@ describe("OpenAPI", () => {
     assert.equal(doc.openapi, "3.1.0");
   });
 
-  it("documents every registered route, with bearer security on the authenticated ones", () => {
+  it("documents every registered route, with bearer security on the authenticated ones and the service scope where apps may call", () => {
     const paths = doc.paths as Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
     const documented = new Set(Object.entries(paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)));
     const registered = app.server.routes
@@ -51,13 +51,29 @@ describe("OpenAPI", () => {
     for (const route of registered) assert.ok(documented.has(route), `${route} is missing from the OpenAPI document`);
     // Sign-in, challenge and refresh are how a caller gets a token; everything else needs one.
     const PUBLIC = ["/api/v1/auth/login", "/api/v1/auth/challenge", "/api/v1/auth/refresh"];
+    // What each route asks of a service (issue 15): the scope, or nothing (people only).
+    const SERVICE_SCOPES: Record<string, string> = {
+      "GET /api/v1/users": "users.read", "GET /api/v1/users/{uuid}": "users.read", "PATCH /api/v1/users/{uuid}": "users.write",
+      "GET /api/v1/permission-types": "permissions.read", "GET /api/v1/field-permissions": "permissions.read",
+      "GET /api/v1/projects": "permissions.read", "GET /api/v1/projects/{uuid}": "permissions.read", "GET /api/v1/projects/{uuid}/members": "permissions.read",
+      "GET /api/v1/practice-areas": "permissions.read", "GET /api/v1/user-permissions": "permissions.read", "GET /api/v1/permission-history": "permissions.read",
+      "POST /api/v1/permissions/check": "permissions.read",
+      "POST /api/v1/projects": "permissions.write", "PATCH /api/v1/projects/{uuid}": "permissions.write", "DELETE /api/v1/projects/{uuid}": "permissions.write",
+      "POST /api/v1/practice-areas": "permissions.write", "POST /api/v1/user-permissions": "permissions.write", "DELETE /api/v1/user-permissions/{uuid}": "permissions.write",
+    };
     for (const [path, ops] of Object.entries(paths)) {
       if (!path.startsWith("/api/v1/") || PUBLIC.includes(path)) continue;
       for (const [method, op] of Object.entries(ops)) {
-        assert.deepEqual(op.security, [{ bearerAuth: [] }], `${method} ${path} declares bearer security`);
+        const scope = SERVICE_SCOPES[`${method.toUpperCase()} ${path}`];
+        const expected = scope ? [{ bearerAuth: [] }, { serviceAuth: [`vrms-backend/${scope}`] }] : [{ bearerAuth: [] }];
+        assert.deepEqual(op.security, expected, `${method} ${path} declares its security`);
         assert.ok(op.responses["401"], `${method} ${path} documents its 401`);
       }
     }
+    const schemes = (doc.components as { securitySchemes: Record<string, { flows?: { clientCredentials?: { scopes: Record<string, string> } } }> }).securitySchemes;
+    assert.deepEqual(Object.keys(schemes.serviceAuth!.flows!.clientCredentials!.scopes).sort(), [
+      "vrms-backend/permissions.read", "vrms-backend/permissions.write", "vrms-backend/users.read", "vrms-backend/users.write",
+    ]);
   });
 
   it("bounds every query parameter of every route (maximum, maxLength or a closed set)", () => {

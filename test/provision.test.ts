@@ -2,6 +2,7 @@
 // or client left with older, weaker settings is reported and (with --fix) corrected.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
@@ -84,6 +85,8 @@ describe("provision with the cognito-local emulator", () => {
     const again = await runCli(["provision", "--pool-name", "fresh"], cliEnv);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /^nothing to create or correct/m);
+    assert.match(again.stdout, new RegExp(`^COGNITO_SERVICE_CLIENT_IDS=${result.serviceClientId}$`, "m"));
+    assert.match(again.stdout, /^COGNITO_RESOURCE_SERVER=vrms-backend$/m);
     assert.ok(!/differs|corrected/.test(again.stdout));
   });
 
@@ -197,6 +200,10 @@ describe("provision with the cognito-local emulator", () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.match(stdout, /dev stack is up/);
+      assert.match(stdout, /^ {2}Service client: \w+ /m);
+      assert.match(stdout, /^ {2}curl -s -H "Authorization: Bearer \$\(npm run -s cli -- service-token\)" http:\/\/localhost:\d+\/api\/v1\/users$/m);
+      const written = JSON.parse(await readFile(path.join(dataDir, "dev-stack.json"), "utf8")) as { service_client_id?: string };
+      assert.match(written.service_client_id ?? "", /^\w+$/, "the CLI finds the service client here");
       const corrected = stdout.split("\n").filter((line) => line.startsWith("  corrected "));
       assert.equal(corrected.length, 4, stdout);
       assert.ok(corrected.includes(`  corrected app client backend (${clientId}): PreventUserExistenceErrors found unset, expected "ENABLED"`), stdout);

@@ -9,7 +9,7 @@ const trusted = () => true;
 const secondsFromNow = (seconds: number) => Math.floor(Date.now() / 1000) + seconds;
 
 function verified(sub: string): VerifiedToken {
-  return { sub, username: sub, tokenUse: "access", groups: [], exp: 0, sessionId: "", authTime: 0 };
+  return { kind: "user", clientId: "c", sub, username: sub, tokenUse: "access", groups: [], exp: 0, sessionId: "", authTime: 0 };
 }
 
 /** Token-like texts; the front tier holds 1024 tokens that came back, so 1100 push the first ones out of it. */

@@ -117,7 +117,7 @@ for (const kind of DATABASE_KINDS) {
 
     it("an index serves each: one per ordering, trigrams for search, lower(email) for email", async () => {
       const plan = async (filter: UserFilter, ordering: Ordering, offset: number) => {
-        const where = listWhere(filter);
+        const where = listWhere(database.db, filter);
         const query = sql`explain select * from users${where ? sql` where ${where}` : sql``} order by ${sql.join(listOrder(ordering), sql`, `)} limit 21 offset ${offset}`;
         // A table of ten thousand rows is small enough for a scan to cost less: with scans priced
         // out (and, for search, the ordering's index too, which a filter can always walk), a

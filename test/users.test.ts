@@ -41,8 +41,9 @@ for (const kind of DATABASE_KINDS) {
           expect: { anonymous: 401, "member, own record": 200, "member, another's record": 404, administrator: 200, deactivated: 403 } },
         { route: "PATCH /api/v1/users/{uuid}", method: "PATCH", path: (t) => `/api/v1/users/${t}`, body: { last_name: "Quinn" },
           expect: { anonymous: 401, "member, own record": 200, "member, another's record": 404, administrator: 200, deactivated: 403 } },
+        // The permissions issue: a field the caller may not change is a 400 naming it, like a read-only one.
         { route: "PATCH /api/v1/users/{uuid} is_active", method: "PATCH", path: (t) => `/api/v1/users/${t}`, body: { is_active: true },
-          expect: { anonymous: 401, "member, own record": 403, "member, another's record": 404, administrator: 200, deactivated: 403 } },
+          expect: { anonymous: 401, "member, own record": 400, "member, another's record": 404, administrator: 200, deactivated: 403 } },
         { route: "DELETE /api/v1/users/{uuid}", method: "DELETE", path: (t) => `/api/v1/users/${t}`,
           expect: { anonymous: 401, "member, own record": 403, "member, another's record": 404, administrator: 204, deactivated: 403 } },
       ];

@@ -1,6 +1,7 @@
 // Where a request is authenticated: the Authorization header → a verified token on request.auth.
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from "fastify";
 import { sendProblem } from "../http/problem.ts";
+import type { OpenSpan, Spans } from "../tracing/spans.ts";
 import { parseBearer } from "./bearer.ts";
 import { AuthFailure, KeysUnavailableError } from "./errors.ts";
 import type { FailureLimiter } from "./failure-limiter.ts";
@@ -31,6 +32,8 @@ export interface AuthenticateOptions {
   revocations?: RevocationCheck;
   /** Told every outcome: "ok" or the API code (metrics). */
   onOutcome?: (outcome: string) => void;
+  /** Tracing: one span per verification, its outcome code and token-cache hit or miss (never the token). */
+  spans?: Spans;
 }
 
 /**
@@ -39,40 +42,73 @@ export interface AuthenticateOptions {
  * style, and synchronous whenever verification is: a remembered token costs no promise. A refusal
  * is answered here, not thrown: refusing is routine and must stay cheap.
  */
-export function authenticate({ verifier, limiter, revocations, onOutcome }: AuthenticateOptions): onRequestHookHandler {
+export function authenticate({ verifier, limiter, revocations, onOutcome, spans }: AuthenticateOptions): onRequestHookHandler {
+  // `span` is undefined unless tracing is on: then the path below costs a comparison, no more.
+  function outcome(code: string, span: OpenSpan | undefined): void {
+    onOutcome?.(code);
+    if (!span) return;
+    span.set("auth.outcome", code);
+    span.end();
+  }
+
   // The limit decides only how a failure is answered: a valid token is never refused because of
   // failures from its address, which other clients behind the same proxy or NAT may have caused.
-  function refuse(request: FastifyRequest, reply: FastifyReply, failure: AuthFailure): void {
+  function refuse(request: FastifyRequest, reply: FastifyReply, failure: AuthFailure, span: OpenSpan | undefined): void {
     const blockedFor = limiter?.failure(request.ip) ?? 0;
     if (blockedFor > 0) {
-      onOutcome?.("rate_limited");
+      outcome("rate_limited", span);
       sendProblem(reply, rateLimited(blockedFor));
       return;
     }
-    onOutcome?.(failure.code);
+    outcome(failure.code, span);
     sendProblem(reply, authProblem(failure));
   }
 
-  function settle(request: FastifyRequest, reply: FastifyReply, raw: string, verdict: Verdict, done: HookHandlerDoneFunction): void {
-    if (verdict instanceof AuthFailure) return refuse(request, reply, verdict);
-    if (revocations?.isRevoked(verdict)) return refuse(request, reply, new AuthFailure("token_revoked"));
+  function isRevoked(token: VerifiedToken, span: OpenSpan | undefined): boolean {
+    if (!revocations) return false;
+    if (!span) return revocations.isRevoked(token);
+    return span.within(() => {
+      const check = spans!.start("auth.revocation_check");
+      const revoked = revocations.isRevoked(token);
+      check.set("auth.revoked", revoked);
+      check.end();
+      return revoked;
+    });
+  }
+
+  function settle(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    raw: string,
+    verdict: Verdict,
+    done: HookHandlerDoneFunction,
+    span: OpenSpan | undefined,
+  ): void {
+    if (verdict instanceof AuthFailure) return refuse(request, reply, verdict, span);
+    if (isRevoked(verdict, span)) return refuse(request, reply, new AuthFailure("token_revoked"), span);
     request.auth = { token: verdict, raw };
-    onOutcome?.("ok");
+    outcome("ok", span);
     done();
   }
 
   return function authenticateRequest(request, reply, done) {
+    const span = spans?.start("auth.verify_token");
     const raw = parseBearer(request.headers.authorization);
-    if (raw instanceof AuthFailure) return refuse(request, reply, raw);
+    if (raw instanceof AuthFailure) return refuse(request, reply, raw, span);
     // A synchronous throw here reaches Fastify's hook runner, which answers it like done(err).
-    const verdict = verifier.verify(raw);
-    if (!(verdict instanceof Promise)) return settle(request, reply, raw, verdict, done);
+    // Active while verifying: the token cache's hit or miss and a JWKS fetch attach to this span.
+    const verdict = span ? span.within(() => verifier.verify(raw)) : verifier.verify(raw);
+    if (!(verdict instanceof Promise)) return settle(request, reply, raw, verdict, done, span);
     verdict
       .then(
-        (settled) => settle(request, reply, raw, settled, done),
+        (settled) => settle(request, reply, raw, settled, done, span),
         (err: unknown) => {
-          if (!(err instanceof KeysUnavailableError)) return done(err as Error);
-          onOutcome?.("unavailable");
+          if (!(err instanceof KeysUnavailableError)) {
+            span?.fail(err);
+            span?.end();
+            return done(err as Error);
+          }
+          outcome("unavailable", span);
           sendProblem(reply, keysUnavailableProblem(err));
         },
       )

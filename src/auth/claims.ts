@@ -15,6 +15,13 @@ import type { Interner } from "./interner.ts";
 
 /** What the rest of the server knows about a verified caller. */
 export interface VerifiedToken {
+  /**
+   * A person, or an app calling as itself with a client-credentials token (`sub` = `client_id`, no
+   * `username`, no groups) from a client in COGNITO_SERVICE_CLIENT_IDS. A service is never a user.
+   */
+  kind: "user" | "service";
+  /** The app client: `client_id` of an access token, `aud` of an id token. */
+  clientId: string;
   sub: string;
   username: string;
   tokenUse: "access" | "id";
@@ -36,8 +43,10 @@ export interface VerifiedToken {
 export interface ClaimRules {
   /** Every accepted `iss`. */
   issuers: string[];
-  /** Accepted app clients: `client_id` of access tokens, `aud` of id tokens. */
+  /** Accepted app clients of people: `client_id` of access tokens, `aud` of id tokens. */
   clientIds: string[];
+  /** Accepted app clients of services: client-credentials access tokens only. */
+  serviceClientIds: string[];
   tokenUse: "access" | "id" | null;
   clockSkewSeconds: number;
 }
@@ -54,11 +63,31 @@ export function checkClaims(payload: JwtPayload, rules: ClaimRules): AuthFailure
   if (typeof payload.sub !== "string" || payload.sub === "") return new AuthFailure("token_invalid", "The token has no subject (sub).");
   try {
     validateJwtFields(payload, { issuer: rules.issuers, audience: null, graceSeconds: rules.clockSkewSeconds });
-    validateCognitoJwtFields(payload, { tokenUse: rules.tokenUse, clientId: rules.clientIds });
+    validateCognitoJwtFields(payload, { tokenUse: rules.tokenUse, clientId: [...rules.clientIds, ...rules.serviceClientIds] });
   } catch (err) {
     return toAuthFailure(err);
   }
+  return checkKind(payload, rules);
+}
+
+/**
+ * A service client's tokens must be client-credentials tokens, and a person's client's must not
+ * be: otherwise a person could pass for an app (or an app for a person) by the client they use.
+ */
+function checkKind(payload: JwtPayload, rules: ClaimRules): AuthFailure | undefined {
+  const serviceShaped = payload.token_use === "access" && payload.username === undefined && payload.sub === payload.client_id;
+  const fromServiceClient = rules.serviceClientIds.includes((payload.token_use === "id" ? audience(payload) : payload.client_id) as string);
+  if (fromServiceClient) {
+    if (payload.token_use !== "access") return new AuthFailure("token_wrong_use", "A service client's token must be a client-credentials access token.");
+    if (!serviceShaped) return new AuthFailure("token_invalid", "A service client's token names a user: it is not a client-credentials token.");
+    return undefined;
+  }
+  if (serviceShaped) return new AuthFailure("token_wrong_audience", "A client-credentials token of an app client not accepted as a service.");
   return undefined;
+}
+
+function audience(payload: JwtPayload): unknown {
+  return Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;
 }
 
 /** aws-jwt-verify's typed errors, each mapped to exactly one API code. */
@@ -79,13 +108,16 @@ export function sessionOf(payload: Record<string, unknown>): { sessionId: string
 }
 
 /** The claims of a token that passed checkClaims; the repeating ones shared through `interner`. */
-export function toVerifiedToken(payload: JwtPayload, interner: Interner): VerifiedToken {
+export function toVerifiedToken(payload: JwtPayload, interner: Interner, rules: Pick<ClaimRules, "serviceClientIds">): VerifiedToken {
   const tokenUse = payload.token_use === "id" ? "id" : "access";
   const groupsClaim = payload["cognito:groups"];
   const groups = Array.isArray(groupsClaim) ? groupsClaim.filter((g): g is string => typeof g === "string") : [];
   const sub = interner.string(payload.sub as string);
   const usernameClaim = tokenUse === "id" ? payload["cognito:username"] : payload.username;
+  const clientId = tokenUse === "id" ? audience(payload) : payload.client_id;
   const verified: VerifiedToken = {
+    kind: rules.serviceClientIds.includes(clientId as string) ? "service" : "user",
+    clientId: interner.string(String(clientId)),
     sub,
     username: typeof usernameClaim === "string" ? interner.string(usernameClaim) : sub,
     tokenUse,

@@ -5,6 +5,7 @@
 // each of these points, so it sits behind our JwksCache instead.)
 import { createPublicKey, type KeyObject } from "node:crypto";
 import type { JwkWithKid } from "aws-jwt-verify/jwk";
+import type { Spans } from "../tracing/spans.ts";
 import { KeysUnavailableError } from "./errors.ts";
 
 /** The kid of the key whose private half ships inside the cognito-local npm package. */
@@ -20,6 +21,7 @@ export interface KeyStoreOptions {
   /** Production: a JWKS that contains the emulator's published key is refused whole. */
   rejectEmulatorKey: boolean;
   onFetch?: (outcome: "ok" | "failed", reason?: string) => void;
+  spans?: Spans;
 }
 
 export class JwksFetchError extends Error {
@@ -121,6 +123,8 @@ export class KeyStore {
 
   private async fetchAndReplace(): Promise<void> {
     this.lastAttemptAt = Date.now();
+    // A child of the request whose unknown kid caused it, or a trace of its own (start, refresh).
+    const span = this.options.spans?.start("jwks.fetch", { "url.full": this.options.jwksUri });
     try {
       const keys = importKeys(usableKeys(await this.fetchJwks()));
       if (keys.size === 0) throw new JwksFetchError("the JWKS has no usable RS256 signing key");
@@ -131,12 +135,18 @@ export class KeyStore {
       }
       this.keys = keys;
       this.lastAttemptOk = true;
+      span?.set("jwks.outcome", "ok");
+      span?.set("jwks.keys", keys.size);
       this.options.onFetch?.("ok");
     } catch (err) {
       this.lastAttemptOk = false;
       const reason = err instanceof Error ? err.message : String(err);
+      span?.set("jwks.outcome", "failed");
+      span?.fail(err);
       this.options.onFetch?.("failed", reason);
       throw err instanceof JwksFetchError ? err : new JwksFetchError(reason);
+    } finally {
+      span?.end();
     }
   }
 

@@ -59,3 +59,15 @@ export function accountDisabled(): ApiProblem {
 export function rateLimited(retryAfterSeconds: number, detail = "Too many failed authentication attempts; try again later."): ApiProblem {
   return new ApiProblem(429, "rate_limited", detail, { "retry-after": String(retryAfterSeconds) });
 }
+
+/** A service lacking the scope a route needs: RFC 6750 §3.1 names it in the challenge. */
+export function missingScope(scope: string): ApiProblem {
+  return forbidden(`This route needs the scope ${scope}.`, "forbidden", { "www-authenticate": `${REALM}, error="insufficient_scope", scope="${scope}"` });
+}
+
+/** A service token on a route for people only (/me, sign-out, …). */
+export function notAUser(): ApiProblem {
+  return forbidden("This route is for people; an app's client-credentials token has no profile.", "not_a_user", {
+    "www-authenticate": `${REALM}, error="insufficient_scope"`,
+  });
+}

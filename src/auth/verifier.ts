@@ -41,6 +41,7 @@ export function createTokenVerifier(
   const rules: ClaimRules = {
     issuers: config.issuers,
     clientIds: config.clientIds,
+    serviceClientIds: config.serviceClientIds,
     tokenUse: config.tokenUse === "any" ? null : config.tokenUse,
     clockSkewSeconds: config.clockSkewSeconds,
   };
@@ -61,7 +62,7 @@ export function createTokenVerifier(
     if (!payload) return new AuthFailure("token_invalid", "The token payload is not a JSON object.");
     const failure = checkClaims(payload, rules);
     if (failure) return failure;
-    const verified = toVerifiedToken(payload, interner);
+    const verified = toVerifiedToken(payload, interner, rules);
     cache.set(token, verified, interner.string(kid), verified.exp + rules.clockSkewSeconds);
     return verified;
   }

@@ -1,5 +1,6 @@
-// The CLI's --api mode: the same commands through the backend's /api/v1/auth/* endpoints.
-import type { Tokens } from "../cognito/client.ts";
+// The CLI's --api mode: the same commands through the backend's /api/v1/auth/* endpoints, called
+// with the typed client generated from the API's OpenAPI document (packages/client).
+import { createVrmsClient, type Problem } from "../../packages/client/src/index.ts";
 
 /** A problem+json answer (or no answer at all: `status` undefined), as one line for a person. */
 export class BackendError extends Error {
@@ -13,33 +14,36 @@ export class BackendError extends Error {
   }
 }
 
-async function call(api: string, path: string, init: { method: string; token?: string; body?: unknown }): Promise<unknown> {
-  let res: Response;
+type Answer<T> = { data?: T; error?: Problem | unknown; response: Response };
+
+/** The answer's data, or a BackendError naming the problem; one deadline per call. */
+async function call<T>(api: string, request: (client: ReturnType<typeof createVrmsClient>, signal: AbortSignal) => Promise<Answer<T>>): Promise<T> {
+  let answer: Answer<T>;
   try {
-    res = await fetch(new URL(path, api), {
-      method: init.method,
-      headers: {
-        ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
-        ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
-      },
-      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-      signal: AbortSignal.timeout(15_000),
-    });
+    answer = await request(createVrmsClient({ baseUrl: api }), AbortSignal.timeout(15_000));
   } catch {
     throw new BackendError(`cannot reach the backend at ${new URL(api).origin}; is it running?`);
   }
-  if (res.status === 204) return undefined;
-  const body = (await res.json().catch(() => ({}))) as { detail?: string; code?: string };
-  if (!res.ok) throw new BackendError(`${res.status} ${body.code ?? "error"}: ${body.detail ?? res.statusText}`, res.status, body.code);
-  return body;
+  const { data, error, response } = answer;
+  if (error !== undefined || !response.ok) {
+    const problem = (typeof error === "object" && error !== null ? error : {}) as Partial<Problem>;
+    throw new BackendError(`${response.status} ${problem.code ?? "error"}: ${problem.detail ?? response.statusText}`, response.status, problem.code);
+  }
+  return data as T;
 }
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 export const backend = {
   login: (api: string, username: string, password: string) =>
-    call(api, "/api/v1/auth/login", { method: "POST", body: { username, password } }) as Promise<Tokens>,
+    call(api, (client, signal) => client.POST("/api/v1/auth/login", { body: { username, password }, signal })),
   refresh: (api: string, refreshToken: string, username?: string) =>
-    call(api, "/api/v1/auth/refresh", { method: "POST", body: { refresh_token: refreshToken, ...(username ? { username } : {}) } }) as Promise<Tokens>,
+    call(api, (client, signal) =>
+      client.POST("/api/v1/auth/refresh", { body: { refresh_token: refreshToken, ...(username ? { username } : {}) }, signal }),
+    ),
   logout: (api: string, accessToken: string, refreshToken?: string) =>
-    call(api, "/api/v1/auth/logout", { method: "POST", token: accessToken, body: refreshToken ? { refresh_token: refreshToken } : {} }),
-  me: (api: string, accessToken: string) => call(api, "/api/v1/me", { method: "GET", token: accessToken }) as Promise<Record<string, unknown>>,
+    call(api, (client, signal) =>
+      client.POST("/api/v1/auth/logout", { body: refreshToken ? { refresh_token: refreshToken } : {}, headers: bearer(accessToken), signal }),
+    ),
+  me: (api: string, accessToken: string) => call(api, (client, signal) => client.GET("/api/v1/me", { headers: bearer(accessToken), signal })),
 };

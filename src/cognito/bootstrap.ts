@@ -1,12 +1,14 @@
-// The pool setup shared by `npm start` and `cli provision`: pool, app clients, group and (on
-// loopback only) demo users, each created only where absent, against any Cognito endpoint; an
-// existing pool's and client's security settings are compared with ours, and corrected on request.
+// The pool setup shared by `npm start` and `cli provision`: pool, resource server, app clients,
+// group and (on loopback only) demo users, each created only where absent, against any Cognito
+// endpoint; existing ones' security settings are compared with ours, and corrected on request.
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
   AdminGetUserCommand,
   AdminSetUserPasswordCommand,
+  DescribeResourceServerCommand,
   CreateGroupCommand,
+  CreateResourceServerCommand,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
   paginateListGroups,
@@ -17,9 +19,13 @@ import {
 import { isLoopbackUrl } from "../net.ts";
 import {
   BACKEND_CLIENT,
+  DEFAULT_RESOURCE_SERVER,
   NEW_CLIENT_TOKEN_UNITS,
   reconcileClient,
   reconcilePool,
+  reconcileResourceServer,
+  SERVICE_SCOPES,
+  serviceClient,
   WEB_CALLBACK_URLS,
   WEB_CLIENT,
   type ClientSettings,
@@ -27,7 +33,7 @@ import {
   type Reconciled,
 } from "./pool-settings.ts";
 
-export { APP_CLIENT_SCOPES, describeDrift, WEB_CALLBACK_URLS, type Drift } from "./pool-settings.ts";
+export { APP_CLIENT_SCOPES, DEFAULT_RESOURCE_SERVER, describeDrift, serviceScopes, WEB_CALLBACK_URLS, type Drift } from "./pool-settings.ts";
 
 export interface DemoUser {
   username: string;
@@ -52,6 +58,8 @@ export interface ProvisionOptions {
   /** Callback and sign-out URLs of the `web` client beyond WEB_CALLBACK_URLS; an existing client keeps its own too. */
   webCallbackUrls?: string[];
   adminGroup?: string;
+  /** Identifier of the resource server holding the services' scopes (COGNITO_RESOURCE_SERVER). */
+  resourceServer?: string;
   demoUsers?: DemoUser[];
   /** Let people sign themselves up (AllowAdminCreateUserOnly false); off unless asked for. */
   selfSignUp?: boolean;
@@ -69,6 +77,8 @@ export interface ProvisionResult {
   clientId: string;
   /** The `web` client, for browser apps. */
   webClientId: string;
+  /** The `service` client: apps calling the API as themselves (client credentials). */
+  serviceClientId: string;
   created: string[];
   /** Settings of an existing pool or client that differed from ours. */
   drift: Drift[];
@@ -80,7 +90,7 @@ export async function provision(cognito: CognitoIdentityProviderClient, options:
   if (options.demoUsers?.length && !isLoopbackUrl(options.endpoint)) {
     throw new Error("demo users are created only on a loopback endpoint (the local emulator), never on a real pool");
   }
-  const result: ProvisionResult = { userPoolId: "", clientId: "", webClientId: "", created: [], drift: [], fixed: false };
+  const result: ProvisionResult = { userPoolId: "", clientId: "", webClientId: "", serviceClientId: "", created: [], drift: [], fixed: false };
   const note = (what: string) => {
     result.created.push(what);
     options.onCreate?.(what);
@@ -100,10 +110,10 @@ export async function provision(cognito: CognitoIdentityProviderClient, options:
   if (existingPool) reconciled(await reconcilePool(cognito, existingPool, selfSignUp, fix));
   result.userPoolId = existingPool ?? (await createPool(cognito, options.poolName, selfSignUp, note));
 
-  const ensureClient = async (name: string, settings: ClientSettings, urls: string[], requiredUrls: string[]) => {
+  const ensureClient = async (name: string, settings: ClientSettings, urls: string[], requiredUrls: string[], secret = false) => {
     const existing = await findClient(cognito, result.userPoolId, name);
     if (existing) reconciled(await reconcileClient(cognito, result.userPoolId, existing, fix, settings, requiredUrls));
-    return existing ?? (await createClient(cognito, result.userPoolId, { name, settings, urls }, note));
+    return existing ?? (await createClient(cognito, result.userPoolId, { name, settings, urls, secret }, note));
   };
   result.clientId = await ensureClient(options.clientName ?? "backend", BACKEND_CLIENT, [options.callbackUrl], []);
   const extraWebUrls = [...new Set(options.webCallbackUrls ?? [])];
@@ -111,6 +121,15 @@ export async function provision(cognito: CognitoIdentityProviderClient, options:
   // A real pool's web client gets the local dev servers' callbacks when created; an operator who
   // removes them later is not told they differ. The dev stack's own pool always has them.
   result.webClientId = await ensureClient("web", WEB_CLIENT, webUrls, isLoopbackUrl(options.endpoint) ? webUrls : extraWebUrls);
+  // Cognito refuses a client naming scopes of a resource server that does not exist yet.
+  const resourceServer = options.resourceServer ?? DEFAULT_RESOURCE_SERVER;
+  if (await resourceServerExists(cognito, result.userPoolId, resourceServer)) {
+    reconciled(await reconcileResourceServer(cognito, result.userPoolId, resourceServer, fix));
+  } else {
+    await cognito.send(new CreateResourceServerCommand({ UserPoolId: result.userPoolId, Identifier: resourceServer, Name: resourceServer, Scopes: SERVICE_SCOPES }));
+    note(`resource server ${resourceServer}`);
+  }
+  result.serviceClientId = await ensureClient("service", serviceClient(resourceServer), [], [], true);
 
   if (!(await groupExists(cognito, result.userPoolId, adminGroup))) {
     await cognito.send(new CreateGroupCommand({ UserPoolId: result.userPoolId, GroupName: adminGroup, Description: "vrms-backend administrators" }));
@@ -137,8 +156,10 @@ async function createPool(cognito: CognitoIdentityProviderClient, name: string, 
 interface NewClient {
   name: string;
   settings: ClientSettings;
-  /** Its callback and sign-out URLs. */
+  /** Its callback and sign-out URLs; none for a client that signs in no person. */
   urls: string[];
+  /** A confidential client (the client credentials grant needs one). */
+  secret: boolean;
 }
 
 async function createClient(cognito: CognitoIdentityProviderClient, userPoolId: string, client: NewClient, note: (what: string) => void): Promise<string> {
@@ -146,12 +167,10 @@ async function createClient(cognito: CognitoIdentityProviderClient, userPoolId: 
     new CreateUserPoolClientCommand({
       UserPoolId: userPoolId,
       ClientName: client.name,
-      GenerateSecret: false,
+      GenerateSecret: client.secret,
       ...client.settings,
       TokenValidityUnits: NEW_CLIENT_TOKEN_UNITS,
-      SupportedIdentityProviders: ["COGNITO"],
-      CallbackURLs: client.urls,
-      LogoutURLs: client.urls,
+      ...(client.urls.length ? { SupportedIdentityProviders: ["COGNITO"], CallbackURLs: client.urls, LogoutURLs: client.urls } : {}),
     }),
   );
   const id = required(out.UserPoolClient?.ClientId, "CreateUserPoolClient returned no client id");
@@ -192,12 +211,22 @@ async function findPool(cognito: CognitoIdentityProviderClient, name: string): P
   return matches[0];
 }
 
-async function findClient(cognito: CognitoIdentityProviderClient, userPoolId: string, name: string): Promise<string | undefined> {
+export async function findClient(cognito: CognitoIdentityProviderClient, userPoolId: string, name: string): Promise<string | undefined> {
   for await (const page of paginateListUserPoolClients({ client: cognito, pageSize: 60 }, { UserPoolId: userPoolId, MaxResults: 60 })) {
     const found = page.UserPoolClients?.find((c) => c.ClientName === name);
     if (found?.ClientId) return found.ClientId;
   }
   return undefined;
+}
+
+async function resourceServerExists(cognito: CognitoIdentityProviderClient, userPoolId: string, identifier: string): Promise<boolean> {
+  try {
+    await cognito.send(new DescribeResourceServerCommand({ UserPoolId: userPoolId, Identifier: identifier }));
+    return true;
+  } catch (err) {
+    if (err instanceof Error && err.name === "ResourceNotFoundException") return false;
+    throw err;
+  }
 }
 
 // ListGroups rather than GetGroup: the emulator's GetGroup fails with a 500 on a pool with no groups.

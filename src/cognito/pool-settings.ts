@@ -1,12 +1,16 @@
-// The security-relevant settings `provision` gives the pool and its app clients (`backend`, `web`),
-// how an existing pool or client is compared with them, and how it is brought back to them.
+// The security-relevant settings `provision` gives the pool, its app clients (`backend`, `web`,
+// `service`) and its resource server, how an existing one is compared with them, and how it is
+// brought back to them.
 import {
+  DescribeResourceServerCommand,
   DescribeUserPoolClientCommand,
   DescribeUserPoolCommand,
+  UpdateResourceServerCommand,
   UpdateUserPoolClientCommand,
   UpdateUserPoolCommand,
   type CognitoIdentityProviderClient,
   type ExplicitAuthFlowsType,
+  type OAuthFlowType,
   type TokenValidityUnitsType,
   type UpdateUserPoolClientCommandInput,
   type UpdateUserPoolCommandInput,
@@ -57,7 +61,40 @@ export const WEB_CLIENT = {
   ExplicitAuthFlows: ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
 } satisfies Partial<UpdateUserPoolClientCommandInput>;
 
-export type ClientSettings = Omit<typeof BACKEND_CLIENT, "ExplicitAuthFlows"> & { ExplicitAuthFlows: ExplicitAuthFlowsType[] };
+export type ClientSettings = Omit<typeof BACKEND_CLIENT, "ExplicitAuthFlows" | "AllowedOAuthFlows"> & {
+  ExplicitAuthFlows: ExplicitAuthFlowsType[];
+  AllowedOAuthFlows: OAuthFlowType[];
+};
+
+/** The resource server the API's scopes belong to, unless COGNITO_RESOURCE_SERVER names another. */
+export const DEFAULT_RESOURCE_SERVER = "vrms-backend";
+
+/** What a service (an app calling as itself) may be allowed to do, one scope each. */
+export const SERVICE_SCOPES = [
+  { ScopeName: "users.read", ScopeDescription: "Read volunteers' profiles" },
+  { ScopeName: "users.write", ScopeDescription: "Change volunteers' profiles" },
+  { ScopeName: "permissions.read", ScopeDescription: "Read and check permissions" },
+  { ScopeName: "permissions.write", ScopeDescription: "Grant and revoke permissions" },
+];
+
+/** Scopes as tokens carry them: `{identifier}/{name}`. */
+export const serviceScopes = (resourceServer: string) => SERVICE_SCOPES.map((s) => `${resourceServer}/${s.ScopeName}`);
+
+/**
+ * What the service client must be: client credentials only (a token for the app itself, never for
+ * a person), with a secret, every service scope. AWS refuses a client whose ALLOW_ flows lack
+ * ALLOW_REFRESH_TOKEN_AUTH ("REFRESH_TOKEN_AUTH should always be allowed"), and leaving the list
+ * out would allow SRP and custom sign-in; refresh alone lets nobody sign in, and the client
+ * credentials grant issues no refresh token.
+ */
+export function serviceClient(resourceServer: string): ClientSettings {
+  return {
+    ...BACKEND_CLIENT,
+    ExplicitAuthFlows: ["ALLOW_REFRESH_TOKEN_AUTH"],
+    AllowedOAuthFlows: ["client_credentials"],
+    AllowedOAuthScopes: serviceScopes(resourceServer),
+  };
+}
 
 /** The local front ends' dev servers (Create React App, Vite), the web client's default callbacks. */
 export const WEB_CALLBACK_URLS = ["http://localhost:3000/", "http://localhost:5173/"];
@@ -189,5 +226,24 @@ export async function reconcilePool(
   const drift = poolDrift(`user pool ${pool.Name ?? "?"} (${userPoolId})`, pool, selfSignUp);
   if (drift.length === 0 || !fix) return { drift, fixed: false };
   await cognito.send(new UpdateUserPoolCommand(poolUpdate({ ...pool, Id: userPoolId }, selfSignUp)));
+  return { drift, fixed: true };
+}
+
+/** Compares the resource server's scopes with ours and, with `fix`, adds the missing ones (keeping any others it has). */
+export async function reconcileResourceServer(
+  cognito: CognitoIdentityProviderClient,
+  userPoolId: string,
+  identifier: string,
+  fix: boolean,
+): Promise<Reconciled> {
+  const out = await cognito.send(new DescribeResourceServerCommand({ UserPoolId: userPoolId, Identifier: identifier }));
+  const found = out.ResourceServer?.Scopes ?? [];
+  const missing = SERVICE_SCOPES.filter((scope) => !found.some((f) => f.ScopeName === scope.ScopeName));
+  if (missing.length === 0) return { drift: [], fixed: false };
+  const expected = [...found, ...missing];
+  const names = (scopes: { ScopeName?: string | undefined }[]) => scopes.map((s) => s.ScopeName);
+  const drift = [{ subject: `resource server ${identifier}`, setting: "Scopes", found: names(found), expected: names(expected) }];
+  if (!fix) return { drift, fixed: false };
+  await cognito.send(new UpdateResourceServerCommand({ UserPoolId: userPoolId, Identifier: identifier, Name: out.ResourceServer?.Name ?? identifier, Scopes: expected }));
   return { drift, fixed: true };
 }

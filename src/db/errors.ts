@@ -11,3 +11,15 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   }
   return false;
 }
+
+/** The PostgreSQL error code of a failed query (Drizzle wraps the driver's error in `cause`). */
+export function pgErrorCode(err: unknown): { code: string; constraint?: string } | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, constraint } = e as { code?: unknown; constraint?: unknown };
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return { code, ...(typeof constraint === "string" ? { constraint } : {}) };
+  }
+  return undefined;
+}
+
+export const UNIQUE_VIOLATION = "23505";
+export const FOREIGN_KEY_VIOLATION = "23503";

@@ -1,14 +1,16 @@
-// What the dev stack's additions to cognito-local share: the engine, the revoked sessions, and the
-// form of an operation (one X-Amz-Target), which is cognito-local's own.
+// What the dev stack's additions to cognito-local share: the engine, the revoked sessions, the
+// resource servers, and the form of an operation (one X-Amz-Target), which is cognito-local's own.
 import { CognitoError } from "cognito-local/lib/errors.js";
 import type { AppClient } from "cognito-local/lib/services/appClient.js";
 import type { Context } from "cognito-local/lib/services/context.js";
 import type { Engine } from "./engine.ts";
+import type { ResourceServers } from "./resource-servers.ts";
 import type { RevokedSessions } from "./revocations.ts";
 
 export interface Deps {
   engine: Engine;
   revoked: RevokedSessions;
+  resourceServers: ResourceServers;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- request bodies are JSON, checked field by field

@@ -1,21 +1,24 @@
 // The HTTP front of the dev stack's Cognito: who may call it (this machine, by its loopback name,
-// from no web page but local ones), what it adds to cognito-local (operations, OAuth refresh and
-// revocation, a discovery document that lists the endpoints), and the rest handed to cognito-local.
+// from no web page but local ones), what it adds to cognito-local (operations, OAuth refresh,
+// client credentials and revocation, a discovery document that lists the endpoints), and the rest
+// handed to cognito-local.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CognitoError, UnsupportedError } from "cognito-local/lib/errors.js";
 import type { Context } from "cognito-local/lib/services/context.js";
 import { LOCALHOST_ORIGIN } from "../net.ts";
 import type { Deps, Operation } from "./deps.ts";
 import type { EngineLogger } from "./engine.ts";
+import { clientCredentialsGrant } from "./client-credentials.ts";
 import { discovery } from "./discovery.ts";
 import { oauthRefresh, oauthRevoke } from "./oauth.ts";
+import { resourceServerOperations } from "./resource-servers.ts";
 import { signInOperations } from "./sign-in.ts";
 import { liveAccessToken, signOutOperations } from "./sign-out.ts";
 import { readBody, sendJson } from "./http.ts";
 import { claimsOf } from "./tokens.ts";
 
 export function createFront(deps: Deps, logger: EngineLogger, port: number): (req: IncomingMessage, res: ServerResponse) => void {
-  const operations: Record<string, Operation> = { ...signInOperations(deps), ...signOutOperations(deps) };
+  const operations: Record<string, Operation> = { ...signInOperations(deps), ...signOutOperations(deps), ...resourceServerOperations(deps) };
   const hosts = new Set([`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]);
   const ctx: Context = { logger };
   return (req, res) => {
@@ -53,6 +56,7 @@ export function createFront(deps: Deps, logger: EngineLogger, port: number): (re
       const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
       if (route === "/oauth2/revoke") return oauthRevoke(deps, ctx, form, res);
       if (route === "/oauth2/token" && form.grant_type === "refresh_token") return oauthRefresh(deps, ctx, form, res);
+      if (route === "/oauth2/token" && form.grant_type === "client_credentials") return clientCredentialsGrant(deps, ctx, req.headers.authorization, form, res);
       // The engine's Hosted UI signs in users it has disabled.
       if (route === "/oauth2/authorize" && (await isDisabled(form.client_id, form.username))) {
         return sendJson(res, 400, { error: "access_denied", error_description: "User is disabled." });

@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { restrictToOwner } from "./data-files.ts";
 import { createEngine, type EngineLogger } from "./engine.ts";
 import { createFront } from "./front.ts";
+import { ResourceServers } from "./resource-servers.ts";
 import { RevokedSessions } from "./revocations.ts";
 
 // Files and folders created from here on are the owner's alone.
@@ -19,7 +20,8 @@ const logger = pino({ level: "info" });
 
 const engine = await createEngine(logger);
 const revoked = await RevokedSessions.open(".cognito/revoked-sessions.json");
-const server = createServer(createFront({ engine, revoked }, logger, port));
+const resourceServers = await ResourceServers.open({ logger });
+const server = createServer(createFront({ engine, revoked, resourceServers }, logger, port));
 server.listen(port, "localhost", () => logger.info(`dev stack Cognito (cognito-local behind its front) on http://localhost:${port}`));
 server.on("error", (err) => {
   logger.error(err.message);

@@ -34,9 +34,20 @@ export function claimsOf(token: string): Claims {
   return JSON.parse(Buffer.from(payload, "base64url").toString()) as Claims;
 }
 
+// The header cognito-local's tokens have (jsonwebtoken's, with its key id).
+const ENGINE_HEADER = encode({ alg: "RS256", typ: "JWT", kid: "CognitoLocal" });
+
+function signed(header: string, claims: Claims): string {
+  const input = `${header}.${encode(claims)}`;
+  return `${input}.${sign("sha256", Buffer.from(input), privateKey).toString("base64url")}`;
+}
+
 /** The same token with `changes` merged into its payload, signed again with the same header and key. */
 export function restamp(token: string, changes: Claims): string {
-  const header = token.split(".")[0] ?? encode({ alg: "RS256", typ: "JWT", kid: "CognitoLocal" });
-  const input = `${header}.${encode({ ...claimsOf(token), ...changes })}`;
-  return `${input}.${sign("sha256", Buffer.from(input), privateKey).toString("base64url")}`;
+  return signed(token.split(".")[0] ?? ENGINE_HEADER, { ...claimsOf(token), ...changes });
+}
+
+/** A new token of exactly `claims`, signed as the engine signs its own. */
+export function mint(claims: Claims): string {
+  return signed(ENGINE_HEADER, claims);
 }

@@ -40,6 +40,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly serviceRequests = new Counter({
+    name: "service_requests_total",
+    help: "Requests of services (apps calling with client-credentials tokens), by app client, route and status",
+    labelNames: ["client_id", "route", "status"] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -48,6 +55,11 @@ export class Metrics {
     const labels = { route, method, status: String(status) };
     this.requests.inc(labels);
     this.latency.observe(labels, seconds);
+  }
+
+  /** Client ids come from COGNITO_SERVICE_CLIENT_IDS only: the labels stay few. */
+  serviceRequest(clientId: string, route: string, status: number): void {
+    this.serviceRequests.inc({ client_id: clientId, route, status: String(status) });
   }
 
   verification(outcome: string): void {

@@ -3,8 +3,31 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
+import { SCOPES, type Scope } from "../authz/principal.ts";
 
-export async function registerOpenApi(app: FastifyInstance, publicUrl: string): Promise<void> {
+const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
+  "users.read": "Read every user (all fields); look users up by email or Cognito sub",
+  "users.write": "Change users as a global administrator may",
+  "permissions.read": "Read permission types, projects, members, grants and history; ask /permissions/check",
+  "permissions.write": "Manage projects and practice areas; grant and revoke as adminVrms",
+};
+
+export interface ServiceAuth {
+  /** COGNITO_RESOURCE_SERVER: the scopes' prefix. */
+  resourceServer: string;
+  /** The Hosted UI domain, whose /oauth2/token issues client-credentials tokens. */
+  domain: string | undefined;
+}
+
+export async function registerOpenApi(app: FastifyInstance, publicUrl: string, services: ServiceAuth): Promise<void> {
+  // A route that services may call documents both ways in: a person's bearer token, or an app's
+  // client-credentials token with the route's scope (its config.service).
+  app.addHook("onRoute", (route) => {
+    const scope = route.config?.service;
+    if (!scope || !route.schema) return;
+    route.schema = { ...route.schema, security: [{ bearerAuth: [] }, { serviceAuth: [`${services.resourceServer}/${scope}`] }] };
+  });
+  const scopes = Object.fromEntries(SCOPES.map((scope) => [`${services.resourceServer}/${scope}`, SCOPE_DESCRIPTIONS[scope]]));
   await app.register(swagger, {
     openapi: {
       openapi: "3.1.0",
@@ -17,6 +40,11 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
       components: {
         securitySchemes: {
           bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "A Cognito access token of the user pool" },
+          serviceAuth: {
+            type: "oauth2",
+            description: "An app calling as itself: a client-credentials access token of an app client in COGNITO_SERVICE_CLIENT_IDS",
+            flows: { clientCredentials: { tokenUrl: `${services.domain ?? "https://YOUR-DOMAIN.auth.REGION.amazoncognito.com"}/oauth2/token`, scopes } },
+          },
         },
       },
     },

@@ -40,6 +40,7 @@ function describe(status: number): string {
     case 401: return "No valid bearer token (token_* codes)";
     case 403: return "Not allowed (forbidden, account_disabled)";
     case 404: return "No such resource, or not yours to see";
+    case 409: return "Conflicts with what exists (conflict)";
     case 415: return "Body not sent as application/json";
     case 429: return "Too many failed attempts";
     case 503: return "Signing keys or database unavailable; retry after Retry-After";

@@ -124,3 +124,13 @@ export function validationFailed({ listed, omitted }: FieldErrors): ApiProblem {
   const detail = rest > 0 ? `Invalid fields: ${fields}, and ${rest} more.` : `Invalid fields: ${fields}.`;
   return new ApiProblem(400, "validation_failed", detail, {}, rest > 0 ? { errors, errors_omitted: rest } : { errors });
 }
+
+/** 409: the request is valid but collides with what exists (a taken name, a grant already held). */
+export function conflict(detail: string): ApiProblem {
+  return new ApiProblem(409, "conflict", detail);
+}
+
+/** 400 validation_failed for one field, for checks a schema cannot make (a reference to nothing). */
+export function invalidField(field: string, message: string): ApiProblem {
+  return validationFailed({ listed: [{ field, message }], omitted: 0 });
+}

@@ -6,14 +6,16 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler, preValidationHookHandler } from "fastify";
 import { caller } from "../auth/authenticate.ts";
 import { sessionOf } from "../auth/claims.ts";
-import { accountDisabled, challengeRequired, invalidCredentials, rateLimited, sessionRevoked } from "../auth/problems.ts";
+import { Type } from "typebox";
+import { accountDisabled, challengeRequired, invalidCredentials, notAUser, rateLimited, sessionRevoked } from "../auth/problems.ts";
 import { ChallengeRequired, type IdentityProvider, type Tokens } from "../cognito/client.ts";
 import { cognitoRefusal, isCredentialFailure } from "../cognito/errors.ts";
 import { notFound, unavailable } from "../http/problem.ts";
 import { AUTHENTICATED_ERRORS, BEARER, problems } from "../http/problem-schema.ts";
 import type { Handler } from "../http/typed-route.ts";
 import { actorOf } from "../users/current-user.ts";
-import { requireAdmin } from "../users/permissions.ts";
+import { requirePermission } from "../authz/guards.ts";
+import { maySignOutOthers } from "../authz/rules.ts";
 import { UuidParamsSchema } from "../users/profile-schema.ts";
 import type { UserRepository } from "../users/repository.ts";
 import type { Attempt, LoginThrottle } from "./login-throttle.ts";
@@ -28,6 +30,8 @@ export interface SessionRoutesDeps {
   repository: UserRepository;
   revocations: RevocationStore;
   throttle: LoginThrottle;
+  /** COGNITO_SERVICE_CLIENT_IDS: the services an administrator may sign out. */
+  serviceClientIds: readonly string[];
   audit: (request: FastifyRequest, action: string, target: string) => void;
 }
 
@@ -53,6 +57,12 @@ const signOutSchema = {
   response: { 204: { type: "null", description: "Signed out everywhere" }, ...problems(404, ...AUTHENTICATED_ERRORS) },
 };
 
+const serviceSignOutSchema = {
+  tags: ["services"], summary: "Refuse every token a service (app client) got before now, on every instance (administrators)", security: BEARER,
+  params: Type.Object({ client_id: Type.String({ maxLength: 128 }) }),
+  response: { 204: { type: "null", description: "Signed out" }, ...problems(404, ...AUTHENTICATED_ERRORS) },
+};
+
 export async function sessionRoutes(fastify: FastifyInstance, deps: SessionRoutesDeps): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const h = sessionHandlers(deps);
@@ -67,6 +77,7 @@ export async function sessionRoutes(fastify: FastifyInstance, deps: SessionRoute
     schema: logoutSchema,
   }, h.logout);
   app.post("/api/v1/users/:uuid/sign-out", { onRequest: deps.authenticate, preValidation: deps.loadActor, schema: signOutSchema }, h.signOutEverywhere);
+  app.post("/api/v1/services/:client_id/sign-out", { onRequest: deps.authenticate, preValidation: deps.loadActor, schema: serviceSignOutSchema }, h.signOutService);
 }
 
 /** A request with no body at all is read as `{}`; a body that is sent is validated like any other. */
@@ -161,6 +172,8 @@ function sessionHandlers(deps: SessionRoutesDeps) {
 
   const logout: Handler<typeof logoutSchema> = async (request, reply) => {
     const { token, raw } = caller(request);
+    // An app's client-credentials token has no session to end; an administrator revokes a service.
+    if (token.kind === "service") throw notAUser();
     const refreshToken = request.body.refresh_token;
     // Ours first: it holds whether or not Cognito's own sign-out calls succeed.
     await deps.revocations.revokeSession(token, refreshToken);
@@ -170,7 +183,7 @@ function sessionHandlers(deps: SessionRoutesDeps) {
   };
 
   const signOutEverywhere: Handler<typeof signOutSchema> = async (request, reply) => {
-    requireAdmin(actorOf(request));
+    requirePermission(maySignOutOthers(actorOf(request).grants), "Only a global administrator may sign a user out everywhere.");
     const target = await deps.repository.findById(request.params.uuid);
     if (!target) throw notFound("No such user.");
     await bestEffort(request, "AdminUserGlobalSignOut", () => deps.identity.adminGlobalSignOut(target.username));
@@ -179,5 +192,18 @@ function sessionHandlers(deps: SessionRoutesDeps) {
     return reply.code(204).send();
   };
 
-  return { login, challenge, refresh, logout, signOutEverywhere };
+  /**
+   * A service's tokens carry `sub` = its client id: "signed out everywhere" by that sub refuses every
+   * token it got before now, through the same store (and the same second) as a user's.
+   */
+  const signOutService: Handler<typeof serviceSignOutSchema> = async (request, reply) => {
+    requirePermission(maySignOutOthers(actorOf(request).grants), "Only a global administrator may sign a service out.");
+    const clientId = request.params.client_id;
+    if (!deps.serviceClientIds.includes(clientId)) throw notFound("No such service (COGNITO_SERVICE_CLIENT_IDS).");
+    await deps.revocations.revokeUser(clientId);
+    deps.audit(request, "service.sign_out", clientId);
+    return reply.code(204).send();
+  };
+
+  return { login, challenge, refresh, logout, signOutEverywhere, signOutService };
 }

@@ -28,8 +28,7 @@ const USER_OWNED_SCHEMAS = {
 
 const UserOwned = Type.Object(USER_OWNED_SCHEMAS);
 
-export const ProfileSchema = Type.Object(
-  {
+const PROFILE_PROPERTIES = {
     uuid: Type.String({ format: "uuid" }),
     username: Type.String(),
     email: nullableString(),
@@ -41,17 +40,33 @@ export const ProfileSchema = Type.Object(
     last_login: nullableString({ format: "date-time" }),
     created_at: DateTime,
     updated_at: DateTime,
-  },
-  { $id: "Profile" },
+};
+
+/**
+ * A user as the caller may see them: every field the caller may not read is absent, not null
+ * (GET /api/v1/field-permissions says which).
+ */
+export const ProfileSchema = Type.Object(
+  { ...Type.Partial(Type.Object(PROFILE_PROPERTIES)).properties, uuid: PROFILE_PROPERTIES.uuid },
+  { $id: "Profile", description: "Fields the caller may not read are absent (see GET /api/v1/field-permissions)" },
 );
 
-export const MeProfileSchema = Type.Object(
-  {
-    ...ProfileSchema.properties,
-    groups: Type.Array(Type.String(), { description: "Cognito groups, from the token" }),
-    is_admin: Type.Boolean(),
-  }
-);
+export const PermissionSchema = Type.Object({
+  uuid: nullableString({ format: "uuid", description: "The grant; null for a permission from a Cognito group" }),
+  permission_type: Type.String(),
+  project: nullableString({ format: "uuid" }),
+  practice_area: nullableString({ format: "uuid" }),
+  cognito_group: nullableString({ description: "The Cognito group it comes from (COGNITO_GROUP_PERMISSIONS); null for a grant" }),
+});
+
+export const MeProfileSchema = Type.Object({
+  ...PROFILE_PROPERTIES,
+  groups: Type.Array(Type.String(), { description: "Cognito groups, from the token" }),
+  is_admin: Type.Boolean({ description: "Holds adminGlobal" }),
+  permissions: Type.Array(PermissionSchema, { description: "Stored grants, then those of the token's Cognito groups" }),
+});
+
+export type PermissionJson = Static<typeof PermissionSchema>;
 
 /** PATCH /api/v1/me: user-owned fields only. */
 export const MeUpdateSchema = Type.Partial(UserOwned, { additionalProperties: false });
@@ -90,8 +105,10 @@ export const UsersQuerySchema = Type.Object(
     page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
     email: Type.Optional(Type.String({ maxLength: 254 })),
     username: Type.Optional(Type.String({ maxLength: 254 })),
+    cognito_sub: Type.Optional(Type.String({ maxLength: 128, description: "Exact: the user's Cognito sub" })),
     is_active: Type.Optional(Type.Boolean()),
     search: Type.Optional(Type.String({ maxLength: 200 })),
+    project: Type.Optional(Type.String({ format: "uuid", maxLength: 36, description: "Only the members of this project (users holding any permission in it)" })),
     ordering: Type.Optional(Type.Unsafe<Ordering>({ type: "string", enum: [...ORDERINGS], default: DEFAULT_ORDERING })),
   },
   // Every parameter is bounded (openapi.test.ts checks). Unknown query parameters (cache busters)

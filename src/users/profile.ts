@@ -1,7 +1,11 @@
-// The profile as the API shows it: snake_case, ISO 8601 UTC, nothing internal.
+// The profile as the API shows it: snake_case, ISO 8601 UTC, nothing internal, and only the fields
+// the caller may read (authz/field-permissions.ts).
+import { readableFields } from "../authz/field-permissions.ts";
+import type { Grant } from "../authz/grants.ts";
+import type { Relationship } from "../authz/relationship.ts";
 import type { Actor } from "./current-user.ts";
 import { USER_OWNED, type UserOwnedField } from "./fields.ts";
-import type { MeProfile, MeUpdate, Profile, UserUpdate } from "./profile-schema.ts";
+import type { MeProfile, MeUpdate, PermissionJson, Profile, UserUpdate } from "./profile-schema.ts";
 import type { ProfileChanges } from "./repository.ts";
 import { DEFAULT_TIME_ZONE, type User } from "./schema.ts";
 
@@ -10,19 +14,26 @@ type UserOwnedValues = { [K in UserOwnedField]: User[(typeof USER_OWNED)[K]] };
 const USER_OWNED_ENTRIES = Object.entries(USER_OWNED) as [UserOwnedField, (typeof USER_OWNED)[UserOwnedField]][];
 
 // Cached users are the same object from request to request: so is their rendered profile.
-const rendered = new WeakMap<User, Profile>();
-const renderedMe = new WeakMap<User, { groupsKey: string; me: MeProfile }>();
+const rendered = new WeakMap<User, Map<Relationship, Profile>>();
+const renderedMe = new WeakMap<User, { groupsKey: string; grants: readonly Grant[]; me: MeProfile }>();
 
-export function toProfile(user: User): Profile {
-  let profile = rendered.get(user);
+/** The profile as someone with this relationship to the user sees it: unreadable fields absent. */
+export function toProfile(user: User, rel: Relationship): Profile {
+  let byRelationship = rendered.get(user);
+  if (!byRelationship) {
+    byRelationship = new Map();
+    rendered.set(user, byRelationship);
+  }
+  let profile = byRelationship.get(rel);
   if (!profile) {
-    profile = render(user);
-    rendered.set(user, profile);
+    const full = render(user);
+    profile = Object.fromEntries(readableFields(rel).map((field) => [field, full[field]])) as Profile;
+    byRelationship.set(rel, profile);
   }
   return profile;
 }
 
-function render(user: User): Profile {
+function render(user: User): Required<Profile> {
   const owned = {} as Record<string, unknown>;
   for (const [field, column] of USER_OWNED_ENTRIES) owned[field] = user[column];
   return {
@@ -38,13 +49,17 @@ function render(user: User): Profile {
   };
 }
 
-export function toMeProfile({ user, groups, isAdmin }: Actor): MeProfile {
+export function toPermission(grant: Grant): PermissionJson {
+  return { uuid: grant.uuid, permission_type: grant.type, project: grant.project, practice_area: grant.practiceArea, cognito_group: grant.group ?? null };
+}
+
+export function toMeProfile({ user, groups, grants, isAdmin }: Actor): MeProfile {
   // Every token of a user carries its own groups array; equal contents render the same profile.
   const groupsKey = groups.join("\n");
   const memo = renderedMe.get(user);
-  if (memo && memo.groupsKey === groupsKey) return memo.me;
-  const me = { ...toProfile(user), groups: [...groups], is_admin: isAdmin };
-  renderedMe.set(user, { groupsKey, me });
+  if (memo && memo.groupsKey === groupsKey && memo.grants === grants) return memo.me;
+  const me = { ...(toProfile(user, "self") as Required<Profile>), groups: [...groups], is_admin: isAdmin, permissions: grants.map(toPermission) };
+  renderedMe.set(user, { groupsKey, grants, me });
   return me;
 }
 

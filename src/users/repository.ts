@@ -1,6 +1,9 @@
 // Queries on the users tables; nothing else in the server writes SQL for users.
-import { and, count, eq, getTableColumns, ilike, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, count, eq, exists, getTableColumns, ilike, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import type { LedScope } from "../authz/relationship.ts";
+import { asActor, inScopes } from "../permissions/repository.ts";
+import { userPermissions } from "../permissions/schema.ts";
 import type { Ordering } from "./profile-schema.ts";
 import { users, userTombstones, type User } from "./schema.ts";
 
@@ -21,8 +24,11 @@ export type ProfileChanges = Partial<Omit<User, "uuid" | "cognitoSub" | "usernam
 export interface UserFilter {
   email?: string;
   username?: string;
+  cognitoSub?: string;
   isActive?: boolean;
   search?: string;
+  /** Only users holding a permission in one of these scopes (a project, or a practice area of one). */
+  inScopes?: LedScope[];
 }
 
 
@@ -51,6 +57,12 @@ export class UserRepository {
     if (!UUID_RE.test(id)) return undefined;
     const rows = await this.db.select().from(users).where(eq(users.uuid, id)).limit(1);
     return rows[0];
+  }
+
+  async findByIds(ids: string[]): Promise<User[]> {
+    const valid = ids.filter((id) => UUID_RE.test(id));
+    if (valid.length === 0) return [];
+    return this.db.select().from(users).where(inArray(users.uuid, valid));
   }
 
   async findBySub(sub: string): Promise<User | undefined> {
@@ -132,9 +144,10 @@ export class UserRepository {
    * The deleted user's Cognito sub, or undefined when there was no such user. A deactivated user
    * leaves a tombstone, so that their next token recreates them deactivated (see createOrGet).
    */
-  async delete(id: string): Promise<string | undefined> {
+  async delete(id: string, actor: string): Promise<string | undefined> {
     if (!UUID_RE.test(id)) return undefined;
-    return this.db.transaction(async (tx) => {
+    // The user's grants go with them (a foreign key); their history rows name the actor.
+    return asActor(this.db, actor, async (tx) => {
       const rows = await tx.delete(users).where(eq(users.uuid, id)).returning({ sub: users.cognitoSub, isActive: users.isActive });
       const deleted = rows[0];
       if (!deleted) return undefined;
@@ -145,7 +158,7 @@ export class UserRepository {
   }
 
   async list(filter: UserFilter, ordering: Ordering, limit: number, offset: number): Promise<UserPage> {
-    const where = listWhere(filter);
+    const where = listWhere(this.db, filter);
     const [rows, counted] = await Promise.all([
       this.db.select().from(users).where(where).orderBy(...listOrder(ordering)).limit(limit + 1).offset(offset),
       this.db.select({ n: count() }).from(this.db.select({ one: sql`1` }).from(users).where(where).limit(EXACT_COUNT_UP_TO + 1).as("capped")),
@@ -182,11 +195,13 @@ export interface UserPage {
 /** Matches counted exactly up to this many; an estimate beyond. */
 export const EXACT_COUNT_UP_TO = 10_000;
 
-export function listWhere(filter: UserFilter): SQL | undefined {
+export function listWhere(db: Db, filter: UserFilter): SQL | undefined {
   const conditions: SQL[] = [];
   // lower(email) as users_email_lower_idx has it.
   if (filter.email !== undefined) conditions.push(sql`lower(${users.email}) = lower(${filter.email})`);
   if (filter.username !== undefined) conditions.push(eq(users.username, filter.username));
+  // cognito_sub is unique: its own index.
+  if (filter.cognitoSub !== undefined) conditions.push(eq(users.cognitoSub, filter.cognitoSub));
   if (filter.isActive !== undefined) conditions.push(eq(users.isActive, filter.isActive));
   if (filter.search) {
     // Each column's trigram index serves its ILIKE; the planner ORs the four (search of 3
@@ -195,6 +210,10 @@ export function listWhere(filter: UserFilter): SQL | undefined {
     conditions.push(
       or(ilike(users.email, pattern), ilike(users.username, pattern), ilike(users.firstName, pattern), ilike(users.lastName, pattern))!,
     );
+  }
+  if (filter.inScopes) {
+    const held = inScopes(userPermissions.projectUuid, userPermissions.practiceAreaUuid, filter.inScopes);
+    conditions.push(exists(db.select({ one: sql`1` }).from(userPermissions).where(and(eq(userPermissions.userUuid, users.uuid), held))));
   }
   return conditions.length ? and(...conditions) : undefined;
 }

@@ -1,14 +1,20 @@
 // /api/v1/me and /api/v1/users. Every route authenticates in onRequest (before the body is read)
-// and loads the actor in preValidation; permissions.ts decides who may do what before anything is
-// read or written. The handlers are named below the route table.
+// and loads the actor in preValidation; authz/ decides who may do what before anything is written,
+// and which fields of a user the caller sees. The handlers are named below the route table.
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preValidationHookHandler } from "fastify";
 import { notFound } from "../http/problem.ts";
 import type { Handler } from "../http/typed-route.ts";
 import { AUTHENTICATED_ERRORS, BEARER, problems } from "../http/problem-schema.ts";
+import { insufficientScope } from "../auth/problems.ts";
+import type { GrantCache } from "../authz/grant-cache.ts";
+import { requirePermission, requireVisibleUser, requireWritable } from "../authz/guards.ts";
+import { relationship, type Relationship } from "../authz/relationship.ts";
+import { principalOf, serviceReadRelationship, serviceWriteRelationship } from "../authz/principal.ts";
+import { mayDeleteUsers, userListScope, type UserListScope } from "../authz/rules.ts";
+import { pageLinks } from "../http/pagination.ts";
 import { actorOf } from "./current-user.ts";
 import { refusalFor } from "./fields.ts";
-import { assertCanChangeActive, assertCanDelete, assertCanSee, requireAdmin } from "./permissions.ts";
 import { meProfileJson, toChanges, toMeProfile, toProfile } from "./profile.ts";
 import {
   DEFAULT_ORDERING,
@@ -33,9 +39,11 @@ export interface UserRoutesDeps {
   repository: UserRepository;
   /** Written through on every change, so that this instance never serves a stale profile. */
   profiles: ProfileCache;
+  /** Forgotten for a deleted user, so that a recreated profile starts with none. */
+  grants: GrantCache;
   publicUrl: string;
   /** Told of every administrative change: who, what, which user. */
-  audit: (request: FastifyRequest, action: string, target: string, fields?: string[]) => void;
+  audit: (request: FastifyRequest, action: string, target: string, details?: Record<string, unknown>) => void;
 }
 
 const tags = ["users"];
@@ -47,19 +55,19 @@ const patchMeSchema = {
   response: { 200: MeProfileSchema, ...problems(400, 415, ...AUTHENTICATED_ERRORS) },
 };
 const listSchema = {
-  tags, summary: "List users (administrators)", security: BEARER, querystring: UsersQuerySchema,
+  tags, summary: "List users (global administrators: everyone; project leads: their projects' members)", security: BEARER, querystring: UsersQuerySchema,
   response: { 200: UserListSchema, ...problems(400, ...AUTHENTICATED_ERRORS) },
 };
 const getSchema = {
-  tags, summary: "A user's profile (administrators, or the user themself)", security: BEARER, params: UuidParamsSchema,
+  tags, summary: "A user's profile, with the fields the caller may read (404 for a user the caller may not see)", security: BEARER, params: UuidParamsSchema,
   response: { 200: ProfileRef, ...problems(404, ...AUTHENTICATED_ERRORS) },
 };
 const patchSchema = {
-  tags, summary: "Update a user (administrators: user-owned fields and is_active; the user: user-owned fields)", security: BEARER,
+  tags, summary: "Update a user: the fields the caller may change (GET /api/v1/field-permissions); any other → 400", security: BEARER,
   params: UuidParamsSchema, body: UserUpdateSchema, response: { 200: ProfileRef, ...problems(400, 404, 415, ...AUTHENTICATED_ERRORS) },
 };
 const deleteSchema = {
-  tags, summary: "Delete a user's local profile (administrators); a later valid token recreates it", security: BEARER, params: UuidParamsSchema,
+  tags, summary: "Delete a user's local profile and grants (global administrators); a later valid token recreates it", security: BEARER, params: UuidParamsSchema,
   response: { 204: { type: "null", description: "Deleted" }, ...problems(404, ...AUTHENTICATED_ERRORS) },
 };
 
@@ -71,13 +79,13 @@ export async function userRoutes(fastify: FastifyInstance, deps: UserRoutesDeps)
   const adminRefusal = { refusal: (field: string) => refusalFor(field, true) };
   app.get("/api/v1/me", { ...signedIn, schema: meSchema }, h.getMe);
   app.patch("/api/v1/me", { ...signedIn, config: meRefusal, schema: patchMeSchema }, h.patchMe);
-  app.get("/api/v1/users", { ...signedIn, schema: listSchema }, h.listUsers);
-  app.get("/api/v1/users/:uuid", { ...signedIn, schema: getSchema }, h.getUser);
-  app.patch("/api/v1/users/:uuid", { ...signedIn, config: adminRefusal, schema: patchSchema }, h.patchUser);
+  app.get("/api/v1/users", { ...signedIn, config: { service: "users.read" }, schema: listSchema }, h.listUsers);
+  app.get("/api/v1/users/:uuid", { ...signedIn, config: { service: "users.read" }, schema: getSchema }, h.getUser);
+  app.patch("/api/v1/users/:uuid", { ...signedIn, config: { ...adminRefusal, service: "users.write" }, schema: patchSchema }, h.patchUser);
   app.delete("/api/v1/users/:uuid", { ...signedIn, schema: deleteSchema }, h.deleteUser);
 }
 
-function userHandlers({ repository: repo, profiles, publicUrl, audit }: UserRoutesDeps) {
+function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: UserRoutesDeps) {
   const update = async (user: User, changes: ProfileChanges): Promise<User> => {
     if (Object.keys(changes).length === 0) return user;
     const updated = await repo.updateProfile(user.uuid, changes);
@@ -85,13 +93,24 @@ function userHandlers({ repository: repo, profiles, publicUrl, audit }: UserRout
     return profiles.remember(updated);
   };
 
-  /** Someone else's record is invisible (404) to a member. */
-  const findVisible = async (request: FastifyRequest, id: string): Promise<User> => {
-    const actor = actorOf(request);
-    assertCanSee(actor, id);
-    const user = id === actor.user.uuid ? actor.user : await repo.findById(id);
-    if (!user) throw notFound("No such user.");
-    return user;
+  /**
+   * The user and what the caller is to them when reading (`rel`) and writing (`writes`): the same
+   * for a person; a service's come from its scopes. A user the caller may not see is a 404.
+   */
+  const findVisible = async (request: FastifyRequest, id: string): Promise<{ target: User; rel: Relationship; writes: Relationship }> => {
+    const principal = principalOf(request);
+    if (principal.kind === "service") {
+      const target = await repo.findById(id);
+      if (!target) throw notFound("No such user.");
+      return { target, rel: serviceReadRelationship(principal.service), writes: serviceWriteRelationship(principal.service) };
+    }
+    const actor = principal.actor;
+    const target = id === actor.user.uuid ? actor.user : await repo.findById(id);
+    if (!target) throw notFound("No such user.");
+    const targetGrants = target === actor.user ? actor.grants : await grants.grantsOf(target.uuid);
+    const rel = relationship({ uuid: actor.user.uuid, grants: actor.grants }, { uuid: target.uuid, grants: targetGrants });
+    requireVisibleUser(rel);
+    return { target, rel, writes: rel };
   };
 
   // The profile goes out as the JSON text profile.ts keeps with it, not through the response
@@ -102,56 +121,73 @@ function userHandlers({ repository: repo, profiles, publicUrl, audit }: UserRout
 
   const patchMe: Handler<typeof patchMeSchema> = async (request) => {
     const actor = actorOf(request);
+    requireWritable("self", Object.keys(request.body));
     const user = await update(actor.user, toChanges(request.body));
     return toMeProfile({ ...actor, user });
   };
 
-  const listUsers: Handler<typeof listSchema> = async (request) => {
-      requireAdmin(actorOf(request));
-      const q = request.query;
-      const page = q.page ?? 1;
-      const pageSize = q.page_size ?? DEFAULT_PAGE_SIZE;
-      const filter = {
-        ...(q.email !== undefined ? { email: q.email } : {}),
-        ...(q.username !== undefined ? { username: q.username } : {}),
-        ...(q.is_active !== undefined ? { isActive: q.is_active } : {}),
-        ...(q.search ? { search: q.search } : {}),
-      };
-      const { count, countIsEstimate, more, rows } = await repo.list(filter, q.ordering ?? DEFAULT_ORDERING, pageSize, (page - 1) * pageSize);
-      const pageUrl = (to: number) => {
-        const url = new URL(`${publicUrl}/api/v1/users`);
-        for (const [key, value] of Object.entries(q)) if (value !== undefined && key !== "page") url.searchParams.set(key, String(value));
-        url.searchParams.set("page", String(to));
-        return url.toString();
-      };
-      return {
-        count,
-        count_is_estimate: countIsEstimate,
-        next: more ? pageUrl(page + 1) : null,
-        previous: page > 1 ? pageUrl(Math.min(page - 1, Math.max(1, Math.ceil(count / pageSize)))) : null,
-        results: rows.map(toProfile),
-      };
+  /** Whom the caller may list (all, or the members of some projects), and how each row looks to them. */
+  const listView = (request: FastifyRequest): { scope: UserListScope; view: (user: User) => Relationship } => {
+    const principal = principalOf(request);
+    if (principal.kind === "service") {
+      const rel = serviceReadRelationship(principal.service);
+      return { scope: { all: true }, view: () => rel };
+    }
+    const actor = principal.actor;
+    const scope = userListScope(actor.grants);
+    requirePermission(scope !== undefined, "Listing users needs adminGlobal, or a lead permission in a project (then its members are listed).");
+    // Everyone listed is someone the caller leads (the scope), or the caller.
+    const lead: Relationship = actor.isAdmin ? "adminGlobal" : "projectLead";
+    return { scope: scope!, view: (user) => (user.uuid === actor.user.uuid && !actor.isAdmin ? "self" : lead) };
   };
 
-  const getUser: Handler<typeof getSchema> = async (request) => toProfile(await findVisible(request, request.params.uuid));
+  const listUsers: Handler<typeof listSchema> = async (request) => {
+    const { scope, view } = listView(request);
+    const q = request.query;
+    const led = scope.all ? undefined : scope.scopes.filter((s) => q.project === undefined || s.project === q.project);
+    if (led?.length === 0) throw insufficientScope("You may list the members of the projects you lead only.");
+    const page = { page: q.page ?? 1, pageSize: q.page_size ?? DEFAULT_PAGE_SIZE };
+    const inScopes = led ?? (q.project !== undefined ? [{ project: q.project, practiceArea: null }] : undefined);
+    const filter = {
+      ...(q.email !== undefined ? { email: q.email } : {}),
+      ...(q.username !== undefined ? { username: q.username } : {}),
+      ...(q.cognito_sub !== undefined ? { cognitoSub: q.cognito_sub } : {}),
+      ...(q.is_active !== undefined ? { isActive: q.is_active } : {}),
+      ...(q.search ? { search: q.search } : {}),
+      ...(inScopes ? { inScopes } : {}),
+    };
+    const { count, countIsEstimate, more, rows } = await repo.list(filter, q.ordering ?? DEFAULT_ORDERING, page.pageSize, (page.page - 1) * page.pageSize);
+    return {
+      count,
+      count_is_estimate: countIsEstimate,
+      ...pageLinks(publicUrl, "/api/v1/users", q, page, count, more),
+      results: rows.map((user) => toProfile(user, view(user))),
+    };
+  };
+
+  const getUser: Handler<typeof getSchema> = async (request) => {
+    const { target, rel } = await findVisible(request, request.params.uuid);
+    return toProfile(target, rel);
+  };
 
   const patchUser: Handler<typeof patchSchema> = async (request) => {
-      const actor = actorOf(request);
-      const target = await findVisible(request, request.params.uuid);
-      if ("is_active" in request.body) assertCanChangeActive(actor);
-      const updated = await update(target, toChanges(request.body));
-      if (actor.isAdmin && target.uuid !== actor.user.uuid) audit(request, "user.update", target.uuid, Object.keys(request.body));
-      return toProfile(updated);
+    const { target, rel, writes } = await findVisible(request, request.params.uuid);
+    requireWritable(writes, Object.keys(request.body));
+    const updated = await update(target, toChanges(request.body));
+    if (rel !== "self" || request.service) audit(request, "user.update", target.uuid, { fields: Object.keys(request.body) });
+    return toProfile(updated, rel);
   };
 
   const deleteUser: Handler<typeof deleteSchema> = async (request, reply) => {
-      const id = request.params.uuid;
-      assertCanDelete(actorOf(request), id);
-      const sub = await repo.delete(id);
-      if (!sub) throw notFound("No such user.");
-      profiles.forget(sub);
-      audit(request, "user.delete", id);
-      return reply.code(204).send();
+    const actor = actorOf(request);
+    const { target } = await findVisible(request, request.params.uuid);
+    requirePermission(mayDeleteUsers(actor.grants), "Only a global administrator may delete a user.");
+    const sub = await repo.delete(target.uuid, actor.user.uuid);
+    if (!sub) throw notFound("No such user.");
+    profiles.forget(sub);
+    grants.forget(target.uuid);
+    audit(request, "user.delete", target.uuid);
+    return reply.code(204).send();
   };
 
   return { getMe, patchMe, listUsers, getUser, patchUser, deleteUser };

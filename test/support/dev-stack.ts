@@ -1,4 +1,4 @@
-// The dev stack as `npm start` assembles it (the real emulator behind its front, the pool with both
+// The dev stack as `npm start` assembles it (the real emulator behind its front, the pool with its
 // app clients and the demo users, the API with the dev-stack configuration), in a temporary folder.
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -18,6 +18,8 @@ export interface DevStack {
   /** The backend client. */
   clientId: string;
   webClientId: string;
+  /** The `service` client (client credentials), listed in the API's COGNITO_SERVICE_CLIENT_IDS. */
+  serviceClientId: string;
   stop(): Promise<void>;
 }
 
@@ -28,7 +30,7 @@ export async function startDevStack(name: string): Promise<DevStack> {
   const apiPort = await freePort();
   const pool = await provision(cognito, { endpoint: emulator.url, poolName: "vrms-dev", callbackUrl: `http://localhost:${apiPort}/admin`, demoUsers: DEMO_USERS, fix: true });
   cognito.destroy();
-  const config = devApiConfig({ LOG_LEVEL: "silent" }, apiPort, dir, { endpoint: emulator.url, userPoolId: pool.userPoolId, clientIds: [pool.clientId, pool.webClientId] });
+  const config = devApiConfig({ LOG_LEVEL: "silent" }, apiPort, dir, { endpoint: emulator.url, userPoolId: pool.userPoolId, clientIds: [pool.clientId, pool.webClientId], serviceClientIds: [pool.serviceClientId] });
   const server = await startServer(config);
   return {
     dir,
@@ -37,6 +39,7 @@ export async function startDevStack(name: string): Promise<DevStack> {
     userPoolId: pool.userPoolId,
     clientId: pool.clientId,
     webClientId: pool.webClientId,
+    serviceClientId: pool.serviceClientId,
     stop: async () => {
       await server.close();
       await emulator.stop();

@@ -1,16 +1,12 @@
 // The /admin page: sign in through the Hosted UI (authorization code + PKCE, or the implicit
 // grant where the pool is set up for it), see and edit your profile, and — for administrators —
 // manage users. Tokens live in sessionStorage only. Runs in the browser; compiled by esbuild.
+import { createVrmsClient, type RequestBody, type SuccessBody } from "../../../packages/client/src/index.ts";
 import { USER_OWNED, type UserOwnedField } from "../../users/fields.ts";
 
-interface PageConfig {
-  cognito_domain: string | null;
-  client_id: string;
-  redirect_uri: string;
-  scopes: string[];
-  implicit_grant: boolean;
-  logout_supported: boolean;
-}
+type PageConfig = SuccessBody<"/admin/config.json", "get">;
+type MyProfile = SuccessBody<"/api/v1/me", "get">;
+type ProfileChanges = RequestBody<"/api/v1/me", "patch">;
 
 interface Session {
   access_token: string;
@@ -21,6 +17,9 @@ interface Session {
 }
 
 type Json = Record<string, unknown>;
+
+// The API, typed by its OpenAPI document; every call carries the session's current access token.
+const client = createVrmsClient({ baseUrl: location.origin, accessToken: () => loadSession()?.access_token });
 
 const SESSION_KEY = "vrms.session";
 const PENDING_KEY = "vrms.pending";
@@ -171,11 +170,13 @@ async function signOut(config: PageConfig): Promise<void> {
   sessionStorage.removeItem(PENDING_KEY);
   if (session) {
     // The backend revokes the refresh token and this session everywhere.
-    await fetch("/api/v1/auth/logout", {
-      method: "POST",
-      headers: { authorization: `Bearer ${session.access_token}`, "content-type": "application/json" },
-      body: JSON.stringify(session.refresh_token ? { refresh_token: session.refresh_token } : {}),
-    }).catch(() => undefined);
+    await client
+      .POST("/api/v1/auth/logout", {
+        // Removed from storage above: named here.
+        headers: { authorization: `Bearer ${session.access_token}` },
+        body: session.refresh_token ? { refresh_token: session.refresh_token } : {},
+      })
+      .catch(() => undefined);
   }
   if (config.logout_supported && config.cognito_domain) {
     const url = new URL("/logout", config.cognito_domain);
@@ -186,18 +187,6 @@ async function signOut(config: PageConfig): Promise<void> {
   show("signed-out", "Signed out.");
 }
 
-// ---- the API -----------------------------------------------------------------------------------
-
-async function api(path: string, init: RequestInit = {}): Promise<{ status: number; body: Json }> {
-  const session = loadSession();
-  const res = await fetch(path, {
-    ...init,
-    headers: { ...(session ? { authorization: `Bearer ${session.access_token}` } : {}), ...(init.body ? { "content-type": "application/json" } : {}) },
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-}
-
 function renderLifetime(): void {
   const session = loadSession();
   if (!session) return;
@@ -206,7 +195,7 @@ function renderLifetime(): void {
   $<HTMLInputElement>("curl").value = `curl -s -H "Authorization: Bearer ${session.access_token}" ${location.origin}/api/v1/me`;
 }
 
-function renderProfile(profile: Json): void {
+function renderProfile(profile: MyProfile): void {
   $("who").textContent = `${String(profile.email ?? profile.username)}${profile.is_admin ? " (administrator)" : ""}`;
   const form = $<HTMLFormElement>("profile-form");
   form.replaceChildren();
@@ -230,17 +219,18 @@ async function saveProfile(event: SubmitEvent): Promise<void> {
     body[field] = field === "texting_ok" ? input.checked : input.value.trim() === "" ? null : input.value.trim();
   }
   for (const span of form.querySelectorAll(".error")) span.textContent = "";
-  const res = await api("/api/v1/me", { method: "PATCH", body: JSON.stringify(body) });
-  if (res.status === 200) {
-    renderProfile(res.body);
+  // The server validates each field (formats, lengths) and answers which ones are wrong.
+  const { data, error, response } = await client.PATCH("/api/v1/me", { body: body as ProfileChanges });
+  if (data) {
+    renderProfile(data);
     $("saved").textContent = "Saved.";
     return;
   }
-  for (const error of (res.body.errors as { field: string; message: string }[] | undefined) ?? []) {
-    const span = document.getElementById(`e-${error.field}`);
-    if (span) span.textContent = error.message;
+  for (const fieldError of error?.errors ?? []) {
+    const span = document.getElementById(`e-${fieldError.field}`);
+    if (span) span.textContent = fieldError.message;
   }
-  $("saved").textContent = String(res.body.detail ?? `Error ${res.status}`);
+  $("saved").textContent = error?.detail ?? `Error ${response.status}`;
 }
 
 // ---- administrators: the users table -----------------------------------------------------------
@@ -249,18 +239,18 @@ let page = 1;
 
 async function loadUsers(): Promise<void> {
   const search = $<HTMLInputElement>("search").value.trim();
-  const query = new URLSearchParams({ page: String(page), page_size: "20", ...(search ? { search } : {}) });
-  const res = await api(`/api/v1/users?${query}`);
+  const { data, error, response } = await client.GET("/api/v1/users", { params: { query: { page, page_size: 20, ...(search ? { search } : {}) } } });
   const table = $("users");
   table.replaceChildren();
-  if (res.status !== 200) {
-    table.append(el("tr", {}, el("td", {}, String(res.body.detail ?? res.status))));
+  if (!data) {
+    table.append(el("tr", {}, el("td", {}, error?.detail ?? String(response.status))));
     return;
   }
-  for (const user of res.body.results as Json[]) {
+  for (const user of data.results) {
+    const path = { uuid: user.uuid };
     const toggle = el("button", { className: "toggle" }, user.is_active ? "Deactivate" : "Activate");
     toggle.addEventListener("click", async () => {
-      await api(`/api/v1/users/${String(user.uuid)}`, { method: "PATCH", body: JSON.stringify({ is_active: !user.is_active }) });
+      await client.PATCH("/api/v1/users/{uuid}", { params: { path }, body: { is_active: !user.is_active } });
       await loadUsers();
     });
     const edit = el("button", { className: "edit" }, "Edit names");
@@ -269,7 +259,7 @@ async function loadUsers(): Promise<void> {
       if (first === null) return;
       const last = prompt("Last name", String(user.last_name ?? ""));
       if (last === null) return;
-      await api(`/api/v1/users/${String(user.uuid)}`, { method: "PATCH", body: JSON.stringify({ first_name: first || null, last_name: last || null }) });
+      await client.PATCH("/api/v1/users/{uuid}", { params: { path }, body: { first_name: first || null, last_name: last || null } });
       await loadUsers();
     });
     table.append(
@@ -283,9 +273,9 @@ async function loadUsers(): Promise<void> {
       ),
     );
   }
-  $("page").textContent = `Page ${page} of ${Math.max(1, Math.ceil(Number(res.body.count) / 20))}`;
-  $<HTMLButtonElement>("prev").disabled = res.body.previous === null;
-  $<HTMLButtonElement>("next").disabled = res.body.next === null;
+  $("page").textContent = `Page ${page} of ${Math.max(1, Math.ceil(data.count / 20))}`;
+  $<HTMLButtonElement>("prev").disabled = data.previous === null;
+  $<HTMLButtonElement>("next").disabled = data.next === null;
 }
 
 // ---- start -------------------------------------------------------------------------------------
@@ -294,21 +284,22 @@ async function showSignedIn(config: PageConfig): Promise<void> {
   const session = loadSession();
   if (!session) return show("signed-out");
   if (session.expires_at - Date.now() < REFRESH_BEFORE_MS) await refresh(config);
-  const me = await api("/api/v1/me");
-  if (me.status !== 200) {
+  const { data: me, error, response } = await client.GET("/api/v1/me");
+  if (!me) {
     sessionStorage.removeItem(SESSION_KEY);
-    return show("signed-out", `Signed out: ${String(me.body.detail ?? me.status)}`);
+    return show("signed-out", `Signed out: ${error?.detail ?? response.status}`);
   }
   show("signed-in");
-  renderProfile(me.body);
+  renderProfile(me);
   renderLifetime();
   scheduleRefresh(config, loadSession()!);
-  $("admin").hidden = me.body.is_admin !== true;
-  if (me.body.is_admin === true) await loadUsers();
+  $("admin").hidden = !me.is_admin;
+  if (me.is_admin) await loadUsers();
 }
 
 async function main(): Promise<void> {
-  const config = (await (await fetch("/admin/config.json")).json()) as PageConfig;
+  const { data: config } = await client.GET("/admin/config.json");
+  if (!config) return show("signed-out", "The page's configuration could not be loaded; reload the page.");
   $("sign-in").addEventListener("click", () => void signIn(config));
   $("sign-out").addEventListener("click", () => void signOut(config));
   $("copy").addEventListener("click", () => void navigator.clipboard.writeText(loadSession()?.access_token ?? ""));

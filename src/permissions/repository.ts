@@ -1,0 +1,155 @@
+// Queries on user_permissions; nothing else in the server writes SQL for grants. Writes name
+// their actor for the transaction, and the table's triggers write permission_history.
+import { and, asc, count, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
+import type { Grant } from "../authz/grants.ts";
+import type { LedScope } from "../authz/relationship.ts";
+import { FOREIGN_KEY_VIOLATION, pgErrorCode, UNIQUE_VIOLATION } from "../db/errors.ts";
+import { permissionType, type PermissionTypeName } from "./types.ts";
+import { permissionHistory, userPermissions, type UserPermission } from "./schema.ts";
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: string) => UUID_RE.test(value);
+
+export interface NewGrant {
+  user: string;
+  type: PermissionTypeName;
+  project: string | null;
+  practiceArea: string | null;
+  /** The granting user; null when a service granted it. */
+  grantedBy: string | null;
+  /** Who the history names: a user's uuid or `service:<client_id>`. */
+  actor: string;
+}
+
+export type GrantOutcome = { ok: true; row: UserPermission } | { ok: false; reason: "duplicate" | "missing_reference" };
+
+export interface GrantFilter {
+  user?: string;
+  project?: string;
+  /** Who may see what (authz/rules.ts grantVisibility): unless `all`, own grants and those in these scopes. */
+  visible: { all: true } | { all: false; user: string; scopes: LedScope[] };
+}
+
+/** Rows whose (project, practice area) lies in one of the scopes; none when there are none. */
+export function inScopes(project: AnyPgColumn, practiceArea: AnyPgColumn, scopes: readonly LedScope[]): SQL {
+  if (scopes.length === 0) return sql`false`;
+  return or(...scopes.map((s) => (s.practiceArea === null ? eq(project, s.project) : and(eq(project, s.project), eq(practiceArea, s.practiceArea)))))!;
+}
+
+export function toGrant(row: UserPermission): Grant {
+  return { uuid: row.uuid, type: row.permissionType as PermissionTypeName, project: row.projectUuid, practiceArea: row.practiceAreaUuid };
+}
+
+/** Runs `work` in a transaction whose changes the history triggers attribute to `actor`. */
+export async function asActor<T>(db: Db, actor: string, work: (tx: Db) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('vrms.actor', ${actor}, true)`);
+    return work(tx as unknown as Db);
+  });
+}
+
+export class PermissionRepository {
+  constructor(private readonly db: Db) {}
+
+  async grantsOf(user: string): Promise<Grant[]> {
+    const rows = await this.db.select().from(userPermissions).where(eq(userPermissions.userUuid, user)).orderBy(asc(userPermissions.createdAt), asc(userPermissions.uuid));
+    return rows.map(toGrant);
+  }
+
+  /** The grants of many users in one query (a page of the users list). */
+  async grantsOfMany(users: string[]): Promise<Map<string, Grant[]>> {
+    const byUser = new Map<string, Grant[]>(users.map((u) => [u, []]));
+    if (users.length === 0) return byUser;
+    const rows = await this.db.select().from(userPermissions).where(inArray(userPermissions.userUuid, users)).orderBy(asc(userPermissions.createdAt), asc(userPermissions.uuid));
+    for (const row of rows) byUser.get(row.userUuid)?.push(toGrant(row));
+    return byUser;
+  }
+
+  async find(uuid: string): Promise<UserPermission | undefined> {
+    if (!isUuid(uuid)) return undefined;
+    const rows = await this.db.select().from(userPermissions).where(eq(userPermissions.uuid, uuid)).limit(1);
+    return rows[0];
+  }
+
+  async grant(grant: NewGrant): Promise<GrantOutcome> {
+    try {
+      const row = await asActor(this.db, grant.actor, async (tx) => {
+        const rows = await tx
+          .insert(userPermissions)
+          .values({
+            userUuid: grant.user,
+            permissionType: grant.type,
+            scope: permissionType(grant.type)!.scope,
+            projectUuid: grant.project,
+            practiceAreaUuid: grant.practiceArea,
+            grantedBy: grant.grantedBy,
+          })
+          .returning();
+        return rows[0]!;
+      });
+      return { ok: true, row };
+    } catch (err) {
+      // The user, project or practice area deleted since it was checked, or the same grant made concurrently.
+      const code = pgErrorCode(err)?.code;
+      if (code === UNIQUE_VIOLATION) return { ok: false, reason: "duplicate" };
+      if (code === FOREIGN_KEY_VIOLATION) return { ok: false, reason: "missing_reference" };
+      throw err;
+    }
+  }
+
+  /** The revoked row, or undefined when it was already gone. */
+  async revoke(uuid: string, actor: string): Promise<UserPermission | undefined> {
+    if (!isUuid(uuid)) return undefined;
+    return asActor(this.db, actor, async (tx) => {
+      const rows = await tx.delete(userPermissions).where(eq(userPermissions.uuid, uuid)).returning();
+      return rows[0];
+    });
+  }
+
+  async list(filter: GrantFilter, limit: number, offset: number): Promise<{ count: number; rows: UserPermission[] }> {
+    const where = visibleWhere(filter, userPermissions.userUuid, userPermissions.projectUuid, userPermissions.practiceAreaUuid);
+    const [rows, total] = await Promise.all([
+      this.db.select().from(userPermissions).where(where).orderBy(asc(userPermissions.createdAt), asc(userPermissions.uuid)).limit(limit).offset(offset),
+      this.db.select({ n: count() }).from(userPermissions).where(where),
+    ]);
+    return { count: total[0]?.n ?? 0, rows };
+  }
+
+  /** Grants and revocations, newest first, under the same visibility as grants. */
+  async history(filter: GrantFilter, limit: number, offset: number): Promise<{ count: number; rows: (typeof permissionHistory.$inferSelect)[] }> {
+    const where = visibleWhere(filter, permissionHistory.userUuid, permissionHistory.projectUuid, permissionHistory.practiceAreaUuid);
+    const [rows, total] = await Promise.all([
+      this.db.select().from(permissionHistory).where(where).orderBy(desc(permissionHistory.id)).limit(limit).offset(offset),
+      this.db.select({ n: count() }).from(permissionHistory).where(where),
+    ]);
+    return { count: total[0]?.n ?? 0, rows };
+  }
+}
+
+/** The filter's rows of a table of grants (or of their history) that the caller may see. */
+function visibleWhere(filter: GrantFilter, user: AnyPgColumn, project: AnyPgColumn, practiceArea: AnyPgColumn): SQL | undefined {
+  const conditions: SQL[] = [];
+  if (filter.user !== undefined) conditions.push(eq(user, filter.user));
+  if (filter.project !== undefined) conditions.push(eq(project, filter.project));
+  if (!filter.visible.all) conditions.push(or(eq(user, filter.visible.user), inScopes(project, practiceArea, filter.visible.scopes))!);
+  return and(...conditions);
+}
+
+export interface MemberRow {
+  user: string;
+  grants: Grant[];
+}
+
+/** Every grant in a project, by user (GET /projects/{uuid}/members). */
+export async function grantsInProject(db: Db, project: string): Promise<MemberRow[]> {
+  const rows = await db.select().from(userPermissions).where(eq(userPermissions.projectUuid, project)).orderBy(asc(userPermissions.userUuid), asc(userPermissions.createdAt));
+  const byUser = new Map<string, Grant[]>();
+  for (const row of rows) {
+    const grants = byUser.get(row.userUuid) ?? [];
+    grants.push(toGrant(row));
+    byUser.set(row.userUuid, grants);
+  }
+  return [...byUser].map(([user, grants]) => ({ user, grants }));
+}

@@ -1,0 +1,236 @@
+// /api/v1/permission-types, /api/v1/field-permissions and /api/v1/user-permissions: what can be
+// held, who sees which profile field, and who holds what. authz/rules.ts decides who may grant.
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler, preValidationHookHandler } from "fastify";
+import { Type } from "typebox";
+import { FIELD_PERMISSIONS } from "../authz/field-permissions.ts";
+import type { GrantCache } from "../authz/grant-cache.ts";
+import { requirePermission } from "../authz/guards.ts";
+import { inScope, relationship, RELATIONSHIPS } from "../authz/relationship.ts";
+import type { Grant } from "../authz/grants.ts";
+import { grantAuthority, grantVisibility, holding, mayAddToProject } from "../authz/rules.ts";
+import { toPermission } from "../users/profile.ts";
+import { pageLinks } from "../http/pagination.ts";
+import { conflict, invalidField, notFound } from "../http/problem.ts";
+import { AUTHENTICATED_ERRORS, BEARER, problems } from "../http/problem-schema.ts";
+import type { Handler } from "../http/typed-route.ts";
+import type { ProjectRepository } from "../projects/repository.ts";
+import { principalName, principalOf, SERVICE_GRANTOR, type Principal } from "../authz/principal.ts";
+import { UuidParamsSchema } from "../users/profile-schema.ts";
+import type { UserRepository } from "../users/repository.ts";
+import type { GrantFilter, PermissionRepository } from "./repository.ts";
+import type { UserPermission } from "./schema.ts";
+import {
+  CheckAnswerSchema,
+  CheckBodySchema,
+  FieldPermissionsSchema,
+  GrantCreateSchema,
+  GrantListSchema,
+  GrantSchema,
+  GrantsQuerySchema,
+  HistoryListSchema,
+  PermissionTypeSchema,
+  type GrantJson,
+} from "./schemas.ts";
+import { PERMISSION_TYPES, permissionType, type PermissionTypeName } from "./types.ts";
+
+export interface PermissionRoutesDeps {
+  authenticate: onRequestHookHandler;
+  loadActor: preValidationHookHandler;
+  permissions: PermissionRepository;
+  projects: ProjectRepository;
+  users: UserRepository;
+  /** Forgotten on every change on this instance, so that the next request sees it. */
+  grants: GrantCache;
+  publicUrl: string;
+  audit: (request: FastifyRequest, action: string, target: string, details?: Record<string, unknown>) => void;
+}
+
+const tags = ["permissions"];
+const typesSchema = {
+  tags, summary: "The permission types, ranked (lower rank is more power)", security: BEARER,
+  response: { 200: Type.Array(PermissionTypeSchema), ...problems(...AUTHENTICATED_ERRORS) },
+};
+const fieldsSchema = {
+  tags, summary: "Who may read and change each profile field, by relationship to the user", security: BEARER,
+  response: { 200: FieldPermissionsSchema, ...problems(...AUTHENTICATED_ERRORS) },
+};
+const listSchema = {
+  tags, summary: "Grants the caller may see: their own, those in projects they lead; global administrators all", security: BEARER,
+  querystring: GrantsQuerySchema, response: { 200: GrantListSchema, ...problems(400, ...AUTHENTICATED_ERRORS) },
+};
+const historySchema = {
+  tags, summary: "Every grant and revocation, newest first (append-only), under the same visibility as grants", security: BEARER,
+  querystring: GrantsQuerySchema, response: { 200: HistoryListSchema, ...problems(400, ...AUTHENTICATED_ERRORS) },
+};
+const checkSchema = {
+  tags, summary: "Whether a user holds a permission type (or a more powerful one) in a project: the question other apps ask", security: BEARER,
+  body: CheckBodySchema, response: { 200: CheckAnswerSchema, ...problems(400, 404, 415, ...AUTHENTICATED_ERRORS) },
+};
+const createSchema = {
+  tags, summary: "Grant a permission: only a type of strictly lower power than the caller's own, within its scope", security: BEARER,
+  body: GrantCreateSchema, response: { 201: GrantSchema, ...problems(400, 409, 415, ...AUTHENTICATED_ERRORS) },
+};
+const deleteSchema = {
+  tags, summary: "Revoke a grant (by the same rule as granting it)", security: BEARER, params: UuidParamsSchema,
+  response: { 204: { type: "null", description: "Revoked" }, ...problems(404, ...AUTHENTICATED_ERRORS) },
+};
+
+export function toGrantJson(row: UserPermission): GrantJson {
+  return {
+    uuid: row.uuid,
+    user: row.userUuid,
+    permission_type: row.permissionType,
+    project: row.projectUuid,
+    practice_area: row.practiceAreaUuid,
+    granted_by: row.grantedBy,
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
+const FIELD_TABLE = {
+  relationships: [...RELATIONSHIPS],
+  fields: Object.entries(FIELD_PERMISSIONS).map(([field, rule]) => ({ field, read: rule.read, write: rule.write })),
+};
+
+export async function permissionRoutes(fastify: FastifyInstance, deps: PermissionRoutesDeps): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const h = permissionHandlers(deps);
+  const signedIn = { onRequest: deps.authenticate, preValidation: deps.loadActor };
+  const read = { ...signedIn, config: { service: "permissions.read" as const } };
+  const write = { ...signedIn, config: { service: "permissions.write" as const } };
+  app.get("/api/v1/permission-types", { ...read, schema: typesSchema }, async () => [...PERMISSION_TYPES]);
+  app.get("/api/v1/field-permissions", { ...read, schema: fieldsSchema }, async () => FIELD_TABLE);
+  app.get("/api/v1/user-permissions", { ...read, schema: listSchema }, h.list);
+  app.post("/api/v1/user-permissions", { ...write, schema: createSchema }, h.create);
+  app.delete("/api/v1/user-permissions/:uuid", { ...write, schema: deleteSchema }, h.revoke);
+  app.get("/api/v1/permission-history", { ...read, schema: historySchema }, h.history);
+  app.post("/api/v1/permissions/check", { ...read, schema: checkSchema }, h.check);
+}
+
+/** Services see every grant (permissions.read); a person their own and those in the projects they lead. */
+function visibilityOf(principal: Principal): GrantFilter["visible"] {
+  return principal.kind === "service" ? { all: true } : grantVisibility(principal.actor.user.uuid, principal.actor.grants);
+}
+
+/** Whose power a grant or revocation is judged by: a person's grants, or a service's (as adminVrms). */
+const grantorGrants = (principal: Principal) => (principal.kind === "service" ? SERVICE_GRANTOR : principal.actor.grants);
+
+function permissionHandlers({ permissions, projects, users, grants, publicUrl, audit }: PermissionRoutesDeps) {
+  const list: Handler<typeof listSchema> = async (request) => {
+    const q = request.query;
+    const page = { page: q.page ?? 1, pageSize: q.page_size ?? 50 };
+    const visible = visibilityOf(principalOf(request));
+    const { count, rows } = await permissions.list(
+      { ...(q.user ? { user: q.user } : {}), ...(q.project ? { project: q.project } : {}), visible },
+      page.pageSize,
+      (page.page - 1) * page.pageSize,
+    );
+    return { count, ...pageLinks(publicUrl, "/api/v1/user-permissions", q, page, count), results: rows.map(toGrantJson) };
+  };
+
+  const create: Handler<typeof createSchema> = async (request, reply) => {
+    const principal = principalOf(request);
+    const body = request.body;
+    const type = permissionType(body.permission_type)!;
+    const project = body.project ?? null;
+    const practiceArea = body.practice_area ?? null;
+    // The scope rules the database also enforces, answered with the field at fault.
+    if (type.scope === "global" && project !== null) throw invalidField("project", `${type.name} is a global permission type: it takes no project`);
+    if (type.scope === "project" && project === null) throw invalidField("project", `${type.name} is held in a project: name one`);
+    if (practiceArea !== null && project === null) throw invalidField("practice_area", "a practice area is given only with a project");
+    const authority = grantAuthority(grantorGrants(principal), { type: type.name, project, practiceArea });
+    requirePermission(authority !== undefined, `You may grant only types of lower power than your own, within your scope; ${type.name} here is not one of them.`);
+    if (principal.kind === "user" && !mayAddToProject(principal.actor.grants, project)) {
+      // The same answer whether or not the user exists: a lead learns nothing of people they do not lead.
+      const held = await grants.grantsOf(body.user.toLowerCase());
+      const rel = relationship({ uuid: principal.actor.user.uuid, grants: principal.actor.grants }, { uuid: body.user.toLowerCase(), grants: held });
+      requirePermission(rel === "projectLead", "You may grant only to people you already lead here; the project's adminProject adds newcomers.");
+    }
+    if (!(await users.findById(body.user))) throw invalidField("user", "no such user");
+    if (project !== null && !(await projects.find(project))) throw invalidField("project", "no such project");
+    if (practiceArea !== null && !(await projects.findPracticeArea(practiceArea))) throw invalidField("practice_area", "no such practice area");
+    const outcome = await permissions.grant({
+      user: body.user,
+      type: type.name as PermissionTypeName,
+      project,
+      practiceArea,
+      grantedBy: principal.kind === "user" ? principal.actor.user.uuid : null,
+      actor: principalName(principal),
+    });
+    if (!outcome.ok) {
+      if (outcome.reason === "duplicate") throw conflict("The user already holds this permission here.");
+      throw invalidField("user", "the user, project or practice area was deleted meanwhile");
+    }
+    // The row's uuid, not the body's: the cache is keyed by the database's (lower-case) spelling.
+    grants.forget(outcome.row.userUuid);
+    audit(request, "permission.grant", outcome.row.userUuid, { permission: outcome.row.uuid, permission_type: type.name, project, practice_area: practiceArea });
+    return reply.code(201).send(toGrantJson(outcome.row));
+  };
+
+  const revoke: Handler<typeof deleteSchema> = async (request, reply) => {
+    const principal = principalOf(request);
+    const row = await permissions.find(request.params.uuid);
+    const visible = visibilityOf(principal);
+    const canSee =
+      row !== undefined &&
+      (visible.all || row.userUuid === visible.user || visible.scopes.some((s) => inScope(s, { project: row.projectUuid, practiceArea: row.practiceAreaUuid })));
+    if (!row || !canSee) throw notFound("No such grant.");
+    const authority = grantAuthority(grantorGrants(principal), { type: row.permissionType, project: row.projectUuid, practiceArea: row.practiceAreaUuid });
+    requirePermission(authority !== undefined, `You may revoke only types of lower power than your own, within your scope; ${row.permissionType} here is not one of them.`);
+    const revoked = await permissions.revoke(row.uuid, principalName(principal));
+    if (!revoked) throw notFound("No such grant.");
+    grants.forget(revoked.userUuid);
+    audit(request, "permission.revoke", revoked.userUuid, { permission: revoked.uuid, permission_type: revoked.permissionType, project: revoked.projectUuid, practice_area: revoked.practiceAreaUuid });
+    return reply.code(204).send();
+  };
+
+  const history: Handler<typeof historySchema> = async (request) => {
+    const q = request.query;
+    const page = { page: q.page ?? 1, pageSize: q.page_size ?? 50 };
+    const visible = visibilityOf(principalOf(request));
+    const { count, rows } = await permissions.history(
+      { ...(q.user ? { user: q.user } : {}), ...(q.project ? { project: q.project } : {}), visible },
+      page.pageSize,
+      (page.page - 1) * page.pageSize,
+    );
+    return {
+      count,
+      ...pageLinks(publicUrl, "/api/v1/permission-history", q, page, count),
+      results: rows.map((r) => ({
+        id: r.id, action: r.action as "grant" | "revoke", permission: r.permissionUuid, user: r.userUuid, permission_type: r.permissionType,
+        project: r.projectUuid, practice_area: r.practiceAreaUuid, actor: r.actor, at: r.at.toISOString(),
+      })),
+    };
+  };
+
+  /**
+   * Answered by the rules the API enforces (authz/rules.ts holding). A person asks about themself
+   * (their token's group permissions included); a service about anyone, from stored grants: group
+   * permissions exist only in each user's own tokens.
+   */
+  const check: Handler<typeof checkSchema> = async (request) => {
+    const principal = principalOf(request);
+    const { permission_type: typeName, user } = request.body;
+    const project = request.body.project?.toLowerCase() ?? null;
+    const practiceArea = request.body.practice_area?.toLowerCase() ?? null;
+    const type = permissionType(typeName)!;
+    if (type.scope === "project" && project === null) throw invalidField("project", `${type.name} is held in a project: name one`);
+    if (type.scope === "global" && project !== null) throw invalidField("project", `${type.name} is a global permission type: it takes no project`);
+    if (practiceArea !== null && project === null) throw invalidField("practice_area", "a practice area is given only with a project");
+    let held: readonly Grant[];
+    if (principal.kind === "user") {
+      requirePermission(user.toLowerCase() === principal.actor.user.uuid, "A person may ask about themself only; apps ask with permissions.read.");
+      held = principal.actor.grants;
+    } else {
+      const target = await users.findById(user);
+      if (!target) throw notFound("No such user.");
+      // A deactivated account may do nothing at all (403 account_disabled everywhere): so it holds nothing.
+      held = target.isActive ? await grants.grantsOf(target.uuid) : [];
+    }
+    const via = holding(held, type.name, project, practiceArea);
+    return { allowed: via.length > 0, via: via.map(toPermission) };
+  };
+
+  return { list, create, revoke, history, check };
+}

@@ -1,0 +1,69 @@
+// Queries on projects and practice areas; nothing else in the server writes SQL for them.
+import { asc, eq, sql } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { pgErrorCode, UNIQUE_VIOLATION } from "../db/errors.ts";
+import { asActor, isUuid } from "../permissions/repository.ts";
+import { practiceAreas, projects, userPermissions, type PracticeArea, type Project } from "../permissions/schema.ts";
+
+export type Named<T> = { ok: true; row: T } | { ok: false; reason: "duplicate_name" };
+
+export interface ProjectChanges {
+  name?: string;
+  description?: string | null;
+}
+
+async function unlessDuplicate<T>(write: () => Promise<T>): Promise<Named<T>> {
+  try {
+    return { ok: true, row: await write() };
+  } catch (err) {
+    if (pgErrorCode(err)?.code === UNIQUE_VIOLATION) return { ok: false, reason: "duplicate_name" };
+    throw err;
+  }
+}
+
+export class ProjectRepository {
+  constructor(private readonly db: Db) {}
+
+  async list(): Promise<Project[]> {
+    return this.db.select().from(projects).orderBy(asc(projects.name));
+  }
+
+  async find(uuid: string): Promise<Project | undefined> {
+    if (!isUuid(uuid)) return undefined;
+    const rows = await this.db.select().from(projects).where(eq(projects.uuid, uuid)).limit(1);
+    return rows[0];
+  }
+
+  async create(values: { name: string; description: string | null }): Promise<Named<Project>> {
+    return unlessDuplicate(async () => (await this.db.insert(projects).values(values).returning())[0]!);
+  }
+
+  async update(uuid: string, changes: ProjectChanges): Promise<Named<Project | undefined>> {
+    if (!isUuid(uuid)) return { ok: true, row: undefined };
+    return unlessDuplicate(async () => (await this.db.update(projects).set({ ...changes, updatedAt: sql`now()` }).where(eq(projects.uuid, uuid)).returning())[0]);
+  }
+
+  /** Deletes the project and, through the foreign key, every grant in it (each leaves a history row naming `actor`). */
+  async delete(uuid: string, actor: string): Promise<{ deleted: boolean; members: string[] }> {
+    if (!isUuid(uuid)) return { deleted: false, members: [] };
+    return asActor(this.db, actor, async (tx) => {
+      const members = await tx.selectDistinct({ user: userPermissions.userUuid }).from(userPermissions).where(eq(userPermissions.projectUuid, uuid));
+      const rows = await tx.delete(projects).where(eq(projects.uuid, uuid)).returning({ uuid: projects.uuid });
+      return { deleted: rows.length > 0, members: members.map((m) => m.user) };
+    });
+  }
+
+  async practiceAreas(): Promise<PracticeArea[]> {
+    return this.db.select().from(practiceAreas).orderBy(asc(practiceAreas.name));
+  }
+
+  async findPracticeArea(uuid: string): Promise<PracticeArea | undefined> {
+    if (!isUuid(uuid)) return undefined;
+    const rows = await this.db.select().from(practiceAreas).where(eq(practiceAreas.uuid, uuid)).limit(1);
+    return rows[0];
+  }
+
+  async createPracticeArea(name: string): Promise<Named<PracticeArea>> {
+    return unlessDuplicate(async () => (await this.db.insert(practiceAreas).values({ name }).returning())[0]!);
+  }
+}
