@@ -1,4 +1,5 @@
 // npm run bench [-- --quick] [-- --db postgres] [-- --only BC] [-- --cpu-prof]
+// npm run bench -- --scale N: the cost of the data instead (bench/scale.ts).
 // --only runs the named cases of F (a bare Fastify app's /healthz) and A–E and G (B by a user holding no permission) (and never writes BENCHMARKS.md); --cpu-prof writes the
 // server's CPU profile to .prof/ when it exits (open it in Chrome DevTools or speedscope).
 // The server as `npm run serve` runs it (serve-command.ts), pinned to core 0; the load (autocannon) on core 1.
@@ -15,6 +16,7 @@ import { createScratchDatabase } from "../support/scratch-database.ts";
 import { TestIssuer } from "../support/issuer.ts";
 import { freePort } from "../support/net.ts";
 import { serveArguments } from "./serve-command.ts";
+import { runScale } from "./scale.ts";
 
 const quick = process.argv.includes("--quick");
 const usePostgres = process.argv.includes("--db") && process.argv[process.argv.indexOf("--db") + 1] === "postgres";
@@ -278,4 +280,5 @@ function writeBenchmarks(report: string): void {
   writeFileSync(file, `${start === -1 ? previous.trimEnd() + "\n" : previous.slice(0, start)}${section}${after}`);
 }
 
-await main();
+if (process.argv.includes("--scale")) await runScale();
+else await main();

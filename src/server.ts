@@ -70,7 +70,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     retainSeconds: lifetime.retainSeconds,
     ...(options.revocationReloadMs ? { reloadMs: options.revocationReloadMs } : {}),
   });
-  await revocations.start();
+  // Read while the app is built and starts listening: until the read is done the API and
+  // /readyz answer 503 (app.ts), so nothing is accepted early, and a large table costs start-up
+  // only what it takes beyond the rest.
+  const revocationsStarted = revocations.start();
   const app = await buildApp({
     config,
     logger,
@@ -91,8 +94,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   let address: string;
   try {
     address = await app.fastify.listen({ port: config.port, host: config.host });
+    await revocationsStarted;
   } catch (err) {
     keys.stop();
+    await revocationsStarted.catch(() => {});
     await revocations.stop();
     await database.close();
     throw err;

@@ -234,6 +234,7 @@ for (const kind of DATABASE_KINDS) {
         const page1 = await app.request("GET", `/api/v1/users?search=${tag}&page_size=2&ordering=last_name`, { token: admin.token });
         assert.equal(page1.status, 200);
         assert.equal(page1.body.count, 5);
+        assert.equal(page1.body.count_is_estimate, false);
         assert.deepEqual((page1.body.results as Json[]).map((r) => r.last_name), [`${tag}-0`, `${tag}-1`]);
         assert.equal(page1.body.previous, null);
         const next = new URL(page1.body.next as string);

@@ -5,7 +5,8 @@ export interface Page {
   pageSize: number;
 }
 
-export function pageLinks(publicUrl: string, path: string, query: Record<string, unknown>, { page, pageSize }: Page, count: number) {
+/** `more`, when the caller read one row past the page, decides `next` (count may be an estimate). */
+export function pageLinks(publicUrl: string, path: string, query: Record<string, unknown>, { page, pageSize }: Page, count: number, more?: boolean) {
   const pageUrl = (to: number) => {
     const url = new URL(`${publicUrl}${path}`);
     for (const [key, value] of Object.entries(query)) if (value !== undefined && key !== "page") url.searchParams.set(key, String(value));
@@ -13,7 +14,7 @@ export function pageLinks(publicUrl: string, path: string, query: Record<string,
     return url.toString();
   };
   return {
-    next: page * pageSize < count ? pageUrl(page + 1) : null,
+    next: (more ?? page * pageSize < count) ? pageUrl(page + 1) : null,
     previous: page > 1 ? pageUrl(Math.min(page - 1, Math.max(1, Math.ceil(count / pageSize)))) : null,
   };
 }

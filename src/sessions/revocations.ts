@@ -1,40 +1,64 @@
 // Revoked sessions and "signed out everywhere" users, held in memory so that every request can be
 // checked without a database read. Writes go to the database and are fanned out to every instance
 // with LISTEN/NOTIFY (in process for PGlite); an instance whose notification connection is down
-// re-reads the tables every second until it is back, and says so in /readyz.
+// reads what changed every second until it is back, and says so in /readyz.
+//
+// What an instance reads follows the changes, not the tables: each row carries a version (seq,
+// drawn again by every write to it), and a read asks only for versions after the last one it saw
+// (revocation-rows.ts says why none is skipped). Once a minute it also compares a count and a sum
+// of versions with the database's; only when they disagree does it read the tables whole.
 //
 // A revocation is kept for the session's whole possible life, not the presented token's: other
-// access tokens of the same sign-in (refreshed later) expire later, and every reload drops what
-// has expired, so a shorter life would hand the session back.
+// access tokens of the same sign-in (refreshed later) expire later, and every purge drops what
+// has expired, so a shorter life would hand the session back. Nothing read from the database
+// ever shortens or removes what an instance holds: a row deleted early is kept until it expires.
 import { createHash } from "node:crypto";
 import { and, eq, gt, lt, sql } from "drizzle-orm";
 import type { FastifyBaseLogger } from "fastify";
 import type { VerifiedToken } from "../auth/verifier.ts";
 import type { Database } from "../db/client.ts";
-import { revokedRefreshTokens, revokedSessions, userRevocations } from "./schema.ts";
+import { DigestTable } from "./digest-table.ts";
+import { liveRowCounts, PAGE_ROWS, readSessions, readUsers, sessionChecksum, userChecksum, writeSessionRevocation, writeUserRevocation, type Checksum } from "./revocation-rows.ts";
+import { revokedRefreshTokens, revokedSessions } from "./schema.ts";
 
 export const REVOCATION_CHANNEL = "vrms_revocations";
 const POLL_MS = 1000;
-const SAFETY_RELOAD_MS = 60_000;
+const CHECK_MS = 60_000;
 const PURGE_MS = 10 * 60_000;
 
 export interface RevocationOptions {
   /** How long a signed-out session's tokens could still be valid: see sessions/lifetime.ts. */
   retainSeconds: number;
-  /** The periodic full reload (tests shorten it to outlive a token within a test). */
+  /** The periodic consistency check (tests shorten it). */
   reloadMs?: number;
 }
 
 // The table holds no refresh token in the clear.
 const refreshDigest = (refreshToken: string) => createHash("sha256").update(refreshToken).digest("base64url");
 
-type Change = { session: string; expiresAt: number } | { sub: string; validAfter: number };
+type Change = { session: string; expiresSec: number; seq: number } | { sub: string; validAfterSec: number; seq: number };
+
+type ReadMode = "changes" | "check" | "full";
+const RANK: Record<ReadMode, number> = { changes: 0, check: 1, full: 2 };
+
+/** What this instance has read from the database since it started (tests and metrics). */
+export interface ReadCounts {
+  /** Rows read, every table. */
+  rows: number;
+  /** Reads of the tables whole: at start, and when a check disagreed. */
+  fullReads: number;
+  checks: number;
+}
 
 export class RevocationStore {
-  /** session id → when its tokens expire (ms). */
-  private sessions = new Map<string, number>();
-  /** sub → tokens authenticated before this second are refused. */
-  private users = new Map<string, number>();
+  /** Revoked sessions, by digest of the session id → when the revocation expires (s). */
+  private sessions = new DigestTable();
+  /** Signed-out users, by digest of the sub → tokens authenticated before this second are refused. */
+  private users = new DigestTable();
+  /** The highest row version read from each table. */
+  private sessionSeq = 0;
+  private userSeq = 0;
+  readonly reads: ReadCounts = { rows: 0, fullReads: 0, checks: 0 };
   private listening = false;
   /** Counts the notification connection's ups and downs, so that a read begun before one is not taken for after. */
   private listenerChanges = 0;
@@ -43,6 +67,9 @@ export class RevocationStore {
   private timers: NodeJS.Timeout[] = [];
   private poller: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
+  /** Reads run one at a time (each moves the versions on from where the last one left them). */
+  private lastRead: Promise<unknown> = Promise.resolve();
+  private queuedRead: { mode: ReadMode; result: Promise<boolean> } | undefined;
 
   constructor(
     private readonly database: Database,
@@ -65,16 +92,23 @@ export class RevocationStore {
     return this.hasLoaded;
   }
 
+  /** Revoked sessions held, and the bytes that holds (tests, the benchmark's notes). */
+  get held(): { sessions: number; users: number; bytes: number } {
+    return { sessions: this.sessions.size, users: this.users.size, bytes: this.sessions.bytes + this.users.bytes };
+  }
+
   async start(): Promise<void> {
-    await this.reload();
+    await this.read("full");
     if (this.database.listen) {
       this.unlisten = await this.database.listen(
         REVOCATION_CHANNEL,
-        (payload) => this.apply(JSON.parse(payload) as Change),
+        (payload) => this.apply(parseChange(payload)),
         (listening) => this.onListenerState(listening),
       );
     }
-    this.every(this.options.reloadMs ?? SAFETY_RELOAD_MS, () => this.reload());
+    // An in-process database (PGlite) is this process's alone, its directory held by one process
+    // at a time: every write to it came through this store, and a check has nothing to find.
+    if (this.database.listen) this.every(this.options.reloadMs ?? CHECK_MS, () => this.read("check"));
     this.every(PURGE_MS, () => this.purge());
   }
 
@@ -85,7 +119,10 @@ export class RevocationStore {
   }
 
   isRevoked(token: Pick<VerifiedToken, "sub" | "sessionId" | "authTime">): boolean {
-    if (token.sessionId !== "" && this.sessions.has(token.sessionId)) return true;
+    if (token.sessionId !== "") {
+      const expiresSec = this.sessions.get(token.sessionId);
+      if (expiresSec !== undefined && expiresSec * 1000 > Date.now()) return true;
+    }
     const validAfter = this.users.get(token.sub);
     return validAfter !== undefined && token.authTime < validAfter;
   }
@@ -95,29 +132,18 @@ export class RevocationStore {
    * it) too, until no token of the session could be valid any more.
    */
   async revokeSession(token: Pick<VerifiedToken, "sub" | "sessionId" | "exp">, refreshToken?: string): Promise<void> {
-    const expiresAt = Math.max(Date.now() + this.options.retainSeconds * 1000, token.exp * 1000);
-    await this.database.db.transaction(async (tx) => {
-      if (refreshToken !== undefined) {
-        await tx
-          .insert(revokedRefreshTokens)
-          .values({ digest: refreshDigest(refreshToken), expiresAt: new Date(expiresAt) })
-          .onConflictDoUpdate({
-            target: revokedRefreshTokens.digest,
-            set: { expiresAt: sql`greatest(${revokedRefreshTokens.expiresAt}, excluded.expires_at)` },
-          });
-      }
-      if (token.sessionId === "") return;
-      await tx
-        .insert(revokedSessions)
-        .values({ sessionId: token.sessionId, sub: token.sub, expiresAt: new Date(expiresAt) })
-        // A second sign-out never shortens the first one's life.
-        .onConflictDoUpdate({
-          target: revokedSessions.sessionId,
-          set: { expiresAt: sql`greatest(${revokedSessions.expiresAt}, excluded.expires_at)` },
-        });
-      await tx.execute(sql`select pg_notify(${REVOCATION_CHANNEL}, ${JSON.stringify({ session: token.sessionId, expiresAt })})`);
+    const expiresAt = new Date(Math.max(Date.now() + this.options.retainSeconds * 1000, token.exp * 1000));
+    const row = await this.database.db.transaction(async (tx) => {
+      const row = await writeSessionRevocation(tx, {
+        sessionId: token.sessionId,
+        sub: token.sub,
+        expiresAt,
+        ...(refreshToken !== undefined ? { refreshDigest: refreshDigest(refreshToken) } : {}),
+      });
+      if (row) await tx.execute(sql`select pg_notify(${REVOCATION_CHANNEL}, ${JSON.stringify(sessionChange(row))})`);
+      return row;
     });
-    if (token.sessionId !== "") this.apply({ session: token.sessionId, expiresAt });
+    if (row) this.apply(sessionChange(row));
   }
 
   /** Whether this refresh token belongs to a signed-out session: read from the database, so every instance agrees at once. */
@@ -132,26 +158,20 @@ export class RevocationStore {
 
   /** Every session of a user: tokens authenticated before now (rounded up to the second) are refused. */
   async revokeUser(sub: string): Promise<void> {
-    const validAfter = Math.ceil(Date.now() / 1000);
-    await this.database.db.transaction(async (tx) => {
-      await tx
-        .insert(userRevocations)
-        .values({ sub, tokensValidAfter: new Date(validAfter * 1000) })
-        .onConflictDoUpdate({
-          target: userRevocations.sub,
-          set: { tokensValidAfter: sql`greatest(${userRevocations.tokensValidAfter}, excluded.tokens_valid_after)` },
-        });
-      await tx.execute(sql`select pg_notify(${REVOCATION_CHANNEL}, ${JSON.stringify({ sub, validAfter })})`);
+    const validAfter = new Date(Math.ceil(Date.now() / 1000) * 1000);
+    const row = await this.database.db.transaction(async (tx) => {
+      const row = await writeUserRevocation(tx, sub, validAfter);
+      await tx.execute(sql`select pg_notify(${REVOCATION_CHANNEL}, ${JSON.stringify(userChange(row))})`);
+      return row;
     });
-    this.apply({ sub, validAfter });
+    this.apply(userChange(row));
   }
 
   private apply(change: Change): void {
     if ("session" in change) {
-      const expiresAt = Math.max(change.expiresAt, this.sessions.get(change.session) ?? 0);
-      if (expiresAt > Date.now()) this.sessions.set(change.session, expiresAt);
+      if (change.expiresSec * 1000 > Date.now()) this.sessions.set(change.session, change.expiresSec, change.seq);
     } else {
-      this.users.set(change.sub, Math.max(change.validAfter, this.users.get(change.sub) ?? 0));
+      this.users.set(change.sub, change.validAfterSec, change.seq);
     }
   }
 
@@ -161,10 +181,10 @@ export class RevocationStore {
     if (listening) {
       this.log.info("revocation notifications connected");
       // Whatever was missed while the connection was down. Polling stops only once that has been
-      // read: a failed read would otherwise leave this instance blind until the next full reload.
+      // read: a failed read would otherwise leave this instance blind until the next check.
       void this.catchUp();
     } else if (!this.poller) {
-      this.log.warn("revocation notifications lost; re-reading revocations every second");
+      this.log.warn("revocation notifications lost; reading revocation changes every second");
       this.startPolling();
     }
   }
@@ -175,32 +195,51 @@ export class RevocationStore {
     this.poller.unref();
   }
 
-  /** A reload that began while notifications were up, with no loss since, ends the polling. */
+  /** A read that began while notifications were up, with no loss since, ends the polling. */
   private async catchUp(): Promise<void> {
     const changes = this.listenerChanges;
     const listening = this.listening;
     const notified = listening || this.database.listen === undefined;
-    if ((await this.reload()) && notified && changes === this.listenerChanges && this.poller) {
+    if ((await this.read("changes")) && notified && changes === this.listenerChanges && this.poller) {
       clearInterval(this.poller);
       this.poller = undefined;
     }
   }
 
-  /** True when the tables were read. */
-  private async reload(): Promise<boolean> {
+  /**
+   * True when the tables were read. A read asked for while another runs waits for it; asks that
+   * arrive meanwhile share one read, of the most thorough mode any of them asked for.
+   */
+  private read(mode: ReadMode): Promise<boolean> {
+    const queued = this.queuedRead;
+    if (queued) {
+      if (RANK[mode] > RANK[queued.mode]) queued.mode = mode;
+      return queued.result;
+    }
+    const entry: { mode: ReadMode; result: Promise<boolean> } = { mode, result: Promise.resolve(false) };
+    entry.result = this.lastRead.then(() => {
+      this.queuedRead = undefined;
+      return this.readNow(entry.mode);
+    });
+    this.queuedRead = entry;
+    this.lastRead = entry.result;
+    return entry.result;
+  }
+
+  private async readNow(mode: ReadMode): Promise<boolean> {
     try {
-      const [sessions, users] = await Promise.all([
-        this.database.db.select().from(revokedSessions).where(gt(revokedSessions.expiresAt, sql`now()`)),
-        this.database.db.select().from(userRevocations),
-      ]);
-      // Revocations are never undone: a union keeps what was applied while this read was in flight.
-      const now = Date.now();
-      const freshSessions = new Map(sessions.map((s) => [s.sessionId, s.expiresAt.getTime()]));
-      for (const [id, expiresAt] of this.sessions) if (expiresAt > now && !freshSessions.has(id)) freshSessions.set(id, expiresAt);
-      this.sessions = freshSessions;
-      const fresh = new Map(users.map((u) => [u.sub, Math.floor(u.tokensValidAfter.getTime() / 1000)]));
-      for (const [sub, after] of this.users) if ((fresh.get(sub) ?? 0) < after) fresh.set(sub, after);
-      this.users = fresh;
+      if (mode === "full" || !this.hasLoaded) await this.readWhole();
+      else {
+        await this.readChanges();
+        if (mode === "check" && !(await this.agrees())) {
+          // Once more: a write between the read and the checksums is not a loss.
+          await this.readChanges();
+          if (!(await this.agrees())) {
+            this.log.warn("revocations held here disagree with the database's; reading them whole");
+            await this.readWhole();
+          }
+        }
+      }
       if (this.reloadFailing) this.log.info("revocations reloaded");
       this.reloadFailing = false;
       this.hasLoaded = true;
@@ -215,9 +254,55 @@ export class RevocationStore {
     }
   }
 
+  /** Every row version after the last one read, page by page. */
+  private async readChanges(): Promise<void> {
+    for (;;) {
+      const rows = await readSessions(this.database.db, this.sessionSeq);
+      this.reads.rows += rows.length;
+      for (const row of rows) this.apply(sessionChange(row));
+      if (rows.length > 0) this.sessionSeq = rows[rows.length - 1]!.seq;
+      if (rows.length < PAGE_ROWS) break;
+    }
+    for (;;) {
+      const rows = await readUsers(this.database.db, this.userSeq);
+      this.reads.rows += rows.length;
+      for (const row of rows) this.apply(userChange(row));
+      if (rows.length > 0) this.userSeq = rows[rows.length - 1]!.seq;
+      if (rows.length < PAGE_ROWS) break;
+    }
+  }
+
+  /**
+   * The tables whole, into what is held (a union: what was applied meanwhile, or whose row was
+   * deleted early, stays). Entries the database no longer holds keep version 0, out of the checks.
+   */
+  private async readWhole(): Promise<void> {
+    this.reads.fullReads++;
+    const counts = await liveRowCounts(this.database.db);
+    this.sessions.reserve(this.sessions.size + counts.sessions);
+    this.users.reserve(this.users.size + counts.users);
+    this.sessions.forgetVersions();
+    this.users.forgetVersions();
+    this.sessionSeq = 0;
+    this.userSeq = 0;
+    await this.readChanges();
+  }
+
+  /** Whether the database's count and sum of versions up to the last one read match ours. */
+  private async agrees(): Promise<boolean> {
+    this.reads.checks++;
+    // Sessions expiring in the next few seconds are left out on both sides: they may expire
+    // between the database's count and ours.
+    const afterSec = Math.ceil(Date.now() / 1000) + 5;
+    const [sessions, users] = await Promise.all([
+      sessionChecksum(this.database.db, this.sessionSeq, afterSec),
+      userChecksum(this.database.db, this.userSeq),
+    ]);
+    return same(sessions, this.sessions.checksum(this.sessionSeq, afterSec)) && same(users, this.users.checksum(this.userSeq, 0));
+  }
+
   private async purge(): Promise<void> {
-    const now = Date.now();
-    for (const [id, expiresAt] of this.sessions) if (expiresAt <= now) this.sessions.delete(id);
+    this.sessions.deleteExpired(Math.floor(Date.now() / 1000));
     // Only what can no longer matter: no token of these sessions can be valid any more.
     await this.database.db
       .delete(revokedSessions)
@@ -235,3 +320,18 @@ export class RevocationStore {
     this.timers.push(timer);
   }
 }
+
+const sessionChange = (row: { sessionId: string; expiresSec: number; seq: number }): Change => ({
+  session: row.sessionId,
+  expiresSec: row.expiresSec,
+  seq: row.seq,
+});
+const userChange = (row: { sub: string; validAfterSec: number; seq: number }): Change => ({ sub: row.sub, validAfterSec: row.validAfterSec, seq: row.seq });
+/** Instances of the version before row versions send milliseconds and no seq: read as version 0 until a read brings the row's. */
+function parseChange(payload: string): Change {
+  const change = JSON.parse(payload) as Partial<{ session: string; sub: string; expiresSec: number; expiresAt: number; validAfterSec: number; validAfter: number; seq: number }>;
+  const seq = change.seq ?? 0;
+  if (change.session !== undefined) return { session: change.session, expiresSec: change.expiresSec ?? Math.ceil((change.expiresAt ?? 0) / 1000), seq };
+  return { sub: change.sub ?? "", validAfterSec: change.validAfterSec ?? change.validAfter ?? 0, seq };
+}
+const same = (a: Checksum, b: Checksum) => a.count === b.count && a.sum === b.sum;

@@ -1,20 +1,32 @@
-import { integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
 /**
  * Signed-out sessions, by the token's origin_jti (else jti), for as long as any token of the
  * session could still be valid: its refresh token's life plus one access token's.
  */
-export const revokedSessions = pgTable("revoked_sessions", {
-  sessionId: text("session_id").primaryKey(),
-  sub: text("sub").notNull(),
-  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
-});
+export const revokedSessions = pgTable(
+  "revoked_sessions",
+  {
+    sessionId: text("session_id").primaryKey(),
+    sub: text("sub").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    // The row's version: drawn again by every write to the row, so that instances read only what
+    // changed since their last read (sessions/revocation-rows.ts).
+    seq: bigint("seq", { mode: "number" }).notNull().generatedByDefaultAsIdentity(),
+  },
+  (t) => [index("revoked_sessions_seq_idx").on(t.seq), index("revoked_sessions_expires_at_idx").on(t.expiresAt)],
+);
 
 /** "Sign out everywhere": tokens of this user authenticated before this time are refused. */
-export const userRevocations = pgTable("user_revocations", {
-  sub: text("sub").primaryKey(),
-  tokensValidAfter: timestamp("tokens_valid_after", { withTimezone: true }).notNull(),
-});
+export const userRevocations = pgTable(
+  "user_revocations",
+  {
+    sub: text("sub").primaryKey(),
+    tokensValidAfter: timestamp("tokens_valid_after", { withTimezone: true }).notNull(),
+    seq: bigint("seq", { mode: "number" }).notNull().generatedByDefaultAsIdentity(),
+  },
+  (t) => [index("user_revocations_seq_idx").on(t.seq)],
+);
 
 /** Failed sign-ins per key (username and address, or address alone) in a 15-minute window. */
 export const loginFailures = pgTable("login_failures", {

@@ -121,6 +121,9 @@ export const ProfileRef = Type.Unsafe({ $ref: "Profile#" });
 export const UserListSchema = Type.Object(
   {
     count: Type.Integer(),
+    count_is_estimate: Type.Boolean({
+      description: "true when more than 10,000 users match: count is then the database's estimate (pages and next links stay exact)",
+    }),
     next: nullableString({ format: "uri" }),
     previous: nullableString({ format: "uri" }),
     results: Type.Array(ProfileRef),

@@ -1,5 +1,5 @@
 // Queries on the users tables; nothing else in the server writes SQL for users.
-import { and, asc, count, desc, eq, exists, getTableColumns, ilike, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, count, eq, exists, getTableColumns, ilike, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import type { LedScope } from "../authz/relationship.ts";
 import { asActor, inScopes } from "../permissions/repository.ts";
@@ -157,31 +157,77 @@ export class UserRepository {
     });
   }
 
-  async list(filter: UserFilter, ordering: Ordering, limit: number, offset: number): Promise<{ count: number; rows: User[] }> {
-    const conditions: SQL[] = [];
-    if (filter.email !== undefined) conditions.push(sql`lower(${users.email}) = lower(${filter.email})`);
-    if (filter.username !== undefined) conditions.push(eq(users.username, filter.username));
-    if (filter.cognitoSub !== undefined) conditions.push(eq(users.cognitoSub, filter.cognitoSub));
-    if (filter.isActive !== undefined) conditions.push(eq(users.isActive, filter.isActive));
-    if (filter.search) {
-      const pattern = likePattern(filter.search);
-      conditions.push(
-        or(ilike(users.email, pattern), ilike(users.username, pattern), ilike(users.firstName, pattern), ilike(users.lastName, pattern))!,
-      );
-    }
-    if (filter.inScopes) {
-      const held = inScopes(userPermissions.projectUuid, userPermissions.practiceAreaUuid, filter.inScopes);
-      conditions.push(exists(this.db.select({ one: sql`1` }).from(userPermissions).where(and(eq(userPermissions.userUuid, users.uuid), held))));
-    }
-    const where = conditions.length ? and(...conditions) : undefined;
-    const descending = ordering.startsWith("-");
-    const column = ORDER_COLUMNS[ordering.replace(/^-/, "") as keyof typeof ORDER_COLUMNS];
-    const order = descending ? sql`${column} desc nulls last` : sql`${column} asc nulls last`;
-    // uuid breaks ties so that pages never overlap or skip rows.
-    const [rows, total] = await Promise.all([
-      this.db.select().from(users).where(where).orderBy(order, descending ? desc(users.uuid) : asc(users.uuid)).limit(limit).offset(offset),
-      this.db.select({ n: count() }).from(users).where(where),
+  async list(filter: UserFilter, ordering: Ordering, limit: number, offset: number): Promise<UserPage> {
+    const where = listWhere(this.db, filter);
+    const [rows, counted] = await Promise.all([
+      this.db.select().from(users).where(where).orderBy(...listOrder(ordering)).limit(limit + 1).offset(offset),
+      this.db.select({ n: count() }).from(this.db.select({ one: sql`1` }).from(users).where(where).limit(EXACT_COUNT_UP_TO + 1).as("capped")),
     ]);
-    return { count: total[0]?.n ?? 0, rows };
+    const more = rows.length > limit;
+    if (more) rows.pop();
+    const exact = counted[0]?.n ?? 0;
+    if (exact <= EXACT_COUNT_UP_TO) return { count: exact, countIsEstimate: false, more, rows };
+    // Beyond the cap, the planner's estimate (from the table's statistics): counting every match
+    // would read every match, on every page.
+    const estimate = await this.estimateRows(where);
+    return { count: Math.max(estimate, EXACT_COUNT_UP_TO + 1, offset + rows.length + (more ? 1 : 0)), countIsEstimate: true, more, rows };
   }
+
+  private async estimateRows(where: SQL | undefined): Promise<number> {
+    const query = sql`explain (format json) select 1 from ${users}${where ? sql` where ${where}` : sql``}`;
+    const result = (await this.db.execute(query)) as unknown as { rows: Record<string, unknown>[] };
+    // node-postgres parses the json column; PGlite too. Either way one row, one column.
+    const value = Object.values(result.rows[0] ?? {})[0];
+    const plan = (typeof value === "string" ? JSON.parse(value) : value) as [{ Plan: { "Plan Rows": number } }];
+    return Math.round(plan[0].Plan["Plan Rows"]);
+  }
+}
+
+export interface UserPage {
+  count: number;
+  /** Whether count is the planner's estimate (more than EXACT_COUNT_UP_TO matches). */
+  countIsEstimate: boolean;
+  /** Whether a later page has rows. */
+  more: boolean;
+  rows: User[];
+}
+
+/** Matches counted exactly up to this many; an estimate beyond. */
+export const EXACT_COUNT_UP_TO = 10_000;
+
+export function listWhere(db: Db, filter: UserFilter): SQL | undefined {
+  const conditions: SQL[] = [];
+  // lower(email) as users_email_lower_idx has it.
+  if (filter.email !== undefined) conditions.push(sql`lower(${users.email}) = lower(${filter.email})`);
+  if (filter.username !== undefined) conditions.push(eq(users.username, filter.username));
+  // cognito_sub is unique: its own index.
+  if (filter.cognitoSub !== undefined) conditions.push(eq(users.cognitoSub, filter.cognitoSub));
+  if (filter.isActive !== undefined) conditions.push(eq(users.isActive, filter.isActive));
+  if (filter.search) {
+    // Each column's trigram index serves its ILIKE; the planner ORs the four (search of 3
+    // characters or more; shorter ones scan in the ordering's index).
+    const pattern = likePattern(filter.search);
+    conditions.push(
+      or(ilike(users.email, pattern), ilike(users.username, pattern), ilike(users.firstName, pattern), ilike(users.lastName, pattern))!,
+    );
+  }
+  if (filter.inScopes) {
+    const held = inScopes(userPermissions.projectUuid, userPermissions.practiceAreaUuid, filter.inScopes);
+    conditions.push(exists(db.select({ one: sql`1` }).from(userPermissions).where(and(eq(userPermissions.userUuid, users.uuid), held))));
+  }
+  return conditions.length ? and(...conditions) : undefined;
+}
+
+/**
+ * The ORDER BY of a list: the column, then uuid so that pages never overlap or skip rows, each in
+ * exactly the direction and null placement of one index (users/schema.ts). Nulls go last both ways;
+ * created_at and uuid hold none, so for them the placement is the one a backward scan gives.
+ */
+export function listOrder(ordering: Ordering): SQL[] {
+  const descending = ordering.startsWith("-");
+  const name = ordering.replace(/^-/, "") as keyof typeof ORDER_COLUMNS;
+  const column = ORDER_COLUMNS[name];
+  if (!descending) return [sql`${column} asc nulls last`, sql`${users.uuid} asc`];
+  if (name === "created_at") return [sql`${column} desc`, sql`${users.uuid} desc`];
+  return [sql`${column} desc nulls last`, sql`${users.uuid} desc nulls last`];
 }

@@ -156,8 +156,13 @@ function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: 
       ...(q.search ? { search: q.search } : {}),
       ...(inScopes ? { inScopes } : {}),
     };
-    const { count, rows } = await repo.list(filter, q.ordering ?? DEFAULT_ORDERING, page.pageSize, (page.page - 1) * page.pageSize);
-    return { count, ...pageLinks(publicUrl, "/api/v1/users", q, page, count), results: rows.map((user) => toProfile(user, view(user))) };
+    const { count, countIsEstimate, more, rows } = await repo.list(filter, q.ordering ?? DEFAULT_ORDERING, page.pageSize, (page.page - 1) * page.pageSize);
+    return {
+      count,
+      count_is_estimate: countIsEstimate,
+      ...pageLinks(publicUrl, "/api/v1/users", q, page, count, more),
+      results: rows.map((user) => toProfile(user, view(user))),
+    };
   };
 
   const getUser: Handler<typeof getSchema> = async (request) => {

@@ -36,10 +36,22 @@ export const users = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
+  // One index per list ordering (repository.ts list(): column, then uuid, in the direction and
+  // null placement the query asks for), one per exact filter, and trigram indexes for the
+  // substring search (pg_trgm, created by migration 0006). is_active has none: it keeps nine rows
+  // in ten or one in ten, and the ordering's index with a filter serves both.
   (t) => [
     index("users_username_idx").on(t.username),
-    index("users_email_idx").on(t.email),
-    index("users_created_at_idx").on(t.createdAt),
+    index("users_email_lower_idx").on(sql`lower(${t.email})`),
+    index("users_created_at_uuid_idx").on(t.createdAt, t.uuid),
+    index("users_email_uuid_idx").on(t.email.asc().nullsLast(), t.uuid.asc()),
+    index("users_email_desc_uuid_idx").on(t.email.desc().nullsLast(), t.uuid.desc()),
+    index("users_last_name_uuid_idx").on(t.lastName.asc().nullsLast(), t.uuid.asc()),
+    index("users_last_name_desc_uuid_idx").on(t.lastName.desc().nullsLast(), t.uuid.desc()),
+    index("users_email_trgm_idx").using("gin", t.email.op("gin_trgm_ops")),
+    index("users_username_trgm_idx").using("gin", t.username.op("gin_trgm_ops")),
+    index("users_first_name_trgm_idx").using("gin", t.firstName.op("gin_trgm_ops")),
+    index("users_last_name_trgm_idx").using("gin", t.lastName.op("gin_trgm_ops")),
   ],
 );
 

@@ -10,6 +10,8 @@ const USUAL_SECONDS: Record<string, number> = {
   services: 15,
   "services-attacks": 4,
   sessions: 24,
+  "revocation-changes": 15,
+  "users-list-scale": 22,
   "admin-page": 13,
   tracing: 12,
   client: 20,

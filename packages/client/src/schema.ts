@@ -1025,6 +1025,8 @@ export interface paths {
                         /** @enum {string} */
                         permission_type: "adminGlobal" | "adminVrms" | "adminBrigade" | "adminProject" | "practiceLeadProject" | "practiceLeadJrProject" | "memberProject" | "memberGeneral";
                         /** Format: uuid */
+                        practice_area?: string | null;
+                        /** Format: uuid */
                         project?: string | null;
                         /** Format: uuid */
                         user: string;
@@ -2268,6 +2270,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             count: number;
+                            /** @description true when more than 10,000 users match: count is then the database's estimate (pages and next links stay exact) */
+                            count_is_estimate: boolean;
                             /** Format: uri */
                             next: string | null;
                             /** Format: uri */

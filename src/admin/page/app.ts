@@ -273,7 +273,8 @@ async function loadUsers(): Promise<void> {
       ),
     );
   }
-  $("page").textContent = `Page ${page} of ${Math.max(1, Math.ceil(data.count / 20))}`;
+  // Past 10,000 matches the server's count is an estimate: say so rather than promise a last page.
+  $("page").textContent = `Page ${page} of ${data.count_is_estimate ? "about " : ""}${Math.max(1, Math.ceil(data.count / 20))}`;
   $<HTMLButtonElement>("prev").disabled = data.previous === null;
   $<HTMLButtonElement>("next").disabled = data.next === null;
 }

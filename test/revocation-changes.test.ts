@@ -1,0 +1,182 @@
+// Revocations read by what changed (issue 18), on each database: an instance whose notifications
+// are down sees a revocation within a second without reading the tables whole; an update is seen
+// as a change; a deleted or expired row never hands a session back; a write that drew a lower
+// version but committed later is not skipped (PostgreSQL, where two transactions can race); and
+// the minute's check finds a row that got past all that.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { eq, sql } from "drizzle-orm";
+import type { FastifyBaseLogger } from "fastify";
+import { pino } from "pino";
+import { openDatabase, type Database } from "../src/db/client.ts";
+import { writeSessionRevocation } from "../src/sessions/revocation-rows.ts";
+import { RevocationStore } from "../src/sessions/revocations.ts";
+import { revokedSessions } from "../src/sessions/schema.ts";
+import { DATABASE_KINDS, requires, type TestDatabase } from "./support/databases.ts";
+import { sleep, until } from "./support/wait.ts";
+
+const silent = pino({ level: process.env.DEBUG_TEST ? "debug" : "silent" }) as unknown as FastifyBaseLogger;
+const SEEDED = 3000;
+const nowSec = () => Math.floor(Date.now() / 1000);
+
+/** `database` as an instance whose notification connection the test puts up and down (and which never delivers). */
+function withoutNotifications(database: Database) {
+  const control = { setListening: (_listening: boolean) => {} };
+  const view: Database = {
+    kind: database.kind,
+    db: database.db,
+    migrated: true,
+    ping: () => database.ping(),
+    close: async () => {},
+    listen: async (_channel, _onMessage, onState) => {
+      control.setListening = onState;
+      onState(true);
+      return async () => {};
+    },
+  };
+  return { view, control };
+}
+
+async function open(copy: TestDatabase): Promise<Database> {
+  return copy.env.DATABASE_URL
+    ? openDatabase({ kind: "postgres", url: copy.env.DATABASE_URL })
+    : openDatabase({ kind: "pglite", dir: path.join(copy.env.DATA_DIR!, "db") });
+}
+
+for (const kind of DATABASE_KINDS) {
+  describe(`revocations read by change (${kind.name})`, requires(kind), () => {
+    let copy: TestDatabase;
+    let database: Database;
+    const stores: RevocationStore[] = [];
+    const reader = async (options: { reloadMs?: number } = {}) => {
+      const { view, control } = withoutNotifications(database);
+      const store = new RevocationStore(view, silent, { retainSeconds: 3600, ...options });
+      stores.push(store);
+      await store.start();
+      return { store, control };
+    };
+    const writer = (retainSeconds = 3600) => new RevocationStore(database, silent, { retainSeconds });
+    const token = (sessionId: string, sub = "someone") => ({ sub, sessionId, exp: nowSec() + 60 });
+    const revoked = (store: RevocationStore, sessionId: string) => store.isRevoked({ sub: "someone", sessionId, authTime: nowSec() });
+
+    before(async () => {
+      copy = await kind.create();
+      database = await open(copy);
+      await database.db.execute(sql`
+        insert into revoked_sessions (session_id, sub, expires_at)
+        select gen_random_uuid()::text, 'seed-' || i, now() + interval '1 day' from generate_series(1, ${SEEDED}) as i`);
+    });
+    after(async () => {
+      for (const store of stores) await store.stop();
+      await database?.close();
+      await copy?.drop();
+    });
+
+    it("an instance whose notifications are down sees a sign-out within a second, reading only what changed", async () => {
+      const { store, control } = await reader();
+      assert.equal(store.reads.fullReads, 1);
+      assert.ok(store.reads.rows >= SEEDED, "the start read the table whole");
+      assert.equal(store.held.sessions, store.reads.rows);
+      control.setListening(false);
+      assert.equal(store.status, "polling");
+      const rowsBefore = store.reads.rows;
+
+      const sessionId = randomUUID();
+      await writer().revokeSession(token(sessionId));
+      await writer().revokeUser("signed-out-everywhere");
+      const written = Date.now();
+      await until(() => revoked(store, sessionId), 1500, "the sign-out");
+      await until(() => store.isRevoked({ sub: "signed-out-everywhere", sessionId: "", authTime: nowSec() - 5 }), 1500, "the user's sign-out");
+      assert.ok(Date.now() - written < 1500);
+      assert.equal(store.reads.fullReads, 1, "no full read");
+      assert.ok(store.reads.rows - rowsBefore <= 2, `read ${store.reads.rows - rowsBefore} rows for two changes`);
+    });
+
+    it("a later sign-out of the same session is read as a change: its longer life holds", async () => {
+      const { store, control } = await reader();
+      control.setListening(false);
+      const sessionId = randomUUID();
+      const firstExpires = Date.now() + 4000; // 3 s, rounded up to the second
+      await writer(3).revokeSession({ ...token(sessionId), exp: nowSec() });
+      await until(() => revoked(store, sessionId), 1500, "the short sign-out");
+      await writer(3600).revokeSession(token(sessionId));
+      // Once the first revocation has expired, only the second one's row (a new version) keeps it.
+      await sleep(firstExpires + 500 - Date.now());
+      assert.ok(revoked(store, sessionId), "the second sign-out's life");
+      assert.equal(store.reads.fullReads, 1);
+    });
+
+    it("a deleted or expired row never hands a session back, and a deleted one costs one full read, not one a minute", async () => {
+      const { store } = await reader({ reloadMs: 200 });
+      const fullReads = store.reads.fullReads;
+      const deleted = randomUUID();
+      const expired = randomUUID();
+      const neverLive = randomUUID();
+      await writer().revokeSession(token(deleted));
+      await writer().revokeSession(token(expired));
+      await until(() => revoked(store, deleted) && revoked(store, expired), 1500, "the sign-outs");
+
+      // In one transaction, so that one check sees all three.
+      await database.db.transaction(async (tx) => {
+        await tx.delete(revokedSessions).where(eq(revokedSessions.sessionId, deleted));
+        // An expired row, written as a change (a new version): read, it must not shorten anything.
+        await tx
+          .update(revokedSessions)
+          .set({ expiresAt: sql`now() - interval '1 hour'`, seq: sql`default` })
+          .where(eq(revokedSessions.sessionId, expired));
+        await tx.insert(revokedSessions).values({ sessionId: neverLive, sub: "someone", expiresAt: new Date(Date.now() - 3_600_000) });
+      });
+      await until(() => store.reads.fullReads > fullReads, 3000, "the check to notice the rows that went");
+      await sleep(1000); // five more checks
+      assert.ok(revoked(store, deleted), "deleted row: still revoked");
+      assert.ok(revoked(store, expired), "expired row: still revoked");
+      assert.ok(!revoked(store, neverLive), "a row read already expired revokes nothing");
+      assert.equal(store.reads.fullReads, fullReads + 1, "once, not at every check");
+    });
+
+    it("the minute's check finds a row whose version is below what was read (written around the lock), and reads the tables whole once", async () => {
+      const { store } = await reader({ reloadMs: 200 });
+      const sessionId = randomUUID();
+      await sleep(300);
+      const fullReads = store.reads.fullReads;
+      await database.db.insert(revokedSessions).values({ sessionId, sub: "someone", expiresAt: new Date(Date.now() + 3_600_000), seq: 1 });
+      await until(() => revoked(store, sessionId), 3000, "the row below the versions read");
+      assert.equal(store.reads.fullReads, fullReads + 1);
+    });
+
+    it(
+      "a sign-out that drew a lower version but commits after a higher one was read is not skipped",
+      kind.name === "pglite" ? { skip: "PGlite runs one transaction at a time: the race cannot happen there" } : {},
+      async () => {
+        const { store, control } = await reader();
+        control.setListening(false);
+        const other = await open(copy); // another instance's pool
+        try {
+          const early = randomUUID();
+          const late = randomUUID();
+          let drawn = false;
+          let release = () => {};
+          const gate = new Promise<void>((resolve) => (release = resolve));
+          const slow = other.db.transaction(async (tx) => {
+            await writeSessionRevocation(tx, { sessionId: early, sub: "someone", expiresAt: new Date(Date.now() + 3_600_000) });
+            drawn = true;
+            await gate;
+          });
+          await until(() => drawn, 2000, "the first write to draw its version");
+          const fast = writer().revokeSession(token(late));
+          // Polls meanwhile: any that reads `late` before `early` commits moves past early's version.
+          await sleep(1300);
+          release();
+          await slow;
+          await fast;
+          await until(() => revoked(store, early) && revoked(store, late), 2500, "both sign-outs");
+          assert.equal(store.reads.fullReads, 1, "by reading changes, not the tables whole");
+        } finally {
+          await other.close();
+        }
+      },
+    );
+  });
+}
