@@ -58,6 +58,8 @@ export const userPermissions = pgTable(
     unique("user_permissions_grant_key").on(t.userUuid, t.permissionType, t.projectUuid, t.practiceAreaUuid).nullsNotDistinct(),
     // Members of a project (GET /projects/{uuid}/members, the users list's project filter).
     index("user_permissions_project_idx").on(t.projectUuid, t.userUuid),
+    // GET /api/v1/user-permissions in its order, for those who see every grant.
+    index("user_permissions_created_idx").on(t.createdAt, t.uuid),
   ],
 );
 

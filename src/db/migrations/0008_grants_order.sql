@@ -1,0 +1,1 @@
+CREATE INDEX "user_permissions_created_idx" ON "user_permissions" USING btree ("created_at","uuid");
