@@ -143,9 +143,13 @@ function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: 
   app.addHook("onRequest", (request, reply, done) => {
     for (const name of headerNames) reply.header(name, headers[name]);
     reply.header("x-request-id", request.id);
-    if (!request.url.startsWith("/api/v1/")) {
+    // By the route matched, not the URL as sent: the router decodes `/%61pi/v1/me` to /api/v1/me,
+    // and a gate on the raw text let it past the 503s (attacker review: a restarted instance served
+    // a signed-out session before its first revocation read).
+    const route = request.routeOptions.url ?? "";
+    if (!route.startsWith("/api/v1/")) {
       // Draining: in-flight requests finish; new ones on open connections are sent elsewhere.
-      if (state.draining && !request.url.startsWith("/readyz") && !request.url.startsWith("/healthz")) {
+      if (state.draining && route !== "/readyz" && route !== "/healthz") {
         reply.header("connection", "close");
         return done(unavailable("This instance is shutting down; retry.", 1));
       }

@@ -22,6 +22,7 @@ describe("authenticate onRequest hook", () => {
     app = Fastify();
     app.setErrorHandler(answerError);
     const revocations = {
+      loaded: true,
       isRevoked: () => {
         throw new Error("a bug in the revocation check");
       },

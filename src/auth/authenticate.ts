@@ -1,6 +1,6 @@
 // Where a request is authenticated: the Authorization header → a verified token on request.auth.
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from "fastify";
-import { sendProblem } from "../http/problem.ts";
+import { sendProblem, unavailable } from "../http/problem.ts";
 import type { OpenSpan, Spans } from "../tracing/spans.ts";
 import { parseBearer } from "./bearer.ts";
 import { AuthFailure, KeysUnavailableError } from "./errors.ts";
@@ -22,6 +22,8 @@ declare module "fastify" {
 
 /** Signed-out sessions and users; checked on every request, cached tokens included. */
 export interface RevocationCheck {
+  /** False until the revocations have been read once: until then no token can be told apart from a signed-out one. */
+  readonly loaded: boolean;
   isRevoked(token: Pick<VerifiedToken, "sub" | "sessionId" | "authTime">): boolean;
 }
 
@@ -85,6 +87,12 @@ export function authenticate({ verifier, limiter, revocations, onOutcome, spans 
     span: OpenSpan | undefined,
   ): void {
     if (verdict instanceof AuthFailure) return refuse(request, reply, verdict, span);
+    // The app's gate answers this first; here too, so that no route can accept a token unchecked.
+    if (revocations && !revocations.loaded) {
+      outcome("unavailable", span);
+      sendProblem(reply, unavailable("Revocations are not loaded yet; try again shortly.", 1));
+      return;
+    }
     if (isRevoked(verdict, span)) return refuse(request, reply, new AuthFailure("token_revoked"), span);
     request.auth = { token: verdict, raw };
     outcome("ok", span);

@@ -142,3 +142,8 @@ export async function userChecksum(db: Db, maxSeq: number): Promise<Checksum> {
   const rows = await db.select(checksumColumns(userRevocations.seq)).from(userRevocations).where(lte(userRevocations.seq, maxSeq));
   return rows[0]!;
 }
+
+/** The database's clock, in seconds: the one its reads and its purge go by. */
+export async function databaseClock(db: Db): Promise<{ now: number }> {
+  return rowsOf<{ now: number }>(await db.execute(sql`select extract(epoch from now())::float8 as now`))[0]!;
+}

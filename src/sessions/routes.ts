@@ -10,7 +10,7 @@ import { Type } from "typebox";
 import { accountDisabled, challengeRequired, invalidCredentials, notAUser, rateLimited, sessionRevoked } from "../auth/problems.ts";
 import { ChallengeRequired, type IdentityProvider, type Tokens } from "../cognito/client.ts";
 import { cognitoRefusal, isCredentialFailure } from "../cognito/errors.ts";
-import { notFound, unavailable } from "../http/problem.ts";
+import { ApiProblem, notFound, unavailable } from "../http/problem.ts";
 import { AUTHENTICATED_ERRORS, BEARER, problems } from "../http/problem-schema.ts";
 import type { Handler } from "../http/typed-route.ts";
 import { actorOf } from "../users/current-user.ts";
@@ -174,6 +174,9 @@ function sessionHandlers(deps: SessionRoutesDeps) {
     const { token, raw } = caller(request);
     // An app's client-credentials token has no session to end; an administrator revokes a service.
     if (token.kind === "service") throw notAUser();
+    // A token naming no session (no origin_jti, no jti: never Cognito's) cannot be signed out alone:
+    // a 204 would leave it valid (attacker review).
+    if (token.sessionId === "") throw new ApiProblem(400, "bad_request", "This token names no session (no jti); sign out everywhere instead.");
     const refreshToken = request.body.refresh_token;
     // Ours first: it holds whether or not Cognito's own sign-out calls succeed.
     await deps.revocations.revokeSession(token, refreshToken);

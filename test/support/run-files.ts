@@ -9,6 +9,7 @@ const USUAL_SECONDS: Record<string, number> = {
   "permissions-attacks": 6,
   services: 15,
   "services-attacks": 4,
+  "revocations-attacks": 8,
   sessions: 24,
   "revocation-changes": 15,
   "users-list-scale": 22,
