@@ -15,7 +15,7 @@ import autocannon from "autocannon";
 import { createScratchDatabase } from "../support/scratch-database.ts";
 import { TestIssuer } from "../support/issuer.ts";
 import { freePort } from "../support/net.ts";
-import { serveArguments } from "./serve-command.ts";
+import { serveArguments, serveEnvironment } from "./serve-command.ts";
 import { runScale } from "./scale.ts";
 
 const quick = process.argv.includes("--quick");
@@ -120,16 +120,7 @@ async function main(): Promise<void> {
   const database = usePostgres ? await createScratchDatabase(adminUrl, "vrms_bench") : undefined;
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const env = {
-    ...process.env,
-    ...issuer.env(),
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    DATA_DIR: dataDir,
-    AUTH_FAILURE_RATE_LIMIT: "0",
-    WEB_CONCURRENCY: "1",
-    ...(database ? { DATABASE_URL: database.url } : {}),
-  };
+  const env = serveEnvironment(issuer.env(), port, dataDir, database?.url, { AUTH_FAILURE_RATE_LIMIT: "0" });
   const command = hasTaskset ? "taskset" : process.execPath;
   const args = [
     ...(hasTaskset ? ["-c", "0", process.execPath] : []),

@@ -14,7 +14,7 @@ import { openDatabase } from "../src/db/client.ts";
 import type { DatabaseConfig } from "../src/config.ts";
 import { TestIssuer } from "../support/issuer.ts";
 import { freePort } from "../support/net.ts";
-import { serveArguments } from "./serve-command.ts";
+import { serveArguments, serveEnvironment } from "./serve-command.ts";
 
 const CLOCK_TICKS = 100;
 const SEED_BATCH = 10_000;
@@ -81,16 +81,7 @@ async function measure(kind: "pglite" | "postgres", n: number, idleSeconds: numb
     process.stdout.write(`${kind}: seeded ${n} users and ${n} revoked sessions in ${Math.round(performance.now() - seeding)} ms\n`);
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const env = {
-      ...process.env,
-      ...issuer.env(),
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      WEB_CONCURRENCY: "1",
-      LOG_LEVEL: "warn",
-      ...(url ? { DATABASE_URL: url } : {}),
-    };
+    const env = serveEnvironment(issuer.env(), port, dataDir, url, { LOG_LEVEL: "warn" });
     const started = performance.now();
     const server = spawn(process.execPath, args, { env, stdio: ["ignore", "ignore", "inherit"] });
     const pid = server.pid!;

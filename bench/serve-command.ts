@@ -12,3 +12,23 @@ export function serveArguments(): string[] {
   if (program !== "node") throw new Error(`the serve script no longer starts node directly: ${script}`);
   return args;
 }
+
+/** The environment of a benchmarked server: the test issuer's pool, a port, its data, one process. */
+export function serveEnvironment(
+  issuerEnv: Record<string, string>,
+  port: number,
+  dataDir: string,
+  databaseUrl: string | undefined,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...issuerEnv,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    WEB_CONCURRENCY: "1",
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...extra,
+  };
+}

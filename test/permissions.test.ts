@@ -3,13 +3,11 @@
 // escalation, revocation, history, the Cognito group mapping, and the grant cache on one and on
 // two instances.
 import assert from "node:assert/strict";
-import path from "node:path";
 import { describe, it } from "node:test";
 import { asc } from "drizzle-orm";
-import { openDatabase } from "../src/db/client.ts";
 import { permissionTypes } from "../src/permissions/schema.ts";
 import { PERMISSION_TYPES } from "../src/permissions/types.ts";
-import { DATABASE_KINDS, requires } from "./support/databases.ts";
+import { DATABASE_KINDS, requires, openTestDatabase } from "./support/databases.ts";
 import { issuerAndServer, serverForDescribe, type Json, type TestServer } from "./support/server.ts";
 
 const PERSONAS = ["globalAdmin", "projectAdminP", "practiceLeadP", "memberP", "memberQ", "noPermission", "self"] as const;
@@ -81,9 +79,7 @@ for (const kind of DATABASE_KINDS) {
 
     it("serves the seeded permission types, as the migration stored them, and the field table with every profile field", async () => {
       const test = await kind.create();
-      const database = await openDatabase(
-        test.env.DATABASE_URL ? { kind: "postgres", url: test.env.DATABASE_URL } : { kind: "pglite", dir: path.join(test.env.DATA_DIR!, "db") },
-      );
+      const database = await openTestDatabase(test);
       try {
         for (let i = 0; i < 100 && !database.migrated; i++) await new Promise((r) => setTimeout(r, 50));
         const stored = await database.db.select().from(permissionTypes).orderBy(asc(permissionTypes.rank));

@@ -5,45 +5,19 @@
 // the minute's check finds a row that got past all that.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { eq, sql } from "drizzle-orm";
-import type { FastifyBaseLogger } from "fastify";
-import { pino } from "pino";
-import { openDatabase, type Database } from "../src/db/client.ts";
+import type { Database } from "../src/db/client.ts";
 import { writeSessionRevocation } from "../src/sessions/revocation-rows.ts";
 import { RevocationStore } from "../src/sessions/revocations.ts";
 import { revokedSessions } from "../src/sessions/schema.ts";
-import { DATABASE_KINDS, requires, type TestDatabase } from "./support/databases.ts";
+import { DATABASE_KINDS, requires, type TestDatabase, openTestDatabase } from "./support/databases.ts";
+import { silentLogger, withoutNotifications } from "./support/revocation-stores.ts";
 import { sleep, until } from "./support/wait.ts";
 
-const silent = pino({ level: process.env.DEBUG_TEST ? "debug" : "silent" }) as unknown as FastifyBaseLogger;
+const silent = silentLogger;
 const SEEDED = 3000;
 const nowSec = () => Math.floor(Date.now() / 1000);
-
-/** `database` as an instance whose notification connection the test puts up and down (and which never delivers). */
-function withoutNotifications(database: Database) {
-  const control = { setListening: (_listening: boolean) => {} };
-  const view: Database = {
-    kind: database.kind,
-    db: database.db,
-    migrated: true,
-    ping: () => database.ping(),
-    close: async () => {},
-    listen: async (_channel, _onMessage, onState) => {
-      control.setListening = onState;
-      onState(true);
-      return async () => {};
-    },
-  };
-  return { view, control };
-}
-
-async function open(copy: TestDatabase): Promise<Database> {
-  return copy.env.DATABASE_URL
-    ? openDatabase({ kind: "postgres", url: copy.env.DATABASE_URL })
-    : openDatabase({ kind: "pglite", dir: path.join(copy.env.DATA_DIR!, "db") });
-}
 
 for (const kind of DATABASE_KINDS) {
   describe(`revocations read by change (${kind.name})`, requires(kind), () => {
@@ -63,7 +37,7 @@ for (const kind of DATABASE_KINDS) {
 
     before(async () => {
       copy = await kind.create();
-      database = await open(copy);
+      database = await openTestDatabase(copy);
       await database.db.execute(sql`
         insert into revoked_sessions (session_id, sub, expires_at)
         select gen_random_uuid()::text, 'seed-' || i, now() + interval '1 day' from generate_series(1, ${SEEDED}) as i`);
@@ -152,7 +126,7 @@ for (const kind of DATABASE_KINDS) {
       async () => {
         const { store, control } = await reader();
         control.setListening(false);
-        const other = await open(copy); // another instance's pool
+        const other = await openTestDatabase(copy); // another instance's pool
         try {
           const early = randomUUID();
           const late = randomUUID();

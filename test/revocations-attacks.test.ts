@@ -2,48 +2,22 @@
 // test is a finding, a passing one is something that held.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { eq, sql } from "drizzle-orm";
-import type { FastifyBaseLogger } from "fastify";
-import { pino } from "pino";
-import { openDatabase, type Database } from "../src/db/client.ts";
+import type { Database } from "../src/db/client.ts";
 import { DigestTable } from "../src/sessions/digest-table.ts";
 import { RevocationStore } from "../src/sessions/revocations.ts";
 import { revokedSessions } from "../src/sessions/schema.ts";
-import { DATABASE_KINDS, postgres, requires, type TestDatabase } from "./support/databases.ts";
+import { DATABASE_KINDS, postgres, requires, type TestDatabase, openTestDatabase } from "./support/databases.ts";
 import { requestAt, startTestServer, type TestServer } from "./support/server.ts";
 import { TestIssuer } from "../support/issuer.ts";
 import { freePort } from "../support/net.ts";
+import { silentLogger, withoutNotifications } from "./support/revocation-stores.ts";
 import { sleep, until } from "./support/wait.ts";
 
-const silent = pino({ level: process.env.DEBUG_TEST ? "debug" : "silent" }) as unknown as FastifyBaseLogger;
+const silent = silentLogger;
 const nowSec = () => Math.floor(Date.now() / 1000);
-
-/** `database` as an instance whose notification connection never delivers. */
-function withoutNotifications(database: Database) {
-  const control = { setListening: (_listening: boolean) => {} };
-  const view: Database = {
-    kind: database.kind,
-    db: database.db,
-    migrated: true,
-    ping: () => database.ping(),
-    close: async () => {},
-    listen: async (_channel, _onMessage, onState) => {
-      control.setListening = onState;
-      onState(true);
-      return async () => {};
-    },
-  };
-  return { view, control };
-}
-
-async function open(copy: TestDatabase): Promise<Database> {
-  return copy.env.DATABASE_URL
-    ? openDatabase({ kind: "postgres", url: copy.env.DATABASE_URL })
-    : openDatabase({ kind: "pglite", dir: path.join(copy.env.DATA_DIR!, "db") });
-}
 
 for (const kind of DATABASE_KINDS) {
   describe(`review: revocations read by change (${kind.name})`, requires(kind), () => {
@@ -63,7 +37,7 @@ for (const kind of DATABASE_KINDS) {
 
     before(async () => {
       copy = await kind.create();
-      database = await open(copy);
+      database = await openTestDatabase(copy);
     });
     after(async () => {
       for (const store of stores) await store.stop();

@@ -13,6 +13,7 @@ import { sessionLifetime } from "../src/sessions/lifetime.ts";
 import { createCognitoClient } from "../src/cognito/client.ts";
 import { pglite, type TestDatabase } from "./support/databases.ts";
 import { issuerForDescribe } from "./support/server.ts";
+import { withoutNotifications } from "./support/revocation-stores.ts";
 import { until } from "./support/wait.ts";
 
 const silent = pino({ level: process.env.DEBUG_TEST ? "debug" : "silent" }) as unknown as FastifyBaseLogger;
@@ -25,10 +26,10 @@ const POLL_MS = 1000;
  * and its notification connection is up at once and then up or down as the test says.
  */
 function flaky(database: Database) {
-  const control = { failing: false, setListening: (_listening: boolean) => {} };
+  const reads = { failing: false };
   const db = new Proxy(database.db, {
     get(target, property, receiver) {
-      if (property === "select" && control.failing) {
+      if (property === "select" && reads.failing) {
         return () => {
           throw new Error("Connection terminated");
         };
@@ -36,19 +37,16 @@ function flaky(database: Database) {
       return Reflect.get(target, property, receiver) as unknown;
     },
   });
-  const store: Database = {
-    kind: database.kind,
-    db,
-    migrated: true,
-    ping: () => database.ping(),
-    close: async () => {},
-    listen: async (_channel, _onMessage, onState) => {
-      control.setListening = onState;
-      onState(true);
-      return async () => {};
+  const { view, control } = withoutNotifications(database, db);
+  return {
+    database: view,
+    control: {
+      set failing(value: boolean) {
+        reads.failing = value;
+      },
+      setListening: (listening: boolean) => control.setListening(listening),
     },
   };
-  return { database: store, control };
 }
 
 /**

@@ -3,13 +3,12 @@
 // indexes change speed and nothing else); the plans use the indexes; count is exact up to
 // EXACT_COUNT_UP_TO and a marked estimate beyond. On PGlite, and on PostgreSQL when it is set.
 import assert from "node:assert/strict";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sql, type SQL } from "drizzle-orm";
-import { openDatabase, type Database } from "../src/db/client.ts";
+import type { Database } from "../src/db/client.ts";
 import { ORDERINGS, type Ordering } from "../src/users/profile-schema.ts";
 import { EXACT_COUNT_UP_TO, listOrder, listWhere, UserRepository, type UserFilter } from "../src/users/repository.ts";
-import { DATABASE_KINDS, requires, type TestDatabase } from "./support/databases.ts";
+import { DATABASE_KINDS, requires, type TestDatabase, openTestDatabase } from "./support/databases.ts";
 
 const ROWS = EXACT_COUNT_UP_TO + 500;
 const PAGE_SIZE = 20;
@@ -56,9 +55,7 @@ for (const kind of DATABASE_KINDS) {
 
     before(async () => {
       copy = await kind.create();
-      database = copy.env.DATABASE_URL
-        ? await openDatabase({ kind: "postgres", url: copy.env.DATABASE_URL })
-        : await openDatabase({ kind: "pglite", dir: path.join(copy.env.DATA_DIR!, "db") });
+      database = await openTestDatabase(copy);
       repo = new UserRepository(database.db);
       // Nulls, ties (three users a minute, shared last names and usernames), mixed case, and
       // LIKE's own characters in names.

@@ -5,6 +5,7 @@ import { cp, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { openDatabase, type Database } from "../../src/db/client.ts";
 import { createScratchDatabase } from "../../support/scratch-database.ts";
 import { migratedPgliteTemplate } from "./pglite-template.ts";
 
@@ -77,4 +78,11 @@ export const DATABASE_KINDS: DatabaseKind[] = [pglite, postgres];
 export function requires(kind: DatabaseKind): { skip?: string } {
   if (!kind.unavailable || process.env.CI === "true") return {};
   return { skip: `${kind.name}: ${kind.unavailable}` };
+}
+
+/** A connection of its own to a test database: its PostgreSQL database, or its folder's PGlite. */
+export async function openTestDatabase(copy: TestDatabase): Promise<Database> {
+  return copy.env.DATABASE_URL
+    ? openDatabase({ kind: "postgres", url: copy.env.DATABASE_URL })
+    : openDatabase({ kind: "pglite", dir: path.join(copy.env.DATA_DIR!, "db") });
 }
