@@ -51,10 +51,20 @@ export async function asActor<T>(db: Db, actor: string, work: (tx: Db) => Promis
 }
 
 export class PermissionRepository {
-  constructor(private readonly db: Db) {}
+  // Every active user's grants are read once a second (authz/grant-cache.ts): built once.
+  private readonly grantsOfUser;
+
+  constructor(private readonly db: Db) {
+    this.grantsOfUser = db
+      .select()
+      .from(userPermissions)
+      .where(eq(userPermissions.userUuid, sql.placeholder("user")))
+      .orderBy(asc(userPermissions.createdAt), asc(userPermissions.uuid))
+      .prepare("user_permissions_of_user");
+  }
 
   async grantsOf(user: string): Promise<Grant[]> {
-    const rows = await this.db.select().from(userPermissions).where(eq(userPermissions.userUuid, user)).orderBy(asc(userPermissions.createdAt), asc(userPermissions.uuid));
+    const rows = await this.grantsOfUser.execute({ user });
     return rows.map(toGrant);
   }
 
