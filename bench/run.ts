@@ -1,5 +1,7 @@
 // npm run bench [-- --quick] [-- --db postgres] [-- --only BC] [-- --cpu-prof]
 // npm run bench -- --scale N: the cost of the data instead (bench/scale.ts).
+// "server CPU" is the share of one core the server used during a case: near 1, the server is the
+// limit; well below, the load generator (one core too) is, and the ratio understates the server.
 // --only runs the named cases of F (a bare Fastify app's /healthz) and A–E and G (B by a user holding no permission) (and never writes BENCHMARKS.md); --cpu-prof writes the
 // server's CPU profile to .prof/ when it exits (open it in Chrome DevTools or speedscope).
 // The server as `npm run serve` runs it (serve-command.ts), pinned to core 0; the load (autocannon) on core 1.
@@ -24,7 +26,7 @@ const CONNECTIONS = 50;
 const ROUND_SECONDS = quick ? 3 : 10;
 const ROUNDS = quick ? 1 : 2;
 const FRESH_TOKENS_PER_ROUND = quick ? 8_000 : 50_000;
-const NEW_USERS = quick ? 300 : 2_000;
+const NEW_USERS = Number(process.env.BENCH_NEW_USERS ?? (quick ? 300 : 2_000));
 const only = process.argv.includes("--only") ? (process.argv[process.argv.indexOf("--only") + 1] ?? "").toUpperCase() : null;
 const cpuProfile = process.argv.includes("--cpu-prof");
 /** Case B's member holds this many permissions (memberProject in as many projects), as a volunteer would. */
@@ -60,14 +62,26 @@ const hasTaskset = (() => {
 
 interface Measured {
   rps: number;
+  /** Share of one core the server used, and the load generator (this process). */
+  serverCpu: number;
+  loadCpu: number;
   p50: number;
   p99: number;
   non2xx: number;
   errors: number;
 }
 
-async function load(url: string, options: Partial<autocannon.Options>): Promise<Measured> {
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Load on `url` of the server whose process is `pid`. */
+async function load(pid: number, url: string, options: Partial<autocannon.Options>): Promise<Measured> {
   const started = performance.now();
+  const serverBefore = cpuSeconds(pid);
+  const loadBefore = process.cpuUsage();
   let lastResponse = started;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const run = autocannon({ url, connections: CONNECTIONS, ...options }, (err: unknown, done) =>
@@ -81,8 +95,12 @@ async function load(url: string, options: Partial<autocannon.Options>): Promise<
   // sampling tick, so its own duration (and a wall clock around it) carries up to a second of
   // idle tail, 5–10 % of a round and different each time.
   const seconds = (lastResponse - started) / 1000;
+  const wall = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(loadBefore);
   return {
     rps: result.requests.total / seconds,
+    serverCpu: (cpuSeconds(pid) - serverBefore) / wall,
+    loadCpu: (used.user + used.system) / 1e6 / wall,
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx,
@@ -94,6 +112,8 @@ function average(runs: Measured[]): Measured {
   const mean = (f: (m: Measured) => number) => runs.reduce((s, m) => s + f(m), 0) / runs.length;
   return {
     rps: mean((m) => m.rps),
+    serverCpu: mean((m) => m.serverCpu),
+    loadCpu: mean((m) => m.loadCpu),
     p50: mean((m) => m.p50),
     p99: Math.max(...runs.map((m) => m.p99)),
     non2xx: runs.reduce((s, m) => s + m.non2xx, 0),
@@ -162,25 +182,25 @@ async function main(): Promise<void> {
     const forged = `${valid[0]}.${valid[1]}.${randomBytes(256).toString("base64url")}`;
 
     const cases = {
-      F: () => load(`${bareBase}/healthz`, { duration: ROUND_SECONDS }),
-      A: () => load(`${base}/healthz`, { duration: ROUND_SECONDS }),
-      B: () => load(`${base}/api/v1/me`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${token}` } }),
-      G: () => load(`${base}/api/v1/me`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${bareToken}` } }),
+      F: () => load(bare.pid!, `${bareBase}/healthz`, { duration: ROUND_SECONDS }),
+      A: () => load(pid, `${base}/healthz`, { duration: ROUND_SECONDS }),
+      B: () => load(pid, `${base}/api/v1/me`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${token}` } }),
+      G: () => load(pid, `${base}/api/v1/me`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${bareToken}` } }),
       C: (round: number) => {
         const tokens = fresh[round]!;
         let next = 0;
-        return load(`${base}/api/v1/me`, {
+        return load(pid, `${base}/api/v1/me`, {
           amount: tokens.length,
           // Mutated in place: the load generator must cost far less than the server per request.
           requests: [{ setupRequest: (req) => Object.assign(req, { headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }) }],
         });
       },
-      D: () => load(`${base}/api/v1/me`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${forged}` } }),
+      D: () => load(pid, `${base}/api/v1/me`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${forged}` } }),
     };
     process.stdout.write("warming up …\n");
-    await load(`${bareBase}/healthz`, { duration: 2 });
-    await load(`${base}/healthz`, { duration: 2 });
-    await load(`${base}/api/v1/me`, { duration: 2, headers: { authorization: `Bearer ${token}` } });
+    await load(bare.pid!, `${bareBase}/healthz`, { duration: 2 });
+    await load(pid, `${base}/healthz`, { duration: 2 });
+    await load(pid, `${base}/api/v1/me`, { duration: 2, headers: { authorization: `Bearer ${token}` } });
 
     const runs: Record<string, Measured[]> = { F: [], A: [], B: [], G: [], C: [], D: [] };
     for (let round = 0; round < ROUNDS; round++) {
@@ -195,7 +215,7 @@ async function main(): Promise<void> {
     if (runsCase("E")) {
       process.stdout.write("case E …\n");
       runs.E = [
-        await load(`${base}/api/v1/me`, {
+        await load(pid, `${base}/api/v1/me`, {
           amount: newUsers.length,
           requests: [{ setupRequest: (req) => Object.assign(req, { headers: { authorization: `Bearer ${newUsers[nextUser++ % newUsers.length]}` } }) }],
         }),
@@ -209,7 +229,7 @@ async function main(): Promise<void> {
         const a = runs.A!.length > 0 ? average(runs.A!).rps : NaN;
         const f = runs.F!.length > 0 ? average(runs.F!).rps : NaN;
         const ratio = name === "F" ? "" : name === "A" ? `, ${(m.rps / f).toFixed(2)} of F` : `, ${(m.rps / a).toFixed(2)} of A`;
-        process.stdout.write(`${LABELS[name]}: ${Math.round(m.rps)} req/s${ratio}, p50 ${m.p50} ms, p99 ${m.p99} ms, non-2xx ${m.non2xx}, errors ${m.errors}\n`);
+        process.stdout.write(`${LABELS[name]}: ${Math.round(m.rps)} req/s${ratio}, server CPU ${m.serverCpu.toFixed(2)}, load CPU ${m.loadCpu.toFixed(2)}, p50 ${m.p50} ms, p99 ${m.p99} ms, non-2xx ${m.non2xx}, errors ${m.errors}\n`);
       }
       return;
     }
@@ -222,7 +242,9 @@ async function main(): Promise<void> {
   } finally {
     server.kill("SIGTERM");
     bare.kill("SIGTERM");
-    await Promise.all([new Promise((r) => server.once("exit", r)), new Promise((r) => bare.once("exit", r))]);
+    // A server that already exited (it failed to start) would never emit "exit" again.
+    const exited = (child: typeof server) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((r) => child.once("exit", r)));
+    await Promise.all([exited(server), exited(bare)]);
     await issuer.stop();
     await database?.drop();
     await rm(dataDir, { recursive: true, force: true });
@@ -244,10 +266,11 @@ function render(results: Record<string, Measured>, rss: { atStart: number; after
   const f = results.F!.rps;
   const ratio = (name: string, rps: number) => (name === "F" ? "" : name === "A" ? `${(rps / f).toFixed(2)} of F` : (rps / a).toFixed(2));
   const lines = [
-    `| case | req/s | ratio to A | p50 ms | p99 ms | non-2xx | errors |`,
-    `| --- | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| case | req/s | ratio to A | server CPU | µs of server CPU a request | p50 ms | p99 ms | non-2xx | errors |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
     ...Object.entries(results).map(
-      ([name, m]) => `| ${LABELS[name]} | ${Math.round(m.rps)} | ${ratio(name, m.rps)} | ${m.p50} | ${m.p99} | ${m.non2xx} | ${m.errors} |`,
+      ([name, m]) =>
+        `| ${LABELS[name]} | ${Math.round(m.rps)} | ${ratio(name, m.rps)} | ${m.serverCpu.toFixed(2)} | ${((m.serverCpu / m.rps) * 1e6).toFixed(1)} | ${m.p50} | ${m.p99} | ${m.non2xx} | ${m.errors} |`,
     ),
   ];
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";

@@ -29,6 +29,7 @@ const USUAL_SECONDS: Record<string, number> = {
   fuzz: 4,
   "trust-boundary": 4,
   provisioning: 3,
+  "stdout-log": 3,
 };
 
 function testFiles(dir: URL): string[] {
