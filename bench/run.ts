@@ -8,7 +8,7 @@
 // Rounds alternate F A B G C D, F A B G C D so that machine drift hits every case alike; E runs once.
 // F, the yardstick of A, is bench/bare-fastify.mjs, started the same way (plain node, core 0).
 import { execFileSync, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createPublicKey, randomBytes, verify } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -27,6 +27,8 @@ const ROUND_SECONDS = quick ? 3 : 10;
 const ROUNDS = quick ? 1 : 2;
 const FRESH_TOKENS_PER_ROUND = quick ? 8_000 : 50_000;
 const NEW_USERS = Number(process.env.BENCH_NEW_USERS ?? (quick ? 300 : 2_000));
+/** New users whose first requests warm E's path (the other cases' paths are warm by then) before it is measured. */
+const WARM_USERS = quick ? 50 : 300;
 const only = process.argv.includes("--only") ? (process.argv[process.argv.indexOf("--only") + 1] ?? "").toUpperCase() : null;
 const cpuProfile = process.argv.includes("--cpu-prof");
 /** Case B's member holds this many permissions (memberProject in as many projects), as a volunteer would. */
@@ -121,6 +123,23 @@ function average(runs: Measured[]): Measured {
   };
 }
 
+/**
+ * One RSA-2048 signature check (what every new token costs case C), in µs on this machine: C and
+ * D cannot be cheaper than A plus this, which bounds their ratio to A.
+ */
+function rsaVerifyMicros(token: string, jwk: object): number {
+  const [header, payload, signature] = token.split(".");
+  const key = createPublicKey({ key: jwk as never, format: "jwk" });
+  const data = Buffer.from(`${header}.${payload}`);
+  const sig = Buffer.from(signature!, "base64url");
+  const check = () => verify("RSA-SHA256", data, key, sig);
+  for (let i = 0; i < 2000; i++) check();
+  const started = performance.now();
+  const n = 20_000;
+  for (let i = 0; i < n; i++) check();
+  return ((performance.now() - started) * 1000) / n;
+}
+
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -178,6 +197,7 @@ async function main(): Promise<void> {
       Array.from({ length: runsCase("C") ? FRESH_TOKENS_PER_ROUND : 0 }, () => issuer.mint(member)),
     );
     const newUsers = Array.from({ length: runsCase("E") ? NEW_USERS : 0 }, () => issuer.mint(issuer.newUser()));
+    const warmUsers = Array.from({ length: runsCase("E") ? WARM_USERS : 0 }, () => issuer.mint(issuer.newUser()));
     const valid = token.split(".");
     const forged = `${valid[0]}.${valid[1]}.${randomBytes(256).toString("base64url")}`;
 
@@ -211,15 +231,17 @@ async function main(): Promise<void> {
       }
     }
     const rssAfterC = rssMb(pid);
-    let nextUser = 0;
+    const firstRequests = (tokens: string[]) => {
+      let next = 0;
+      return load(pid, `${base}/api/v1/me`, {
+        amount: tokens.length,
+        requests: [{ setupRequest: (req) => Object.assign(req, { headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }) }],
+      });
+    };
     if (runsCase("E")) {
       process.stdout.write("case E …\n");
-      runs.E = [
-        await load(pid, `${base}/api/v1/me`, {
-          amount: newUsers.length,
-          requests: [{ setupRequest: (req) => Object.assign(req, { headers: { authorization: `Bearer ${newUsers[nextUser++ % newUsers.length]}` } }) }],
-        }),
-      ];
+      await firstRequests(warmUsers);
+      runs.E = [await firstRequests(newUsers)];
     }
     if (only !== null) {
       process.stdout.write(`RSS: ${rssAtStart} MB when ready, ${rssAfterC} MB after the rounds, peak ${peakRssMb(pid)} MB\n`);
@@ -234,7 +256,10 @@ async function main(): Promise<void> {
       return;
     }
     const results = { F: average(runs.F!), A: average(runs.A!), B: average(runs.B!), G: average(runs.G!), C: average(runs.C!), D: average(runs.D!), E: runs.E![0]! };
-    const report = render(results, { atStart: rssAtStart, afterC: rssAfterC, peak: peakRssMb(pid) });
+    // The pool's published key, as the server reads it.
+    const jwks = (await (await fetch(`${issuer.env().COGNITO_ENDPOINT}/${issuer.env().COGNITO_USER_POOL_ID}/.well-known/jwks.json`)).json()) as { keys: object[] };
+    const verifyMicros = rsaVerifyMicros(token, jwks.keys[0]!);
+    const report = render(results, { atStart: rssAtStart, afterC: rssAfterC, peak: peakRssMb(pid) }, verifyMicros);
     process.stdout.write(`\n${report}\n`);
     if (!quick) writeBenchmarks(report);
     const fiveHundreds = Object.values(results).reduce((s, m) => s + m.errors, 0);
@@ -261,9 +286,10 @@ const LABELS: Record<string, string> = {
   E: `E first requests of ${NEW_USERS} new users`,
 };
 
-function render(results: Record<string, Measured>, rss: { atStart: number; afterC: number; peak: number }): string {
+function render(results: Record<string, Measured>, rss: { atStart: number; afterC: number; peak: number }, verifyMicros: number): string {
   const a = results.A!.rps;
   const f = results.F!.rps;
+  const aMicros = (results.A!.serverCpu / a) * 1e6;
   const ratio = (name: string, rps: number) => (name === "F" ? "" : name === "A" ? `${(rps / f).toFixed(2)} of F` : (rps / a).toFixed(2));
   const lines = [
     `| case | req/s | ratio to A | server CPU | µs of server CPU a request | p50 ms | p99 ms | non-2xx | errors |`,
@@ -278,6 +304,7 @@ function render(results: Record<string, Measured>, rss: { atStart: number; after
     `${new Date().toISOString().slice(0, 10)} · ${cpu} · ${os.cpus().length} cores · Node ${process.version} · database ${usePostgres ? "PostgreSQL" : "PGlite"}`,
     `server pinned to core 0${hasTaskset ? "" : " (taskset unavailable: not pinned)"}, autocannon with ${CONNECTIONS} connections on core 1; ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s (C: ${FRESH_TOKENS_PER_ROUND} fresh tokens a round)`,
     `RSS of the server: ${rss.atStart} MB when ready, ${rss.afterC} MB after case C (${FRESH_TOKENS_PER_ROUND * ROUNDS} tokens cached), peak ${rss.peak} MB`,
+    `one RSA-2048 verification: ${verifyMicros.toFixed(1)} µs here, so C and D cannot exceed ${(aMicros / (aMicros + verifyMicros)).toFixed(2)} of A (A: ${aMicros.toFixed(1)} µs of server CPU a request)`,
   ];
   return [...setup.map((l) => `${l}  `), "", ...lines].join("\n");
 }

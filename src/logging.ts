@@ -79,9 +79,11 @@ function openStdoutByTurn(): DestinationStream {
   // Synchronous writes (as pino's default), held until 8 KiB (under sonic-boom's 16 KiB write size) or the next turn.
   const out = pino.destination({ dest: 1, sync: true, minLength: 8 * 1024 });
   let scheduled = false;
+  // flush(), not flushSync(): in sync mode it writes just the same, and flushSync() also fsyncs,
+  // which on a stdout redirected to a file would wait for the disk once a turn.
   const flush = () => {
     scheduled = false;
-    out.flushSync();
+    out.flush();
   };
   process.on("exit", () => out.flushSync());
   return {
