@@ -198,9 +198,9 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { drai
   });
   const repository = new UserRepository(deps.database.db);
   const profiles = new ProfileCache(PROFILE_CACHE_SIZE, undefined, deps.metrics ? (hit) => deps.metrics!.cacheLookup("profile", hit) : undefined);
-  const provisioning = new UserProvisioning(repository, deps.attributes, deps.logger, profiles);
   const permissions = new PermissionRepository(deps.database.db);
   const grants = new GrantCache((user) => permissions.grantsOf(user));
+  const provisioning = new UserProvisioning(repository, deps.attributes, deps.logger, profiles, grants);
   const signedIn = {
     authenticate: authenticate({
       verifier: deps.verifier,

@@ -21,12 +21,19 @@ export interface UserAttributeSource {
 const COGNITO_CHECK_INTERVAL_SECONDS = 5 * 60;
 const LAST_LOGIN_INTERVAL_SECONDS = 60;
 
+/** Told of every row this instance inserts (authz/grant-cache.ts: a new user holds no grants). */
+export interface NewUserListener {
+  /** Before the INSERT; the function it returns is called with the uuid of a row it inserted. */
+  expectNew(): (uuid: string) => void;
+}
+
 export class UserProvisioning {
   constructor(
     private readonly repo: UserRepository,
     private readonly attributes: UserAttributeSource | undefined,
     private readonly log: FastifyBaseLogger,
     private readonly cache: ProfileCache = new ProfileCache(0),
+    private readonly newUsers?: NewUserListener,
   ) {}
 
   /**
@@ -71,6 +78,7 @@ export class UserProvisioning {
    */
   private async create(token: VerifiedToken, rawToken: string): Promise<User> {
     const lookUp = token.tokenUse === "access" && this.attributes !== undefined && hasAdminScope(token);
+    const created = this.newUsers?.expectNew();
     const { user, inserted } = await this.repo.createOrGet({
       cognitoSub: token.sub,
       username: token.username,
@@ -82,6 +90,7 @@ export class UserProvisioning {
       checkingCognito: lookUp,
     });
     if (!inserted) return user;
+    created?.(user.uuid);
     this.log.info({ user: user.uuid }, "user provisioned");
     if (!lookUp) return user;
     const fields = await this.lookUpAttributes(user, rawToken, true);

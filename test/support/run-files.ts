@@ -30,6 +30,7 @@ const USUAL_SECONDS: Record<string, number> = {
   "trust-boundary": 4,
   provisioning: 3,
   "stdout-log": 3,
+  "grant-cache": 1,
 };
 
 function testFiles(dir: URL): string[] {
