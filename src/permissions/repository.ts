@@ -50,21 +50,24 @@ export async function asActor<T>(db: Db, actor: string, work: (tx: Db) => Promis
   });
 }
 
-export class PermissionRepository {
-  // Every active user's grants are read once a second (authz/grant-cache.ts): built once.
-  private readonly grantsOfUser;
+/** Every active user's grants are read once a second (authz/grant-cache.ts): built once. */
+function prepareGrantsOf(db: Db) {
+  return db
+    .select()
+    .from(userPermissions)
+    .where(eq(userPermissions.userUuid, sql.placeholder("user")))
+    .orderBy(asc(userPermissions.createdAt), asc(userPermissions.uuid))
+    .prepare("user_permissions_of_user");
+}
 
-  constructor(private readonly db: Db) {
-    this.grantsOfUser = db
-      .select()
-      .from(userPermissions)
-      .where(eq(userPermissions.userUuid, sql.placeholder("user")))
-      .orderBy(asc(userPermissions.createdAt), asc(userPermissions.uuid))
-      .prepare("user_permissions_of_user");
-  }
+export class PermissionRepository {
+  private grantsOfUser: ReturnType<typeof prepareGrantsOf> | undefined;
+
+  constructor(private readonly db: Db) {}
 
   async grantsOf(user: string): Promise<Grant[]> {
-    const rows = await this.grantsOfUser.execute({ user });
+    // Prepared at first use (an app built only to be documented has no database).
+    const rows = await (this.grantsOfUser ??= prepareGrantsOf(this.db)).execute({ user });
     return rows.map(toGrant);
   }
 

@@ -107,11 +107,14 @@ function prepareCognitoUpdate(db: Db, names: (keyof CognitoFields)[]) {
 }
 
 export class UserRepository {
-  private readonly statements: ReturnType<typeof prepareStatements>;
+  private prepared: ReturnType<typeof prepareStatements> | undefined;
   private readonly cognitoUpdates = new Map<string, ReturnType<typeof prepareCognitoUpdate>>();
 
-  constructor(private readonly db: Db) {
-    this.statements = prepareStatements(db);
+  constructor(private readonly db: Db) {}
+
+  // At first use, not construction: an app built only to be documented has no database.
+  private get statements(): ReturnType<typeof prepareStatements> {
+    return (this.prepared ??= prepareStatements(this.db));
   }
 
   async findById(id: string): Promise<User | undefined> {
