@@ -62,41 +62,6 @@ export function serializeError(err: unknown): unknown {
   return logged;
 }
 
-/**
- * Standard output, written once per turn of the event loop rather than once per line: a write
- * system call per request cost ~2.7 µs of a ~12 µs bare `/healthz` request, one per turn ~1.2 µs
- * (BENCHMARKS.md, case A). Lines stay in order and reach the file descriptor before the process
- * exits, however it exits but by SIGKILL, which loses at most the current turn's lines.
- */
-export function stdoutByTurn(): DestinationStream {
-  return (stdout ??= openStdoutByTurn());
-}
-
-// One per process, as stdout is: every logger of the process (tests start many servers) shares it.
-let stdout: DestinationStream | undefined;
-
-function openStdoutByTurn(): DestinationStream {
-  // Synchronous writes (as pino's default), held until 8 KiB (under sonic-boom's 16 KiB write size) or the next turn.
-  const out = pino.destination({ dest: 1, sync: true, minLength: 8 * 1024 });
-  let scheduled = false;
-  // flush(), not flushSync(): in sync mode it writes just the same, and flushSync() also fsyncs,
-  // which on a stdout redirected to a file would wait for the disk once a turn.
-  const flush = () => {
-    scheduled = false;
-    out.flush();
-  };
-  process.on("exit", () => out.flushSync());
-  return {
-    write(line: string) {
-      out.write(line);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
-    },
-  };
-}
-
 /** `fields`: added to every line (the active trace's ids, when tracing is on). */
 export function createLogger(level: string, destination?: DestinationStream, fields?: () => Record<string, string>): Logger {
   const options = {
@@ -124,5 +89,5 @@ export function createLogger(level: string, destination?: DestinationStream, fie
       },
     },
   };
-  return pino(options, destination ?? stdoutByTurn());
+  return destination ? pino(options, destination) : pino(options);
 }

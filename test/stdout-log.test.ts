@@ -1,5 +1,5 @@
-// The server's stdout log writes once per event-loop turn (logging.ts stdoutByTurn): no line may be
-// lost or reordered by that, whether the process goes on, exits or crashes.
+// The server's stdout log (pino's asynchronous destination): no line may be lost or reordered,
+// whether the process goes on, exits in the turn that logged, or crashes.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
