@@ -2,6 +2,7 @@
 // their actor for the transaction, and the table's triggers write permission_history.
 import { and, asc, count, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { runPrepared } from "../db/prepared.ts";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Grant } from "../authz/grants.ts";
 import type { LedScope } from "../authz/relationship.ts";
@@ -67,7 +68,7 @@ export class PermissionRepository {
 
   async grantsOf(user: string): Promise<Grant[]> {
     // Prepared at first use (an app built only to be documented has no database).
-    const rows = await (this.grantsOfUser ??= prepareGrantsOf(this.db)).execute({ user });
+    const rows = await runPrepared(() => (this.grantsOfUser ??= prepareGrantsOf(this.db)).execute({ user }));
     return rows.map(toGrant);
   }
 

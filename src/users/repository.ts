@@ -1,6 +1,7 @@
 // Queries on the users tables; nothing else in the server writes SQL for users.
 import { and, count, eq, exists, getTableColumns, ilike, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { runPrepared } from "../db/prepared.ts";
 import type { LedScope } from "../authz/relationship.ts";
 import { asActor, inScopes } from "../permissions/repository.ts";
 import { userPermissions } from "../permissions/schema.ts";
@@ -130,7 +131,7 @@ export class UserRepository {
   }
 
   async findBySub(sub: string): Promise<User | undefined> {
-    const rows = await this.statements.findBySub.execute({ sub });
+    const rows = await runPrepared(() => this.statements.findBySub.execute({ sub }));
     return rows[0];
   }
 
@@ -139,7 +140,7 @@ export class UserRepository {
    * for the same sub gets the winner's row (the no-op update makes RETURNING yield it).
    */
   async createOrGet({ checkingCognito, ...user }: NewUser): Promise<{ user: User; inserted: boolean }> {
-    const rows = await this.statements.createOrGet.execute({
+    const rows = await runPrepared(() => this.statements.createOrGet.execute({
       sub: user.cognitoSub,
       username: user.username,
       email: user.email ?? null,
@@ -147,7 +148,7 @@ export class UserRepository {
       firstName: user.firstName ?? null,
       lastName: user.lastName ?? null,
       checking: checkingCognito === true,
-    });
+    }));
     const { inserted, ...row } = rows[0]!;
     return { user: row, inserted };
   }
@@ -156,13 +157,16 @@ export class UserRepository {
     if (!UUID_RE.test(id)) return undefined;
     // Prepared once per set of fields (at most 2^5): these follow a new user's first request.
     const names = (Object.keys(fields) as (keyof CognitoFields)[]).filter((name) => fields[name] !== undefined).sort();
+    // Each name's letter names the statement: a field without one would share another's name.
+    const unknown = names.find((name) => !Object.hasOwn(COGNITO_FIELD_CODES, name));
+    if (unknown) throw new Error(`not a Cognito field: ${unknown}`);
     const key = names.join(",");
     let statement = this.cognitoUpdates.get(key);
     if (!statement) {
       statement = prepareCognitoUpdate(this.db, names);
       this.cognitoUpdates.set(key, statement);
     }
-    const rows = await statement.execute({ ...fields, id });
+    const rows = await runPrepared(() => statement.execute({ ...fields, id }));
     return rows[0];
   }
 
@@ -186,7 +190,7 @@ export class UserRepository {
 
   /** Writes last_login only when it is older than `intervalSeconds`, not on every request. */
   async touchLastLogin(id: string, intervalSeconds: number): Promise<Date | undefined> {
-    const rows = await this.statements.touchLastLogin.execute({ id, seconds: intervalSeconds });
+    const rows = await runPrepared(() => this.statements.touchLastLogin.execute({ id, seconds: intervalSeconds }));
     return rows[0]?.lastLogin ?? undefined;
   }
 

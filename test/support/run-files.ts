@@ -31,6 +31,7 @@ const USUAL_SECONDS: Record<string, number> = {
   provisioning: 3,
   "stdout-log": 3,
   "grant-cache": 1,
+  "prepared-statements": 2,
 };
 
 function testFiles(dir: URL): string[] {
