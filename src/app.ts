@@ -13,7 +13,7 @@ import { answerClientError, answerError } from "./http/errors.ts";
 import { notFound, sendProblem, unavailable } from "./http/problem.ts";
 import { healthRoutes } from "./http/health.ts";
 import type { Metrics } from "./http/metrics.ts";
-import { securityHeaders } from "./http/security-headers.ts";
+import { API_CSP, API_HEADERS, documentHeaders } from "./http/security-headers.ts";
 import { registerOpenApi, registerOpenApiRoutes } from "./http/openapi.ts";
 import { ProblemSchema } from "./http/problem-schema.ts";
 import { createValidatorCompiler } from "./http/validation.ts";
@@ -136,12 +136,13 @@ function createFastify({ config, logger, headersTimeoutMs = 10_000 }: AppDeps): 
  * a promise and a microtask turn each (a quarter of a bare `/healthz`'s time with four of them).
  */
 function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: boolean }): void {
-  const headers = securityHeaders();
-  const headerNames = Object.keys(headers);
+  const headerNames = Object.keys(API_HEADERS);
+  const document = documentHeaders();
+  const documentNames = Object.keys(document.headers);
   // Set before the handler runs, so that a route (the /admin page) can replace its CSP; the request
   // id is known from here on, and an error answered later keeps the headers set now.
   app.addHook("onRequest", (request, reply, done) => {
-    for (const name of headerNames) reply.header(name, headers[name]);
+    for (const name of headerNames) reply.header(name, API_HEADERS[name]);
     reply.header("x-request-id", request.id);
     // By the route matched, not the URL as sent: the router decodes `/%61pi/v1/me` to /api/v1/me,
     // and a gate on the raw text let it past the 503s (attacker review: a restarted instance served
@@ -168,6 +169,12 @@ function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: 
   app.addHook("onSend", (_request, reply, payload, done) => {
     // A keep-alive connection that outlives its last request would hold the shutdown open.
     if (state.draining) reply.header("connection", "close");
+    // A page (whatever its route) gets the document headers, by what it is rather than where.
+    const type = reply.getHeader("content-type");
+    if (typeof type === "string" && type.startsWith("text/html")) {
+      for (const name of documentNames) reply.header(name, document.headers[name]);
+      if (reply.getHeader("content-security-policy") === API_CSP) reply.header("content-security-policy", document.csp);
+    }
     done(null, payload);
   });
   // One line per request, written when it is answered (Fastify's default writes two).

@@ -179,11 +179,32 @@ describe("trust boundary", () => {
   });
 
   describe("web hardening", () => {
-    it("sends helmet's security headers on every response, errors included", async () => {
-      for (const res of [await app.get("/healthz"), await app.get("/api/v1/me")]) {
+    it("sends an API's security headers on every response, errors included, and no page's", async () => {
+      for (const res of [await app.get("/healthz"), await app.get("/api/v1/me"), await app.get("/api/v1/nothing-here")]) {
         assert.equal(res.headers.get("x-content-type-options"), "nosniff");
-        assert.ok(res.headers.get("content-security-policy"));
+        assert.equal(res.headers.get("content-security-policy"), "default-src 'none'; frame-ancestors 'none'");
         assert.match(res.headers.get("strict-transport-security") ?? "", /^max-age=\d+/);
+        assert.equal(res.headers.get("x-frame-options"), "DENY");
+        assert.equal(res.headers.get("cross-origin-resource-policy"), "same-origin");
+        assert.equal(res.headers.get("cache-control"), "no-store");
+        for (const pageOnly of ["referrer-policy", "cross-origin-opener-policy", "x-xss-protection", "origin-agent-cluster"]) {
+          assert.equal(res.headers.get(pageOnly), null, pageOnly);
+        }
+      }
+    });
+
+    it("sends a page (the /admin page, Swagger UI) helmet's document headers besides, with its own CSP", async () => {
+      for (const path of ["/admin", "/api/schema/swagger-ui/"]) {
+        const res = await app.get(path);
+        assert.equal(res.status, 200, path);
+        assert.match(res.headers.get("content-type") ?? "", /^text\/html/, path);
+        assert.equal(res.headers.get("referrer-policy"), "no-referrer", path);
+        assert.equal(res.headers.get("cross-origin-opener-policy"), "same-origin", path);
+        assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
+        assert.equal(res.headers.get("x-frame-options"), "DENY", path);
+        const csp = res.headers.get("content-security-policy") ?? "";
+        assert.match(csp, /default-src 'self'/, path);
+        assert.doesNotMatch(csp, /default-src 'none'/, path);
       }
     });
 
