@@ -24,6 +24,11 @@ export class TokenCache {
   private readonly byHash: LRUCache<string, Entry> | undefined;
   private readonly recent = new Map<string, Entry>();
   private readonly recentSize: number;
+  /**
+   * The key of the last token that missed: the verifier stores a new token right after its miss,
+   * and a SHA-256 of ~1 KB is ~2 µs, a tenth of case C's cost beyond the signature (BENCHMARKS.md).
+   */
+  private lastMiss: { token: string; key: string } | undefined;
 
   /** `size` 0 turns the cache off. */
   constructor(
@@ -43,8 +48,10 @@ export class TokenCache {
     if (!this.byHash) return undefined;
     let entry = this.recent.get(token);
     if (!entry) {
-      entry = this.byHash.get(TokenCache.key(token));
+      const key = TokenCache.key(token);
+      entry = this.byHash.get(key);
       if (entry) this.remember(token, entry);
+      else this.lastMiss = { token, key };
     }
     if (entry && (Date.now() >= entry.validUntil * 1000 || !keyStillTrusted(entry.kid))) {
       this.recent.delete(token);
@@ -58,7 +65,9 @@ export class TokenCache {
   /** `validUntil`: exp plus the allowed clock skew, in seconds, as the verifier would judge it. */
   set(token: string, verified: VerifiedToken, kid: string, validUntil: number): void {
     if (!this.byHash || validUntil * 1000 <= Date.now()) return;
-    this.byHash.set(TokenCache.key(token), { token: verified, kid, validUntil });
+    const key = this.lastMiss?.token === token ? this.lastMiss.key : TokenCache.key(token);
+    this.lastMiss = undefined;
+    this.byHash.set(key, { token: verified, kid, validUntil });
   }
 
   private remember(token: string, entry: Entry): void {
