@@ -1,114 +1,15 @@
-// npm start: the whole system on one machine — Cognito emulator, pool bootstrap, PGlite, the API.
-import path from "node:path";
-import { parseArgs } from "node:util";
-import { DEMO_USERS, describeDrift, provision } from "./cognito/bootstrap.ts";
-import { createCognitoClient } from "./cognito/client.ts";
-import { startEmulator, type Emulator } from "./cognito/emulator.ts";
-import { ConfigError, loadDevConfig, processEnv } from "./config.ts";
-import { devApiConfig } from "./dev-api-config.ts";
-import { writeDevStack } from "./dev-stack.ts";
-import { startServer, type RunningServer } from "./server.ts";
+// npm start: the dev stack (dev-up.ts). Traced when the OTEL_* variables ask, as `npm run serve`
+// is (main.ts): the SDK starts before the stack's modules are imported, since instrumentations
+// patch modules as they load; with tracing off, nothing of OpenTelemetry is loaded at all.
+import { ConfigError, loadTracing, processEnv } from "./config.ts";
+import type { Tracing } from "./tracing/spans.ts";
 
-const say = (line = "") => process.stdout.write(`${line}\n`);
-
-/** `npm start -- --callback-url URL …`: more callback URLs for the web client (a front end on another port). */
-function webCallbackUrls(): string[] {
-  const { values } = parseArgs({ options: { "callback-url": { type: "string", multiple: true } } });
-  const urls = values["callback-url"] ?? [];
-  for (const url of urls) {
-    if (!URL.canParse(url)) throw new ConfigError("--callback-url", "a URL such as http://localhost:4200/", url);
-  }
-  return urls;
+let tracing: Tracing | undefined;
+try {
+  const config = loadTracing(processEnv());
+  if (config.enabled) tracing = await (await import("./tracing/start.ts")).startTracing(config);
+} catch (err) {
+  process.stderr.write(`npm start failed: ${err instanceof ConfigError ? `configuration error: ${err.message}` : (err as Error).message}\n`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
 }
-
-async function main(): Promise<void> {
-  const dev = loadDevConfig();
-  const apiUrl = `http://localhost:${dev.apiPort}`;
-  let emulator: Emulator | undefined;
-  let server: RunningServer | undefined;
-  let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    await server?.close().catch(() => {});
-    await emulator?.stop().catch(() => {});
-    process.exit(code);
-  };
-  process.on("SIGINT", () => void stop(0));
-  process.on("SIGTERM", () => void stop(0));
-
-  try {
-    const extraCallbacks = webCallbackUrls();
-    say(`Starting the Cognito emulator on http://localhost:${dev.cognitoLocalPort} …`);
-    emulator = await startEmulator({ port: dev.cognitoLocalPort, dataDir: path.join(dev.dataDir, "cognito"), env: processEnv() });
-    const cognito = createCognitoClient({ region: "us-east-1", endpoint: emulator.url, useDummyCredentials: true });
-    const pool = await provision(cognito, {
-      endpoint: emulator.url,
-      poolName: "vrms-dev",
-      callbackUrl: `${apiUrl}/admin`,
-      webCallbackUrls: extraCallbacks,
-      demoUsers: DEMO_USERS,
-      // `.data` from older versions holds a client that allowed USER_PASSWORD_AUTH and told who has
-      // an account: the emulator's pool is ours, so it is brought up to date without asking.
-      fix: true,
-      onCreate: (what) => say(`  created ${what}`),
-      onDrift: (drift) => say(`  corrected ${describeDrift(drift)}`),
-    });
-    cognito.destroy();
-    await writeDevStack(dev.dataDir, { endpoint: emulator.url, user_pool_id: pool.userPoolId, client_id: pool.clientId, web_client_id: pool.webClientId, service_client_id: pool.serviceClientId, api_url: apiUrl });
-
-    const config = devApiConfig(processEnv(), dev.apiPort, dev.dataDir, {
-      endpoint: emulator.url,
-      userPoolId: pool.userPoolId,
-      clientIds: [pool.clientId, pool.webClientId],
-      serviceClientIds: [pool.serviceClientId],
-    });
-    server = await startServer(config);
-    printBanner({ poolId: pool.userPoolId, clientId: pool.clientId, webClientId: pool.webClientId, serviceClientId: pool.serviceClientId, emulatorUrl: emulator.url, apiUrl, dataDir: dev.dataDir });
-  } catch (err) {
-    const message = err instanceof ConfigError ? `configuration error: ${err.message}` : (err as Error).message;
-    process.stderr.write(`npm start failed: ${message}\n`);
-    await stop(err instanceof ConfigError ? 2 : 1);
-  }
-}
-
-interface Banner {
-  poolId: string;
-  clientId: string;
-  webClientId: string;
-  serviceClientId: string;
-  emulatorUrl: string;
-  apiUrl: string;
-  dataDir: string;
-}
-
-function printBanner({ poolId, clientId, webClientId, serviceClientId, emulatorUrl, apiUrl, dataDir }: Banner): void {
-  const member = DEMO_USERS.find((u) => u.groups.length === 0)!;
-  say();
-  say("vrms-backend dev stack is up");
-  say(`  API:            ${apiUrl}`);
-  say(`  Cognito:        ${emulatorUrl} (local emulator)`);
-  say(`  User pool id:   ${poolId}`);
-  say(`  App client id:  ${clientId} (backend: CLI, /admin)`);
-  say(`  Web client id:  ${webClientId} (browser apps: Amplify, amazon-cognito-identity-js; see README)`);
-  say(`  Service client: ${serviceClientId} (apps calling as themselves: client credentials)`);
-  say(`  Data:           ${dataDir}`);
-  say("  Demo users:");
-  for (const user of DEMO_USERS) {
-    say(`    ${user.username.padEnd(20)} password ${user.password}${user.groups.length ? `  (groups: ${user.groups.join(", ")})` : ""}`);
-  }
-  say(`  Admin page:     ${apiUrl}/admin`);
-  say(`  CORS:           pages on http://localhost:<any port> may call the API and Cognito`);
-  say();
-  say("Try it (copy and paste):");
-  say(
-    `  TOKEN=$(npm run -s cli -- login --username ${member.username} --password '${member.password}' --access-token-only) && curl -s -H "Authorization: Bearer $TOKEN" ${apiUrl}/api/v1/me`,
-  );
-  say("An app calling the API as itself (a service token, client credentials):");
-  say(`  curl -s -H "Authorization: Bearer $(npm run -s cli -- service-token)" ${apiUrl}/api/v1/users`);
-  say();
-  say("Press Ctrl-C to stop everything.");
-  say();
-}
-
-await main();
+await (await import("./dev-up.ts")).startDevStack(tracing);

@@ -20,7 +20,9 @@ import { runCli } from "./support/cli.ts";
 import { copyFolder } from "./support/databases.ts";
 import { startTestEmulator, type TestEmulator } from "./support/emulator.ts";
 import { freePort } from "../support/net.ts";
+import { startReceiver } from "./support/otlp-receiver.ts";
 import { migratedPgliteTemplate } from "./support/pglite-template.ts";
+import { until } from "./support/wait.ts";
 
 const CALLBACK = "http://localhost:8000/admin";
 
@@ -178,7 +180,7 @@ describe("provision with the cognito-local emulator", () => {
     assert.equal((await describePool(id)).AdminCreateUserConfig?.AllowAdminCreateUserOnly, false);
   });
 
-  it("npm start corrects an old .data pool by itself and says what it corrected", async () => {
+  it("npm start corrects an old .data pool by itself, says what it corrected, and traces when OTEL_* ask", async () => {
     // An emulator data directory as an older dev stack left it, then the dev stack on it.
     const dataDir = path.join(dir, "old-data");
     const old = await startEmulator({ port: await freePort(), dataDir: path.join(dataDir, "cognito"), env: { PATH: process.env.PATH ?? "" } });
@@ -190,7 +192,18 @@ describe("provision with the cognito-local emulator", () => {
     await copyFolder(await migratedPgliteTemplate(), path.join(dataDir, "db"));
 
     const cognitoPort = await freePort();
-    const env = { PATH: process.env.PATH ?? "", HOME: dir, DATA_DIR: dataDir, PORT: String(await freePort()), COGNITO_LOCAL_PORT: String(cognitoPort) };
+    const receiver = await startReceiver();
+    const apiPort = await freePort();
+    const env = {
+      PATH: process.env.PATH ?? "",
+      HOME: dir,
+      DATA_DIR: dataDir,
+      PORT: String(apiPort),
+      COGNITO_LOCAL_PORT: String(cognitoPort),
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+    };
     const dev = spawn(process.execPath, ["--import", "tsx", "src/dev.ts"], { env, timeout: 90_000 });
     let stdout = "";
     dev.stdout.on("data", (chunk) => (stdout += chunk));
@@ -211,9 +224,14 @@ describe("provision with the cognito-local emulator", () => {
       const client = await running.send(new DescribeUserPoolClientCommand({ UserPoolId: /User pool id:\s+(\S+)/.exec(stdout)![1]!, ClientId: clientId }));
       running.destroy();
       assert.deepEqual([...(client.UserPoolClient?.ExplicitAuthFlows ?? [])].sort(), ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]);
+      // Traced as `npm run serve` is: a request's server span, with its route, reaches the collector.
+      const refused = await fetch(`http://localhost:${apiPort}/api/v1/me`);
+      assert.equal(refused.status, 401);
+      await until(() => receiver.spans.some((s) => s.attributes["http.route"] === "/api/v1/me"), 10_000, "the /me request's span from the dev stack");
     } finally {
       dev.kill("SIGINT");
       await exited;
+      receiver.close();
     }
   });
 

@@ -5,52 +5,14 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { freePort } from "../support/net.ts";
 import { pglite, postgres, type TestDatabase } from "./support/databases.ts";
 import { issuerForDescribe, requestAt, type Json } from "./support/server.ts";
+import { startReceiver, type ExportedSpan } from "./support/otlp-receiver.ts";
 import { until } from "./support/wait.ts";
-
-interface ExportedSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  attributes: Record<string, unknown>;
-}
-
-type OtlpValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
-
-/** An OTLP/HTTP receiver for http/json: every body as received, and the spans in them. */
-async function startReceiver() {
-  const bodies: string[] = [];
-  const spans: ExportedSpan[] = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
-    req.on("end", () => {
-      bodies.push(body);
-      if (req.url === "/v1/traces") {
-        const parsed = JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: (Omit<ExportedSpan, "attributes"> & { attributes?: { key: string; value: OtlpValue }[] })[] }[] }[] };
-        for (const resource of parsed.resourceSpans) {
-          for (const scope of resource.scopeSpans) {
-            for (const span of scope.spans) {
-              const attributes = Object.fromEntries((span.attributes ?? []).map(({ key, value }) => [key, Object.values(value)[0]]));
-              spans.push({ ...span, attributes });
-            }
-          }
-        }
-      }
-      res.writeHead(200, { "content-type": "application/json" }).end("{}");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, spans, close: () => server.close() };
-}
 
 /** `node --import tsx src/main.ts`, as `npm run serve` runs the built equivalent, with OpenTelemetry modules recorded. */
 function startMain(env: Record<string, string>, modulesFile: string) {
