@@ -1,7 +1,7 @@
 // buildApp(deps): the Fastify instance with its plugins and routes. No I/O happens at import.
 import { randomUUID } from "node:crypto";
 import cors from "@fastify/cors";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import { adminRoutes } from "./admin/routes.ts";
@@ -9,11 +9,11 @@ import { FailureLimiter } from "./auth/failure-limiter.ts";
 import { authenticate } from "./auth/authenticate.ts";
 import type { TokenVerifier } from "./auth/verifier.ts";
 import type { Database } from "./db/client.ts";
-import { answerClientError, answerError } from "./http/errors.ts";
+import { answerClientError, answerError, answerUnroutable } from "./http/errors.ts";
 import { notFound, sendProblem, unavailable } from "./http/problem.ts";
 import { healthRoutes } from "./http/health.ts";
 import type { Metrics } from "./http/metrics.ts";
-import { API_CSP, API_HEADERS, documentHeaders } from "./http/security-headers.ts";
+import { API_CSP, API_HEADERS, documentHeaders, isPage } from "./http/security-headers.ts";
 import { registerOpenApi, registerOpenApiRoutes } from "./http/openapi.ts";
 import { ProblemSchema } from "./http/problem-schema.ts";
 import { createValidatorCompiler } from "./http/validation.ts";
@@ -77,6 +77,8 @@ function trustProxy(setting: Config["trustProxy"]): false | string[] | ((address
 export async function buildApp(deps: AppDeps): Promise<App> {
   const state = { draining: false };
   const app = createFastify(deps);
+  // Before CORS: its preflight answers too carry the headers and the 503s of a draining instance.
+  addCommonHooks(app, deps, state);
   // No CORS handling at all unless origins are configured: same-origin only.
   if (deps.config.corsOrigins.length > 0) {
     await app.register(cors, { origin: deps.config.corsOrigins, methods: ["GET", "HEAD", "POST", "PATCH", "DELETE"], maxAge: 600 });
@@ -94,7 +96,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.decorateRequest("auth", null);
   app.decorateRequest("actor", null);
   app.decorateRequest("service", null);
-  addCommonHooks(app, deps, state);
   app.setErrorHandler(answerError);
   app.setNotFoundHandler((request, reply) => sendProblem(reply, notFound(`No route for ${request.method} ${request.url.split("?")[0]}.`)));
   await registerRoutes(app, deps, state);
@@ -127,7 +128,26 @@ function createFastify({ config, logger, headersTimeoutMs = 10_000 }: AppDeps): 
     },
     // Even a request too malformed for routing (oversized headers) gets a problem+json answer.
     clientErrorHandler: answerClientError,
+    // No hook runs for these: what every answer carries is added here.
+    frameworkErrors: (err, request, reply) => {
+      setAnswerHeaders(request, reply);
+      reply.raw.once("finish", () => logAnswered(request, reply));
+      return answerUnroutable(err, request, reply);
+    },
   });
+}
+
+const API_HEADER_NAMES = Object.keys(API_HEADERS);
+
+/** What every answer carries: the API's security headers and the request id. */
+function setAnswerHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  for (const name of API_HEADER_NAMES) reply.header(name, API_HEADERS[name]);
+  reply.header("x-request-id", request.id);
+}
+
+/** The one log line of a request, written when it is answered. */
+function logAnswered(request: FastifyRequest, reply: FastifyReply): void {
+  request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, "request completed");
 }
 
 /**
@@ -136,14 +156,12 @@ function createFastify({ config, logger, headersTimeoutMs = 10_000 }: AppDeps): 
  * a promise and a microtask turn each (a quarter of a bare `/healthz`'s time with four of them).
  */
 function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: boolean }): void {
-  const headerNames = Object.keys(API_HEADERS);
   const document = documentHeaders();
   const documentNames = Object.keys(document.headers);
   // Set before the handler runs, so that a route (the /admin page) can replace its CSP; the request
   // id is known from here on, and an error answered later keeps the headers set now.
   app.addHook("onRequest", (request, reply, done) => {
-    for (const name of headerNames) reply.header(name, API_HEADERS[name]);
-    reply.header("x-request-id", request.id);
+    setAnswerHeaders(request, reply);
     // By the route matched, not the URL as sent: the router decodes `/%61pi/v1/me` to /api/v1/me,
     // and a gate on the raw text let it past the 503s (attacker review: a restarted instance served
     // a signed-out session before its first revocation read).
@@ -170,8 +188,7 @@ function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: 
     // A keep-alive connection that outlives its last request would hold the shutdown open.
     if (state.draining) reply.header("connection", "close");
     // A page (whatever its route) gets the document headers, by what it is rather than where.
-    const type = reply.getHeader("content-type");
-    if (typeof type === "string" && type.startsWith("text/html")) {
+    if (isPage(reply.getHeader("content-type"))) {
       for (const name of documentNames) reply.header(name, document.headers[name]);
       if (reply.getHeader("content-security-policy") === API_CSP) reply.header("content-security-policy", document.csp);
     }
@@ -179,7 +196,7 @@ function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: 
   });
   // One line per request, written when it is answered (Fastify's default writes two).
   app.addHook("onResponse", (request, reply, done) => {
-    request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, "request completed");
+    logAnswered(request, reply);
     if (deps.metrics) {
       deps.metrics.request(request.routeOptions.url ?? "unmatched", request.method, reply.statusCode, reply.elapsedTime / 1000);
       // By the verified token, so that a service's refused calls (not_a_user, a missing scope) count too.

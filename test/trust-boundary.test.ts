@@ -5,6 +5,8 @@ import { describe, it } from "node:test";
 import { pglite } from "./support/databases.ts";
 import { b64url, claimsOf, signJwt, signJwtWith } from "../support/issuer.ts";
 import { issuerAndServer, serverForDescribe, type Reply } from "./support/server.ts";
+import { until } from "./support/wait.ts";
+import { isPage } from "../src/http/security-headers.ts";
 
 function expect401(res: Reply, code: string): void {
   const { body } = res;
@@ -30,6 +32,10 @@ describe("trust boundary", () => {
       assert.equal(res.status, 431);
       assert.match(res.headers.get("content-type") ?? "", /application\/problem\+json/);
       assert.equal(res.body.code, "headers_too_large");
+      // Written on the socket, before any hook: the headers of every answer all the same.
+      assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+      assert.equal(res.headers.get("content-security-policy"), "default-src 'none'; frame-ancestors 'none'");
+      assert.equal(res.headers.get("cache-control"), "no-store");
     });
 
     it("header: a token in the query string is ignored even with a Bearer header missing", async () => {
@@ -193,6 +199,33 @@ describe("trust boundary", () => {
       }
     });
 
+    it("answers paths refused before routing as problems with every answer's headers and a log line", async () => {
+      for (const [path, detail] of [
+        ["/admin/%ZZ", /not valid percent-encoding/],
+        [`/api/v1/users/${"a".repeat(120)}`, /longer than 100 characters/],
+      ] as const) {
+        const res = await app.get(path, undefined, { "x-request-id": "unroutable-1" });
+        assert.equal(res.status, 400, path);
+        assert.match(res.headers.get("content-type") ?? "", /^application\/problem\+json/, path);
+        assert.equal(res.body.code, "bad_request", path);
+        assert.match(String(res.body.detail), detail, path);
+        assert.doesNotMatch(JSON.stringify(res.body), /%ZZ|aaaa/, "the answer does not repeat the path");
+        assert.equal(res.headers.get("content-security-policy"), "default-src 'none'; frame-ancestors 'none'", path);
+        assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
+        assert.equal(res.headers.get("cache-control"), "no-store", path);
+        assert.equal(res.headers.get("x-request-id"), "unroutable-1", path);
+      }
+      const lines = () => app.logs().split("\n").filter((l) => l.includes('"reqId":"unroutable-1"') && l.includes('"msg":"request completed"'));
+      await until(() => lines().length >= 2, 5000, "their log lines");
+      assert.equal(lines().length, 2, "one line each");
+      assert.ok(lines().every((l) => l.includes('"statusCode":400')));
+    });
+
+    it("knows a page by its content type, whatever its case", () => {
+      for (const type of ["text/html", "Text/HTML; charset=utf-8", "application/xhtml+xml", "image/svg+xml"]) assert.ok(isPage(type), type);
+      for (const type of ["application/json", "application/problem+json", "text/htmlx", "text/plain", undefined]) assert.ok(!isPage(type), String(type));
+    });
+
     it("sends a page (the /admin page, Swagger UI) helmet's document headers besides, with its own CSP", async () => {
       for (const path of ["/admin", "/api/schema/swagger-ui/"]) {
         const res = await app.get(path);
@@ -205,6 +238,9 @@ describe("trust boundary", () => {
         const csp = res.headers.get("content-security-policy") ?? "";
         assert.match(csp, /default-src 'self'/, path);
         assert.doesNotMatch(csp, /default-src 'none'/, path);
+        // Framed by no one, not even this origin (browsers follow the CSP over X-Frame-Options).
+        assert.match(csp, /frame-ancestors 'none'/, path);
+        assert.doesNotMatch(csp, /frame-ancestors 'self'/, path);
       }
     });
 
@@ -215,6 +251,9 @@ describe("trust boundary", () => {
         headers: { origin: "https://app.example.org", "access-control-request-method": "PATCH", "access-control-request-headers": "authorization" },
       });
       assert.equal(preflight.headers.get("access-control-allow-origin"), "https://app.example.org");
+      // Answered by the CORS plugin, after the common hook: every answer's headers and request id.
+      assert.equal(preflight.headers.get("x-content-type-options"), "nosniff");
+      assert.ok(preflight.headers.get("x-request-id"));
       assert.match(preflight.headers.get("access-control-allow-methods") ?? "", /PATCH/);
       const other = await idApp.get("/healthz", undefined, { origin: "https://evil.example.org" });
       assert.equal(other.headers.get("access-control-allow-origin"), null);

@@ -6,7 +6,7 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { APP_CLIENT_SCOPES } from "../cognito/pool-settings.ts";
-import { securityHeaders } from "../http/security-headers.ts";
+import { NO_FRAMING, securityHeaders } from "../http/security-headers.ts";
 import { isLoopbackUrl } from "../net.ts";
 import { ADMIN_BUNDLE, ADMIN_PAGE_DIR } from "../paths.ts";
 
@@ -44,6 +44,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminPageOption
         "connect-src": ["'self'", ...(domainOrigin ? [domainOrigin] : [])],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
+        "frame-ancestors": [NO_FRAMING],
         "upgrade-insecure-requests": options.publicUrl.startsWith("https:") ? [] : null,
       },
     },

@@ -5,6 +5,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { ErrorObject } from "ajv";
 import { isDatabaseUnavailable } from "../db/errors.ts";
 import { ApiProblem, PROBLEM_JSON, sendProblem, unavailable, validationFailed } from "./problem.ts";
+import { API_HEADERS } from "./security-headers.ts";
 import { fieldErrors } from "./validation.ts";
 
 declare module "fastify" {
@@ -44,6 +45,21 @@ export function answerError(err: FastifyError, request: FastifyRequest, reply: F
   return sendProblem(reply, new ApiProblem(500, "internal_error", "An unexpected error occurred."));
 }
 
+/**
+ * Requests Fastify refuses before routing them: a path that is not valid percent-encoding, a path
+ * parameter over 100 characters. A problem like any other 400 (Fastify's own answer was plain JSON
+ * that repeated the path).
+ */
+export function answerUnroutable(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const detail = err.code === "FST_ERR_MAX_PARAM_LENGTH" ? "A path segment is longer than 100 characters." : "The path is not valid percent-encoding.";
+  return sendProblem(reply, new ApiProblem(400, "bad_request", detail));
+}
+
+// What every answer carries, for the answers written on the socket itself.
+const RAW_API_HEADERS = Object.entries(API_HEADERS)
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join("");
+
 /** Requests too malformed to route (oversized or trickled headers, bad HTTP), answered on the socket. */
 export function answerClientError(err: Error, socket: Socket): void {
   const code = (err as { code?: string }).code;
@@ -60,7 +76,7 @@ export function answerClientError(err: Error, socket: Socket): void {
   const body = problem.text();
   // Answer, then drop the connection: the client may still be sending.
   socket.end(
-    `HTTP/1.1 ${problem.status} ${problem.body().title}\r\nContent-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${problem.status} ${problem.body().title}\r\nContent-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${RAW_API_HEADERS}Connection: close\r\n\r\n${body}`,
     () => socket.destroy(),
   );
 }

@@ -2,6 +2,7 @@
 // routes' own schemas. Registered before the routes so that it sees every one of them.
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
+import { NO_FRAMING } from "./security-headers.ts";
 import type { FastifyInstance } from "fastify";
 import { SCOPES, type Scope } from "../authz/principal.ts";
 
@@ -61,6 +62,8 @@ export async function registerOpenApiRoutes(app: FastifyInstance): Promise<void>
     uiConfig: { persistAuthorization: false },
     // The UI is served from this server only; a strict CSP of its own applies to its pages.
     staticCSP: true,
+    // Its CSP lets the same origin frame it; no page of ours is meant to be framed.
+    transformStaticCSP: (csp) => csp.replace(/frame-ancestors [^;]*/, `frame-ancestors ${NO_FRAMING}`),
     transformSpecificationClone: true,
   });
 }

@@ -6,8 +6,16 @@
 import helmet, { type HelmetOptions } from "helmet";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
+/** No page of ours is meant to be framed, not even by our own origin (browsers obey this over X-Frame-Options). */
+export const NO_FRAMING = "'none'";
+
 /** No content may load or frame under an API answer: it is data, never a page. */
-export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+export const API_CSP = `default-src 'none'; frame-ancestors ${NO_FRAMING}`;
+
+/** Whether a Content-Type is a document a browser renders (and runs scripts in). */
+export function isPage(contentType: unknown): boolean {
+  return typeof contentType === "string" && /^\s*(text\/html|application\/xhtml\+xml|image\/svg\+xml)\b/i.test(contentType);
+}
 
 export const API_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   "content-security-policy": API_CSP,
@@ -40,10 +48,10 @@ export function securityHeaders(options: Readonly<HelmetOptions> = {}): Record<s
 /**
  * What an HTML page adds to API_HEADERS: helmet's document headers (the opener policy, no
  * referrer — the /admin page's URL carries an OAuth code after sign-in —, …), and helmet's
- * default CSP for a page that sets none of its own. The API's stricter framing rule stays.
+ * default CSP (framed by no one) for a page that sets none of its own. The API's framing rule stays.
  */
 export function documentHeaders(): { headers: Readonly<Record<string, string>>; csp: string } {
-  const { "content-security-policy": csp, ...rest } = securityHeaders();
+  const { "content-security-policy": csp, ...rest } = securityHeaders({ contentSecurityPolicy: { directives: { "frame-ancestors": [NO_FRAMING] } } });
   const headers = Object.fromEntries(Object.entries(rest).filter(([name]) => !(name in API_HEADERS)));
   return { headers: Object.freeze(headers), csp: csp! };
 }
