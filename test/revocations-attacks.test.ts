@@ -7,40 +7,27 @@ import fc from "fast-check";
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "../src/db/client.ts";
 import { DigestTable } from "../src/sessions/digest-table.ts";
-import { RevocationStore } from "../src/sessions/revocations.ts";
 import { revokedSessions } from "../src/sessions/schema.ts";
 import { DATABASE_KINDS, postgres, requires, type TestDatabase, openTestDatabase } from "./support/databases.ts";
 import { requestAt, startTestServer, type TestServer } from "./support/server.ts";
 import { TestIssuer } from "../support/issuer.ts";
 import { freePort } from "../support/net.ts";
-import { silentLogger, withoutNotifications } from "./support/revocation-stores.ts";
+import { revocationStores } from "./support/revocation-stores.ts";
 import { sleep, until } from "./support/wait.ts";
 
-const silent = silentLogger;
-const nowSec = () => Math.floor(Date.now() / 1000);
 
 for (const kind of DATABASE_KINDS) {
   describe(`review: revocations read by change (${kind.name})`, requires(kind), () => {
     let copy: TestDatabase;
     let database: Database;
-    const stores: RevocationStore[] = [];
-    const reader = async (options: { reloadMs?: number } = {}) => {
-      const { view, control } = withoutNotifications(database);
-      const store = new RevocationStore(view, silent, { retainSeconds: 3600, ...options });
-      stores.push(store);
-      await store.start();
-      return { store, control };
-    };
-    const writer = (retainSeconds = 3600) => new RevocationStore(database, silent, { retainSeconds });
-    const token = (sessionId: string, sub = "someone") => ({ sub, sessionId, exp: nowSec() + 60 });
-    const revoked = (store: RevocationStore, sessionId: string) => store.isRevoked({ sub: "someone", sessionId, authTime: nowSec() });
+    const { reader, writer, token, revoked, stopAll } = revocationStores(() => database);
 
     before(async () => {
       copy = await kind.create();
       database = await openTestDatabase(copy);
     });
     after(async () => {
-      for (const store of stores) await store.stop();
+      await stopAll();
       await database?.close();
       await copy?.drop();
     });

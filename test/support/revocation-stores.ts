@@ -3,6 +3,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import { pino } from "pino";
 import type { Database } from "../../src/db/client.ts";
+import { RevocationStore } from "../../src/sessions/revocations.ts";
 
 export const silentLogger = pino({ level: process.env.DEBUG_TEST ? "debug" : "silent" }) as unknown as FastifyBaseLogger;
 
@@ -22,4 +23,30 @@ export function withoutNotifications(database: Database, db: Database["db"] = da
     },
   };
   return { view, control };
+}
+
+export const nowSec = () => Math.floor(Date.now() / 1000);
+
+/**
+ * Stores over the test database `database()` (read when called: the database opens in `before`):
+ * readers, each an instance whose notifications the test puts up and down; writers, as other
+ * instances' routes write; and `stopAll` for `after`.
+ */
+export function revocationStores(database: () => Database) {
+  const started: RevocationStore[] = [];
+  return {
+    reader: async (options: { reloadMs?: number } = {}) => {
+      const { view, control } = withoutNotifications(database());
+      const store = new RevocationStore(view, silentLogger, { retainSeconds: 3600, ...options });
+      started.push(store);
+      await store.start();
+      return { store, control };
+    },
+    writer: (retainSeconds = 3600) => new RevocationStore(database(), silentLogger, { retainSeconds }),
+    token: (sessionId: string, sub = "someone") => ({ sub, sessionId, exp: nowSec() + 60 }),
+    revoked: (store: RevocationStore, sessionId: string) => store.isRevoked({ sub: "someone", sessionId, authTime: nowSec() }),
+    stopAll: async () => {
+      for (const store of started) await store.stop();
+    },
+  };
 }
