@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pglite } from "./support/databases.ts";
+import { people } from "./support/people.ts";
 import { issuerAndServer, type Json } from "./support/server.ts";
 
 let unique = 0;
@@ -12,18 +13,7 @@ const CONTACT = ["email", "phone", "preferred_email", "gmail", "last_login"];
 describe("review of permissions (issue 14)", () => {
   const { issuer, app } = issuerAndServer(pglite, { env: { COGNITO_TOKEN_USE: "any", COGNITO_GROUP_PERMISSIONS: "admin:adminGlobal,vrms:adminVrms" } });
 
-  async function signedIn(groups: string[] = []): Promise<{ token: string; uuid: string }> {
-    const token = issuer.mint(issuer.newUser({ groups }));
-    const me = await app.request("GET", "/api/v1/me", { token });
-    assert.equal(me.status, 200, JSON.stringify(me.body));
-    return { token, uuid: me.body.uuid as string };
-  }
-
-  async function grant(token: string, body: Json, expect = 201): Promise<Json> {
-    const res = await app.request("POST", "/api/v1/user-permissions", { token, body });
-    assert.equal(res.status, expect, `grant ${JSON.stringify(body)}: ${JSON.stringify(res.body)}`);
-    return res.body;
-  }
+  const { signedIn, grant } = people(issuer, app);
 
   async function world() {
     const admin = await signedIn(["admin"]);

@@ -8,7 +8,8 @@ import { asc } from "drizzle-orm";
 import { permissionTypes } from "../src/permissions/schema.ts";
 import { PERMISSION_TYPES } from "../src/permissions/types.ts";
 import { DATABASE_KINDS, requires, openTestDatabase } from "./support/databases.ts";
-import { issuerAndServer, serverForDescribe, type Json, type TestServer } from "./support/server.ts";
+import { people } from "./support/people.ts";
+import { issuerAndServer, serverForDescribe, type Json } from "./support/server.ts";
 
 const PERSONAS = ["globalAdmin", "projectAdminP", "practiceLeadP", "memberP", "memberQ", "noPermission", "self"] as const;
 type Persona = (typeof PERSONAS)[number];
@@ -47,18 +48,7 @@ for (const kind of DATABASE_KINDS) {
   describe(`permissions on ${kind.name}`, requires(kind), () => {
     const { issuer, app } = issuerAndServer(kind, { env: { COGNITO_TOKEN_USE: "any", COGNITO_GROUP_PERMISSIONS: "admin:adminGlobal,vrms:adminVrms" } });
 
-    async function signedIn(groups: string[] = [], on: TestServer = app): Promise<{ token: string; uuid: string }> {
-      const token = issuer.mint(issuer.newUser({ groups }));
-      const me = await on.request("GET", "/api/v1/me", { token });
-      assert.equal(me.status, 200, JSON.stringify(me.body));
-      return { token, uuid: me.body.uuid as string };
-    }
-
-    async function grant(token: string, body: Json, expect = 201): Promise<Json> {
-      const res = await app.request("POST", "/api/v1/user-permissions", { token, body });
-      assert.equal(res.status, expect, `grant ${JSON.stringify(body)}: ${JSON.stringify(res.body)}`);
-      return res.body;
-    }
+    const { signedIn, grant } = people(issuer, app);
 
     async function world(): Promise<World> {
       const admin = await signedIn(["admin"]);

@@ -1,0 +1,23 @@
+// People for the permissions tests: a new user signed in (their profile made by their first
+// request), and a grant made through the API.
+import assert from "node:assert/strict";
+import type { TestIssuer } from "../../support/issuer.ts";
+import type { Json, TestServer } from "./server.ts";
+
+export function people(issuer: TestIssuer, app: TestServer) {
+  return {
+    /** A new user in `groups`, signed in on `on` (their first request made their profile). */
+    async signedIn(groups: string[] = [], on: TestServer = app): Promise<{ token: string; uuid: string }> {
+      const token = issuer.mint(issuer.newUser({ groups }));
+      const me = await on.request("GET", "/api/v1/me", { token });
+      assert.equal(me.status, 200, JSON.stringify(me.body));
+      return { token, uuid: me.body.uuid as string };
+    },
+    /** POST /api/v1/user-permissions as `token`, answered `expect`. */
+    async grant(token: string, body: Json, expect = 201): Promise<Json> {
+      const res = await app.request("POST", "/api/v1/user-permissions", { token, body });
+      assert.equal(res.status, expect, `grant ${JSON.stringify(body)}: ${JSON.stringify(res.body)}`);
+      return res.body;
+    },
+  };
+}
