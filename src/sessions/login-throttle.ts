@@ -5,9 +5,11 @@
 // across addresses: that would let anyone lock anyone out. Addresses are counted as limitKey()
 // says (an IPv6 client by its /64).
 //
-// An attempt is reserved before Cognito is called, in one statement that counts it and returns
-// the count: a read-then-write would let every request of a burst read "4" and go through. Only
-// the attempt's own reservation is ever given back: a success never clears a count, since the
+// An attempt is reserved before Cognito is called, key by key, each in one statement that counts
+// it only while under that key's limit: a read-then-write would let every request of a burst read
+// "4" and go through. The address is reserved first, so that once it is over its limit a refused
+// attempt writes nothing (a burst of new usernames from one address added a row per username).
+// Only the attempt's own reservation is ever given back: a success never clears a count, since the
 // same count may hold another account's failures (usernames are compared without case).
 import { createHmac } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
@@ -45,8 +47,6 @@ export interface Refused {
   retryAfter: number;
 }
 
-type Count = { key: string; failures: number; windowStart: Date };
-
 export class LoginThrottle {
   private digest: Promise<Digest> | undefined;
 
@@ -73,9 +73,9 @@ export class LoginThrottle {
   async reserveLogin(username: string, address: string): Promise<Attempt | Refused> {
     const digest = await this.keyed();
     const client = limitKey(address);
-    const user = userKey(digest, username, client);
     const byAddress = addressKey(digest, client);
-    return this.reserve({ [user]: PER_USER_AND_ADDRESS, [byAddress]: PER_ADDRESS }, WINDOW_SECONDS, [user, byAddress]);
+    const user = userKey(digest, username, client);
+    return this.reserve([[byAddress, PER_ADDRESS], [user, PER_USER_AND_ADDRESS]], WINDOW_SECONDS, [byAddress, user]);
   }
 
   /** Reserves a refresh: failures count per address, every refresh per refresh token. */
@@ -83,22 +83,27 @@ export class LoginThrottle {
     const digest = await this.keyed();
     const byAddress = refreshAddressKey(digest, limitKey(address));
     const token = refreshTokenKey(digest, refreshToken);
-    return this.reserve({ [byAddress]: REFRESH_FAILURES_PER_ADDRESS, [token]: REFRESHES_PER_TOKEN }, REFRESH_WINDOW_SECONDS, [byAddress]);
+    return this.reserve([[byAddress, REFRESH_FAILURES_PER_ADDRESS], [token, REFRESHES_PER_TOKEN]], REFRESH_WINDOW_SECONDS, [byAddress]);
   }
 
-  /** Counts one attempt under every key; `failuresOnly` are the keys a success gives back. */
-  private async reserve(limits: Record<string, number>, windowSeconds: number, failuresOnly: string[]): Promise<Attempt | Refused> {
-    const keys = Object.keys(limits);
-    const counts = await this.count(keys, windowSeconds);
-    const refused = this.refusal(counts, limits, windowSeconds);
-    if (refused) {
-      await this.uncount(keys);
-      return refused;
+  /**
+   * Counts one attempt under each key in turn (the widest first); the first key at its limit
+   * refuses it, and what the keys before it counted is given back. `failuresOnly` are the keys a
+   * success gives back.
+   */
+  private async reserve(limits: [key: string, limit: number][], windowSeconds: number, failuresOnly: string[]): Promise<Attempt | Refused> {
+    const counted: string[] = [];
+    for (const [key, limit] of limits) {
+      if (!(await this.count(key, limit, windowSeconds))) {
+        await this.uncount(counted);
+        return { retryAfter: await this.retryAfter(key, windowSeconds) };
+      }
+      counted.push(key);
     }
     return {
       failed: async () => {},
       succeeded: () => this.uncount(failuresOnly),
-      release: () => this.uncount(keys),
+      release: () => this.uncount(counted),
     };
   }
 
@@ -106,30 +111,32 @@ export class LoginThrottle {
     await this.db.delete(loginFailures).where(sql`${loginFailures.windowStart} < now() - make_interval(secs => ${WINDOW_SECONDS})`);
   }
 
-  /** Adds one to each key (a window that has run out starts again here) and returns the new counts. */
-  private async count(keys: string[], windowSeconds: number): Promise<Count[]> {
+  /**
+   * Adds one to `key` unless it is at `limit` within its window (a window that has run out starts
+   * again here), in one statement: whether it counted. At the limit nothing is written.
+   */
+  private async count(key: string, limit: number, windowSeconds: number): Promise<boolean> {
     const expired = sql`${loginFailures.windowStart} < now() - make_interval(secs => ${windowSeconds})`;
-    return this.db
+    const rows = await this.db
       .insert(loginFailures)
-      .values(keys.map((key) => ({ key, windowStart: sql`now()`, failures: 1 })))
+      .values({ key, windowStart: sql`now()`, failures: 1 })
       .onConflictDoUpdate({
         target: loginFailures.key,
         set: {
           failures: sql`case when ${expired} then 1 else ${loginFailures.failures} + 1 end`,
           windowStart: sql`case when ${expired} then now() else ${loginFailures.windowStart} end`,
         },
+        setWhere: sql`${expired} or ${loginFailures.failures} < ${limit}`,
       })
-      .returning({ key: loginFailures.key, failures: loginFailures.failures, windowStart: loginFailures.windowStart });
+      .returning({ key: loginFailures.key });
+    return rows.length > 0;
   }
 
-  private refusal(counts: Count[], limits: Record<string, number>, windowSeconds: number): Refused | undefined {
-    let retryAfter = 0;
-    for (const row of counts) {
-      if (row.failures <= (limits[row.key] ?? Infinity)) continue;
-      const endsIn = Math.ceil((row.windowStart.getTime() + windowSeconds * 1000 - Date.now()) / 1000);
-      retryAfter = Math.max(retryAfter, endsIn, 1);
-    }
-    return retryAfter > 0 ? { retryAfter } : undefined;
+  /** Seconds until `key`'s window runs out (at least one): read only when an attempt is refused. */
+  private async retryAfter(key: string, windowSeconds: number): Promise<number> {
+    const [row] = await this.db.select({ windowStart: loginFailures.windowStart }).from(loginFailures).where(eq(loginFailures.key, key));
+    const endsIn = row ? Math.ceil((row.windowStart.getTime() + windowSeconds * 1000 - Date.now()) / 1000) : 1;
+    return Math.max(endsIn, 1);
   }
 
   private async uncount(keys: string[]): Promise<void> {

@@ -1,0 +1,94 @@
+// Attacks from the review of issue 29: personal data carried into log lines by URLs, and refused
+// sign-ins that still wrote. (What reaches exported spans is tracing.test.ts's.)
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { count } from "drizzle-orm";
+import type { Database } from "../src/db/client.ts";
+import { LoginThrottle } from "../src/sessions/login-throttle.ts";
+import { loginFailures } from "../src/sessions/schema.ts";
+import { DATABASE_KINDS, openTestDatabase, postgres, requires, type TestDatabase } from "./support/databases.ts";
+import { issuerAndServer, type TestServer } from "./support/server.ts";
+import { until } from "./support/wait.ts";
+
+/** login_failures' rows, read over a connection of the test's own (PostgreSQL only: PGlite serves one process). */
+async function throttleRows(app: TestServer): Promise<number> {
+  const pg = (await import("pg")).default;
+  const client = new pg.Client({ connectionString: app.databaseUrl });
+  await client.connect();
+  try {
+    return Number((await client.query<{ n: string }>("select count(*) as n from login_failures")).rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
+
+for (const kind of DATABASE_KINDS) {
+  describe(`refused sign-ins write nothing, on ${kind.name} (issue 29)`, requires(kind), () => {
+    const { issuer, app } = issuerAndServer(kind, { env: { TRUST_PROXY: "1" } });
+
+    it("fake Cognito: 80 sign-ins with distinct usernames from one address, fired together, reach Cognito 50 times; the 30 refused write no row", async () => {
+      const here = { "x-forwarded-for": "198.51.100.29" };
+      const before = issuer.cognitoCalls.length;
+      const rowsBefore = kind === postgres ? await throttleRows(app) : 0;
+      issuer.cognitoDelayMs = 100;
+      let answers: number[];
+      try {
+        answers = await Promise.all(
+          Array.from({ length: 80 }, (_, i) =>
+            app.request("POST", "/api/v1/auth/login", { body: { username: `stranger-${i}@example.org`, password: "x" }, headers: here }).then((r) => r.status),
+          ),
+        );
+      } finally {
+        issuer.cognitoDelayMs = 0;
+      }
+      assert.equal(issuer.cognitoCalls.length - before, 50, "Cognito calls");
+      assert.equal(answers.filter((s) => s === 401).length, 50);
+      assert.equal(answers.filter((s) => s === 429).length, 30, `answers: ${[...new Set(answers)].join(",")}`);
+      // Refused at once, before Cognito: a further burst changes nothing either.
+      const more = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => app.request("POST", "/api/v1/auth/login", { body: { username: `late-${i}@example.org`, password: "x" }, headers: here }).then((r) => r.status)),
+      );
+      assert.deepEqual([...new Set(more)], [429]);
+      assert.equal(issuer.cognitoCalls.length - before, 50, "no Cognito call once the address is over its limit");
+      if (kind === postgres) assert.equal((await throttleRows(app)) - rowsBefore, 51, "one row per attempt that reached Cognito, and the address's");
+    });
+  });
+
+  describe(`the sign-in limit's rows, on ${kind.name} (issue 29)`, requires(kind), () => {
+    let test: TestDatabase;
+    let database: Database;
+    before(async () => {
+      test = await kind.create();
+      database = await openTestDatabase(test);
+      await until(() => database.migrated, 10_000, "migrations");
+    });
+    after(async () => {
+      await database.close();
+      await test.drop();
+    });
+    const rows = async () => (await database.db.select({ n: count() }).from(loginFailures))[0]!.n;
+
+    it("80 concurrent reservations with distinct usernames from one address: exactly 50 reserved, 51 rows; refused ones write none, and keep no count", async () => {
+      const throttle = new LoginThrottle(database.db);
+      const before = await rows();
+      const outcomes = await Promise.all(Array.from({ length: 80 }, (_, i) => throttle.reserveLogin(`burst-${i}@example.org`, "203.0.113.29")));
+      const reserved = outcomes.filter((o) => !("retryAfter" in o));
+      assert.equal(reserved.length, 50, "the address's limit, not overshot by a concurrent burst");
+      await Promise.all(reserved.map((o) => ("failed" in o ? o.failed() : undefined)));
+      assert.equal((await rows()) - before, 51);
+      for (const o of outcomes) if ("retryAfter" in o) assert.ok(o.retryAfter > 800 && o.retryAfter <= 900, `Retry-After ${o.retryAfter}`);
+      // A username already counted is refused too, and its count does not move.
+      const again = await throttle.reserveLogin("burst-0@example.org", "203.0.113.29");
+      assert.ok("retryAfter" in again);
+      assert.equal((await rows()) - before, 51);
+    });
+
+    it("refreshes: 70 junk refresh tokens from one address, fired together: 60 reserved, the 10 refused write no row", async () => {
+      const throttle = new LoginThrottle(database.db);
+      const before = await rows();
+      const outcomes = await Promise.all(Array.from({ length: 70 }, (_, i) => throttle.reserveRefresh(`junk-${i}`, "203.0.113.30")));
+      assert.equal(outcomes.filter((o) => !("retryAfter" in o)).length, 60);
+      assert.equal((await rows()) - before, 61);
+    });
+  });
+}
