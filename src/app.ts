@@ -15,6 +15,7 @@ import { healthRoutes } from "./http/health.ts";
 import type { Metrics } from "./http/metrics.ts";
 import { API_CSP, API_HEADERS, documentHeaders, isPage } from "./http/security-headers.ts";
 import { registerOpenApi, registerOpenApiRoutes } from "./http/openapi.ts";
+import { knowRoute } from "./http/recorded-url.ts";
 import { ProblemSchema } from "./http/problem-schema.ts";
 import { createValidatorCompiler } from "./http/validation.ts";
 import { ProfileSchema } from "./users/profile-schema.ts";
@@ -86,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const routes: string[] = [];
   app.addHook("onRoute", (route) => {
     for (const method of ([] as string[]).concat(route.method)) routes.push(`${method} ${route.url}`);
+    knowRoute(route.url);
   });
   // JSON is the only body this API takes: anything else is a 415, not a string to validate.
   app.removeContentTypeParser("text/plain");

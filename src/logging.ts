@@ -1,21 +1,8 @@
 // The server's logger: JSON lines, never a token, password, refresh token or OAuth code, nor the
-// values of a database statement.
+// values of a database statement, nor what a URL carries beyond what recorded-url.ts allows.
 import type { IncomingMessage } from "node:http";
 import { pino, type DestinationStream, type Logger } from "pino";
-
-// Query parameters that carry secrets in OAuth redirects and careless clients.
-export const SECRET_PARAMS = ["access_token", "id_token", "refresh_token", "code", "state", "token", "password", "client_secret"];
-
-/** The URL with secret query parameters' values replaced, for log lines. */
-export function redactUrl(url: string): string {
-  const q = url.indexOf("?");
-  if (q === -1) return url;
-  const params = new URLSearchParams(url.slice(q + 1));
-  for (const name of [...params.keys()]) {
-    if (SECRET_PARAMS.includes(name.toLowerCase())) params.set(name, "[Redacted]");
-  }
-  return `${url.slice(0, q)}?${params.toString()}`;
-}
+import { recordedUrl } from "./http/recorded-url.ts";
 
 const MAX_CAUSES = 5;
 /** What identifies a database error without repeating the statement's values. */
@@ -85,7 +72,7 @@ export function createLogger(level: string, destination?: DestinationStream, fie
     serializers: {
       err: serializeError,
       req(req: IncomingMessage & { id?: string; ip?: string }) {
-        return { id: req.id, method: req.method, url: redactUrl(req.url ?? ""), remoteAddress: req.ip ?? req.socket?.remoteAddress };
+        return { id: req.id, method: req.method, url: recordedUrl(req.url ?? ""), remoteAddress: req.ip ?? req.socket?.remoteAddress };
       },
     },
   };

@@ -1,13 +1,14 @@
 // Attacks from the review of issue 29: personal data carried into log lines by URLs, and refused
 // sign-ins that still wrote. (What reaches exported spans is tracing.test.ts's.)
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { count } from "drizzle-orm";
 import type { Database } from "../src/db/client.ts";
 import { LoginThrottle } from "../src/sessions/login-throttle.ts";
 import { loginFailures } from "../src/sessions/schema.ts";
-import { DATABASE_KINDS, openTestDatabase, postgres, requires, type TestDatabase } from "./support/databases.ts";
-import { issuerAndServer, type TestServer } from "./support/server.ts";
+import { DATABASE_KINDS, openTestDatabase, pglite, postgres, requires, type TestDatabase } from "./support/databases.ts";
+import { issuerAndServer, type Json, type TestServer } from "./support/server.ts";
 import { until } from "./support/wait.ts";
 
 /** login_failures' rows, read over a connection of the test's own (PostgreSQL only: PGlite serves one process). */
@@ -21,6 +22,57 @@ async function throttleRows(app: TestServer): Promise<number> {
     await client.end();
   }
 }
+
+describe("URLs in log lines (issue 29)", () => {
+  // Id tokens (which carry the email) make the searched user's profile.
+  const { issuer, app } = issuerAndServer(pglite, { env: { COGNITO_TOKEN_USE: "any" } });
+
+  /** The url of the log line of the request answered with `requestId`. */
+  const loggedUrl = (requestId: string) =>
+    app
+      .logs()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Json)
+      .find((l) => l.msg === "request completed" && (l.req as Json | undefined)?.id === requestId)?.req as Json | undefined;
+
+  it("a user search, odd spellings of parameters, paths that carry an email: the log holds names and allowed values only", async () => {
+    const tag = randomBytes(6).toString("hex");
+    const email = `Logged.${tag}@example.org`;
+    const user = issuer.newUser({ email });
+    assert.equal((await app.get("/api/v1/me", issuer.mint(user, { use: "id" }))).status, 200);
+    const admin = issuer.mint(issuer.newUser({ groups: ["admin"] }));
+    const e = encodeURIComponent(email);
+    const project = "6f1c1f43-3c55-4a0e-9d0a-3a1f5b7f2c10";
+    const cases: [path: string, token: string | undefined, logged: string][] = [
+      [`/api/v1/users?email=${e}&search=ged.${tag}&cognito_sub=${user.sub}&username=${e}&page=1&page_size=10&ordering=-email&is_active=true&project=${project}`, admin,
+        `/api/v1/users?email=REDACTED&search=REDACTED&cognito_sub=REDACTED&username=REDACTED&page=1&page_size=10&ordering=-email&is_active=true&project=${project}`],
+      // Names compared exactly for values: `EMAIL` and `Page` are no parameters of ours, and may hold anything.
+      [`/api/v1/users?EMAIL=${e}&Page=${e}&page=${e}&ordering=${e}&project=${e}`, admin, "/api/v1/users?EMAIL=REDACTED&Page=REDACTED&page=REDACTED&ordering=REDACTED&project=REDACTED"],
+      // A name that is itself an email.
+      [`/api/v1/users?${e}&${e}=1`, admin, "/api/v1/users?REDACTED=REDACTED&REDACTED=REDACTED"],
+      [`/admin?Code=c0de-${tag}&STATE=st4te-${tag}&Access_Token=t0ken-${tag}`, undefined, "/admin?Code=REDACTED&STATE=REDACTED&Access_Token=REDACTED"],
+      [`/api/v1/users/${e}`, admin, "/api/v1/users/REDACTED"],
+      [`/api/v1/users/${user.sub}/sign-out`, undefined, `/api/v1/users/${user.sub}/sign-out`],
+      [`/${e}/api/v1/me`, undefined, "/REDACTED/api/v1/me"],
+      // Refused before routing: the framework-error path writes its own line.
+      [`/api/v1/users/${e}%zz?email=${e}`, undefined, "/api/v1/users/REDACTED?email=REDACTED"],
+      // A bounded line whatever the query's length.
+      [`/api/v1/users?${Array.from({ length: 30 }, (_, i) => `p${i}=${tag}`).join("&")}`, admin, `/api/v1/users?${Array.from({ length: 20 }, (_, i) => `p${i}=REDACTED`).join("&")}&…10 more`],
+    ];
+    for (const [path, token, logged] of cases) {
+      const res = await app.get(path, token);
+      await until(() => loggedUrl(res.requestId) !== undefined, 5000, `the log line of ${path}`);
+      assert.equal(loggedUrl(res.requestId)!.url, logged, `${path} (${res.status})`);
+    }
+    const logs = app.logs();
+    for (const secret of [email, e, email.toLowerCase(), `ged.${tag}`, `c0de-${tag}`, `st4te-${tag}`, `t0ken-${tag}`]) {
+      assert.ok(!logs.includes(secret), `a log line holds ${secret}`);
+    }
+    // A uuid is recorded wherever it stands (the sign-out path above), but never a query's value beside cognito_sub.
+    assert.ok(!logs.includes(`cognito_sub=${user.sub}`), "a sub in the query reached the log");
+  });
+});
 
 for (const kind of DATABASE_KINDS) {
   describe(`refused sign-ins write nothing, on ${kind.name} (issue 29)`, requires(kind), () => {

@@ -176,6 +176,68 @@ describe(`tracing (node src/main.ts on ${database.name})`, () => {
     for (const secret of secrets) assert.ok(!exported.includes(secret), `an exported span holds a secret (${secret.slice(0, 6)}…)`);
   });
 
+  it("URLs carrying an email, a sub, a search or an OAuth code (any case): no exported span and no log line holds them (issue 29)", async () => {
+    const tag = randomBytes(4).toString("hex");
+    const email = `searched-${tag}@example.org`;
+    const searched = issuer.newUser({ email });
+    // The searched user exists (an id token carries the email), so that the search runs its statements.
+    assert.equal((await requestAt(url, "GET", "/api/v1/me", { token: issuer.mint(searched, { use: "id" }) })).status, 200);
+    const admin = issuer.mint(issuer.newUser({ groups: ["admin"] }));
+    const code = randomBytes(12).toString("hex");
+    const state = randomBytes(12).toString("hex");
+    const e = encodeURIComponent(email);
+    const query = `email=${e}&search=ched-${tag}&cognito_sub=${searched.sub}&page=1&ordering=-email`;
+    const recordedQuery = "email=REDACTED&search=REDACTED&cognito_sub=REDACTED&page=1&ordering=-email";
+    // Each request in a trace of its own, to find its spans; what each should record.
+    const cases = [
+      { path: `/api/v1/users?${query}`, token: admin, status: 200, urlPath: "/api/v1/users", urlQuery: recordedQuery },
+      { path: `/api/v1/users?${e}=1&page_size=5`, token: admin, status: 200, urlPath: "/api/v1/users", urlQuery: "REDACTED=REDACTED&page_size=5" },
+      { path: `/api/v1/users/${e}?${query}`, token: admin, status: 404, urlPath: "/api/v1/users/REDACTED", urlQuery: recordedQuery },
+      { path: `/api/v1/no-such-route/${e}?${query}`, status: 404, urlPath: "/api/v1/REDACTED/REDACTED", urlQuery: recordedQuery },
+      // Refused before routing (not valid percent-encoding): the framework's own error path.
+      { path: `/api/v1/users/${e}%zz?${query}`, status: 400, urlPath: "/api/v1/users/REDACTED", urlQuery: recordedQuery },
+      { path: `/admin?Code=${code}&STATE=${state}&code=${code}`, status: 200, urlPath: "/admin", urlQuery: "Code=REDACTED&STATE=REDACTED&code=REDACTED" },
+    ];
+    const sent: ((typeof cases)[number] & { traceId: string; requestId: string })[] = [];
+    for (const c of cases) {
+      const traceId = randomBytes(16).toString("hex");
+      const headers = { traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01` };
+      const res = await requestAt(url, "GET", c.path, { ...(c.token ? { token: c.token } : {}), headers });
+      assert.equal(res.status, c.status, `${c.path}: ${res.text}`);
+      if (c === cases[0]) assert.equal(res.body.count, 1, "the search finds the user");
+      sent.push({ ...c, traceId, requestId: res.requestId });
+    }
+    const serverSpan = (traceId: string) => receiver.spans.find((s) => s.traceId === traceId && s.attributes["http.response.status_code"] !== undefined && s.attributes["url.query"] !== undefined);
+    await until(() => sent.every((s) => serverSpan(s.traceId)) && sent.every((s) => server.out().includes(s.requestId)), 10_000, "every request's server span and log line");
+
+    // Every byte exported and logged, not only the attributes known to hold URLs.
+    const secrets = [email, e, `ched-${tag}`, searched.sub, code, state];
+    const exported = receiver.bodies.join("\n");
+    const logged = server.out() + server.err();
+    for (const secret of secrets) {
+      assert.ok(!exported.includes(secret), `an exported span holds ${secret}`);
+      assert.ok(!logged.includes(secret), `a log line holds ${secret}`);
+    }
+    // And what is recorded instead.
+    for (const s of sent) {
+      const span = serverSpan(s.traceId)!;
+      assert.equal(span.attributes["url.path"], s.urlPath, `${s.path}: the span's url.path`);
+      assert.equal(span.attributes["url.query"], s.urlQuery, `${s.path}: the span's url.query`);
+      const line = server
+        .out()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as Json)
+        .find((l) => l.msg === "request completed" && (l.req as Json | undefined)?.id === s.requestId);
+      assert.equal((line?.req as Json | undefined)?.url, `${s.urlPath}?${s.urlQuery}`, `${s.path}: the log line's url`);
+    }
+    const search = sent[0]!;
+    if (database === postgres) {
+      const statement = (s: ExportedSpan) => [s.attributes["db.system"], s.attributes["db.system.name"]].includes("postgresql");
+      assert.ok(receiver.spans.some((s) => s.traceId === search.traceId && statement(s)), "the search's statements have spans");
+    }
+  });
+
   it("loads OpenTelemetry when on (the recorder sees it)", async () => {
     const modules = await readFile(modulesFile, "utf8").catch(() => "");
     assert.match(modules, /@opentelemetry\/sdk-node/);

@@ -312,7 +312,7 @@ describe("trust boundary", () => {
           .split("\n")
           .filter((l) => l.includes(`"reqId":"${redirect.requestId}"`) && l.includes('"url"'))
           .map((l) => (JSON.parse(l) as { req: { url: string } }).req.url);
-        assert.deepEqual(logged, ["/admin?code=%5BRedacted%5D&state=%5BRedacted%5D&access_token=%5BRedacted%5D&page=2"], "the request's logged URL");
+        assert.deepEqual(logged, ["/admin?code=REDACTED&state=REDACTED&access_token=REDACTED&page=2"], "the request's logged URL");
       }
       const logs = app.logs();
       assert.ok(logs.includes("request completed"), "requests were logged");

@@ -9,10 +9,10 @@ import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
 import { AwsInstrumentation } from "@opentelemetry/instrumentation-aws-sdk";
 import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import { ATTR_URL_PATH } from "@opentelemetry/semantic-conventions";
+import { ATTR_URL_PATH, ATTR_URL_QUERY } from "@opentelemetry/semantic-conventions";
 import { createAddHookMessageChannel } from "import-in-the-middle";
 import type { TracingConfig } from "../config.ts";
-import { SECRET_PARAMS } from "../logging.ts";
+import { recordUrl } from "../http/recorded-url.ts";
 import { activeTraceFields, otelSpans } from "./otel-spans.ts";
 import type { Tracing } from "./spans.ts";
 
@@ -33,8 +33,12 @@ export async function startTracing(config: TracingConfig): Promise<Tracing> {
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request: IncomingMessage) => UNTRACED.test(request.url ?? ""),
-        // The /admin page's OAuth callback carries `code` and `state` in its query.
-        redactedQueryParamsServer: SECRET_PARAMS,
+        // The path and query as a log line has them (recorded-url.ts), in place of the
+        // instrumentation's own: they replace its url.path and url.query, which held every value.
+        startIncomingSpanHook: (request: IncomingMessage) => {
+          const { path, query } = recordUrl(request.url ?? "/");
+          return query === undefined ? { [ATTR_URL_PATH]: path } : { [ATTR_URL_PATH]: path, [ATTR_URL_QUERY]: query };
+        },
       }),
       new FastifyOtelInstrumentation({
         registerOnInitialization: true,
@@ -42,8 +46,9 @@ export async function startTracing(config: TracingConfig): Promise<Tracing> {
         // and the profile load have spans of their own, which say more.
         instrumentHooks: false,
         ignorePaths: (route) => UNTRACED.test(route.url),
-        // @fastify/otel records the URL with its query string; the path alone says enough.
-        requestHook: (span, request) => span.setAttribute(ATTR_URL_PATH, request.url.split("?")[0] ?? ""),
+        // @fastify/otel records the URL with its query string; the path (as recorded-url.ts allows
+        // it) says enough, and the server span beside it has the query.
+        requestHook: (span, request) => span.setAttribute(ATTR_URL_PATH, recordUrl(request.url).path),
       }),
       // Background work (revocation polls, purges) would start a trace per statement.
       new PgInstrumentation({ requireParentSpan: true }),
@@ -55,3 +60,4 @@ export async function startTracing(config: TracingConfig): Promise<Tracing> {
   await waitForAllMessagesAcknowledged();
   return { spans: otelSpans, logFields: activeTraceFields, shutdown: () => sdk.shutdown() };
 }
+
