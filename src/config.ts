@@ -34,7 +34,8 @@ export type TrustProxy = false | number | string[];
 
 /**
  * `statementTimeoutMs`: how long PostgreSQL lets one statement of the API run before cancelling it
- * (DATABASE_STATEMENT_TIMEOUT_MS; DEFAULT_STATEMENT_TIMEOUT_MS when not given). PGlite has none.
+ * (DATABASE_STATEMENT_TIMEOUT_MS; DEFAULT_STATEMENT_TIMEOUT_MS when not given; 0: none sent). PGlite
+ * has none.
  */
 export type DatabaseConfig = { kind: "pglite"; dir: string } | { kind: "postgres"; url: string; statementTimeoutMs?: number };
 
@@ -292,7 +293,10 @@ function loadDatabase(env: Env, dataDir: string): DatabaseConfig {
   }
   // The value may hold a password: never echo it back.
   if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError("DATABASE_URL", "a postgres:// URL");
-  return { kind: "postgres", url, statementTimeoutMs: integer(env, "DATABASE_STATEMENT_TIMEOUT_MS", DEFAULT_STATEMENT_TIMEOUT_MS, 100, 600_000) };
+  // 0 sends none, for a pooler that refuses it at connection (PgBouncer): the role's own applies.
+  const statementTimeoutMs = integer(env, "DATABASE_STATEMENT_TIMEOUT_MS", DEFAULT_STATEMENT_TIMEOUT_MS, 0, 600_000);
+  if (statementTimeoutMs > 0 && statementTimeoutMs < 100) throw new ConfigError("DATABASE_STATEMENT_TIMEOUT_MS", "0 (none sent) or 100 to 600000", String(statementTimeoutMs));
+  return { kind: "postgres", url, statementTimeoutMs };
 }
 
 const TRACES_EXPORTERS = ["otlp", "console", "none"];

@@ -90,7 +90,9 @@ for (const kind of DATABASE_KINDS) {
   });
 }
 
-/** Whether a statement whose text starts with `prefix` is still running on `url`'s database. */
+const rowsOf = (result: unknown) => (result as { rows: unknown[] }).rows;
+
+/** How many statements whose text starts with `prefix` still run on `url`'s database. */
 async function running(url: string, prefix: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -159,11 +161,19 @@ describe("statement timeout (postgres)", requires(postgres), () => {
       try {
         assert.deepEqual(failures, []);
         assert.equal(database.migrated, true);
+        assert.deepEqual(rowsOf(await database.db.execute(sql`show statement_timeout`)), [{ statement_timeout: "200ms" }]);
         const sleeping = database.db.execute(sql`select pg_sleep(5)`);
         await assert.rejects(sleeping, (err) => isStatementCancelled(err));
         assert.equal(await running(url, "select pg_sleep"), 0);
       } finally {
         await database.close();
+      }
+      // 0 sends none (for PgBouncer, which refuses it): the server's own setting applies.
+      const unset = await openDatabase({ kind: "postgres", url, statementTimeoutMs: 0 });
+      try {
+        assert.deepEqual(rowsOf(await unset.db.execute(sql`show statement_timeout`)), [{ statement_timeout: "0" }]);
+      } finally {
+        await unset.close();
       }
     });
   });

@@ -66,12 +66,12 @@ async function openPostgres(url: string, statementTimeoutMs: number, onMigration
     max: 10,
     connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30_000,
-    // Set on each connection as it opens: the server cancels a statement that runs longer (57014,
+    // Sent as each connection opens: the server cancels a statement that runs longer (57014,
     // answered 503), so that no caller can keep a backend busy after its request gave up.
-    statement_timeout: statementTimeoutMs,
+    ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
     // A connection whose server vanished mid-query must not hold a request forever. Later than the
     // server's own timeout: a client that gave up first would leave the statement running there.
-    query_timeout: statementTimeoutMs + 5000,
+    query_timeout: statementTimeoutMs > 0 ? statementTimeoutMs + 5000 : 10_000,
   });
   // An idle client whose server went away must not crash the process; the next query reports it.
   pool.on("error", () => {});
