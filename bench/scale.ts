@@ -28,7 +28,7 @@ function argument(name: string): string | undefined {
 export async function seed(config: DatabaseConfig, n: number): Promise<void> {
   const database = await openDatabase(config);
   try {
-    // In batches: each statement stays within the pool's query timeout, trigram indexes and all.
+    // In batches: each statement stays within the pool's statement timeout (5 s), trigram indexes and all.
     for (let from = 1; from <= n; from += SEED_BATCH) {
       const to = Math.min(n, from + SEED_BATCH - 1);
       // md5 gives names with no 'z' or 'q' in them: `?search=zzq` matches nothing, the worst case

@@ -32,7 +32,15 @@ export interface CognitoConfig {
 
 export type TrustProxy = false | number | string[];
 
-export type DatabaseConfig = { kind: "pglite"; dir: string } | { kind: "postgres"; url: string };
+/**
+ * `statementTimeoutMs`: how long PostgreSQL lets one statement of the API run before cancelling it
+ * (DATABASE_STATEMENT_TIMEOUT_MS; DEFAULT_STATEMENT_TIMEOUT_MS when not given; 0: none sent). PGlite
+ * has none.
+ */
+export type DatabaseConfig = { kind: "pglite"; dir: string } | { kind: "postgres"; url: string; statementTimeoutMs?: number };
+
+/** A page of the API's queries takes milliseconds; five seconds is a stall, not a slow answer. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
 
 export interface Config {
   production: boolean;
@@ -277,10 +285,18 @@ function groupPermissions(env: Env, adminGroup: string): Map<string, PermissionT
 
 function loadDatabase(env: Env, dataDir: string): DatabaseConfig {
   const url = text(env, "DATABASE_URL");
-  if (url === undefined) return { kind: "pglite", dir: path.join(dataDir, "db") };
+  if (url === undefined) {
+    // PGlite runs in this process and cannot cancel a statement: the setting would protect nothing.
+    const timeout = text(env, "DATABASE_STATEMENT_TIMEOUT_MS");
+    if (timeout !== undefined) throw new ConfigError("DATABASE_STATEMENT_TIMEOUT_MS", "no value unless DATABASE_URL is set (PGlite has no statement timeout)", timeout);
+    return { kind: "pglite", dir: path.join(dataDir, "db") };
+  }
   // The value may hold a password: never echo it back.
   if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError("DATABASE_URL", "a postgres:// URL");
-  return { kind: "postgres", url };
+  // 0 sends none, for a pooler that refuses it at connection (PgBouncer): the role's own applies.
+  const statementTimeoutMs = integer(env, "DATABASE_STATEMENT_TIMEOUT_MS", DEFAULT_STATEMENT_TIMEOUT_MS, 0, 600_000);
+  if (statementTimeoutMs > 0 && statementTimeoutMs < 100) throw new ConfigError("DATABASE_STATEMENT_TIMEOUT_MS", "0 (none sent) or 100 to 600000", String(statementTimeoutMs));
+  return { kind: "postgres", url, statementTimeoutMs };
 }
 
 const TRACES_EXPORTERS = ["otlp", "console", "none"];

@@ -95,6 +95,18 @@ describe("configuration", () => {
     assert.ok(!err.message.includes("hunter2"));
   });
 
+  it("DATABASE_STATEMENT_TIMEOUT_MS: 5 s by default on PostgreSQL, 100 ms to 10 min or 0 (none sent), refused without DATABASE_URL", () => {
+    const url = "postgres://db.example.org/vrms";
+    assert.deepEqual(loadConfig({ ...base, DATABASE_URL: url }).database, { kind: "postgres", url, statementTimeoutMs: 5000 });
+    assert.deepEqual(loadConfig({ ...base, DATABASE_URL: url, DATABASE_STATEMENT_TIMEOUT_MS: "30000" }).database, { kind: "postgres", url, statementTimeoutMs: 30_000 });
+    assert.deepEqual(loadConfig({ ...base, DATABASE_URL: url, DATABASE_STATEMENT_TIMEOUT_MS: "0" }).database, { kind: "postgres", url, statementTimeoutMs: 0 });
+    for (const bad of ["1", "99", "600001", "5s", "-1"]) {
+      assert.equal(configError({ ...base, DATABASE_URL: url, DATABASE_STATEMENT_TIMEOUT_MS: bad }).variable, "DATABASE_STATEMENT_TIMEOUT_MS", bad);
+    }
+    // PGlite cannot cancel a statement: a setting that would protect nothing is refused, not ignored.
+    assert.equal(configError({ ...base, DATABASE_STATEMENT_TIMEOUT_MS: "5000" }).variable, "DATABASE_STATEMENT_TIMEOUT_MS");
+  });
+
   it("COGNITO_GROUP_PERMISSIONS maps groups to global permission types only, admin:adminGlobal by default", () => {
     assert.deepEqual([...loadConfig(base).cognito.groupPermissions], [["admin", "adminGlobal"]]);
     assert.deepEqual([...loadConfig({ ...base, COGNITO_ADMIN_GROUP: "staff" }).cognito.groupPermissions], [["staff", "adminGlobal"]]);

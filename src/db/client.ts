@@ -6,7 +6,7 @@ import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import pg from "pg";
-import type { DatabaseConfig } from "../config.ts";
+import { DEFAULT_STATEMENT_TIMEOUT_MS, type DatabaseConfig } from "../config.ts";
 import { listenPostgres, type Unlisten } from "./notifications.ts";
 import * as schema from "./schema.ts";
 import { MIGRATIONS_DIR } from "../paths.ts";
@@ -28,10 +28,12 @@ export interface Database {
 }
 
 // Any constant will do: every instance must use the same one so that only one migrates at a time.
-const MIGRATION_LOCK_KEY = 7_301_955_001;
+export const MIGRATION_LOCK_KEY = 7_301_955_001;
 
 export async function openDatabase(config: DatabaseConfig, onMigrationFailure: (err: unknown) => void = () => {}): Promise<Database> {
-  return config.kind === "pglite" ? openPglite(config.dir) : openPostgres(config.url, onMigrationFailure);
+  return config.kind === "pglite"
+    ? openPglite(config.dir)
+    : openPostgres(config.url, config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS, onMigrationFailure);
 }
 
 async function openPglite(dir: string): Promise<Database> {
@@ -58,14 +60,18 @@ async function openPglite(dir: string): Promise<Database> {
   };
 }
 
-async function openPostgres(url: string, onMigrationFailure: (err: unknown) => void): Promise<Database> {
+async function openPostgres(url: string, statementTimeoutMs: number, onMigrationFailure: (err: unknown) => void): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
     connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30_000,
-    // A connection whose server vanished mid-query must not hold a request forever.
-    query_timeout: 10_000,
+    // Sent as each connection opens: the server cancels a statement that runs longer (57014,
+    // answered 503), so that no caller can keep a backend busy after its request gave up.
+    ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
+    // A connection whose server vanished mid-query must not hold a request forever. Later than the
+    // server's own timeout: a client that gave up first would leave the statement running there.
+    query_timeout: statementTimeoutMs > 0 ? statementTimeoutMs + 5000 : 10_000,
   });
   // An idle client whose server went away must not crash the process; the next query reports it.
   pool.on("error", () => {});
@@ -74,15 +80,19 @@ async function openPostgres(url: string, onMigrationFailure: (err: unknown) => v
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
 
+  // On a connection of its own, without the API's statement timeout: building an index on a large
+  // table, or waiting for another instance's migrations, takes longer than any request may.
   const migrateOnce = async () => {
-    const lock = await pool.connect();
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, keepAlive: true });
+    client.on("error", () => {});
     try {
+      await client.connect();
       // Instances started together migrate one after another; the later ones find nothing to do.
-      await lock.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
-      await migratePg(db, { migrationsFolder: MIGRATIONS_DIR });
+      // The lock is the session's: closing the connection releases it, whatever happened.
+      await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+      await migratePg(drizzlePg({ client, schema }), { migrationsFolder: MIGRATIONS_DIR });
     } finally {
-      await lock.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => {});
-      lock.release();
+      await client.end().catch(() => {});
     }
   };
   // The server starts even while PostgreSQL is unreachable, answers 503 meanwhile, and migrates

@@ -21,5 +21,14 @@ export function pgErrorCode(err: unknown): { code: string; constraint?: string }
   return undefined;
 }
 
+/**
+ * Whether PostgreSQL cancelled the statement (57014 query_canceled): it ran past the connection's
+ * statement_timeout, or someone cancelled it. Either way the database is busy, not broken.
+ */
+export function isStatementCancelled(err: unknown): boolean {
+  return pgErrorCode(err)?.code === QUERY_CANCELED;
+}
+
+export const QUERY_CANCELED = "57014";
 export const UNIQUE_VIOLATION = "23505";
 export const FOREIGN_KEY_VIOLATION = "23503";

@@ -1,9 +1,10 @@
 // Every error becomes a problem+json answer: thrown ApiProblems as they are, Fastify's own errors
-// mapped to the contract's codes, an unreachable database to 503, and anything else to a logged 500.
+// mapped to the contract's codes, an unreachable database or a statement it cancelled to 503, and
+// anything else to a logged 500.
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { ErrorObject } from "ajv";
-import { isDatabaseUnavailable } from "../db/errors.ts";
+import { isDatabaseUnavailable, isStatementCancelled } from "../db/errors.ts";
 import { ApiProblem, PROBLEM_JSON, sendProblem, unavailable, validationFailed } from "./problem.ts";
 import { API_HEADERS } from "./security-headers.ts";
 import { fieldErrors } from "./validation.ts";
@@ -32,6 +33,11 @@ export function answerError(err: FastifyError, request: FastifyRequest, reply: F
       return sendProblem(reply, new ApiProblem(400, "bad_request", "The request needs a JSON body."));
     case "FST_ERR_CTP_INVALID_JSON_BODY":
       return sendProblem(reply, new ApiProblem(400, "bad_request", "The body is not valid JSON."));
+  }
+  if (isStatementCancelled(err)) {
+    // Logged through logging.ts's serializer like any database error: code and table, no values.
+    request.log.warn({ err }, "database statement cancelled (statement timeout)");
+    return sendProblem(reply, unavailable("The database took too long to answer this request and cancelled it; try again shortly, or narrow the request (a longer search term, a filter).", 5));
   }
   if (isDatabaseUnavailable(err)) {
     // Logged through logging.ts's serializer: the failed statement's values stay out of the log.

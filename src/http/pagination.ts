@@ -1,4 +1,6 @@
-// Page links of a list answer: absolute URLs from PUBLIC_URL that repeat the request's parameters.
+// Page links of a list answer: absolute URLs from PUBLIC_URL that repeat the request's parameters,
+// and how deep a filtered list may be paged.
+import { ApiProblem } from "./problem.ts";
 
 export interface Page {
   page: number;
@@ -17,4 +19,15 @@ export function pageLinks(publicUrl: string, path: string, query: Record<string,
     next: (more ?? page * pageSize < count) ? pageUrl(page + 1) : null,
     previous: page > 1 ? pageUrl(Math.min(page - 1, Math.max(1, Math.ceil(count / pageSize)))) : null,
   };
+}
+
+/**
+ * 400 `validation_failed` naming `page` when the page ends past row `maxRows` (page × page_size),
+ * as Elasticsearch's `max_result_window` (10,000) and GitHub's search (the first 1,000 results):
+ * for a list whose filter no index orders, the database finds every match before the page.
+ */
+export function requireShallowPage({ page, pageSize }: Page, maxRows: number, narrow: string): void {
+  if (page * pageSize <= maxRows) return;
+  const message = `this list serves its first ${maxRows} rows only (page × page_size ≤ ${maxRows}; this page ends at row ${page * pageSize}): ${narrow}`;
+  throw new ApiProblem(400, "validation_failed", `Invalid fields: page: ${message}.`, {}, { errors: [{ field: "page", message }] });
 }

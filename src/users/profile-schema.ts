@@ -101,7 +101,10 @@ export const DEFAULT_ORDERING: Ordering = "-created_at";
 /** Optional parameters get their defaults from the validator; the handler's `??` only satisfies the types. */
 export const UsersQuerySchema = Type.Object(
   {
-    page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1 })),
+    page: Type.Optional(Type.Integer({
+      minimum: 1, maximum: MAX_PAGE, default: 1,
+      description: "1-based. With any filter or search, page × page_size may be 10,000 at most (deeper: 400 naming page; narrow the search)",
+    })),
     page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
     email: Type.Optional(Type.String({ maxLength: 254 })),
     username: Type.Optional(Type.String({ maxLength: 254 })),

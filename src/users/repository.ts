@@ -238,7 +238,9 @@ export class UserRepository {
     // Beyond the cap, the planner's estimate (from the table's statistics): counting every match
     // would read every match, on every page.
     const estimate = await this.estimateRows(where);
-    return { count: Math.max(estimate, EXACT_COUNT_UP_TO + 1, offset + rows.length + (more ? 1 : 0)), countIsEstimate: true, more, rows };
+    // The rows read are a lower bound; an empty page past the end says nothing of how many there are.
+    const seen = rows.length > 0 ? offset + rows.length + (more ? 1 : 0) : 0;
+    return { count: Math.max(estimate, EXACT_COUNT_UP_TO + 1, seen), countIsEstimate: true, more, rows };
   }
 
   private async estimateRows(where: SQL | undefined): Promise<number> {

@@ -12,7 +12,7 @@ import { requirePermission, requireVisibleUser, requireWritable } from "../authz
 import { relationship, type Relationship } from "../authz/relationship.ts";
 import { principalOf, serviceReadRelationship, serviceWriteRelationship } from "../authz/principal.ts";
 import { mayDeleteUsers, userListScope, type UserListScope } from "../authz/rules.ts";
-import { pageLinks } from "../http/pagination.ts";
+import { pageLinks, requireShallowPage } from "../http/pagination.ts";
 import { actorOf } from "./current-user.ts";
 import { refusalFor } from "./fields.ts";
 import { meProfileJson, toChanges, toMeProfile, toProfile } from "./profile.ts";
@@ -28,7 +28,7 @@ import {
   UuidParamsSchema,
 } from "./profile-schema.ts";
 import type { ProfileCache } from "./profile-cache.ts";
-import type { ProfileChanges, UserRepository } from "./repository.ts";
+import { EXACT_COUNT_UP_TO, type ProfileChanges, type UserRepository } from "./repository.ts";
 import type { User } from "./schema.ts";
 
 export interface UserRoutesDeps {
@@ -156,6 +156,10 @@ function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: 
       ...(q.search ? { search: q.search } : {}),
       ...(inScopes ? { inScopes } : {}),
     };
+    // A filter or search reads every match before the page (a short search, every row): its pages
+    // end where its count stops being exact, so a list whose count is exact can be read to its
+    // end. The whole list walks an ordering's index and is served at any depth.
+    if (Object.keys(filter).length > 0) requireShallowPage(page, EXACT_COUNT_UP_TO, "narrow the search or filter (count_is_estimate is true when more match)");
     const { count, countIsEstimate, more, rows } = await repo.list(filter, q.ordering ?? DEFAULT_ORDERING, page.pageSize, (page.page - 1) * page.pageSize);
     return {
       count,

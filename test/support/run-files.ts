@@ -14,6 +14,7 @@ const USUAL_SECONDS: Record<string, number> = {
   sessions: 24,
   "revocation-changes": 15,
   "users-list-scale": 22,
+  "users-list-bounds": 20,
   "admin-page": 13,
   tracing: 12,
   client: 20,

@@ -2249,6 +2249,7 @@ export interface paths {
                     email?: string;
                     is_active?: boolean;
                     ordering?: "created_at" | "-created_at" | "email" | "-email" | "last_name" | "-last_name";
+                    /** @description 1-based. With any filter or search, page × page_size may be 10,000 at most (deeper: 400 naming page; narrow the search) */
                     page?: number;
                     page_size?: number;
                     /** @description Only the members of this project (users holding any permission in it) */
