@@ -223,10 +223,11 @@ function permissionHandlers({ permissions, projects, users, grants, publicUrl, a
       requirePermission(user.toLowerCase() === principal.actor.user.uuid, "A person may ask about themself only; apps ask with permissions.read.");
       held = principal.actor.grants;
     } else {
+      // A deactivated account may do nothing at all (403 account_disabled everywhere): so it holds
+      // nothing. Without users.read, an unknown uuid is answered alike: no existence oracle.
       const target = await users.findById(user);
-      if (!target) throw notFound("No such user.");
-      // A deactivated account may do nothing at all (403 account_disabled everywhere): so it holds nothing.
-      held = target.isActive ? await grants.grantsOf(target.uuid) : [];
+      if (!target && principal.service.scopes.has("users.read")) throw notFound("No such user.");
+      held = target?.isActive ? await grants.grantsOf(target.uuid) : [];
     }
     const via = holding(held, type.name, project, practiceArea);
     return { allowed: via.length > 0, via: via.map(toPermission) };
