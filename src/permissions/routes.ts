@@ -64,7 +64,7 @@ const historySchema = {
   querystring: GrantsQuerySchema, response: { 200: HistoryListSchema, ...problems(400, ...AUTHENTICATED_ERRORS) },
 };
 const checkSchema = {
-  tags, summary: "Whether a user holds a permission type (or a more powerful one) in a project: the question other apps ask", security: BEARER,
+  tags, summary: "Whether a user may do what a permission type lets its holder do (in a project), by the routes' own rules: the question other apps ask", security: BEARER,
   body: CheckBodySchema, response: { 200: CheckAnswerSchema, ...problems(400, 404, 415, ...AUTHENTICATED_ERRORS) },
 };
 const createSchema = {
@@ -205,7 +205,7 @@ function permissionHandlers({ permissions, projects, users, grants, publicUrl, a
   };
 
   /**
-   * Answered by the rules the API enforces (authz/rules.ts holding). A person asks about themself
+   * Answered by the rules the routes enforce (authz/rules.ts capabilityOf). A person asks about themself
    * (their token's group permissions included); a service about anyone, from stored grants: group
    * permissions exist only in each user's own tokens.
    */

@@ -1011,7 +1011,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Whether a user holds a permission type (or a more powerful one) in a project: the question other apps ask */
+        /** Whether a user may do what a permission type lets its holder do (in a project), by the routes' own rules: the question other apps ask */
         post: {
             parameters: {
                 query?: never;
