@@ -7,7 +7,7 @@ const USUAL_SECONDS: Record<string, number> = {
   "dev-stack-clients": 25,
   permissions: 30,
   "permissions-attacks": 6,
-  "authz-attacks": 10,
+  "authz-attacks": 14,
   services: 15,
   "services-attacks": 4,
   "revocations-attacks": 8,
