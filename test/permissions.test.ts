@@ -39,6 +39,8 @@ interface World {
   targetGrant: string;
   /** A fresh user holding nothing. */
   newcomer: string;
+  /** Their (verified) email: how the project's adminProject names a newcomer. */
+  newcomerEmail: string;
 }
 
 let unique = 0;
@@ -62,9 +64,9 @@ for (const kind of DATABASE_KINDS) {
       await grant(admin.token, { user: people.memberP.uuid, permission_type: "memberProject", project: P });
       await grant(admin.token, { user: people.memberQ.uuid, permission_type: "memberProject", project: Q });
       const targetGrant = (await grant(admin.token, { user: people.self.uuid, permission_type: "memberProject", project: P })).uuid as string;
-      const newcomer = (await signedIn()).uuid;
+      const { uuid: newcomer, email: newcomerEmail } = await signedIn();
       const pick = <K extends "token" | "uuid">(k: K) => Object.fromEntries(PERSONAS.map((p) => [p, people[p][k]])) as Record<Persona, string>;
-      return { admin, P, Q, tokens: pick("token"), uuids: pick("uuid"), targetGrant, newcomer };
+      return { admin, P, Q, tokens: pick("token"), uuids: pick("uuid"), targetGrant, newcomer, newcomerEmail };
     }
 
     it("serves the seeded permission types, as the migration stored them, and the field table with every profile field", async () => {
@@ -123,8 +125,8 @@ for (const kind of DATABASE_KINDS) {
           expect: only(["globalAdmin"], 201, 403) },
         { route: "GET /api/v1/user-permissions", method: "GET", path: () => "/api/v1/user-permissions", expect: everyone },
         { route: "GET /api/v1/permission-history", method: "GET", path: () => "/api/v1/permission-history", expect: everyone },
-        { route: "POST /api/v1/user-permissions (memberProject in P)", method: "POST", path: () => "/api/v1/user-permissions",
-          body: (w) => ({ user: w.newcomer, permission_type: "memberProject", project: w.P }), expect: only(["globalAdmin", "projectAdminP"], 201, 403), fresh: true },
+        { route: "POST /api/v1/user-permissions (memberProject in P to a newcomer, named by email)", method: "POST", path: () => "/api/v1/user-permissions",
+          body: (w) => ({ email: w.newcomerEmail, permission_type: "memberProject", project: w.P }), expect: only(["globalAdmin", "projectAdminP"], 201, 403), fresh: true },
         // A practice lead grants only to people they already lead (a newcomer is for the adminProject to add).
         { route: "POST /api/v1/user-permissions (practiceLeadJrProject in P to a member of P)", method: "POST", path: () => "/api/v1/user-permissions",
           body: (w) => ({ user: w.uuids.memberP, permission_type: "practiceLeadJrProject", project: w.P }), expect: only(leads, 201, 403), fresh: true },
@@ -226,7 +228,7 @@ for (const kind of DATABASE_KINDS) {
           assert.equal(res.body.code, "forbidden");
         }
         // What they may do, they can: strictly lower, in scope, to people they lead (the adminProject adds newcomers).
-        await grant(w.tokens.projectAdminP, { user: w.newcomer, permission_type: "memberProject", project: w.P, practice_area: design });
+        await grant(w.tokens.projectAdminP, { email: w.newcomerEmail, permission_type: "memberProject", project: w.P, practice_area: design });
         await grant(designLead.token, { user: w.newcomer, permission_type: "practiceLeadJrProject", project: w.P, practice_area: design });
         await grant(w.tokens.projectAdminP, { user: w.newcomer, permission_type: "practiceLeadProject", project: w.P });
         const mine = await app.request("GET", `/api/v1/user-permissions?user=${w.newcomer}`, { token: w.admin.token });
@@ -268,7 +270,7 @@ for (const kind of DATABASE_KINDS) {
       it("writes one history row and one audit line per grant and revocation, with the actor; history refuses rewriting", async () => {
         const w = await world();
         const before = app.logs().split("\n").filter((l) => l.includes('"audit"') && l.includes(w.newcomer)).length;
-        const made = await grant(w.tokens.projectAdminP, { user: w.newcomer, permission_type: "memberProject", project: w.P });
+        const made = await grant(w.tokens.projectAdminP, { email: w.newcomerEmail, permission_type: "memberProject", project: w.P });
         assert.equal((await app.request("DELETE", `/api/v1/user-permissions/${made.uuid as string}`, { token: w.tokens.practiceLeadP })).status, 204);
         const history = await app.request("GET", `/api/v1/permission-history?user=${w.newcomer}`, { token: w.admin.token });
         const rows = history.body.results as Json[];

@@ -205,7 +205,10 @@ for (const kind of DATABASE_KINDS) {
         assert.equal((await ask(asker, { user: w.admin.uuid, permission_type: "adminProject", project: w.P })).body.allowed, false);
         assert.equal((await ask(w.member.token, { user: w.admin.uuid, permission_type: "adminGlobal" })).status, 403);
         assert.equal((await ask(asker, { user: w.member.uuid, permission_type: "memberProject" })).status, 400);
-        assert.equal((await ask(asker, { user: "00000000-0000-4000-8000-000000000000", permission_type: "memberGeneral" })).status, 404);
+        // An unknown user is 404 only to a service that may read users; to others, a "no" like any (issue 29).
+        const unknown = { user: "00000000-0000-4000-8000-000000000000", permission_type: "memberGeneral" };
+        assert.deepEqual((await ask(asker, unknown)).body, { allowed: false, via: [] });
+        assert.equal((await ask(service("permissions.read", "users.read"), unknown)).status, 404);
       });
     });
 

@@ -2,7 +2,7 @@
 // compares ranks or groups itself.
 import { permissionType, rankOf } from "../permissions/types.ts";
 import type { Grant } from "./grants.ts";
-import { holdsAdminGlobal, leadsEveryone, ledScopes, type LedScope } from "./relationship.ts";
+import { holdsAdminGlobal, inScope, leadsEveryone, ledScopes, type LedScope } from "./relationship.ts";
 
 export interface GrantRequest {
   type: string;
@@ -70,18 +70,66 @@ export function grantVisibility(callerUuid: string, callerGrants: readonly Grant
 }
 
 /**
- * The permissions that amount to holding `type` (in `project`, and `practiceArea` if named): the
- * type itself or a more powerful one whose scope covers it, as the routes judge. A global
- * permission covers every project; a project permission covers its project only, never a global
- * type; one limited to a practice area counts only when the question names that area (a lead of
- * one area may not do what the whole project's lead may: edit it, add newcomers).
+ * Whether the caller leads the target in this project: one of the caller's lead scopes in it
+ * holds a grant of the target's. Leading someone in another project does not count (attacker
+ * review: a junior lead of P and Q drafted Q's people into P for P's adminProject to read).
  */
+export function leadsIn(callerGrants: readonly Grant[], targetGrants: readonly Grant[], project: string): boolean {
+  return ledScopes(callerGrants).some((scope) => scope.project === project && targetGrants.some((g) => inScope(scope, g)));
+}
+
+/**
+ * How a granter may name the person a grant is for:
+ * - `anyone`: by uuid, email or GitHub handle, even someone they do not lead (services, the global
+ *   administrator types);
+ * - `newcomers-by-login`: the project's adminProject adds newcomers, named by email or GitHub handle
+ *   only (a uuid found elsewhere, e.g. on a grant's granted_by, names no newcomer);
+ * - `led-only`: everyone else grants only to people they already lead in this project.
+ */
+export type Naming = "anyone" | "newcomers-by-login" | "led-only";
+
+export function namingFor(callerGrants: readonly Grant[], project: string | null): Naming {
+  if (holdsAdminGlobal(callerGrants) || leadsEveryone(callerGrants)) return "anyone";
+  return mayAddToProject(callerGrants, project) ? "newcomers-by-login" : "led-only";
+}
+
+/**
+ * What `POST /permissions/check` asks of each type: the one thing the routes let a holder of that
+ * type there do that no weaker holder may (docs/permissions.md, "What check answers"). "Holds
+ * adminProject in P" is "may edit P", whatever ranks say: adminBrigade outranks adminProject but
+ * may not edit projects. Each rule is an OR over single grants, so `holding` can name them.
+ */
+export function capabilityOf(type: string, project: string | null, practiceArea: string | null): ((grants: readonly Grant[]) => boolean) | undefined {
+  const grantable = (lower: string, p: string | null, a: string | null) => (grants: readonly Grant[]) =>
+    grantAuthority(grants, { type: lower, project: p, practiceArea: a }) !== undefined;
+  switch (type) {
+    case "adminGlobal":
+      return holdsAdminGlobal;
+    case "adminVrms":
+      return grantable("adminBrigade", null, null);
+    case "adminBrigade":
+      return (grants) => userListScope(grants)?.all === true;
+    case "memberGeneral":
+      // No route asks for it (it marks an onboarded volunteer): any global permission amounts to it.
+      return (grants) => grants.some((g) => g.project === null);
+  }
+  if (project === null) return undefined;
+  switch (type) {
+    case "adminProject":
+      return practiceArea === null ? (grants) => mayEditProject(grants, project) : grantable("practiceLeadProject", project, practiceArea);
+    case "practiceLeadProject":
+      return grantable("practiceLeadJrProject", project, practiceArea);
+    case "practiceLeadJrProject":
+      return grantable("memberProject", project, practiceArea);
+    case "memberProject":
+      // No route limits a member to a practice area: the area in the question changes nothing.
+      return (grants) => maySeeMembers(grants, project);
+  }
+  return undefined;
+}
+
+/** The permissions that, each on its own, give the capability the type stands for (capabilityOf). */
 export function holding(grants: readonly Grant[], type: string, project: string | null, practiceArea: string | null = null): Grant[] {
-  const wanted = permissionType(type);
-  if (!wanted) return [];
-  return grants.filter(
-    (g) =>
-      rankOf(g.type) <= wanted.rank &&
-      (g.project === null || (wanted.scope === "project" && g.project === project && (g.practiceArea === null || g.practiceArea === practiceArea))),
-  );
+  const may = capabilityOf(type, project, practiceArea);
+  return may ? grants.filter((g) => may([g])) : [];
 }

@@ -8,7 +8,7 @@ import type { GrantCache } from "../authz/grant-cache.ts";
 import { requirePermission } from "../authz/guards.ts";
 import { inScope, relationship, RELATIONSHIPS } from "../authz/relationship.ts";
 import type { Grant } from "../authz/grants.ts";
-import { grantAuthority, grantVisibility, holding, mayAddToProject } from "../authz/rules.ts";
+import { grantAuthority, grantVisibility, holding, leadsIn, namingFor } from "../authz/rules.ts";
 import { toPermission } from "../users/profile.ts";
 import { pageLinks } from "../http/pagination.ts";
 import { conflict, invalidField, notFound } from "../http/problem.ts";
@@ -18,6 +18,7 @@ import type { ProjectRepository } from "../projects/repository.ts";
 import { principalName, principalOf, SERVICE_GRANTOR, type Principal } from "../authz/principal.ts";
 import { UuidParamsSchema } from "../users/profile-schema.ts";
 import type { UserRepository } from "../users/repository.ts";
+import type { User } from "../users/schema.ts";
 import type { GrantFilter, PermissionRepository } from "./repository.ts";
 import type { UserPermission } from "./schema.ts";
 import {
@@ -30,6 +31,7 @@ import {
   GrantsQuerySchema,
   HistoryListSchema,
   PermissionTypeSchema,
+  type GrantCreate,
   type GrantJson,
 } from "./schemas.ts";
 import { PERMISSION_TYPES, permissionType, type PermissionTypeName } from "./types.ts";
@@ -64,11 +66,11 @@ const historySchema = {
   querystring: GrantsQuerySchema, response: { 200: HistoryListSchema, ...problems(400, ...AUTHENTICATED_ERRORS) },
 };
 const checkSchema = {
-  tags, summary: "Whether a user holds a permission type (or a more powerful one) in a project: the question other apps ask", security: BEARER,
+  tags, summary: "Whether a user may do what a permission type lets its holder do (in a project), by the routes' own rules: the question other apps ask", security: BEARER,
   body: CheckBodySchema, response: { 200: CheckAnswerSchema, ...problems(400, 404, 415, ...AUTHENTICATED_ERRORS) },
 };
 const createSchema = {
-  tags, summary: "Grant a permission: only a type of strictly lower power than the caller's own, within its scope", security: BEARER,
+  tags, summary: "Grant a permission: only a type of strictly lower power than the caller's own, within its scope, to the person named by uuid, email or GitHub handle", security: BEARER,
   body: GrantCreateSchema, response: { 201: GrantSchema, ...problems(400, 409, 415, ...AUTHENTICATED_ERRORS) },
 };
 const deleteSchema = {
@@ -108,6 +110,16 @@ export async function permissionRoutes(fastify: FastifyInstance, deps: Permissio
   app.post("/api/v1/permissions/check", { ...read, schema: checkSchema }, h.check);
 }
 
+/** How a grant's body names its person: exactly one of user (uuid), email, github_handle. */
+type Named = { by: "user" | "email" | "github_handle"; field: string; value: string };
+
+function namedIn(body: GrantCreate): Named {
+  const given = (["user", "email", "github_handle"] as const).filter((field) => body[field] !== undefined);
+  if (given.length !== 1) throw invalidField(given[1] ?? "user", "name the person once: by user (uuid), email or github_handle");
+  const field = given[0]!;
+  return { by: field, field, value: body[field]! };
+}
+
 /** Services see every grant (permissions.read); a person their own and those in the projects they lead. */
 function visibilityOf(principal: Principal): GrantFilter["visible"] {
   return principal.kind === "service" ? { all: true } : grantVisibility(principal.actor.user.uuid, principal.actor.grants);
@@ -129,29 +141,59 @@ function permissionHandlers({ permissions, projects, users, grants, publicUrl, a
     return { count, ...pageLinks(publicUrl, "/api/v1/user-permissions", q, page, count), results: rows.map(toGrantJson) };
   };
 
+  /**
+   * The person a grant is for, as the granter may name them (authz/rules.ts namingFor). Refusals
+   * tell nothing the caller may not know: a lead gets one 403 whether or not anyone is so named;
+   * the project's adminProject naming by uuid someone it does not lead gets the same 403 for an
+   * unknown uuid. Only who may add newcomers learns that no one has an email or handle.
+   */
+  async function grantee(principal: Principal, named: Named, project: string | null): Promise<User> {
+    if (principal.kind === "service" && named.by !== "user") {
+      requirePermission(principal.service.scopes.has("users.read"), "Naming a person by email or GitHub handle needs users.read too; name them by uuid.");
+    }
+    const found =
+      named.by === "user"
+        ? [await users.findById(named.value)].filter((u) => u !== undefined)
+        : await users.findByLogin(named.by === "email" ? { email: named.value } : { githubHandle: named.value });
+    const naming = principal.kind === "service" ? "anyone" : namingFor(principal.actor.grants, project);
+    if (principal.kind === "user" && naming !== "anyone" && (naming === "led-only" || named.by === "user")) {
+      // Only people the caller already leads; one refusal for everyone else, existing or not.
+      const caller = { uuid: principal.actor.user.uuid, grants: principal.actor.grants };
+      const one = found.length === 1 ? found[0] : undefined;
+      const held = one ? await grants.grantsOf(one.uuid) : [];
+      if (naming === "led-only") {
+        requirePermission(one !== undefined && project !== null && leadsIn(caller.grants, held, project), "You may grant only to people you already lead in this project; its adminProject adds newcomers.");
+      } else if (naming === "newcomers-by-login") {
+        // Leading them anywhere, the adminProject already reads them: their uuid tells nothing new.
+        const rel = one ? relationship(caller, { uuid: one.uuid, grants: held }) : "none";
+        requirePermission(rel === "self" || rel === "projectLead", "Name a newcomer to the project by email or github_handle; by uuid, only people you already lead.");
+      }
+      if (one) return one;
+    }
+    const what = named.by === "user" ? "uuid" : named.by === "email" ? "verified email" : "GitHub handle";
+    if (found.length === 0) throw invalidField(named.field, `no user has this ${what}`);
+    if (found.length > 1) throw conflict(`More than one user has this ${what}: name the person another way.`);
+    return found[0]!;
+  }
+
   const create: Handler<typeof createSchema> = async (request, reply) => {
     const principal = principalOf(request);
     const body = request.body;
     const type = permissionType(body.permission_type)!;
     const project = body.project ?? null;
     const practiceArea = body.practice_area ?? null;
+    const named = namedIn(body);
     // The scope rules the database also enforces, answered with the field at fault.
     if (type.scope === "global" && project !== null) throw invalidField("project", `${type.name} is a global permission type: it takes no project`);
     if (type.scope === "project" && project === null) throw invalidField("project", `${type.name} is held in a project: name one`);
     if (practiceArea !== null && project === null) throw invalidField("practice_area", "a practice area is given only with a project");
     const authority = grantAuthority(grantorGrants(principal), { type: type.name, project, practiceArea });
     requirePermission(authority !== undefined, `You may grant only types of lower power than your own, within your scope; ${type.name} here is not one of them.`);
-    if (principal.kind === "user" && !mayAddToProject(principal.actor.grants, project)) {
-      // The same answer whether or not the user exists: a lead learns nothing of people they do not lead.
-      const held = await grants.grantsOf(body.user.toLowerCase());
-      const rel = relationship({ uuid: principal.actor.user.uuid, grants: principal.actor.grants }, { uuid: body.user.toLowerCase(), grants: held });
-      requirePermission(rel === "projectLead", "You may grant only to people you already lead here; the project's adminProject adds newcomers.");
-    }
-    if (!(await users.findById(body.user))) throw invalidField("user", "no such user");
+    const target = await grantee(principal, named, project);
     if (project !== null && !(await projects.find(project))) throw invalidField("project", "no such project");
     if (practiceArea !== null && !(await projects.findPracticeArea(practiceArea))) throw invalidField("practice_area", "no such practice area");
     const outcome = await permissions.grant({
-      user: body.user,
+      user: target.uuid,
       type: type.name as PermissionTypeName,
       project,
       practiceArea,
@@ -205,7 +247,7 @@ function permissionHandlers({ permissions, projects, users, grants, publicUrl, a
   };
 
   /**
-   * Answered by the rules the API enforces (authz/rules.ts holding). A person asks about themself
+   * Answered by the rules the routes enforce (authz/rules.ts capabilityOf). A person asks about themself
    * (their token's group permissions included); a service about anyone, from stored grants: group
    * permissions exist only in each user's own tokens.
    */
@@ -223,10 +265,11 @@ function permissionHandlers({ permissions, projects, users, grants, publicUrl, a
       requirePermission(user.toLowerCase() === principal.actor.user.uuid, "A person may ask about themself only; apps ask with permissions.read.");
       held = principal.actor.grants;
     } else {
+      // A deactivated account may do nothing at all (403 account_disabled everywhere): so it holds
+      // nothing. Without users.read, an unknown uuid is answered alike: no existence oracle.
       const target = await users.findById(user);
-      if (!target) throw notFound("No such user.");
-      // A deactivated account may do nothing at all (403 account_disabled everywhere): so it holds nothing.
-      held = target.isActive ? await grants.grantsOf(target.uuid) : [];
+      if (!target && principal.service.scopes.has("users.read")) throw notFound("No such user.");
+      held = target?.isActive ? await grants.grantsOf(target.uuid) : [];
     }
     const via = holding(held, type.name, project, practiceArea);
     return { allowed: via.length > 0, via: via.map(toPermission) };

@@ -27,7 +27,11 @@ export const GrantSchema = Type.Object({
 
 export const GrantCreateSchema = Type.Object(
   {
-    user: Uuid,
+    user: Type.Optional(Type.String({ format: "uuid", maxLength: 36, description: "The person, by uuid: someone the caller already leads here (any uuid for global administrators and services)" })),
+    email: Type.Optional(
+      Type.String({ format: "email", maxLength: 254, description: "Or by the exact email Cognito verified (case-insensitive): how the project's adminProject names a newcomer" }),
+    ),
+    github_handle: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$", description: "Or by the GitHub handle of their profile (case-insensitive)" })),
     permission_type: TypeName,
     project: Type.Optional(NullableUuid),
     practice_area: Type.Optional(NullableUuid),

@@ -130,6 +130,19 @@ export class UserRepository {
     return this.db.select().from(users).where(inArray(users.uuid, valid));
   }
 
+  /**
+   * The users a person is named by when a lead adds them to a project: the exact email Cognito
+   * verified, or the GitHub handle, either case-insensitive. At most two: two mean "ambiguous".
+   * The handle has no index: grants are rare, and a scan of the users table is cheap next to one.
+   */
+  async findByLogin(login: { email: string } | { githubHandle: string }): Promise<User[]> {
+    const where =
+      "email" in login
+        ? and(sql`lower(${users.email}) = lower(${login.email})`, eq(users.emailVerified, true))
+        : sql`lower(${users.githubHandle}) = lower(${login.githubHandle})`;
+    return this.db.select().from(users).where(where).orderBy(users.uuid).limit(2);
+  }
+
   async findBySub(sub: string): Promise<User | undefined> {
     const rows = await runPrepared(() => this.statements.findBySub.execute({ sub }));
     return rows[0];

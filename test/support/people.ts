@@ -7,11 +7,11 @@ import type { Json, TestServer } from "./server.ts";
 export function people(issuer: TestIssuer, app: TestServer) {
   return {
     /** A new user in `groups`, signed in on `on` (their first request made their profile). */
-    async signedIn(groups: string[] = [], on: TestServer = app): Promise<{ token: string; uuid: string }> {
+    async signedIn(groups: string[] = [], on: TestServer = app): Promise<{ token: string; uuid: string; email: string }> {
       const token = issuer.mint(issuer.newUser({ groups }));
       const me = await on.request("GET", "/api/v1/me", { token });
       assert.equal(me.status, 200, JSON.stringify(me.body));
-      return { token, uuid: me.body.uuid as string };
+      return { token, uuid: me.body.uuid as string, email: me.body.email as string };
     },
     /** POST /api/v1/user-permissions as `token`, answered `expect`. */
     async grant(token: string, body: Json, expect = 201): Promise<Json> {

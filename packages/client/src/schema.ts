@@ -1011,7 +1011,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Whether a user holds a permission type (or a more powerful one) in a project: the question other apps ask */
+        /** Whether a user may do what a permission type lets its holder do (in a project), by the routes' own rules: the question other apps ask */
         post: {
             parameters: {
                 query?: never;
@@ -2035,7 +2035,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Grant a permission: only a type of strictly lower power than the caller's own, within its scope */
+        /** Grant a permission: only a type of strictly lower power than the caller's own, within its scope, to the person named by uuid, email or GitHub handle */
         post: {
             parameters: {
                 query?: never;
@@ -2046,14 +2046,24 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /**
+                         * Format: email
+                         * @description Or by the exact email Cognito verified (case-insensitive): how the project's adminProject names a newcomer
+                         */
+                        email?: string;
+                        /** @description Or by the GitHub handle of their profile (case-insensitive) */
+                        github_handle?: string;
                         /** @enum {string} */
                         permission_type: "adminGlobal" | "adminVrms" | "adminBrigade" | "adminProject" | "practiceLeadProject" | "practiceLeadJrProject" | "memberProject" | "memberGeneral";
                         /** Format: uuid */
                         practice_area?: string | null;
                         /** Format: uuid */
                         project?: string | null;
-                        /** Format: uuid */
-                        user: string;
+                        /**
+                         * Format: uuid
+                         * @description The person, by uuid: someone the caller already leads here (any uuid for global administrators and services)
+                         */
+                        user?: string;
                     };
                 };
             };
