@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CognitoError, UnsupportedError } from "cognito-local/lib/errors.js";
 import type { Context } from "cognito-local/lib/services/context.js";
+import { hostAllowList, loopbackHosts } from "../http/allowed-hosts.ts";
 import { LOCALHOST_ORIGIN } from "../net.ts";
 import type { Deps, Operation } from "./deps.ts";
 import type { EngineLogger } from "./engine.ts";
@@ -19,11 +20,11 @@ import { claimsOf } from "./tokens.ts";
 
 export function createFront(deps: Deps, logger: EngineLogger, port: number): (req: IncomingMessage, res: ServerResponse) => void {
   const operations: Record<string, Operation> = { ...signInOperations(deps), ...signOutOperations(deps), ...resourceServerOperations(deps) };
-  const hosts = new Set([`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]);
+  const answersTo = hostAllowList(loopbackHosts(port));
   const ctx: Context = { logger };
   return (req, res) => {
     // A DNS name rebound to 127.0.0.1 reaches this port too: its Host header gives it away.
-    if (!hosts.has(req.headers.host ?? "")) return sendJson(res, 421, { message: "This emulator answers only to localhost." });
+    if (!answersTo(req)) return sendJson(res, 421, { message: "This emulator answers only to localhost." });
     // Pages that may call it: the API's and any other served from this machine by name.
     const origin = req.headers.origin;
     if (origin !== undefined && !LOCALHOST_ORIGIN.test(origin)) return sendJson(res, 403, { message: `Origin ${origin} may not call the dev stack's Cognito.` });
