@@ -9,8 +9,9 @@ import { FailureLimiter } from "./auth/failure-limiter.ts";
 import { authenticate } from "./auth/authenticate.ts";
 import type { TokenVerifier } from "./auth/verifier.ts";
 import type { Database } from "./db/client.ts";
+import { hostAllowList } from "./http/allowed-hosts.ts";
 import { answerClientError, answerError, answerUnroutable } from "./http/errors.ts";
-import { notFound, sendProblem, unavailable } from "./http/problem.ts";
+import { ApiProblem, notFound, sendProblem, unavailable } from "./http/problem.ts";
 import { healthRoutes } from "./http/health.ts";
 import type { Metrics } from "./http/metrics.ts";
 import { API_CSP, API_HEADERS, documentHeaders, isPage } from "./http/security-headers.ts";
@@ -75,11 +76,27 @@ function trustProxy(setting: Config["trustProxy"]): false | string[] | ((address
   return (_address, hop) => hop < setting;
 }
 
+const MISDIRECTED = new ApiProblem(421, "misdirected_request", "This server does not answer to the host this request names (its Host header or absolute URL).");
+
+/** Whether a request is addressed to a host this server answers to (config.allowedHosts; any when empty). */
+type HostCheck = (request: FastifyRequest) => boolean;
+
+function hostCheck(config: Config): HostCheck {
+  if (config.allowedHosts.length === 0) return () => true;
+  const answersTo = hostAllowList(config.allowedHosts);
+  return (request) => answersTo(request.raw);
+}
+
 export async function buildApp(deps: AppDeps): Promise<App> {
   const state = { draining: false };
-  const app = createFastify(deps);
-  // Before CORS: its preflight answers too carry the headers and the 503s of a draining instance.
-  addCommonHooks(app, deps, state);
+  const hostAllowed = hostCheck(deps.config);
+  const app = createFastify(deps, hostAllowed);
+  // Before CORS: its preflight answers too carry the headers, the 421s of a foreign host and the
+  // 503s of a draining instance.
+  addCommonHooks(app, deps, state, hostAllowed);
+  // Before CORS too: a route takes the error handler set when it is added, and the preflight
+  // route's refusals (421, 503) are problems like any other.
+  app.setErrorHandler(answerError);
   // No CORS handling at all unless origins are configured: same-origin only.
   if (deps.config.corsOrigins.length > 0) {
     await app.register(cors, { origin: deps.config.corsOrigins, methods: ["GET", "HEAD", "POST", "PATCH", "DELETE"], maxAge: 600 });
@@ -98,7 +115,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.decorateRequest("auth", null);
   app.decorateRequest("actor", null);
   app.decorateRequest("service", null);
-  app.setErrorHandler(answerError);
   app.setNotFoundHandler((request, reply) => sendProblem(reply, notFound(`No route for ${request.method} ${request.url.split("?")[0]}.`)));
   await registerRoutes(app, deps, state);
   await registerOpenApiRoutes(app);
@@ -111,7 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   };
 }
 
-function createFastify({ config, logger, headersTimeoutMs = 10_000 }: AppDeps): FastifyInstance {
+function createFastify({ config, logger, headersTimeoutMs = 10_000 }: AppDeps, hostAllowed: HostCheck): FastifyInstance {
   return Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     trustProxy: trustProxy(config.trustProxy),
@@ -134,7 +150,7 @@ function createFastify({ config, logger, headersTimeoutMs = 10_000 }: AppDeps): 
     frameworkErrors: (err, request, reply) => {
       setAnswerHeaders(request, reply);
       reply.raw.once("finish", () => logAnswered(request, reply));
-      return answerUnroutable(err, request, reply);
+      return hostAllowed(request) ? answerUnroutable(err, request, reply) : sendProblem(reply, MISDIRECTED);
     },
   });
 }
@@ -157,13 +173,16 @@ function logAnswered(request: FastifyRequest, reply: FastifyReply): void {
  * Callback hooks, and as few as the work allows: every request runs them, and an async hook costs
  * a promise and a microtask turn each (a quarter of a bare `/healthz`'s time with four of them).
  */
-function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: boolean }): void {
+function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: boolean }, hostAllowed: HostCheck): void {
   const document = documentHeaders();
   const documentNames = Object.keys(document.headers);
   // Set before the handler runs, so that a route (the /admin page) can replace its CSP; the request
   // id is known from here on, and an error answered later keeps the headers set now.
   app.addHook("onRequest", (request, reply, done) => {
     setAnswerHeaders(request, reply);
+    // First, on every route (the 404s, /admin, /healthz and CORS preflights included): a page
+    // whose DNS name was rebound to this server's address names its own host.
+    if (!hostAllowed(request)) return done(MISDIRECTED);
     // By the route matched, not the URL as sent: the router decodes `/%61pi/v1/me` to /api/v1/me,
     // and a gate on the raw text let it past the 503s (attacker review: a restarted instance served
     // a signed-out session before its first revocation read).

@@ -62,6 +62,11 @@ export interface Config {
    * (the dev stack adds any http://localhost port; no variable can, so production never does).
    */
   corsOrigins: (string | RegExp)[];
+  /**
+   * The `host[:port]` names requests may be addressed to (421 otherwise); empty: any. ALLOWED_HOSTS
+   * under `npm run serve`; under `npm start` the loopback names, to which ALLOWED_HOSTS adds.
+   */
+  allowedHosts: string[];
   authFailureRateLimit: number;
   metricsToken: string | undefined;
   logLevel: string;
@@ -162,6 +167,22 @@ function trustProxy(env: Env): TrustProxy {
     if (ipv4Bits < 8) throw new ConfigError("TRUST_PROXY", `${expected}, each range /8 or narrower`, entry);
   }
   return entries;
+}
+
+const ALLOWED_HOST_RE = /^(?:[a-z\d](?:[a-z\d-]*[a-z\d])?(?:\.[a-z\d](?:[a-z\d-]*[a-z\d])?)*|\[([\da-f:.]+)\])(?::(\d{1,5}))?$/i;
+
+/** `host[:port]` entries: a DNS name or IPv4 address, or a bracketed IPv6 address; a port from 1 to 65535. */
+function allowedHosts(env: Env): string[] {
+  const entries = list(env, "ALLOWED_HOSTS");
+  for (const entry of entries) {
+    const match = ALLOWED_HOST_RE.exec(entry);
+    const ipv6 = match?.[1];
+    const port = match?.[2];
+    if (!match || (ipv6 !== undefined && !ipaddr.IPv6.isValid(ipv6)) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
+      throw new ConfigError("ALLOWED_HOSTS", "comma-separated host[:port] entries such as api.example.org or 10.0.3.7:8000", entry);
+    }
+  }
+  return entries.map((entry) => entry.toLowerCase());
 }
 
 /** https anywhere; http only on loopback, where the emulator and test issuers live. */
@@ -364,6 +385,7 @@ export function loadConfig(env: Env = process.env): Config {
     // Cognito's refresh tokens live from 60 minutes to 10 years.
     sessionMaxSeconds: text(env, "SESSION_MAX_SECONDS") === undefined ? undefined : integer(env, "SESSION_MAX_SECONDS", 0, 3600, 3650 * 86400),
     corsOrigins,
+    allowedHosts: allowedHosts(env),
     authFailureRateLimit: integer(env, "AUTH_FAILURE_RATE_LIMIT", 0, 0, 1_000_000),
     metricsToken: text(env, "METRICS_TOKEN"),
     logLevel,

@@ -1,8 +1,9 @@
 // The API's configuration under `npm start`: exactly what `npm run serve` would read from the
 // environment, pointed at the dev stack's Cognito and PGlite (its service client's tokens accepted
-// as services), plus CORS for local web apps.
+// as services), plus CORS for local web apps, and answering to its loopback names only.
 import { DEFAULT_RESOURCE_SERVER } from "./cognito/pool-settings.ts";
 import { loadConfig, type Config, type Env } from "./config.ts";
+import { loopbackHosts } from "./http/allowed-hosts.ts";
 import { LOCALHOST_ORIGIN } from "./net.ts";
 
 export interface DevStackCognito {
@@ -33,5 +34,8 @@ export function devApiConfig(env: Env, apiPort: number, dataDir: string, cognito
   });
   // A front end on `npm run dev` (any localhost port) calls this API from the browser. A pattern,
   // not a variable: nothing in the environment can make `npm run serve` allow it.
-  return { ...config, corsOrigins: [...config.corsOrigins, LOCALHOST_ORIGIN] };
+  // Whoever calls it from this machine is trusted with the demo users' printed passwords: a page
+  // whose DNS name is rebound to 127.0.0.1 must not be (421). ALLOWED_HOSTS adds names on purpose.
+  const allowedHosts = [...loopbackHosts(apiPort), ...config.allowedHosts];
+  return { ...config, corsOrigins: [...config.corsOrigins, LOCALHOST_ORIGIN], allowedHosts };
 }

@@ -83,6 +83,17 @@ describe("configuration", () => {
     }
   });
 
+  it("ALLOWED_HOSTS: unset means any Host; host[:port] entries, without case; anything else named at start", () => {
+    assert.deepEqual(loadConfig(base).allowedHosts, []);
+    assert.deepEqual(loadConfig({ ...base, ALLOWED_HOSTS: " API.example.org, 10.0.3.7:8000,[fd00::7]:8000 ,localhost" }).allowedHosts, ["api.example.org", "10.0.3.7:8000", "[fd00::7]:8000", "localhost"]);
+    for (const bad of ["https://api.example.org", "api.example.org/", "*", "*.example.org", "api.example.org:0", "api.example.org:65536", "api.example.org:", "fd00::7", "[fd00::zz]", "user@api.example.org", "-api.example.org", "api..example.org"]) {
+      const refused = configError({ ...base, ALLOWED_HOSTS: bad });
+      assert.equal(refused.variable, "ALLOWED_HOSTS", bad);
+      assert.match(refused.message, /host\[:port\]/);
+      assert.ok(!refused.message.includes("\n"));
+    }
+  });
+
   it("SESSION_MAX_SECONDS: unset means read from Cognito; set, from an hour to ten years", () => {
     assert.equal(loadConfig(base).sessionMaxSeconds, undefined);
     assert.equal(loadConfig({ ...base, SESSION_MAX_SECONDS: "86400" }).sessionMaxSeconds, 86400);

@@ -5,11 +5,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CognitoError, UnsupportedError } from "cognito-local/lib/errors.js";
 import type { Context } from "cognito-local/lib/services/context.js";
+import { hostAllowList, loopbackHosts } from "../http/allowed-hosts.ts";
 import { LOCALHOST_ORIGIN } from "../net.ts";
 import type { Deps, Operation } from "./deps.ts";
 import type { EngineLogger } from "./engine.ts";
 import { clientCredentialsGrant } from "./client-credentials.ts";
 import { discovery } from "./discovery.ts";
+import { formAction, refusal, unsafeFormParameter } from "./hosted-ui.ts";
 import { oauthRefresh, oauthRevoke } from "./oauth.ts";
 import { resourceServerOperations } from "./resource-servers.ts";
 import { signInOperations } from "./sign-in.ts";
@@ -19,11 +21,11 @@ import { claimsOf } from "./tokens.ts";
 
 export function createFront(deps: Deps, logger: EngineLogger, port: number): (req: IncomingMessage, res: ServerResponse) => void {
   const operations: Record<string, Operation> = { ...signInOperations(deps), ...signOutOperations(deps), ...resourceServerOperations(deps) };
-  const hosts = new Set([`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]);
+  const answersTo = hostAllowList(loopbackHosts(port));
   const ctx: Context = { logger };
   return (req, res) => {
     // A DNS name rebound to 127.0.0.1 reaches this port too: its Host header gives it away.
-    if (!hosts.has(req.headers.host ?? "")) return sendJson(res, 421, { message: "This emulator answers only to localhost." });
+    if (!answersTo(req)) return sendJson(res, 421, { message: "This emulator answers only to localhost." });
     // Pages that may call it: the API's and any other served from this machine by name.
     const origin = req.headers.origin;
     if (origin !== undefined && !LOCALHOST_ORIGIN.test(origin)) return sendJson(res, 403, { message: `Origin ${origin} may not call the dev stack's Cognito.` });
@@ -52,19 +54,30 @@ export function createFront(deps: Deps, logger: EngineLogger, port: number): (re
     if (req.method === "POST" && route === "/" && typeof req.headers["x-amz-target"] === "string") {
       return operation(req.headers["x-amz-target"], await readBody(req), res);
     }
-    if (req.method === "POST" && (route === "/oauth2/token" || route === "/oauth2/revoke" || route === "/oauth2/authorize")) {
+    // The Hosted UI's login page: whatever the method (express answers HEAD with the GET route).
+    const hostedUi = route === "/oauth2/authorize";
+    const unsafeQuery = hostedUi ? unsafeFormParameter((name) => url.searchParams.getAll(name)) : undefined;
+    if (unsafeQuery) return sendJson(res, 400, refusal(unsafeQuery));
+    let clientId = hostedUi ? (url.searchParams.get("client_id") ?? undefined) : undefined;
+    if (req.method === "POST" && (route === "/oauth2/token" || route === "/oauth2/revoke" || hostedUi)) {
       const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
       if (route === "/oauth2/revoke") return oauthRevoke(deps, ctx, form, res);
       if (route === "/oauth2/token" && form.grant_type === "refresh_token") return oauthRefresh(deps, ctx, form, res);
       if (route === "/oauth2/token" && form.grant_type === "client_credentials") return clientCredentialsGrant(deps, ctx, req.headers.authorization, form, res);
-      // The engine's Hosted UI signs in users it has disabled.
-      if (route === "/oauth2/authorize" && (await isDisabled(form.client_id, form.username))) {
-        return sendJson(res, 400, { error: "access_denied", error_description: "User is disabled." });
+      if (hostedUi) {
+        // After a wrong password the engine writes the posted values into the page again.
+        const unsafe = unsafeFormParameter((name) => (form[name] === undefined ? [] : [form[name]]));
+        if (unsafe) return sendJson(res, 400, refusal(unsafe));
+        // The engine's Hosted UI signs in users it has disabled.
+        if (await isDisabled(form.client_id, form.username)) {
+          return sendJson(res, 400, { error: "access_denied", error_description: "User is disabled." });
+        }
+        clientId = form.client_id;
       }
       // The engine's body parser leaves a request alone once it has been read.
       (req as IncomingMessage & { body?: unknown }).body = form;
     }
-    forward(req, res);
+    forward(req, res, hostedUi ? await formAction(deps, ctx, clientId) : "'self'");
   }
 
   async function isDisabled(clientId: string | undefined, username: string | undefined): Promise<boolean> {
@@ -101,12 +114,15 @@ export function createFront(deps: Deps, logger: EngineLogger, port: number): (re
     }
   }
 
-  function forward(req: IncomingMessage, res: ServerResponse): void {
+  /** To the engine; `formAction`: where a page it answers may post (hosted-ui.ts). */
+  function forward(req: IncomingMessage, res: ServerResponse, formAction: string): void {
     // cognito-local answers every origin with `*`; the headers set above are the only CORS ones.
     const setHeader = res.setHeader.bind(res);
-    // Its Hosted UI login form puts query parameters (state, …) into the page unescaped: no script
-    // may run on this origin, which the front trusts as a local page; nor may another page frame it.
-    setHeader("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'");
+    // Its Hosted UI login form puts query parameters into the page unescaped (the front refuses
+    // values that would break out, hosted-ui.ts): besides, no script may run on this origin, which
+    // the front trusts as a local page, no other page may frame it, and its form leads only here
+    // and to the client's callbacks.
+    setHeader("Content-Security-Policy", `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'`);
     res.setHeader = (name, value) => (name.toLowerCase().startsWith("access-control-") ? res : setHeader(name, value));
     deps.engine.handle(req, res);
   }

@@ -5,6 +5,7 @@ import { readdirSync } from "node:fs";
 
 const USUAL_SECONDS: Record<string, number> = {
   "dev-stack-clients": 25,
+  "dev-stack-attacks": 23,
   permissions: 30,
   "permissions-attacks": 6,
   "privacy-attacks": 5,
