@@ -58,7 +58,12 @@ export interface App {
   fastify: FastifyInstance;
   /** Every route registered, as "METHOD /path" (for the OpenAPI completeness test). */
   routes: string[];
-  /** From now on /readyz answers 503, so that load balancers stop sending traffic. */
+  /**
+   * From now on /readyz answers 503, so that load balancers stop sending traffic, while requests
+   * are still served (each answer closing its connection): the shutdown delay.
+   */
+  stopReadiness(): void;
+  /** The listener is closing: new requests on open connections get a 503 to retry elsewhere. */
   startDraining(): void;
 }
 
@@ -75,7 +80,7 @@ function trustProxy(setting: Config["trustProxy"]): false | string[] | ((address
 }
 
 export async function buildApp(deps: AppDeps): Promise<App> {
-  const state = { draining: false };
+  const state = { unready: false, draining: false };
   const app = createFastify(deps);
   // Before CORS: its preflight answers too carry the headers and the 503s of a draining instance.
   addCommonHooks(app, deps, state);
@@ -103,7 +108,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   return {
     fastify: app,
     routes,
+    stopReadiness: () => {
+      state.unready = true;
+    },
     startDraining: () => {
+      state.unready = true;
       state.draining = true;
     },
   };
@@ -155,7 +164,7 @@ function logAnswered(request: FastifyRequest, reply: FastifyReply): void {
  * Callback hooks, and as few as the work allows: every request runs them, and an async hook costs
  * a promise and a microtask turn each (a quarter of a bare `/healthz`'s time with four of them).
  */
-function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: boolean }): void {
+function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { unready: boolean; draining: boolean }): void {
   const document = documentHeaders();
   const documentNames = Object.keys(document.headers);
   // Set before the handler runs, so that a route (the /admin page) can replace its CSP; the request
@@ -185,8 +194,9 @@ function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: 
     done();
   });
   app.addHook("onSend", (_request, reply, payload, done) => {
-    // A keep-alive connection that outlives its last request would hold the shutdown open.
-    if (state.draining) reply.header("connection", "close");
+    // A keep-alive connection that outlives its last request would hold the shutdown open, and
+    // one closed now reconnects through the load balancer to an instance that stays.
+    if (state.unready) reply.header("connection", "close");
     // A page (whatever its route) gets the document headers, by what it is rather than where.
     if (isPage(reply.getHeader("content-type"))) {
       for (const name of documentNames) reply.header(name, document.headers[name]);
@@ -207,7 +217,7 @@ function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: 
   });
 }
 
-async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { draining: boolean }): Promise<void> {
+async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { unready: boolean; draining: boolean }): Promise<void> {
   const { config } = deps;
   await app.register(healthRoutes, {
     checks: {
@@ -218,7 +228,7 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { drai
       },
       ...(deps.revocations ? { revocations: async () => deps.revocations!.status } : {}),
     },
-    isDraining: () => state.draining,
+    isDraining: () => state.unready,
   });
   const repository = new UserRepository(deps.database.db);
   const profiles = new ProfileCache(PROFILE_CACHE_SIZE, undefined, deps.metrics ? (hit) => deps.metrics!.cacheLookup("profile", hit) : undefined);
