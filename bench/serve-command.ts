@@ -28,6 +28,7 @@ export function serveEnvironment(
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,
     WEB_CONCURRENCY: "1",
+    SHUTDOWN_DELAY_SECONDS: "0",
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...extra,
   };

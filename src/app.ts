@@ -60,7 +60,12 @@ export interface App {
   fastify: FastifyInstance;
   /** Every route registered, as "METHOD /path" (for the OpenAPI completeness test). */
   routes: string[];
-  /** From now on /readyz answers 503, so that load balancers stop sending traffic. */
+  /**
+   * From now on /readyz answers 503, so that load balancers stop sending traffic, while requests
+   * are still served (each answer closing its connection): the shutdown delay.
+   */
+  stopReadiness(): void;
+  /** The listener is closing: new requests on open connections get a 503 to retry elsewhere. */
   startDraining(): void;
 }
 
@@ -88,7 +93,7 @@ function hostCheck(config: Config): HostCheck {
 }
 
 export async function buildApp(deps: AppDeps): Promise<App> {
-  const state = { draining: false };
+  const state = { unready: false, draining: false };
   const hostAllowed = hostCheck(deps.config);
   const app = createFastify(deps, hostAllowed);
   // Before CORS: its preflight answers too carry the headers, the 421s of a foreign host and the
@@ -121,7 +126,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   return {
     fastify: app,
     routes,
+    stopReadiness: () => {
+      state.unready = true;
+    },
     startDraining: () => {
+      state.unready = true;
       state.draining = true;
     },
   };
@@ -173,7 +182,7 @@ function logAnswered(request: FastifyRequest, reply: FastifyReply): void {
  * Callback hooks, and as few as the work allows: every request runs them, and an async hook costs
  * a promise and a microtask turn each (a quarter of a bare `/healthz`'s time with four of them).
  */
-function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: boolean }, hostAllowed: HostCheck): void {
+function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { unready: boolean; draining: boolean }, hostAllowed: HostCheck): void {
   const document = documentHeaders();
   const documentNames = Object.keys(document.headers);
   // Set before the handler runs, so that a route (the /admin page) can replace its CSP; the request
@@ -206,8 +215,9 @@ function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: 
     done();
   });
   app.addHook("onSend", (_request, reply, payload, done) => {
-    // A keep-alive connection that outlives its last request would hold the shutdown open.
-    if (state.draining) reply.header("connection", "close");
+    // A keep-alive connection that outlives its last request would hold the shutdown open, and
+    // one closed now reconnects through the load balancer to an instance that stays.
+    if (state.unready) reply.header("connection", "close");
     // A page (whatever its route) gets the document headers, by what it is rather than where.
     if (isPage(reply.getHeader("content-type"))) {
       for (const name of documentNames) reply.header(name, document.headers[name]);
@@ -228,7 +238,7 @@ function addCommonHooks(app: FastifyInstance, deps: AppDeps, state: { draining: 
   });
 }
 
-async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { draining: boolean }): Promise<void> {
+async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { unready: boolean; draining: boolean }): Promise<void> {
   const { config } = deps;
   await app.register(healthRoutes, {
     checks: {
@@ -239,7 +249,7 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { drai
       },
       ...(deps.revocations ? { revocations: async () => deps.revocations!.status } : {}),
     },
-    isDraining: () => state.draining,
+    isDraining: () => state.unready,
   });
   const repository = new UserRepository(deps.database.db);
   const profiles = new ProfileCache(PROFILE_CACHE_SIZE, undefined, deps.metrics ? (hit) => deps.metrics!.cacheLookup("profile", hit) : undefined);

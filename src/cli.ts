@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // npm run -s cli -- <command>: sign in, refresh, sign out, whoami, service tokens and pool provisioning.
 // Errors are one line on stderr and exit code 1; nothing is written to disk without --save.
 import { parseArgs } from "node:util";

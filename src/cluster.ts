@@ -2,9 +2,8 @@
 // drains them all on SIGTERM or SIGINT. Each worker is a whole server (main.ts's worker path).
 import cluster, { type Worker } from "node:cluster";
 
-const SHUTDOWN_MS = 10_000;
-
-export function runPrimary(workers: number): void {
+/** `shutdownSeconds`: how long the workers may take to drain before the primary gives up. */
+export function runPrimary(workers: number, shutdownSeconds: number): void {
   let stopping = false;
   const say = (message: string) => process.stderr.write(`${JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, msg: message })}\n`);
   const fork = () => cluster.fork();
@@ -40,7 +39,7 @@ export function runPrimary(workers: number): void {
       });
       worker.process.kill("SIGTERM");
     }
-    setTimeout(() => process.exit(1), SHUTDOWN_MS).unref();
+    setTimeout(() => process.exit(1), shutdownSeconds * 1000).unref();
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

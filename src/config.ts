@@ -71,6 +71,10 @@ export interface Config {
   metricsToken: string | undefined;
   logLevel: string;
   tracing: TracingConfig;
+  /** Apply pending migrations at start (MIGRATE_ON_START); false when a release step runs `npm run migrate`. */
+  migrateOnStart: boolean;
+  /** SIGTERM: unready at once, serving for delaySeconds, then in-flight requests get up to timeoutSeconds. */
+  shutdown: { delaySeconds: number; timeoutSeconds: number };
 }
 
 /**
@@ -320,6 +324,11 @@ function loadDatabase(env: Env, dataDir: string): DatabaseConfig {
   return { kind: "postgres", url, statementTimeoutMs };
 }
 
+/** The database alone (`npm run migrate` needs nothing else): DATABASE_URL, or PGlite in DATA_DIR. */
+export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
+  return loadDatabase(env, path.resolve(text(env, "DATA_DIR") ?? ".data"));
+}
+
 const TRACES_EXPORTERS = ["otlp", "console", "none"];
 
 /** Off unless an OTLP endpoint or a traces exporter is named, as the standard variables say. */
@@ -390,6 +399,12 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: text(env, "METRICS_TOKEN"),
     logLevel,
     tracing: loadTracing(env),
+    migrateOnStart: boolean(env, "MIGRATE_ON_START", true),
+    shutdown: {
+      delaySeconds: integer(env, "SHUTDOWN_DELAY_SECONDS", 5, 0, 600),
+      // At least the request timeout (30 s): a request accepted before the signal may take that long.
+      timeoutSeconds: integer(env, "SHUTDOWN_TIMEOUT_SECONDS", 35, 1, 3600),
+    },
   };
 }
 
@@ -419,10 +434,3 @@ export function sessionFilePath(env: Env = process.env): string {
   return path.join(base, "vrms-backend", "session.json");
 }
 
-/**
- * The AWS SDK prints a multi-line support warning on Node 20 unless this is set before its first
- * client is created; it is the one variable this module writes.
- */
-export function silenceAwsSdkVersionWarning(): void {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-}

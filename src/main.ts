@@ -18,7 +18,7 @@ try {
 }
 
 if (config.webConcurrency > 1 && cluster.isPrimary) {
-  runPrimary(config.webConcurrency);
+  runPrimary(config.webConcurrency, config.shutdown.delaySeconds + config.shutdown.timeoutSeconds + 5);
 } else {
   await runServer(config);
 }
@@ -35,14 +35,18 @@ async function runServer(config: Config): Promise<void> {
     // nothing is being served yet, so there is nothing to drain.
     if (!server) process.exit(0);
     const running = server;
-    running.logger.info({ signal }, "shutting down");
+    const { delaySeconds, timeoutSeconds } = config.shutdown;
+    // Load balancers take a few seconds to notice /readyz failing: until then they still send
+    // requests here, and those are served; only then does the listener close.
+    running.stopReadiness();
+    running.logger.info({ signal, delay_seconds: delaySeconds, timeout_seconds: timeoutSeconds }, "shutting down");
     const force = setTimeout(() => {
-      running.logger.error("shutdown took longer than 10 s; exiting");
+      running.logger.error(`requests still running ${timeoutSeconds} s after the listener closed; exiting`);
       process.exit(1);
-    }, 10_000);
+    }, (delaySeconds + timeoutSeconds) * 1000);
     force.unref();
-    running
-      .close()
+    new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000))
+      .then(() => running.close())
       // The last spans (this shutdown's included) are exported before the process goes.
       .then(() => tracing?.shutdown().catch(() => {}))
       .then(

@@ -1,11 +1,15 @@
-// Files the server reads at run time, found from the package root: the same whether the code runs
-// from src/ (tsx, in development and tests) or from the dist/ bundle (npm run serve).
+// Files the server reads at run time. Under tsx (npm start, tests) they are read from src/; the
+// production build (npm run build) copies them under dist/, which is then all that is read.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+const here = path.dirname(fileURLToPath(import.meta.url));
+// The bundle's chunks sit directly in dist/; this file, unbundled, in src/.
+const built = path.basename(here) === "dist";
+
 function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
+  let dir = here;
   while (!existsSync(path.join(dir, "package.json"))) {
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error("vrms-backend: package.json not found above the server's code");
@@ -14,10 +18,10 @@ function packageRoot(): string {
   return dir;
 }
 
-const root = packageRoot();
+const root = built ? path.dirname(here) : packageRoot();
 
-export const MIGRATIONS_DIR = path.join(root, "src", "db", "migrations");
+export const MIGRATIONS_DIR = built ? path.join(here, "migrations") : path.join(root, "src", "db", "migrations");
 /** The /admin page's HTML and CSS. */
-export const ADMIN_PAGE_DIR = path.join(root, "src", "admin", "page");
-/** The /admin page's script, bundled from ADMIN_PAGE_DIR/app.ts by `npm run build:admin` (run before start, test and serve). */
+export const ADMIN_PAGE_DIR = built ? path.join(here, "admin") : path.join(root, "src", "admin", "page");
+/** The /admin page's script, bundled from src/admin/page/app.ts by `npm run build:admin` (run before start and test) or `npm run build`. */
 export const ADMIN_BUNDLE = path.join(root, "dist", "admin", "app.js");

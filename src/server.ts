@@ -17,6 +17,8 @@ export interface RunningServer {
   logger: Logger;
   /** Every route registered, as "METHOD /path". */
   routes: string[];
+  /** /readyz turns 503 at once while requests are still served (the shutdown delay). */
+  stopReadiness(): void;
   /** Drain: /readyz turns 503, the listener closes, in-flight requests finish, the database closes. */
   close(): Promise<void>;
 }
@@ -52,9 +54,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     },
   });
   keys.start();
-  const database = await openDatabase(config.database, (err) =>
-    logger.warn({ err }, "database not ready; migrations will be retried"),
-  ).catch((err: unknown) => {
+  const database = await openDatabase(config.database, {
+    migrate: config.migrateOnStart,
+    onMigrationFailure: (err) => logger.warn({ err }, "database not ready; migrations will be retried"),
+    onMigrated: (applied, ms) => logger.info({ applied, duration_ms: Math.round(ms) }, config.migrateOnStart ? "database migrated" : "database schema is current"),
+  }).catch((err: unknown) => {
     keys.stop();
     throw err;
   });
@@ -107,6 +111,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     url: address,
     logger,
     routes: app.routes,
+    stopReadiness: () => app.stopReadiness(),
     close: () =>
       (closing ??= (async () => {
         app.startDraining();

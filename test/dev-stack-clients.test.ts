@@ -199,6 +199,7 @@ describe("the apps' Cognito clients against the dev stack", () => {
       HOST: "127.0.0.1",
       DATA_DIR: path.join(stack.dir, "serve"),
       LOG_LEVEL: "silent",
+      SHUTDOWN_DELAY_SECONDS: "0",
       COGNITO_ENDPOINT: stack.emulator.url,
       COGNITO_USER_POOL_ID: stack.userPoolId,
       COGNITO_CLIENT_IDS: `${stack.clientId},${stack.webClientId}`,

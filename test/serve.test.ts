@@ -13,7 +13,8 @@ import { issuerForDescribe, requestAt } from "./support/server.ts";
 import { sleep, until } from "./support/wait.ts";
 
 function npmServe(env: Record<string, string>) {
-  const child = spawn("npm", ["run", "-s", "serve"], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env } });
+  // No shutdown delay unless a test asks for one: a load balancer's few seconds, nothing to wait for here.
+  const child = spawn("npm", ["run", "-s", "serve"], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", SHUTDOWN_DELAY_SECONDS: "0", ...env } });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -77,6 +78,29 @@ describe("npm run serve", () => {
     }
   });
 
+  it("SIGTERM with a shutdown delay: /readyz fails at once, new requests are served (closing their connections) until the delay ends, then the listener closes", async () => {
+    const port = await freePort();
+    const serve = npmServe({ ...issuer.env(), PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dir, SHUTDOWN_DELAY_SECONDS: "2" });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await until(async () => (await requestAt(url, "GET", "/readyz")).status === 200, 30_000, "readiness");
+      const token = issuer.mint(issuer.newUser());
+      const signalledAt = Date.now();
+      serve.child.kill("SIGTERM");
+      await until(async () => (await requestAt(url, "GET", "/readyz")).status === 503, 1500, "/readyz to fail at once");
+      // What a load balancer that has not noticed yet still sends: answered, not refused.
+      const during = await fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(during.status, 200);
+      assert.equal(during.headers.get("connection"), "close");
+      assert.ok(Date.now() - signalledAt < 2000, "still within the delay");
+      await until(async () => (await fetch(`${url}/healthz`).then(() => "open", () => "closed")) === "closed", 10_000, "the listener to close");
+      assert.ok(Date.now() - signalledAt >= 1900, `the listener stayed open for the delay (closed after ${Date.now() - signalledAt} ms)`);
+      assert.equal(await serve.exited, 0, serve.err());
+    } finally {
+      serve.child.kill("SIGKILL");
+    }
+  });
+
   it("WEB_CONCURRENCY=2 runs two workers on one port and drains them all on SIGTERM", requires(postgres), async () => {
     const db = await postgres.create();
     const port = await freePort();
@@ -89,10 +113,10 @@ describe("npm run serve", () => {
       assert.ok(answers.every((r) => r.status === 200));
       const children = execFileSync("pgrep", ["-P", String(serve.child.pid)]).toString().trim().split("\n");
       // npm → sh is replaced by exec → node primary → two workers.
-      // (tsx's esbuild service is a child too: count node processes only.)
+      // (By command line: Node 24 names its main thread, so the process is no longer called "node".)
       const workers = children.flatMap((pid) => {
         try {
-          return execFileSync("pgrep", ["-P", pid, "-x", "node"]).toString().trim().split("\n");
+          return execFileSync("pgrep", ["-P", pid, "-f", "dist/main.js"]).toString().trim().split("\n");
         } catch {
           return [];
         }

@@ -17,7 +17,7 @@ import { until } from "./support/wait.ts";
 /** `node --import tsx src/main.ts`, as `npm run serve` runs the built equivalent, with OpenTelemetry modules recorded. */
 function startMain(env: Record<string, string>, modulesFile: string) {
   const child = spawn(process.execPath, ["--import", "tsx", "--import", "./test/support/record-modules.mjs", "src/main.ts"], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", RECORD_MODULES_TO: modulesFile, ...env },
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", RECORD_MODULES_TO: modulesFile, SHUTDOWN_DELAY_SECONDS: "0", ...env },
   });
   let stdout = "";
   let stderr = "";

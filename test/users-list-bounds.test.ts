@@ -154,7 +154,7 @@ describe("statement timeout (postgres)", requires(postgres), () => {
       await other.connect();
       await other.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
       const failures: unknown[] = [];
-      const opening = openDatabase({ kind: "postgres", url, statementTimeoutMs: 200 }, (err) => failures.push(err));
+      const opening = openDatabase({ kind: "postgres", url, statementTimeoutMs: 200 }, { onMigrationFailure: (err) => failures.push(err) });
       await new Promise((resolve) => setTimeout(resolve, 800));
       await other.end();
       const database = await opening;

@@ -10,7 +10,7 @@ import {
   RevokeTokenCommand,
   type AuthenticationResultType,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { silenceAwsSdkVersionWarning, type CognitoEndpointSettings } from "../config.ts";
+import type { CognitoEndpointSettings } from "../config.ts";
 import type { CognitoAttributes, UserAttributeSource } from "../users/provisioning.ts";
 
 export interface ClientOptions {
@@ -20,7 +20,6 @@ export interface ClientOptions {
 }
 
 export function createCognitoClient(settings: CognitoEndpointSettings, options: ClientOptions = {}): CognitoIdentityProviderClient {
-  silenceAwsSdkVersionWarning();
   return new CognitoIdentityProviderClient({
     region: settings.region,
     endpoint: settings.endpoint,

@@ -36,6 +36,7 @@ const USUAL_SECONDS: Record<string, number> = {
   "stdout-log": 3,
   "grant-cache": 1,
   "prepared-statements": 2,
+  "production-build": 12,
 };
 
 function testFiles(dir: URL): string[] {

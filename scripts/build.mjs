@@ -1,0 +1,45 @@
+// npm run build: the production layout, everything `node dist/main.js` reads at run time under dist/
+// (the server, the CLI and the migrate command bundled; the migrations; the /admin page), so that a
+// container or a read-only directory needs only dist/, package.json and production dependencies.
+// `--admin-only` bundles just the /admin page's script, for npm start and npm test.
+import { cp, mkdir, readFile, rm } from "node:fs/promises";
+import * as esbuild from "esbuild";
+
+const adminOnly = process.argv.includes("--admin-only");
+const { version } = JSON.parse(await readFile("package.json", "utf8"));
+
+async function buildAdmin() {
+  await esbuild.build({
+    entryPoints: ["src/admin/page/app.ts"],
+    bundle: true,
+    format: "iife",
+    target: "es2022",
+    minify: true,
+    outfile: "dist/admin/app.js",
+    logLevel: "warning",
+  });
+}
+
+if (adminOnly) {
+  await buildAdmin();
+} else {
+  await rm("dist", { recursive: true, force: true });
+  await esbuild.build({
+    entryPoints: ["src/main.ts", "src/cli.ts", "src/migrate.ts"],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    packages: "external",
+    splitting: true,
+    sourcemap: true,
+    outdir: "dist",
+    banner: { js: "// vrms-backend " + version + " (built by npm run build)" },
+    logLevel: "warning",
+  });
+  await buildAdmin();
+  await mkdir("dist/admin", { recursive: true });
+  await cp("src/admin/page/index.html", "dist/admin/index.html");
+  await cp("src/admin/page/app.css", "dist/admin/app.css");
+  await cp("src/db/migrations", "dist/migrations", { recursive: true });
+}
