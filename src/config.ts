@@ -275,7 +275,7 @@ function groupPermissions(env: Env, adminGroup: string): Map<string, PermissionT
   return mapping;
 }
 
-function loadDatabase(env: Env, dataDir: string): DatabaseConfig {
+export function loadDatabase(env: Env, dataDir: string): DatabaseConfig {
   const url = text(env, "DATABASE_URL");
   if (url === undefined) return { kind: "pglite", dir: path.join(dataDir, "db") };
   // The value may hold a password: never echo it back.
