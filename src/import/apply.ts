@@ -64,11 +64,14 @@ export async function applyPlan(db: Db, accounts: Pick<Accounts, "create">, plan
       // undefined: the project failed to be made; its failure is reported, the next run grants it.
       if (project !== undefined) grants.push({ type: g.type, project });
     }
-    grantsAdded += await asActor(db, IMPORT_ACTOR, async (tx) => {
+    // Awaited first: `grantsAdded += await …` would read the total before the wait and lose the
+    // additions of people written meanwhile.
+    const added = await asActor(db, IMPORT_ACTOR, async (tx) => {
       const user = account ? (await new UserRepository(tx).createImported(importedProfile(p.person, account))).uuid : existingUser(p);
       await linkUserIds(tx, p.newIds, user);
       return new PermissionRepository(tx).grantAbsent(grants.map((g) => ({ ...g, user })));
     });
+    grantsAdded += added;
   };
 
   const queue = plan.people.filter((p) => p.action.kind !== "unchanged");

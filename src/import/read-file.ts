@@ -3,7 +3,7 @@
 // value is looked at: size, UTF-8, JSON syntax, nesting, and keys that could pollute prototypes.
 import { open } from "node:fs/promises";
 import { InputError, type Location } from "./input-error.ts";
-import { LIMITS } from "./limits.ts";
+import { LIMITS, type Limits } from "./limits.ts";
 
 export interface RawDocument {
   at: Location;
@@ -46,7 +46,7 @@ export function parseDocuments(file: string, text: string, limits = LIMITS): Raw
   return first[0] === "[" ? parseArray(file, text, limits) : parseLines(file, text, limits);
 }
 
-function parseLines(file: string, text: string, limits: typeof LIMITS): RawDocument[] {
+function parseLines(file: string, text: string, limits: Limits): RawDocument[] {
   const documents: RawDocument[] = [];
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
@@ -60,7 +60,7 @@ function parseLines(file: string, text: string, limits: typeof LIMITS): RawDocum
   return documents;
 }
 
-function parseArray(file: string, text: string, limits: typeof LIMITS): RawDocument[] {
+function parseArray(file: string, text: string, limits: Limits): RawDocument[] {
   const whole = parseJson({ file, where: "" }, text);
   if (!Array.isArray(whole)) throw new InputError(file, undefined, undefined, "is not a JSON array");
   if (whole.length > limits.maxDocuments) throw new InputError(file, undefined, undefined, `holds more than ${limits.maxDocuments} documents`);
@@ -87,14 +87,14 @@ function parseJson(at: Location, text: string): unknown {
   }
 }
 
-function asDocument(at: Location, value: unknown, limits: typeof LIMITS): Record<string, unknown> {
+function asDocument(at: Location, value: unknown, limits: Limits): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new InputError(at.file, at.where, undefined, "is not a JSON object");
   checkShape(at, value, "", 0, limits);
   return value as Record<string, unknown>;
 }
 
 /** Nesting, array lengths and keys, everywhere in the document (fields the import ignores too). */
-function checkShape(at: Location, value: unknown, path: string, depth: number, limits: typeof LIMITS): void {
+function checkShape(at: Location, value: unknown, path: string, depth: number, limits: Limits): void {
   if (typeof value !== "object" || value === null) return;
   if (depth >= limits.maxDepth) throw new InputError(at.file, at.where, path || undefined, `is nested deeper than ${limits.maxDepth} levels`);
   if (Array.isArray(value)) {

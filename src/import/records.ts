@@ -3,7 +3,7 @@
 // read; a wrong type there is unreadable input (exit 2) naming the field. Meaning (is this email
 // usable? which access level?) is the cleaner's business, not this module's.
 import { InputError, type Location } from "./input-error.ts";
-import { LIMITS } from "./limits.ts";
+import { LIMITS, type Limits } from "./limits.ts";
 import type { RawDocument } from "./read-file.ts";
 
 export interface VrmsUser {
@@ -43,7 +43,7 @@ const OBJECT_ID = /^[0-9a-fA-F]{24}$/;
 class Fields {
   constructor(
     private readonly doc: RawDocument,
-    private readonly limits: typeof LIMITS,
+    private readonly limits: Limits,
   ) {}
 
   fail(field: string, problem: string): never {
