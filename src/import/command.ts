@@ -92,8 +92,10 @@ export async function importCommand(args: string[], resolveTarget: () => Promise
   const concurrency = boundedInteger("--concurrency", values.concurrency, 8, 1, 64);
   const progressSeconds = boundedInteger("--progress-seconds", values["progress-seconds"], 5, 0, 3600);
 
+  const started = performance.now();
   const records = await readRecords(values.users, values.projects);
   const cleaned = clean(records.users, records.projects);
+  const read = (performance.now() - started) / 1000;
 
   const env = processEnv();
   const dataDir = loadDevConfig(env).dataDir;
@@ -106,10 +108,13 @@ export async function importCommand(args: string[], resolveTarget: () => Promise
   const database = await openDatabase(databaseConfig);
   try {
     const accounts = new Accounts(cognito, target.userPoolId, backoff);
+    const planning = performance.now();
     const state = await readState(database.db, accounts, cleaned);
     const plan = makePlan(cleaned, state, access, { users: records.users.length, projects: records.projects.length });
+    const planned = (performance.now() - planning) / 1000;
     const outcome = values.apply ? await applyPlan(database.db, accounts, plan, { concurrency, ...(progress ? { progress } : {}) }) : undefined;
-    process.stdout.write(values.json ? `${JSON.stringify(jsonReport(plan, outcome), null, 2)}\n` : textReport(plan, outcome));
+    const timings = { read, plan: planned, apply: outcome?.seconds ?? 0 };
+    process.stdout.write(values.json ? `${JSON.stringify(jsonReport(plan, outcome, timings), null, 2)}\n` : textReport(plan, outcome));
     if (plan.conflicts.length > 0 || (outcome?.failures.length ?? 0) > 0) process.exitCode = 1;
   } finally {
     progress?.stop();

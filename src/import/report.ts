@@ -30,7 +30,16 @@ export function counts(plan: Plan) {
   return { people, projects, grants };
 }
 
-export function jsonReport(plan: Plan, outcome?: Outcome): Record<string, unknown> {
+/** Seconds of each phase: reading and cleaning the files, reading the state and planning, writing. */
+export interface Timings {
+  read: number;
+  plan: number;
+  apply: number;
+}
+
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
+export function jsonReport(plan: Plan, outcome?: Outcome, timings?: Timings): Record<string, unknown> {
   const { people, projects, grants } = counts(plan);
   return {
     dry_run: outcome === undefined,
@@ -50,10 +59,11 @@ export function jsonReport(plan: Plan, outcome?: Outcome): Record<string, unknow
             projects: outcome.projects,
             grants_added: outcome.grantsAdded,
             failures: outcome.failures,
-            seconds: Math.round(outcome.seconds * 100) / 100,
+            seconds: round(outcome.seconds),
           },
         }
       : {}),
+    ...(timings ? { seconds: { read: round(timings.read), plan: round(timings.plan), apply: round(timings.apply) } } : {}),
   };
 }
 
