@@ -22,6 +22,7 @@ import { readDevStack } from "./dev-stack.ts";
 import { loadSession, saveSession } from "./cli/session.ts";
 import { readPassword } from "./cli/password.ts";
 import { backend, BackendError } from "./cli/backend.ts";
+import { IMPORT_HELP, importCommand, ImportUsageError, InputError } from "./import/command.ts";
 
 const HELP = `Usage: npm run -s cli -- <command> [options]
 
@@ -58,6 +59,7 @@ Commands:
         errors, token revocation, OAuth, token validity, self sign-up) is reported one line per
         setting, and the command exits 1; --fix corrects them, keeping every other setting.
         Self sign-up is off (only administrators create users) unless --self-sign-up is given.
+${IMPORT_HELP}
 
 Options:
   --api URL      login, refresh, logout and whoami through the backend at URL (its /api/v1/auth/*)
@@ -299,6 +301,15 @@ async function provisionCommand(args: string[]): Promise<void> {
   }
 }
 
+/** The pool an import writes: COGNITO_USER_POOL_ID (no app client needed), else the dev stack's. */
+async function importTarget(): Promise<{ settings: CognitoEndpointSettings; userPoolId: string }> {
+  const env = processEnv();
+  const userPoolId = env.COGNITO_USER_POOL_ID;
+  if (userPoolId) return { settings: loadCognitoEndpoint(env, userPoolId), userPoolId };
+  const target = await resolveTarget();
+  return { settings: target.settings, userPoolId: target.client.userPoolId };
+}
+
 async function withCognito<T>(target: Target, fn: (cognito: CognitoIdentityProviderClient) => Promise<T>): Promise<T> {
   const cognito = createCognitoClient(target.settings, { maxAttempts: 1, timeoutMs: 10_000 });
   try {
@@ -320,6 +331,7 @@ async function tolerateUnsupported(fn: () => Promise<unknown>): Promise<void> {
 /** One line a person can act on, never a stack trace, never a secret. */
 function describeError(err: unknown): string {
   if (err instanceof CliError || err instanceof ConfigError || err instanceof BackendError || err instanceof TokenEndpointError) return err.message;
+  if (err instanceof InputError || err instanceof ImportUsageError) return err.message;
   if (err instanceof ChallengeRequired) return `sign-in needs a ${err.challenge} challenge, which the CLI cannot answer yet`;
   if (err instanceof Error) {
     switch (cognitoRefusal(err)) {
@@ -349,6 +361,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   whoami,
   "service-token": serviceToken,
   provision: provisionCommand,
+  import: (args) => importCommand(args, importTarget),
 };
 
 async function main(argv: string[]): Promise<void> {
@@ -367,6 +380,7 @@ try {
 } catch (err) {
   const message = err instanceof TypeError && (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? `${err.message}; see --help` : describeError(err);
   process.stderr.write(`error: ${message}\n`);
-  process.exitCode = 1;
+  // Unreadable import input: 2, as the import's usage says (nothing was written).
+  process.exitCode = err instanceof InputError ? err.exitCode : 1;
 }
 

@@ -308,7 +308,7 @@ function groupPermissions(env: Env, adminGroup: string): Map<string, PermissionT
   return mapping;
 }
 
-function loadDatabase(env: Env, dataDir: string): DatabaseConfig {
+export function loadDatabase(env: Env, dataDir: string): DatabaseConfig {
   const url = text(env, "DATABASE_URL");
   if (url === undefined) {
     // PGlite runs in this process and cannot cancel a statement: the setting would protect nothing.

@@ -113,6 +113,20 @@ export class PermissionRepository {
     }
   }
 
+  /**
+   * Grants that do not exist yet, none twice (ON CONFLICT DO NOTHING: the table's key); the number
+   * made. Run inside asActor: the history triggers name its actor. Imports use it (import/apply.ts).
+   */
+  async grantAbsent(grants: { user: string; type: PermissionTypeName; project: string | null }[]): Promise<number> {
+    if (grants.length === 0) return 0;
+    const rows = await this.db
+      .insert(userPermissions)
+      .values(grants.map((g) => ({ userUuid: g.user, permissionType: g.type, scope: permissionType(g.type)!.scope, projectUuid: g.project, practiceAreaUuid: null, grantedBy: null })))
+      .onConflictDoNothing()
+      .returning({ uuid: userPermissions.uuid });
+    return rows.length;
+  }
+
   /** The revoked row, or undefined when it was already gone. */
   async revoke(uuid: string, actor: string): Promise<UserPermission | undefined> {
     if (!isUuid(uuid)) return undefined;

@@ -22,6 +22,8 @@ export const projects = pgTable("projects", {
   uuid: uuid("uuid").primaryKey().default(sql`gen_random_uuid()`),
   name: text("name").notNull().unique(),
   description: text("description"),
+  githubUrl: text("github_url"),
+  slackUrl: text("slack_url"),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });

@@ -3,6 +3,7 @@ import { asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { pgErrorCode, UNIQUE_VIOLATION } from "../db/errors.ts";
 import { asActor, isUuid } from "../permissions/repository.ts";
+import { vrmsProjectIds } from "../import/schema.ts";
 import { practiceAreas, projects, userPermissions, type PracticeArea, type Project } from "../permissions/schema.ts";
 
 export type Named<T> = { ok: true; row: T } | { ok: false; reason: "duplicate_name" };
@@ -10,6 +11,15 @@ export type Named<T> = { ok: true; row: T } | { ok: false; reason: "duplicate_na
 export interface ProjectChanges {
   name?: string;
   description?: string | null;
+  githubUrl?: string | null;
+  slackUrl?: string | null;
+}
+
+export interface NewProject {
+  name: string;
+  description: string | null;
+  githubUrl?: string | null;
+  slackUrl?: string | null;
 }
 
 async function unlessDuplicate<T>(write: () => Promise<T>): Promise<Named<T>> {
@@ -24,8 +34,15 @@ async function unlessDuplicate<T>(write: () => Promise<T>): Promise<Named<T>> {
 export class ProjectRepository {
   constructor(private readonly db: Db) {}
 
-  async list(): Promise<Project[]> {
-    return this.db.select().from(projects).orderBy(asc(projects.name));
+  /** Every project, or the one imported from VRMS with this _id. */
+  async list(filter: { vrmsId?: string } = {}): Promise<Project[]> {
+    if (filter.vrmsId === undefined) return this.db.select().from(projects).orderBy(asc(projects.name));
+    const rows = await this.db
+      .select({ project: projects })
+      .from(projects)
+      .innerJoin(vrmsProjectIds, eq(vrmsProjectIds.projectUuid, projects.uuid))
+      .where(eq(vrmsProjectIds.vrmsId, filter.vrmsId.toLowerCase()));
+    return rows.map((r) => r.project);
   }
 
   async find(uuid: string): Promise<Project | undefined> {
@@ -34,8 +51,16 @@ export class ProjectRepository {
     return rows[0];
   }
 
-  async create(values: { name: string; description: string | null }): Promise<Named<Project>> {
+  async create(values: NewProject): Promise<Named<Project>> {
     return unlessDuplicate(async () => (await this.db.insert(projects).values(values).returning())[0]!);
+  }
+
+  /** The project of that name: made with these values, or the one that has the name already. */
+  async createOrGetByName(values: NewProject): Promise<{ uuid: string; inserted: boolean }> {
+    const rows = await this.db.insert(projects).values(values).onConflictDoNothing({ target: projects.name }).returning({ uuid: projects.uuid });
+    if (rows[0]) return { uuid: rows[0].uuid, inserted: true };
+    const found = await this.db.select({ uuid: projects.uuid }).from(projects).where(eq(projects.name, values.name)).limit(1);
+    return { uuid: found[0]!.uuid, inserted: false };
   }
 
   async update(uuid: string, changes: ProjectChanges): Promise<Named<Project | undefined>> {

@@ -18,8 +18,8 @@ import { toPermission, toProfile } from "../users/profile.ts";
 import { PermissionSchema, ProfileRef, UuidParamsSchema } from "../users/profile-schema.ts";
 import type { UserRepository } from "../users/repository.ts";
 import type { Db } from "../db/client.ts";
-import type { ProjectRepository } from "./repository.ts";
-import { PracticeAreaCreateSchema, PracticeAreaSchema, ProjectCreateSchema, ProjectSchema, ProjectUpdateSchema, type PracticeAreaJson, type ProjectJson } from "./schemas.ts";
+import type { ProjectChanges, ProjectRepository } from "./repository.ts";
+import { PracticeAreaCreateSchema, PracticeAreaSchema, ProjectCreateSchema, ProjectSchema, ProjectsQuerySchema, ProjectUpdateSchema, type ProjectUpdate, type PracticeAreaJson, type ProjectJson } from "./schemas.ts";
 
 export interface ProjectRoutesDeps {
   authenticate: onRequestHookHandler;
@@ -34,7 +34,7 @@ export interface ProjectRoutesDeps {
 
 const tags = ["projects"];
 const MemberSchema = Type.Object({ user: ProfileRef, permissions: Type.Array(PermissionSchema, { description: "The member's permissions in this project" }) });
-const listSchema = { tags, summary: "Every project", security: BEARER, response: { 200: Type.Array(ProjectSchema), ...problems(...AUTHENTICATED_ERRORS) } };
+const listSchema = { tags, summary: "Every project (or the one imported from VRMS with ?vrms_id=)", security: BEARER, querystring: ProjectsQuerySchema, response: { 200: Type.Array(ProjectSchema), ...problems(...AUTHENTICATED_ERRORS) } };
 const createSchema = {
   tags, summary: "Create a project (adminGlobal)", security: BEARER, body: ProjectCreateSchema,
   response: { 201: ProjectSchema, ...problems(400, 409, 415, ...AUTHENTICATED_ERRORS) },
@@ -59,7 +59,24 @@ const createAreaSchema = {
 };
 
 export function toProjectJson(p: Project): ProjectJson {
-  return { uuid: p.uuid, name: p.name, description: p.description, created_at: p.createdAt.toISOString(), updated_at: p.updatedAt.toISOString() };
+  return {
+    uuid: p.uuid,
+    name: p.name,
+    description: p.description,
+    github_url: p.githubUrl,
+    slack_url: p.slackUrl,
+    created_at: p.createdAt.toISOString(),
+    updated_at: p.updatedAt.toISOString(),
+  };
+}
+
+function projectChanges(body: ProjectUpdate): ProjectChanges {
+  return {
+    ...(body.name !== undefined ? { name: body.name } : {}),
+    ...(body.description !== undefined ? { description: body.description } : {}),
+    ...(body.github_url !== undefined ? { githubUrl: body.github_url } : {}),
+    ...(body.slack_url !== undefined ? { slackUrl: body.slack_url } : {}),
+  };
 }
 
 function toPracticeAreaJson(a: PracticeArea): PracticeAreaJson {
@@ -99,11 +116,17 @@ function projectHandlers({ db, projects, permissions, users, grants, audit }: Pr
     return project;
   };
 
-  const list: Handler<typeof listSchema> = async () => (await projects.list()).map(toProjectJson);
+  const list: Handler<typeof listSchema> = async (request) =>
+    (await projects.list(request.query.vrms_id !== undefined ? { vrmsId: request.query.vrms_id } : {})).map(toProjectJson);
 
   const create: Handler<typeof createSchema> = async (request, reply) => {
     allowed(request, mayCreateProjects, "Only a global administrator may create projects.");
-    const created = await projects.create({ name: request.body.name, description: request.body.description ?? null });
+    const created = await projects.create({
+      name: request.body.name,
+      description: request.body.description ?? null,
+      githubUrl: request.body.github_url ?? null,
+      slackUrl: request.body.slack_url ?? null,
+    });
     if (!created.ok) throw conflict(`A project named ${JSON.stringify(request.body.name)} exists.`);
     audit(request, "project.create", created.row.uuid);
     return reply.code(201).send(toProjectJson(created.row));
@@ -115,7 +138,7 @@ function projectHandlers({ db, projects, permissions, users, grants, audit }: Pr
     const project = await found(request.params.uuid);
     allowed(request, (held) => mayEditProject(held, project.uuid), "Only a global administrator or this project's adminProject may edit it.");
     if (Object.keys(request.body).length === 0) return toProjectJson(project);
-    const updated = await projects.update(project.uuid, request.body);
+    const updated = await projects.update(project.uuid, projectChanges(request.body));
     if (!updated.ok) throw conflict(`A project named ${JSON.stringify(request.body.name)} exists.`);
     if (!updated.row) throw notFound("No such project.");
     audit(request, "project.update", project.uuid, { fields: Object.keys(request.body) });

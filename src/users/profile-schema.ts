@@ -111,6 +111,7 @@ export const UsersQuerySchema = Type.Object(
     cognito_sub: Type.Optional(Type.String({ maxLength: 128, description: "Exact: the user's Cognito sub" })),
     is_active: Type.Optional(Type.Boolean()),
     search: Type.Optional(Type.String({ maxLength: 200 })),
+    vrms_id: Type.Optional(Type.String({ pattern: "^[0-9a-fA-F]{24}$", maxLength: 24, description: "The user imported from VRMS with this MongoDB _id (npm run cli -- import vrms)" })),
     project: Type.Optional(Type.String({ format: "uuid", maxLength: 36, description: "Only the members of this project (users holding any permission in it)" })),
     ordering: Type.Optional(Type.Unsafe<Ordering>({ type: "string", enum: [...ORDERINGS], default: DEFAULT_ORDERING })),
   },

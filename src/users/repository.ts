@@ -6,6 +6,7 @@ import type { LedScope } from "../authz/relationship.ts";
 import { asActor, inScopes } from "../permissions/repository.ts";
 import { userPermissions } from "../permissions/schema.ts";
 import type { Ordering } from "./profile-schema.ts";
+import { vrmsUserIds } from "../import/schema.ts";
 import { users, userTombstones, type User } from "./schema.ts";
 
 export interface NewUser {
@@ -22,12 +23,24 @@ export interface NewUser {
 /** Columns a PATCH may write (user-owned fields and is_active). */
 export type ProfileChanges = Partial<Omit<User, "uuid" | "cognitoSub" | "username" | "email" | "emailVerified" | "lastLogin" | "cognitoCheckedAt" | "createdAt" | "updatedAt">>;
 
+/** A profile made by an import (import/apply.ts): every field at once, the account's email verified. */
+export interface ImportedProfile {
+  cognitoSub: string;
+  username: string;
+  email: string;
+  fields: Omit<ProfileChanges, "isActive" | "timeZone" | "linkedinAccount" | "targetSkills" | "preferredEmail">;
+  isActive: boolean;
+  createdAt: Date | null;
+}
+
 export interface UserFilter {
   email?: string;
   username?: string;
   cognitoSub?: string;
   isActive?: boolean;
   search?: string;
+  /** The user imported from VRMS with this _id (import/schema.ts). */
+  vrmsId?: string;
   /** Only users holding a permission in one of these scopes (a project, or a practice area of one). */
   inScopes?: LedScope[];
 }
@@ -166,6 +179,29 @@ export class UserRepository {
     return { user: row, inserted };
   }
 
+  /**
+   * The imported profile, or the one that has the sub already (its owner signed in meanwhile: their
+   * profile is left as it is). Deactivated when the sub has a tombstone, as createOrGet does.
+   */
+  async createImported(profile: ImportedProfile): Promise<{ uuid: string; inserted: boolean }> {
+    const rows = await this.db
+      .insert(users)
+      .values({
+        ...profile.fields,
+        cognitoSub: profile.cognitoSub,
+        username: profile.username,
+        email: profile.email,
+        emailVerified: true,
+        isActive: sql`${profile.isActive}::boolean and not exists (select 1 from ${userTombstones} where ${userTombstones.cognitoSub} = ${profile.cognitoSub})`,
+        ...(profile.createdAt ? { createdAt: profile.createdAt } : {}),
+      })
+      .onConflictDoNothing({ target: users.cognitoSub })
+      .returning({ uuid: users.uuid });
+    if (rows[0]) return { uuid: rows[0].uuid, inserted: true };
+    const found = await this.db.select({ uuid: users.uuid }).from(users).where(eq(users.cognitoSub, profile.cognitoSub)).limit(1);
+    return { uuid: found[0]!.uuid, inserted: false };
+  }
+
   async updateCognitoFields(id: string, fields: CognitoFields): Promise<User | undefined> {
     if (!UUID_RE.test(id)) return undefined;
     // Prepared once per set of fields (at most 2^5): these follow a new user's first request.
@@ -286,6 +322,9 @@ export function listWhere(db: Db, filter: UserFilter): SQL | undefined {
   // cognito_sub is unique: its own index.
   if (filter.cognitoSub !== undefined) conditions.push(eq(users.cognitoSub, filter.cognitoSub));
   if (filter.isActive !== undefined) conditions.push(eq(users.isActive, filter.isActive));
+  if (filter.vrmsId !== undefined) {
+    conditions.push(exists(db.select({ one: sql`1` }).from(vrmsUserIds).where(and(eq(vrmsUserIds.userUuid, users.uuid), eq(vrmsUserIds.vrmsId, filter.vrmsId.toLowerCase())))));
+  }
   if (filter.search) {
     // Each column's trigram index serves its ILIKE; the planner ORs the four (search of 3
     // characters or more; shorter ones scan in the ordering's index).

@@ -152,6 +152,7 @@ function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: 
       ...(q.email !== undefined ? { email: q.email } : {}),
       ...(q.username !== undefined ? { username: q.username } : {}),
       ...(q.cognito_sub !== undefined ? { cognitoSub: q.cognito_sub } : {}),
+      ...(q.vrms_id !== undefined ? { vrmsId: q.vrms_id } : {}),
       ...(q.is_active !== undefined ? { isActive: q.is_active } : {}),
       ...(q.search ? { search: q.search } : {}),
       ...(inScopes ? { inScopes } : {}),

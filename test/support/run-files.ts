@@ -35,6 +35,8 @@ const USUAL_SECONDS: Record<string, number> = {
   provisioning: 3,
   "stdout-log": 3,
   "grant-cache": 1,
+  import: 25,
+  "import-clean": 2,
   "prepared-statements": 2,
   "production-build": 12,
 };

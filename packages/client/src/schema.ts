@@ -1312,10 +1312,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every project */
+        /** Every project (or the one imported from VRMS with ?vrms_id=) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The project imported from VRMS with this MongoDB _id */
+                    vrms_id?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -1332,7 +1335,9 @@ export interface paths {
                             /** Format: date-time */
                             created_at: string;
                             description: string | null;
+                            github_url: string | null;
                             name: string;
+                            slack_url: string | null;
                             /** Format: date-time */
                             updated_at: string;
                             /** Format: uuid */
@@ -1391,8 +1396,12 @@ export interface paths {
                 content: {
                     "application/json": {
                         description?: string | null;
+                        /** @description An http(s) URL */
+                        github_url?: string | null;
                         /** @description Unique */
                         name: string;
+                        /** @description An http(s) URL */
+                        slack_url?: string | null;
                     };
                 };
             };
@@ -1407,7 +1416,9 @@ export interface paths {
                             /** Format: date-time */
                             created_at: string;
                             description: string | null;
+                            github_url: string | null;
                             name: string;
+                            slack_url: string | null;
                             /** Format: date-time */
                             updated_at: string;
                             /** Format: uuid */
@@ -1515,7 +1526,9 @@ export interface paths {
                             /** Format: date-time */
                             created_at: string;
                             description: string | null;
+                            github_url: string | null;
                             name: string;
+                            slack_url: string | null;
                             /** Format: date-time */
                             updated_at: string;
                             /** Format: uuid */
@@ -1654,8 +1667,12 @@ export interface paths {
                 content: {
                     "application/json": {
                         description?: string | null;
+                        /** @description An http(s) URL */
+                        github_url?: string | null;
                         /** @description Unique */
                         name?: string;
+                        /** @description An http(s) URL */
+                        slack_url?: string | null;
                     };
                 };
             };
@@ -1670,7 +1687,9 @@ export interface paths {
                             /** Format: date-time */
                             created_at: string;
                             description: string | null;
+                            github_url: string | null;
                             name: string;
+                            slack_url: string | null;
                             /** Format: date-time */
                             updated_at: string;
                             /** Format: uuid */
@@ -2266,6 +2285,8 @@ export interface paths {
                     project?: string;
                     search?: string;
                     username?: string;
+                    /** @description The user imported from VRMS with this MongoDB _id (npm run cli -- import vrms) */
+                    vrms_id?: string;
                 };
                 header?: never;
                 path?: never;
