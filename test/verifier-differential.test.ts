@@ -111,7 +111,7 @@ describe("our token path against aws-jwt-verify's CognitoJwtVerifier", () => {
     keys.start();
     await keys.fetchKey(key.kid);
     assert.ok(keys.has(key.kid), "the JWKS was fetched over HTTP");
-    theirs.cacheJwks({ keys: [key.publicJwk] });
+    theirs.cacheJwks({ keys: [{ ...key.publicJwk, kty: "RSA" }] });
     const config = loadConfig({ COGNITO_USER_POOL_ID: POOL, COGNITO_CLIENT_IDS: CLIENT, COGNITO_CLOCK_SKEW_SECONDS: String(SKEW) });
     assert.ok(config.cognito.issuers.includes(ISSUER));
     ours = createTokenVerifier(config.cognito, keys);
