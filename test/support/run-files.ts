@@ -38,6 +38,7 @@ const USUAL_SECONDS: Record<string, number> = {
   import: 25,
   "import-clean": 2,
   "prepared-statements": 2,
+  "config-reference": 1,
   "verifier-differential": 2,
   "production-build": 12,
 };
