@@ -94,7 +94,7 @@ function printBanner({ poolId, clientId, webClientId, serviceClientId, emulatorU
   say(`  Cognito:        ${emulatorUrl} (local emulator)`);
   say(`  User pool id:   ${poolId}`);
   say(`  App client id:  ${clientId} (backend: CLI, /admin)`);
-  say(`  Web client id:  ${webClientId} (browser apps: Amplify, amazon-cognito-identity-js; see README)`);
+  say(`  Web client id:  ${webClientId} (browser apps: Amplify, amazon-cognito-identity-js; see docs/front-end.md)`);
   say(`  Service client: ${serviceClientId} (apps calling as themselves: client credentials)`);
   say(`  Data:           ${dataDir}`);
   say("  Demo users:");
