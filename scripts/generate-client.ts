@@ -1,7 +1,7 @@
 // npm run client:generate: packages/client/src/schema.ts from the OpenAPI document the server builds.
 import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { openApiDocument } from "../src/http/openapi-document.ts";
+import { openApiDocument } from "../src/openapi-document.ts";
 import { CLIENT_SCHEMA_FILE, clientSchemaSource } from "./client-schema.ts";
 
 await writeFile(CLIENT_SCHEMA_FILE, await clientSchemaSource(await openApiDocument()));

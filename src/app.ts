@@ -25,6 +25,7 @@ import { UserRepository } from "./users/repository.ts";
 import { UserProvisioning, type UserAttributeSource } from "./users/provisioning.ts";
 import { userRoutes } from "./users/routes.ts";
 import { loadActor } from "./users/current-user.ts";
+import { SCOPE_DESCRIPTIONS } from "./authz/scopes.ts";
 import { GrantCache } from "./authz/grant-cache.ts";
 import { PermissionRepository } from "./permissions/repository.ts";
 import { permissionRoutes } from "./permissions/routes.ts";
@@ -116,7 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(createValidatorCompiler());
   app.addSchema(ProblemSchema);
   app.addSchema(ProfileSchema);
-  await registerOpenApi(app, deps.config.publicUrl, { resourceServer: deps.config.cognito.resourceServer, domain: deps.config.cognito.domain });
+  await registerOpenApi(app, deps.config.publicUrl, { resourceServer: deps.config.cognito.resourceServer, domain: deps.config.cognito.domain, scopes: SCOPE_DESCRIPTIONS });
   app.decorateRequest("auth", null);
   app.decorateRequest("actor", null);
   app.decorateRequest("service", null);

@@ -2,7 +2,7 @@
 import path from "node:path";
 import ipaddr from "ipaddr.js";
 import { isLoopbackHost } from "./net.ts";
-import { PERMISSION_TYPES, type PermissionTypeName } from "./permissions/types.ts";
+import { PERMISSION_TYPES, type PermissionTypeName } from "./authz/permission-types.ts";
 
 export type TokenUse = "access" | "id" | "any";
 

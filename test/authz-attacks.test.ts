@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import type { Grant } from "../src/authz/grants.ts";
 import { capabilityOf, holding } from "../src/authz/rules.ts";
-import { PERMISSION_TYPES, type PermissionTypeName } from "../src/permissions/types.ts";
+import { PERMISSION_TYPES, type PermissionTypeName } from "../src/authz/permission-types.ts";
 import { pglite } from "./support/databases.ts";
 import { people } from "./support/people.ts";
 import { issuerAndServer, type Json } from "./support/server.ts";

@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { CLIENT_SCHEMA_FILE, clientSchemaSource } from "../scripts/client-schema.ts";
-import { openApiDocument } from "../src/http/openapi-document.ts";
+import { openApiDocument } from "../src/openapi-document.ts";
 import { pglite } from "./support/databases.ts";
 import { issuerAndServer } from "./support/server.ts";
 

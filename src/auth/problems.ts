@@ -25,10 +25,6 @@ export function authProblem(err: AuthFailure): ApiProblem {
 }
 
 /** /metrics has a realm of its own: its token is not a user's. */
-export function metricsTokenRequired(): ApiProblem {
-  return new ApiProblem(401, "token_invalid", "Send the metrics token.", { "www-authenticate": 'Bearer realm="metrics"' });
-}
-
 export function keysUnavailableProblem(_err: KeysUnavailableError): ApiProblem {
   return unavailable("The user pool's signing keys cannot be fetched right now; try again shortly.", 5);
 }

@@ -1,6 +1,6 @@
 // A permission a person holds: stored (a user_permissions row) or read from a Cognito group on
 // every request (COGNITO_GROUP_PERMISSIONS), never stored.
-import type { PermissionTypeName } from "../permissions/types.ts";
+import type { PermissionTypeName } from "./permission-types.ts";
 
 export interface Grant {
   /** The user_permissions row; null for a group-derived permission. */

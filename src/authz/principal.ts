@@ -5,9 +5,8 @@ import type { FastifyRequest } from "fastify";
 import type { Actor } from "../users/current-user.ts";
 import type { Grant } from "./grants.ts";
 import type { Relationship } from "./relationship.ts";
+import type { Scope } from "./scopes.ts";
 
-export const SCOPES = ["users.read", "users.write", "permissions.read", "permissions.write"] as const;
-export type Scope = (typeof SCOPES)[number];
 
 export interface Service {
   clientId: string;
@@ -30,7 +29,7 @@ export type Principal = { kind: "user"; actor: Actor } | { kind: "service"; serv
 export function principalOf(request: FastifyRequest): Principal {
   if (request.service) return { kind: "service", service: request.service };
   if (request.actor) return { kind: "user", actor: request.actor };
-  throw new Error("route is not behind loadPrincipal()");
+  throw new Error("route is not behind loadActor()");
 }
 
 /** How audit lines and history name the caller: a user's uuid, or `service:<client_id>`. */
@@ -38,16 +37,6 @@ export function principalName(principal: Principal): string {
   return principal.kind === "user" ? principal.actor.user.uuid : `service:${principal.service.clientId}`;
 }
 
-/** The API's scopes in a token's `scope` claim (`vrms-backend/users.read …`). */
-export function apiScopes(scopeClaim: string | undefined, resourceServer: string): Set<Scope> {
-  const prefix = `${resourceServer}/`;
-  const scopes = new Set<Scope>();
-  for (const scope of (scopeClaim ?? "").split(" ")) {
-    const name = scope.startsWith(prefix) ? scope.slice(prefix.length) : "";
-    if ((SCOPES as readonly string[]).includes(name)) scopes.add(name as Scope);
-  }
-  return scopes;
-}
 
 /**
  * A service with permissions.write grants as adminVrms does ("granted to VRMS the application" in

@@ -1,5 +1,5 @@
 // What the caller is to a user, the one input of the field table: the strongest relationship wins.
-import { PROJECT_LEAD_TYPES, rankOf } from "../permissions/types.ts";
+import { PROJECT_LEAD_TYPES, rankOf } from "./permission-types.ts";
 import type { Grant } from "./grants.ts";
 
 /** Ordered from the most to the least: each may read (and change) what every weaker one may. */

@@ -1,6 +1,6 @@
 // Who may do what, beyond profile fields: grants, projects, lists. Every route asks here; no route
 // compares ranks or groups itself.
-import { permissionType, rankOf } from "../permissions/types.ts";
+import { permissionType, rankOf } from "./permission-types.ts";
 import type { Grant } from "./grants.ts";
 import { holdsAdminGlobal, inScope, leadsEveryone, ledScopes, type LedScope } from "./relationship.ts";
 

@@ -4,7 +4,7 @@ import { CognitoError } from "cognito-local/lib/errors.js";
 import type { AppClient } from "cognito-local/lib/services/appClient.js";
 import type { Context } from "cognito-local/lib/services/context.js";
 import type { Engine } from "./engine.ts";
-import type { ResourceServers } from "./resource-servers.ts";
+import type { ResourceServers } from "./resource-server-store.ts";
 import type { RevokedSessions } from "./revocations.ts";
 
 export interface Deps {

@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { restrictToOwner } from "./data-files.ts";
 import { createEngine, type EngineLogger } from "./engine.ts";
 import { createFront } from "./front.ts";
-import { ResourceServers } from "./resource-servers.ts";
+import { ResourceServers } from "./resource-server-store.ts";
 import { RevokedSessions } from "./revocations.ts";
 
 // Files and folders created from here on are the owner's alone.

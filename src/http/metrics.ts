@@ -3,8 +3,12 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { metricsTokenRequired } from "../auth/problems.ts";
-import { sendProblem } from "./problem.ts";
+import { ApiProblem, sendProblem } from "./problem.ts";
+
+/** The metrics' own 401: their token, not a user's, in a realm of its own. */
+function metricsTokenRequired(): ApiProblem {
+  return new ApiProblem(401, "token_invalid", "Send the metrics token.", { "www-authenticate": 'Bearer realm="metrics"' });
+}
 
 export class Metrics {
   readonly registry = new Registry();

@@ -4,20 +4,14 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { NO_FRAMING } from "./security-headers.ts";
 import type { FastifyInstance } from "fastify";
-import { SCOPES, type Scope } from "../authz/principal.ts";
-
-const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
-  "users.read": "Read every user (all fields); look users up by email or Cognito sub",
-  "users.write": "Change users as a global administrator may",
-  "permissions.read": "Read permission types, projects, members, grants and history; ask /permissions/check",
-  "permissions.write": "Manage projects and practice areas; grant and revoke as adminVrms",
-};
 
 export interface ServiceAuth {
   /** COGNITO_RESOURCE_SERVER: the scopes' prefix. */
   resourceServer: string;
   /** The Hosted UI domain, whose /oauth2/token issues client-credentials tokens. */
   domain: string | undefined;
+  /** The scopes services may hold (without the prefix), each with what it allows. */
+  scopes: Readonly<Record<string, string>>;
 }
 
 export async function registerOpenApi(app: FastifyInstance, publicUrl: string, services: ServiceAuth): Promise<void> {
@@ -28,7 +22,7 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string, s
     if (!scope || !route.schema) return;
     route.schema = { ...route.schema, security: [{ bearerAuth: [] }, { serviceAuth: [`${services.resourceServer}/${scope}`] }] };
   });
-  const scopes = Object.fromEntries(SCOPES.map((scope) => [`${services.resourceServer}/${scope}`, SCOPE_DESCRIPTIONS[scope]]));
+  const scopes = Object.fromEntries(Object.entries(services.scopes).map(([scope, description]) => [`${services.resourceServer}/${scope}`, description]));
   await app.register(swagger, {
     openapi: {
       openapi: "3.1.0",

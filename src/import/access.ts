@@ -1,6 +1,6 @@
 // What becomes of VRMS's accessLevel: a global permission type per level, as --admin-type and
 // --superadmin-type say. adminGlobal is never a default: only an explicit flag grants it.
-import type { PermissionTypeName } from "../permissions/types.ts";
+import type { PermissionTypeName } from "../authz/permission-types.ts";
 import type { AccessLevel } from "./clean.ts";
 
 export type GlobalChoice = "none" | "memberGeneral" | "adminBrigade" | "adminGlobal";

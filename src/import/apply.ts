@@ -3,7 +3,7 @@
 // actor `import:vrms`. Every write is keyed on VRMS ids, emails or subs and skips what exists, so a
 // run killed at any point and run again ends as one uninterrupted run would.
 import type { Db } from "../db/client.ts";
-import type { PermissionTypeName } from "../permissions/types.ts";
+import type { PermissionTypeName } from "../authz/permission-types.ts";
 import { asActor, PermissionRepository } from "../permissions/repository.ts";
 import { ProjectRepository } from "../projects/repository.ts";
 import { UserRepository } from "../users/repository.ts";

@@ -1,7 +1,7 @@
 // Pure: cleaned records and what the pool and database hold now to the actions that make them
 // hold the import. Everything is keyed on VRMS ids, so a plan made after an interrupted run lists
 // only what that run did not finish, and one made after a complete run lists nothing to do.
-import type { PermissionTypeName } from "../permissions/types.ts";
+import type { PermissionTypeName } from "../authz/permission-types.ts";
 import { globalTypeFor, type AccessMapping } from "./access.ts";
 import type { Cleaned, CleanProject, Conflict, Merge, Person, Warning } from "./clean.ts";
 

@@ -7,7 +7,7 @@ import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Grant } from "../authz/grants.ts";
 import type { LedScope } from "../authz/relationship.ts";
 import { FOREIGN_KEY_VIOLATION, pgErrorCode, UNIQUE_VIOLATION } from "../db/errors.ts";
-import { permissionType, type PermissionTypeName } from "./types.ts";
+import { permissionType, type PermissionTypeName } from "../authz/permission-types.ts";
 import { permissionHistory, userPermissions, type UserPermission } from "./schema.ts";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

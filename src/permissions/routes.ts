@@ -34,7 +34,7 @@ import {
   type GrantCreate,
   type GrantJson,
 } from "./schemas.ts";
-import { PERMISSION_TYPES, permissionType, type PermissionTypeName } from "./types.ts";
+import { PERMISSION_TYPES, permissionType, type PermissionTypeName } from "../authz/permission-types.ts";
 
 export interface PermissionRoutesDeps {
   authenticate: onRequestHookHandler;

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { bigint, check, foreignKey, index, integer, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
 import { users } from "../users/schema.ts";
 
-/** Seeded by the migration from permissions/types.ts; read-only through the API. */
+/** Seeded by the migration from authz/permission-types.ts; read-only through the API. */
 export const permissionTypes = pgTable(
   "permission_types",
   {

@@ -2,7 +2,7 @@
 import { Type, type Static } from "typebox";
 import { RELATIONSHIPS } from "../authz/relationship.ts";
 import { MAX_PAGE, PermissionSchema } from "../users/profile-schema.ts";
-import { PERMISSION_TYPE_NAMES } from "./types.ts";
+import { PERMISSION_TYPE_NAMES } from "../authz/permission-types.ts";
 
 const Uuid = Type.String({ format: "uuid", maxLength: 36 });
 const NullableUuid = Type.Unsafe<string | null>({ type: ["string", "null"], format: "uuid" });

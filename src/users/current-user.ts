@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preValidationHookHandler } from "fastify";
 import { caller } from "../auth/authenticate.ts";
 import { accountDisabled, missingScope, notAUser } from "../auth/problems.ts";
-import { apiScopes, type Scope } from "../authz/principal.ts";
+import { apiScopes, type Scope } from "../authz/scopes.ts";
 import type { GrantCache } from "../authz/grant-cache.ts";
 import { groupGrants, type Grant, type GroupPermissions } from "../authz/grants.ts";
 import { holdsAdminGlobal } from "../authz/relationship.ts";

@@ -1,12 +1,12 @@
 // The OpenAPI document as the server serves it at /api/schema/, built in-process: the app with
 // every route registered (sign-in included) but nothing behind it, never listening. The typed
 // client is generated from it (npm run client:generate).
-import { buildApp } from "../app.ts";
-import type { IdentityProvider } from "../cognito/client.ts";
-import { loadConfig } from "../config.ts";
-import type { Database } from "../db/client.ts";
-import { createLogger } from "../logging.ts";
-import type { RevocationStore } from "../sessions/revocations.ts";
+import { buildApp } from "./app.ts";
+import type { IdentityProvider } from "./cognito/client.ts";
+import { loadConfig } from "./config.ts";
+import type { Database } from "./db/client.ts";
+import { createLogger } from "./logging.ts";
+import type { RevocationStore } from "./sessions/revocations.ts";
 
 /** Dependencies that only have to exist: building the routes calls none of them. */
 function unused<T>(what: string): T {
