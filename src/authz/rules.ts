@@ -2,7 +2,7 @@
 // compares ranks or groups itself.
 import { permissionType, rankOf } from "./permission-types.ts";
 import type { Grant } from "./grants.ts";
-import { holdsAdminGlobal, inScope, leadsEveryone, ledScopes, type LedScope } from "./relationship.ts";
+import { holdsAdminGlobal, leadsEveryone, ledScopes, type LedScope } from "./relationship.ts";
 
 export interface GrantRequest {
   type: string;
@@ -67,15 +67,6 @@ export function userListScope(callerGrants: readonly Grant[]): UserListScope | u
 export function grantVisibility(callerUuid: string, callerGrants: readonly Grant[]): { all: true } | { all: false; user: string; scopes: LedScope[] } {
   if (holdsAdminGlobal(callerGrants) || leadsEveryone(callerGrants)) return { all: true };
   return { all: false, user: callerUuid, scopes: ledScopes(callerGrants) };
-}
-
-/**
- * Whether the caller leads the target in this project: one of the caller's lead scopes in it
- * holds a grant of the target's. Leading someone in another project does not count (attacker
- * review: a junior lead of P and Q drafted Q's people into P for P's adminProject to read).
- */
-export function leadsIn(callerGrants: readonly Grant[], targetGrants: readonly Grant[], project: string): boolean {
-  return ledScopes(callerGrants).some((scope) => scope.project === project && targetGrants.some((g) => inScope(scope, g)));
 }
 
 /**

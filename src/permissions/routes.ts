@@ -6,9 +6,9 @@ import { Type } from "typebox";
 import { FIELD_PERMISSIONS } from "../authz/field-permissions.ts";
 import type { GrantCache } from "../authz/grant-cache.ts";
 import { requirePermission } from "../authz/guards.ts";
-import { inScope, relationship, RELATIONSHIPS } from "../authz/relationship.ts";
+import { inScope, ledScopes, RELATIONSHIPS } from "../authz/relationship.ts";
 import type { Grant } from "../authz/grants.ts";
-import { grantAuthority, grantVisibility, holding, leadsIn, namingFor } from "../authz/rules.ts";
+import { grantAuthority, grantVisibility, holding, namingFor } from "../authz/rules.ts";
 import { toPermission } from "../users/profile.ts";
 import { pageLinks } from "../http/pagination.ts";
 import { conflict, invalidField, notFound } from "../http/problem.ts";
@@ -151,25 +151,29 @@ function permissionHandlers({ permissions, projects, users, grants, publicUrl, a
     if (principal.kind === "service" && named.by !== "user") {
       requirePermission(principal.service.scopes.has("users.read"), "Naming a person by email or GitHub handle needs users.read too; name them by uuid.");
     }
-    const found =
-      named.by === "user"
-        ? [await users.findById(named.value)].filter((u) => u !== undefined)
-        : await users.findByLogin(named.by === "email" ? { email: named.value } : { githubHandle: named.value });
+    const login = named.by === "email" ? { email: named.value } : { githubHandle: named.value };
     const naming = principal.kind === "service" ? "anyone" : namingFor(principal.actor.grants, project);
     if (principal.kind === "user" && naming !== "anyone" && (naming === "led-only" || named.by === "user")) {
-      // Only people the caller already leads; one refusal for everyone else, existing or not.
-      const caller = { uuid: principal.actor.user.uuid, grants: principal.actor.grants };
-      const one = found.length === 1 ? found[0] : undefined;
-      const held = one ? await grants.grantsOf(one.uuid) : [];
-      if (naming === "led-only") {
-        requirePermission(one !== undefined && project !== null && leadsIn(caller.grants, held, project), "You may grant only to people you already lead in this project; its adminProject adds newcomers.");
-      } else if (naming === "newcomers-by-login") {
-        // Leading them anywhere, the adminProject already reads them: their uuid tells nothing new.
-        const rel = one ? relationship(caller, { uuid: one.uuid, grants: held }) : "none";
-        requirePermission(rel === "self" || rel === "projectLead", "Name a newcomer to the project by email or github_handle; by uuid, only people you already lead.");
-      }
-      if (one) return one;
+      // Only people the caller already leads (a lead: in this project, for leading someone in
+      // another let a junior lead of P and Q draft Q's people into P), found among them by the
+      // database in one statement, so that an unknown name and someone else's get one refusal in
+      // the same time.
+      const caller = principal.actor;
+      const among =
+        naming === "led-only"
+          ? { self: null, scopes: ledScopes(caller.grants).filter((s) => s.project === project) }
+          : // Leading them anywhere, the adminProject already reads them: their uuid tells nothing new.
+            { self: caller.user.uuid, scopes: ledScopes(caller.grants) };
+      const found = await users.findNamedAmong(named.by === "user" ? { uuid: named.value } : login, among);
+      requirePermission(
+        found.length === 1,
+        naming === "led-only"
+          ? "You may grant only to people you already lead in this project; its adminProject adds newcomers."
+          : "Name a newcomer to the project by email or github_handle; by uuid, only people you already lead.",
+      );
+      return found[0]!;
     }
+    const found = named.by === "user" ? [await users.findById(named.value)].filter((u) => u !== undefined) : await users.findByLogin(login);
     const what = named.by === "user" ? "uuid" : named.by === "email" ? "verified email" : "GitHub handle";
     if (found.length === 0) throw invalidField(named.field, `no user has this ${what}`);
     if (found.length > 1) throw conflict(`More than one user has this ${what}: name the person another way.`);

@@ -149,11 +149,21 @@ export class UserRepository {
    * The handle has no index: grants are rare, and a scan of the users table is cheap next to one.
    */
   async findByLogin(login: { email: string } | { githubHandle: string }): Promise<User[]> {
-    const where =
-      "email" in login
-        ? and(sql`lower(${users.email}) = lower(${login.email})`, eq(users.emailVerified, true))
-        : sql`lower(${users.githubHandle}) = lower(${login.githubHandle})`;
-    return this.db.select().from(users).where(where).orderBy(users.uuid).limit(2);
+    return this.db.select().from(users).where(namedBy(login)).orderBy(users.uuid).limit(2);
+  }
+
+  /**
+   * The person so named, if they are `among.self` or hold a grant in one of `among.scopes`: one
+   * statement whether the name is unknown or someone else's. A lead who may grant only to people
+   * they lead must not tell the two apart by time either (attacker review: a second read, of a
+   * known person's grants, made their 403 6 ms slower than an unknown email's).
+   */
+  async findNamedAmong(name: { uuid: string } | { email: string } | { githubHandle: string }, among: { self: string | null; scopes: readonly LedScope[] }): Promise<User[]> {
+    if ("uuid" in name && !UUID_RE.test(name.uuid)) return [];
+    const held = exists(this.db.select({ one: sql`1` }).from(userPermissions).where(and(eq(userPermissions.userUuid, users.uuid), inScopes(userPermissions.projectUuid, userPermissions.practiceAreaUuid, among.scopes))));
+    const theirs = among.self === null ? held : or(eq(users.uuid, among.self), held)!;
+    const where = "uuid" in name ? eq(users.uuid, name.uuid) : namedBy(name);
+    return this.db.select().from(users).where(and(where, theirs)).orderBy(users.uuid).limit(2);
   }
 
   async findBySub(sub: string): Promise<User | undefined> {
@@ -313,6 +323,13 @@ export interface UserPage {
 
 /** Matches counted exactly up to this many; an estimate beyond. */
 export const EXACT_COUNT_UP_TO = 10_000;
+
+/** The exact email Cognito verified, or the GitHub handle, either case-insensitive. */
+function namedBy(login: { email: string } | { githubHandle: string }): SQL {
+  return "email" in login
+    ? and(sql`lower(${users.email}) = lower(${login.email})`, eq(users.emailVerified, true))!
+    : sql`lower(${users.githubHandle}) = lower(${login.githubHandle})`;
+}
 
 export function listWhere(db: Db, filter: UserFilter): SQL | undefined {
   const conditions: SQL[] = [];

@@ -9,7 +9,7 @@ const USUAL_SECONDS: Record<string, number> = {
   permissions: 30,
   "permissions-attacks": 6,
   "privacy-attacks": 5,
-  "authz-attacks": 14,
+  "authz-attacks": 22,
   services: 15,
   "services-attacks": 4,
   "revocations-attacks": 8,
