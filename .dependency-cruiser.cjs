@@ -1,6 +1,6 @@
 // The architecture, as the build checks it (npm run check): dependencies point down these layers
 // (shared/DESIGN.md), never up, and never round in a cycle.
-//   entry points   main.ts (+ cluster.ts), cli.ts, migrate.ts, dev.ts; the dev stack beside them
+//   entry points   main.ts (+ cluster.ts), cli.ts, migrate.ts; dev/ (npm start: dev/start.ts) beside them
 //   composition    server.ts, app.ts, openapi-document.ts
 //   route modules  users/ sessions/ projects/ permissions/ import/ admin/ events/
 //   authz/         who may do what: pure rules and the field table
@@ -11,9 +11,9 @@
 // authz/ reads the profile's fields and the person behind a request as types
 // (users/profile-schema.ts, users/current-user.ts), never their storage or code.
 const ROUTE_MODULES = "^src/(users|sessions|projects|permissions|import|admin|events)/";
-const ENTRY_POINTS = "^src/(main|cli|migrate|dev|cluster)\\.ts$";
+const ENTRY_POINTS = "^src/(main|cli|migrate|cluster)\\.ts$|^src/dev/start\\.ts$";
 const COMPOSITION = "^src/(app|server|openapi-document)\\.ts$";
-const DEV_STACK = "^src/(dev|dev-up|dev-stack|dev-api-config)\\.ts$|^src/dev-cognito/|^src/cognito/(emulator|bootstrap)\\.ts$";
+const DEV_STACK = "^src/dev/";
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

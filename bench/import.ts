@@ -9,7 +9,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { provision } from "../src/cognito/bootstrap.ts";
 import { createCognitoClient } from "../src/cognito/client.ts";
-import { startEmulator } from "../src/cognito/emulator.ts";
+import { startEmulator } from "../src/dev/emulator.ts";
 import { createScratchDatabase } from "../support/scratch-database.ts";
 import { freePort } from "../support/net.ts";
 import { copyFolder } from "../test/support/databases.ts";

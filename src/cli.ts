@@ -18,7 +18,7 @@ import {
   type Tokens,
 } from "./cognito/client.ts";
 import { checkServiceUrl, ConfigError, loadCognito, loadCognitoEndpoint, loadDevConfig, processEnv, type CognitoEndpointSettings } from "./config.ts";
-import { readDevStack } from "./dev-stack.ts";
+import { readDevStack } from "./dev/stack-file.ts";
 import { loadSession, saveSession } from "./cli/session.ts";
 import { readPassword } from "./cli/password.ts";
 import { backend, BackendError } from "./cli/backend.ts";

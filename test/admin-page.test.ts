@@ -6,7 +6,7 @@ import { mkdir } from "node:fs/promises";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { DEMO_USERS, provision } from "../src/cognito/bootstrap.ts";
-import type { Emulator } from "../src/cognito/emulator.ts";
+import type { Emulator } from "../src/dev/emulator.ts";
 import { loadConfig } from "../src/config.ts";
 import { startServer, type RunningServer } from "../src/server.ts";
 import { launchChromium, requiresChromium } from "./support/browser.ts";

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { writeDevStack } from "../src/dev-stack.ts";
+import { writeDevStack } from "../src/dev/stack-file.ts";
 import { runCli } from "./support/cli.ts";
 import { pglite } from "./support/databases.ts";
 import { freePort } from "../support/net.ts";

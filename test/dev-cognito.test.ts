@@ -1,4 +1,4 @@
-// The dev stack's Cognito (cognito-local behind src/dev-cognito's front), operation by operation,
+// The dev stack's Cognito (cognito-local behind src/dev/cognito's front), operation by operation,
 // against the real emulator: session claims, enforced flows, sign-out, OAuth endpoints, discovery,
 // and who may call it.
 import assert from "node:assert/strict";
@@ -21,8 +21,8 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { DEMO_USERS } from "../src/cognito/bootstrap.ts";
 import { createCognitoClient } from "../src/cognito/client.ts";
-import { startEmulator } from "../src/cognito/emulator.ts";
-import { restamp } from "../src/dev-cognito/tokens.ts";
+import { startEmulator } from "../src/dev/emulator.ts";
+import { restamp } from "../src/dev/cognito/tokens.ts";
 import { startDevStack, type DevStack } from "./support/dev-stack.ts";
 import { freePort } from "../support/net.ts";
 

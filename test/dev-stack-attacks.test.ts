@@ -12,7 +12,7 @@ import { randomState } from "openid-client";
 import { DEMO_USERS } from "../src/cognito/bootstrap.ts";
 import { createCognitoClient } from "../src/cognito/client.ts";
 import { ConfigError } from "../src/config.ts";
-import { devApiConfig } from "../src/dev-api-config.ts";
+import { devApiConfig } from "../src/dev/api-config.ts";
 import { launchChromium, requiresChromium } from "./support/browser.ts";
 import { startDevStack, type DevStack } from "./support/dev-stack.ts";
 import { issuerAndServer } from "./support/server.ts";

@@ -14,7 +14,7 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { provision } from "../src/cognito/bootstrap.ts";
 import { createCognitoClient } from "../src/cognito/client.ts";
-import { startEmulator, type Emulator } from "../src/cognito/emulator.ts";
+import { startEmulator, type Emulator } from "../src/dev/emulator.ts";
 import { clientUpdate, poolUpdate } from "../src/cognito/pool-settings.ts";
 import { runCli } from "./support/cli.ts";
 import { copyFolder } from "./support/databases.ts";
@@ -204,7 +204,7 @@ describe("provision with the cognito-local emulator", () => {
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
       OTEL_BSP_SCHEDULE_DELAY: "100",
     };
-    const dev = spawn(process.execPath, ["--import", "tsx", "src/dev.ts"], { env, timeout: 90_000 });
+    const dev = spawn(process.execPath, ["--import", "tsx", "src/dev/start.ts"], { env, timeout: 90_000 });
     let stdout = "";
     dev.stdout.on("data", (chunk) => (stdout += chunk));
     const exited = new Promise<number | null>((resolve) => dev.on("close", resolve));

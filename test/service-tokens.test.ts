@@ -20,7 +20,7 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { provision } from "../src/cognito/bootstrap.ts";
 import { createCognitoClient } from "../src/cognito/client.ts";
-import { writeDevStack } from "../src/dev-stack.ts";
+import { writeDevStack } from "../src/dev/stack-file.ts";
 import { runCli } from "./support/cli.ts";
 import { startDevStack, type DevStack } from "./support/dev-stack.ts";
 

@@ -6,7 +6,7 @@ import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-iden
 import { createCognitoClient } from "../cognito/client.ts";
 import { loadDatabase, loadDevConfig, processEnv, type CognitoEndpointSettings } from "../config.ts";
 import { openDatabase } from "../db/client.ts";
-import { readDevStack } from "../dev-stack.ts";
+import { readDevStack } from "../dev/stack-file.ts";
 import { DEFAULT_ACCESS, parseGlobalChoice } from "./access.ts";
 import { applyPlan } from "./apply.ts";
 import { clean } from "./clean.ts";

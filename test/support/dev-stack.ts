@@ -5,8 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { DEMO_USERS, provision } from "../../src/cognito/bootstrap.ts";
 import { createCognitoClient } from "../../src/cognito/client.ts";
-import { startEmulator, type Emulator } from "../../src/cognito/emulator.ts";
-import { devApiConfig } from "../../src/dev-api-config.ts";
+import { startEmulator, type Emulator } from "../../src/dev/emulator.ts";
+import { devApiConfig } from "../../src/dev/api-config.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import { freePort } from "../../support/net.ts";
 

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { createCognitoClient } from "../../src/cognito/client.ts";
-import { startEmulator, type Emulator } from "../../src/cognito/emulator.ts";
+import { startEmulator, type Emulator } from "../../src/dev/emulator.ts";
 import type { Env } from "../../src/config.ts";
 import { freePort } from "../../support/net.ts";
 

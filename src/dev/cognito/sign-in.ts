@@ -1,7 +1,7 @@
 // Sign-in and refresh as Cognito does them, in front of cognito-local: the client's allowed flows
 // are enforced, USER_SRP_AUTH is added, GetTokensFromRefreshToken is added, and every refresh runs
 // inside its session (same origin_jti and auth_time) after the refresh token is checked.
-import type { Context } from "cognito-local/lib/services/context.js";
+import type { Context } from "./cognito-local.ts";
 import { assertFlowAllowed, isRefreshFlow } from "./auth-flows.ts";
 import { notAuthorized, requireClient, type Deps, type Operation } from "./deps.ts";
 import { refreshing, sessionOfRefreshToken } from "./session-tokens.ts";

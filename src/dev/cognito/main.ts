@@ -1,5 +1,5 @@
 // The dev stack's Cognito process: cognito-local as the engine, behind the front that adds what it
-// lacks. Started by src/cognito/emulator.ts with its data folder as the working directory and PORT.
+// lacks. Started by src/dev/emulator.ts with its data folder as the working directory and PORT.
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { restrictToOwner } from "./data-files.ts";

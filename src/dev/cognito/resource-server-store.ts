@@ -1,8 +1,8 @@
 // OAuth resource servers and their custom scopes, which cognito-local lacks: the store, kept in
 // `.cognito/resource-servers.json` in the engine's own store format, beside its config.
-import type { Context } from "cognito-local/lib/services/context.js";
-import type { DataStore } from "cognito-local/lib/services/dataStore/dataStore.js";
-import { StormDBDataStoreFactory } from "cognito-local/lib/services/dataStore/stormDb.js";
+import type { Context } from "./cognito-local.ts";
+import type { DataStore } from "./cognito-local.ts";
+import { StormDBDataStoreFactory } from "./cognito-local.ts";
 
 export interface ResourceServer {
   UserPoolId: string;

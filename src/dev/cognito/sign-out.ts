@@ -2,9 +2,9 @@
 // end every session of the user, RevokeToken ends one whole session, and an access token of an
 // ended session is refused by every operation that takes one. A session's refresh token is taken
 // out of the engine's store, so every refresh path the engine has refuses it too.
-import type { Context } from "cognito-local/lib/services/context.js";
-import type { User, UserPoolService } from "cognito-local/lib/services/userPoolService.js";
-import { CognitoError } from "cognito-local/lib/errors.js";
+import type { Context } from "./cognito-local.ts";
+import type { User, UserPoolService } from "./cognito-local.ts";
+import { CognitoError } from "./cognito-local.ts";
 import { ACCESS_TOKEN_MAX_SECONDS, notAuthorized, requireClient, type Deps, type Operation } from "./deps.ts";
 import { sessionOfRefreshToken } from "./session-tokens.ts";
 import { claimsOf, verifiedClaims, type Claims } from "./tokens.ts";

@@ -1,6 +1,6 @@
 // The pool's OpenID discovery document, listing the endpoints the emulator serves (cognito-local's
 // lists none of them, and names port 9229 whatever port it runs on).
-import type { Context } from "cognito-local/lib/services/context.js";
+import type { Context } from "./cognito-local.ts";
 import type { Deps } from "./deps.ts";
 
 export async function discovery(deps: Deps, ctx: Context, base: string, userPoolId: string): Promise<Record<string, unknown> | undefined> {

@@ -1,10 +1,10 @@
 // The API's configuration under `npm start`: exactly what `npm run serve` would read from the
 // environment, pointed at the dev stack's Cognito and PGlite (its service client's tokens accepted
 // as services), plus CORS for local web apps, and answering to its loopback names only.
-import { DEFAULT_RESOURCE_SERVER } from "./cognito/pool-settings.ts";
-import { loadConfig, type Config, type Env } from "./config.ts";
-import { loopbackHosts } from "./http/allowed-hosts.ts";
-import { LOCALHOST_ORIGIN } from "./net.ts";
+import { DEFAULT_RESOURCE_SERVER } from "../cognito/pool-settings.ts";
+import { loadConfig, type Config, type Env } from "../config.ts";
+import { loopbackHosts } from "../http/allowed-hosts.ts";
+import { LOCALHOST_ORIGIN } from "../net.ts";
 
 export interface DevStackCognito {
   endpoint: string;

@@ -4,10 +4,10 @@
 // keeping origin_jti and auth_time as Cognito does, where cognito-local would start afresh.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
-import type { AppClient } from "cognito-local/lib/services/appClient.js";
-import type { Context } from "cognito-local/lib/services/context.js";
-import type { TokenGenerator, Tokens } from "cognito-local/lib/services/tokenGenerator.js";
-import type { User } from "cognito-local/lib/services/userPoolService.js";
+import type { AppClient } from "./cognito-local.ts";
+import type { Context } from "./cognito-local.ts";
+import type { TokenGenerator, Tokens } from "./cognito-local.ts";
+import type { User } from "./cognito-local.ts";
 import { claimsOf, restamp } from "./tokens.ts";
 
 export interface Session {

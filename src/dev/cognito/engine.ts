@@ -3,18 +3,18 @@
 // (which needs the pool's users for SRP and sign-out). Its data lives in `.cognito` under the cwd.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
-import { createServer } from "cognito-local/lib/server/server.js";
-import { loadConfig } from "cognito-local/lib/server/config.js";
-import { Router, type Router as EngineRouter } from "cognito-local/lib/server/Router.js";
-import { DateClock, LambdaService, MessagesService, TriggersService, type Services } from "cognito-local/lib/services/index.js";
-import { CognitoServiceFactoryImpl } from "cognito-local/lib/services/cognitoService.js";
-import { CryptoService } from "cognito-local/lib/services/crypto.js";
-import { StormDBDataStoreFactory } from "cognito-local/lib/services/dataStore/stormDb.js";
-import { ConsoleMessageSender } from "cognito-local/lib/services/messageDelivery/consoleMessageSender.js";
-import { MessageDeliveryService } from "cognito-local/lib/services/messageDelivery/messageDelivery.js";
-import { otp } from "cognito-local/lib/services/otp.js";
-import { JwtTokenGenerator } from "cognito-local/lib/services/tokenGenerator.js";
-import { UserPoolServiceFactoryImpl } from "cognito-local/lib/services/userPoolService.js";
+import { createServer } from "./cognito-local.ts";
+import { loadConfig } from "./cognito-local.ts";
+import { Router, type Router as EngineRouter } from "./cognito-local.ts";
+import { DateClock, LambdaService, MessagesService, TriggersService, type Services } from "./cognito-local.ts";
+import { CognitoServiceFactoryImpl } from "./cognito-local.ts";
+import { CryptoService } from "./cognito-local.ts";
+import { StormDBDataStoreFactory } from "./cognito-local.ts";
+import { ConsoleMessageSender } from "./cognito-local.ts";
+import { MessageDeliveryService } from "./cognito-local.ts";
+import { otp } from "./cognito-local.ts";
+import { JwtTokenGenerator } from "./cognito-local.ts";
+import { UserPoolServiceFactoryImpl } from "./cognito-local.ts";
 import { SessionTokenGenerator } from "./session-tokens.ts";
 
 /** cognito-local's pino logger (its own pino version). */

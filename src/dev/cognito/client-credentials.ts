@@ -4,8 +4,8 @@
 // no groups, no id or refresh token.
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import type { AppClient } from "cognito-local/lib/services/appClient.js";
-import type { Context } from "cognito-local/lib/services/context.js";
+import type { AppClient } from "./cognito-local.ts";
+import type { Context } from "./cognito-local.ts";
 import type { Deps } from "./deps.ts";
 import { sendJson } from "./http.ts";
 import { mint } from "./tokens.ts";

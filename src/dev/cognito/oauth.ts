@@ -2,8 +2,8 @@
 // session rules as the API operations (cognito-local's refresh grant ignores them; it has no
 // revocation endpoint).
 import type { ServerResponse } from "node:http";
-import { CognitoError } from "cognito-local/lib/errors.js";
-import type { Context } from "cognito-local/lib/services/context.js";
+import { CognitoError } from "./cognito-local.ts";
+import type { Context } from "./cognito-local.ts";
 import { assertFlowAllowed } from "./auth-flows.ts";
 import { requireClient, type Deps } from "./deps.ts";
 import { sendJson } from "./http.ts";

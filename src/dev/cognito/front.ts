@@ -3,10 +3,10 @@
 // client credentials and revocation, a discovery document that lists the endpoints), and the rest
 // handed to cognito-local.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { CognitoError, UnsupportedError } from "cognito-local/lib/errors.js";
-import type { Context } from "cognito-local/lib/services/context.js";
-import { hostAllowList, loopbackHosts } from "../http/allowed-hosts.ts";
-import { LOCALHOST_ORIGIN } from "../net.ts";
+import { CognitoError, UnsupportedError } from "./cognito-local.ts";
+import type { Context } from "./cognito-local.ts";
+import { hostAllowList, loopbackHosts } from "../../http/allowed-hosts.ts";
+import { LOCALHOST_ORIGIN } from "../../net.ts";
 import type { Deps, Operation } from "./deps.ts";
 import type { EngineLogger } from "./engine.ts";
 import { clientCredentialsGrant } from "./client-credentials.ts";

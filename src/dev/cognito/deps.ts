@@ -1,8 +1,8 @@
 // What the dev stack's additions to cognito-local share: the engine, the revoked sessions, the
 // resource servers, and the form of an operation (one X-Amz-Target), which is cognito-local's own.
-import { CognitoError } from "cognito-local/lib/errors.js";
-import type { AppClient } from "cognito-local/lib/services/appClient.js";
-import type { Context } from "cognito-local/lib/services/context.js";
+import { CognitoError } from "./cognito-local.ts";
+import type { AppClient } from "./cognito-local.ts";
+import type { Context } from "./cognito-local.ts";
 import type { Engine } from "./engine.ts";
 import type { ResourceServers } from "./resource-server-store.ts";
 import type { RevokedSessions } from "./revocations.ts";

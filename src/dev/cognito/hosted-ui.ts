@@ -3,7 +3,7 @@
 // form and opens another one posts the password the developer types to any site. The front refuses
 // such values before the engine sees them, and lets the page post only to itself and to the
 // client's own callbacks.
-import type { Context } from "cognito-local/lib/services/context.js";
+import type { Context } from "./cognito-local.ts";
 import type { Deps } from "./deps.ts";
 
 /** What the login form writes into its page. */

@@ -1,7 +1,7 @@
 // The resource servers' operations (CreateResourceServer and the rest), which cognito-local lacks,
 // and Cognito's checks on the clients that name their scopes. The store is resource-server-store.ts.
-import { CognitoError, ResourceNotFoundError } from "cognito-local/lib/errors.js";
-import type { Context } from "cognito-local/lib/services/context.js";
+import { CognitoError, ResourceNotFoundError } from "./cognito-local.ts";
+import type { Context } from "./cognito-local.ts";
 import { invalidParameter, type Deps, type Operation } from "./deps.ts";
 import type { ResourceServer } from "./resource-server-store.ts";
 

@@ -2,9 +2,9 @@
 // is checked here, then the engine's own USER_PASSWORD_AUTH flow runs for that user, so challenges
 // (new password, MFA), triggers and tokens stay cognito-local's.
 import { randomBytes, randomUUID } from "node:crypto";
-import type { AppClient } from "cognito-local/lib/services/appClient.js";
-import type { Context } from "cognito-local/lib/services/context.js";
-import { CognitoError } from "cognito-local/lib/errors.js";
+import type { AppClient } from "./cognito-local.ts";
+import type { Context } from "./cognito-local.ts";
+import { CognitoError } from "./cognito-local.ts";
 import { invalidParameter, notAuthorized, type Deps } from "./deps.ts";
 import { parseA, startChallenge, verifyClaim, type SrpChallenge } from "./srp.ts";
 

@@ -1,6 +1,6 @@
 // Which sign-in flows an app client allows, as Cognito decides it; cognito-local allows them all,
 // so an app that works against the dev stack could fail against its real pool.
-import type { AppClient } from "cognito-local/lib/services/appClient.js";
+import type { AppClient } from "./cognito-local.ts";
 import { invalidParameter } from "./deps.ts";
 
 // The ALLOW_ setting each flow needs, and the legacy names that also grant it.

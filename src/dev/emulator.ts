@@ -1,4 +1,4 @@
-// The dev stack's Cognito (npm cognito-local behind src/dev-cognito's front) as a child process of
+// The dev stack's Cognito (npm cognito-local behind src/dev/cognito's front) as a child process of
 // `npm start` and the tests.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, open, readFile } from "node:fs/promises";
@@ -31,10 +31,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const logFile = path.join(options.dataDir, "emulator.log");
   const log = await open(logFile, "a", 0o600);
-  const main = fileURLToPath(new URL("../dev-cognito/main.ts", import.meta.url));
+  const main = fileURLToPath(new URL("./cognito/main.ts", import.meta.url));
   // The emulator logs tokens when DEBUG is set, and would take the API's PORT and HOST as its own.
   const { PORT: _port, HOST: _host, DEBUG: _debug, COGNITO_LOCAL_DEVMODE: _dev, NODE_OPTIONS: _opts, ...rest } = options.env;
-  // cognito-local with the dev stack's front (src/dev-cognito, docs/dev-stack.md), run by tsx.
+  // cognito-local with the dev stack's front (src/dev/cognito, docs/dev-stack.md), run by tsx.
   const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), main], {
     cwd: options.dataDir,
     env: { ...rest, PORT: String(options.port), AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1" },

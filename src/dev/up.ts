@@ -2,14 +2,14 @@
 // `npm start` brings it up (dev.ts, which starts tracing first when the OTEL_* variables ask).
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { DEMO_USERS, describeDrift, provision } from "./cognito/bootstrap.ts";
-import { createCognitoClient } from "./cognito/client.ts";
-import { startEmulator, type Emulator } from "./cognito/emulator.ts";
-import { ConfigError, loadDevConfig, processEnv } from "./config.ts";
-import { devApiConfig } from "./dev-api-config.ts";
-import { writeDevStack } from "./dev-stack.ts";
-import { startServer, type RunningServer } from "./server.ts";
-import type { Tracing } from "./tracing/spans.ts";
+import { DEMO_USERS, describeDrift, provision } from "../cognito/bootstrap.ts";
+import { createCognitoClient } from "../cognito/client.ts";
+import { startEmulator, type Emulator } from "./emulator.ts";
+import { ConfigError, loadDevConfig, processEnv } from "../config.ts";
+import { devApiConfig } from "./api-config.ts";
+import { writeDevStack } from "./stack-file.ts";
+import { startServer, type RunningServer } from "../server.ts";
+import type { Tracing } from "../tracing/spans.ts";
 
 const say = (line = "") => process.stdout.write(`${line}\n`);
 
