@@ -18,6 +18,7 @@ const USUAL_SECONDS: Record<string, number> = {
   "users-list-scale": 22,
   "users-list-bounds": 20,
   "admin-page": 13,
+  "console-api": 8,
   tracing: 12,
   client: 20,
   keys: 12,
