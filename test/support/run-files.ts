@@ -17,7 +17,7 @@ const USUAL_SECONDS: Record<string, number> = {
   "revocation-changes": 15,
   "users-list-scale": 22,
   "users-list-bounds": 20,
-  "admin-page": 13,
+  "admin-page": 38,
   "console-api": 8,
   tracing: 12,
   client: 20,
