@@ -509,7 +509,9 @@ export const projectView: View = async (root, uuid) => {
   }
   const addTypes = powers.grantable(project.uuid, null);
   if (addTypes.length) parts.push(await addMemberForm(project, addTypes, redraw));
-  if (mayEditProject(caller.grants, project.uuid)) {
+  // Asked of the server too (POST /permissions/check answers by the routes' own rules): the two agree.
+  const { data: check } = await client.POST("/api/v1/permissions/check", { body: { user: caller.me!.uuid, permission_type: "adminProject", project: project.uuid } });
+  if (check?.allowed === true && mayEditProject(caller.grants, project.uuid)) {
     parts.push(
       projectForm({
         id: `edit-${project.uuid}`, title: "Edit project", submit: "Save", project,
