@@ -1,6 +1,6 @@
 // The /admin console: sign in through the Hosted UI (auth.ts), then the views (views.ts) for what
 // this person may do, chosen by the address's #fragment. Runs in the browser; bundled by esbuild.
-import { completeSignIn, expire, hooks, loadSession, REFRESH_BEFORE_MS, refresh, scheduleRefresh, signIn, signOut, type PageConfig } from "./auth.ts";
+import { completeSignIn, hooks, loadSession, REFRESH_BEFORE_MS, refresh, scheduleRefresh, signIn, signOut, type PageConfig } from "./auth.ts";
 import { caller, client, onUnauthorized, setCaller } from "./api.ts";
 import { $, announce, h } from "./dom.ts";
 import { adminsView, historyView, peopleView, personView, powers, profileView, projectsView, projectView, servicesView, signOutHook, type View } from "./views.ts";
@@ -112,6 +112,4 @@ async function main(): Promise<void> {
   await showSignedIn(config);
 }
 
-// Unused import guard for expire (auth.ts calls it on a failed refresh).
-void expire;
 void main();
