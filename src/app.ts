@@ -31,6 +31,7 @@ import { PermissionRepository } from "./permissions/repository.ts";
 import { permissionRoutes } from "./permissions/routes.ts";
 import { ProjectRepository } from "./projects/repository.ts";
 import { projectRoutes } from "./projects/routes.ts";
+import { lookupRoutes } from "./people/lookup.ts";
 import type { IdentityProvider } from "./cognito/client.ts";
 import { LoginThrottle, WINDOW_SECONDS } from "./sessions/login-throttle.ts";
 import type { RevocationStore } from "./sessions/revocations.ts";
@@ -277,6 +278,7 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { unre
   const projects = new ProjectRepository(deps.database.db);
   await app.register(projectRoutes, { ...signedIn, db: deps.database.db, projects, permissions, users: repository, grants, audit });
   await app.register(permissionRoutes, { ...signedIn, permissions, projects, users: repository, grants, publicUrl: config.publicUrl, audit });
+  await app.register(lookupRoutes, { ...signedIn, users: repository });
   if (deps.identity && deps.revocations) {
     const throttle = new LoginThrottle(deps.database.db);
     // Windows that have run out are only ever read as "no failures": drop them now and then.

@@ -2,10 +2,10 @@
 // server. Screenshots of failures go to test-results/.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { DEMO_USERS, provision } from "../src/cognito/bootstrap.ts";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { DEMO_USERS, provision, type DemoUser } from "../src/cognito/bootstrap.ts";
 import type { Emulator } from "../src/dev/emulator.ts";
 import { loadConfig } from "../src/config.ts";
 import { startServer, type RunningServer } from "../src/server.ts";
@@ -18,6 +18,13 @@ import { until } from "./support/wait.ts";
 
 const member = DEMO_USERS.find((u) => u.username === "member@example.org")!;
 const admin = DEMO_USERS.find((u) => u.username === "admin@example.org")!;
+// The console's personas beyond the demo pair: a project manager, a practice lead, a newcomer.
+const pm: DemoUser = { username: "pm@example.org", password: "Pm-Demo-2026-x", givenName: "Pat", familyName: "Manager", groups: [] };
+const lead: DemoUser = { username: "lead@example.org", password: "Lead-Demo-2026-x", givenName: "Lee", familyName: "Lead", groups: [] };
+const newbie: DemoUser = { username: "newbie@example.org", password: "Newbie-Demo-2026-x", givenName: "Nia", familyName: "Newcomer", groups: [] };
+const third: DemoUser = { username: "third@example.org", password: "Third-Demo-2026-x", givenName: "Theo", familyName: "Third", groups: [] };
+const PEOPLE = [...DEMO_USERS, pm, lead, newbie, third];
+const AXE = readFile("node_modules/axe-core/axe.min.js", "utf8");
 
 describe("the /admin page in Chromium", requiresChromium(), () => {
   let lab: TestEmulator | undefined;
@@ -39,7 +46,7 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     const [port, implicitPort] = [await freePort(), await freePort()];
     base = `http://localhost:${port}`;
     implicitBase = `http://localhost:${implicitPort}`;
-    const pool = await provision(lab.cognito, { endpoint: emulator.url, poolName: "vrms-dev", callbackUrl: `${base}/admin`, demoUsers: DEMO_USERS });
+    const pool = await provision(lab.cognito, { endpoint: emulator.url, poolName: "vrms-dev", callbackUrl: `${base}/admin`, demoUsers: PEOPLE });
     cognitoEnv = { COGNITO_ENDPOINT: emulator.url, COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_IDS: pool.clientId, COGNITO_DOMAIN: emulator.url };
     const serverEnv = { ...cognitoEnv, HOST: "127.0.0.1", LOG_LEVEL: "silent" };
     // Each on a copy of the migrated PGlite template (initdb and the migrations cost seconds).
@@ -58,7 +65,7 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
   });
 
   beforeEach(async () => {
-    context = await browser.newContext();
+    context = await browser.newContext({ viewport: { width: 1024, height: 800 } });
     page = await context.newPage();
   });
 
@@ -109,7 +116,7 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await page.waitForSelector("#signed-in:not([hidden])");
     assert.equal(new URL(page.url()).search, "", "no code or state left in the address bar");
     assert.equal(await page.textContent("#who"), member.username);
-    assert.equal(await page.isVisible("#admin"), false, "no users table for members");
+    assert.equal(await page.locator("nav >> text=People").count(), 0, "no People for members");
     await page.fill("#f-current_job_title", "Volunteer coordinator");
     await page.fill("#f-phone", "0415 555 2671");
     await page.click("#save");
@@ -172,24 +179,6 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     assert.ok(!page.url().includes(token), "no token in the history");
   });
 
-  test("an administrator deactivates a member, whose next API call gets 403", async () => {
-    const memberToken = tokenFromCli(member);
-    const memberMe = () => requestAt(server.url, "GET", "/api/v1/me", { token: memberToken });
-    assert.equal((await memberMe()).status, 200);
-    await signInThroughHostedUi(admin);
-    await page.waitForSelector("#admin:not([hidden])");
-    await page.fill("#search", "member@");
-    await page.click("#search-form button");
-    const row = page.locator("tr.user", { hasText: member.username });
-    await row.locator("button.toggle:text('Deactivate')").click();
-    await page.waitForSelector(`tr.user:has-text('${member.username}') >> text=deactivated`);
-    // Within the profile cache's second (the server's clock: it runs in this process).
-    await until(async () => (await memberMe()).status === 403, 1100, "the member's next API call to be refused");
-    assert.equal((await memberMe()).body.code, "account_disabled");
-    await row.locator("button.toggle:text('Activate')").click();
-    await page.waitForSelector(`tr.user:has-text('${member.username}') >> text=active`);
-  });
-
   test("refreshes the tokens shortly before they expire (clock fast-forwarded)", async () => {
     await page.clock.install();
     await signInThroughHostedUi(admin);
@@ -232,5 +221,242 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
       implicit_grant: false,
       logout_supported: false,
     });
+  });
+
+  // ---- the console (issue 23): one walk per persona, axe-core on every view and dialog ----------
+
+  const PROJECT = "Member Portal";
+  const axeChecked: string[] = [];
+
+  /** axe-core on the page as it is now: no violation of impact serious or critical. */
+  async function axe(label: string): Promise<void> {
+    // Evaluated through the DevTools protocol, which the page's CSP does not govern: no bypassCSP needed.
+    if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(await AXE);
+    const violations = await page.evaluate(async () => {
+      const run = (window as unknown as { axe: { run: (node: Document, options: object) => Promise<{ violations: { id: string; impact: string; nodes: { target: unknown }[] }[] }> } }).axe.run;
+      return (await run(document, { resultTypes: ["violations"] })).violations.map((v) => ({ id: v.id, impact: v.impact, target: v.nodes.map((n) => n.target) }));
+    });
+    axeChecked.push(label);
+    assert.deepEqual(violations.filter((v) => v.impact === "serious" || v.impact === "critical"), [], label);
+  }
+
+  async function signedInAs(user: { username: string; password: string }): Promise<void> {
+    await signInThroughHostedUi(user);
+    await page.waitForSelector("#signed-in:not([hidden]) h1");
+  }
+
+  const navLinks = () => page.locator("#nav a").allTextContents();
+  async function nav(name: string): Promise<void> {
+    await page.locator("#nav a", { hasText: name }).click();
+    await page.waitForSelector(`h1:text-is("${name}")`);
+  }
+
+  /** Tab (keyboard alone) until `target` has focus. */
+  async function tabTo(target: Locator): Promise<void> {
+    for (let i = 0; i < 80; i++) {
+      if (await target.evaluate((node) => node === document.activeElement)) return;
+      await page.keyboard.press("Tab");
+    }
+    throw new Error(`Tab never reached ${String(target)}`);
+  }
+
+  async function apiToken(user: { username: string; password: string }): Promise<string> {
+    const res = await requestAt(base, "POST", "/api/v1/auth/login", { body: { username: user.username, password: user.password } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body.access_token as string;
+  }
+
+  async function addMember(person: string, permission: string): Promise<void> {
+    const form = page.locator("#add-member");
+    await form.getByLabel("Person").fill(person);
+    await form.getByLabel("Permission").selectOption(permission);
+    await form.getByRole("button", { name: "Add", exact: true }).click();
+  }
+
+  const button = (name: string | RegExp) => page.getByRole("button", { name, exact: typeof name === "string" });
+  const dialog = () => page.getByRole("dialog");
+
+  test("console, administrator: creates a project, adds people by email, a taken name and a grant that exists answered at the field, deactivates a member (confirmed), searches People", async () => {
+    // Everyone has signed in once: the console finds people who have.
+    for (const user of [member, pm, lead, newbie, third]) assert.equal((await requestAt(base, "GET", "/api/v1/me", { token: await apiToken(user) })).status, 200);
+    await signedInAs(admin);
+    assert.deepEqual(await navLinks(), ["My profile", "People", "Projects", "Admins", "History", "Services"]);
+    await axe("administrator: My profile");
+    await nav("Projects");
+    await axe("administrator: Projects");
+    await button("New project").click();
+    await page.getByLabel("Name").fill(PROJECT);
+    await page.getByLabel("Description").fill("Where volunteers sign up");
+    await button("Create").click();
+    await page.waitForSelector(`h1:text-is("${PROJECT}")`);
+    // A taken name: the server's words at the Name field, and the name still typed.
+    await nav("Projects");
+    await button("New project").click();
+    await page.getByLabel("Name").fill(PROJECT);
+    await button("Create").click();
+    await page.waitForSelector("#new-project #e-name:not(:empty)");
+    assert.equal(await page.getByLabel("Name").getAttribute("aria-invalid"), "true");
+    assert.equal(await page.getByLabel("Name").inputValue(), PROJECT);
+    await axe("administrator: New project with a taken name");
+    await page.getByRole("link", { name: PROJECT }).click();
+    await page.waitForSelector(`h1:text-is("${PROJECT}")`);
+    await addMember(pm.username, "adminProject");
+    await page.waitForSelector(".member:has-text('Pat Manager')");
+    await addMember(lead.username, "practiceLeadProject");
+    await page.waitForSelector(".member:has-text('Lee Lead')");
+    await addMember(member.username, "memberProject");
+    await page.waitForSelector(".member:has-text('Max Member')");
+    await axe("administrator: a project's page");
+    // A grant that exists: the server's message in the form, the person still typed.
+    await addMember(member.username, "memberProject");
+    await page.waitForSelector("#add-member .form-error:has-text('already holds')");
+    assert.equal(await page.locator("#add-member").getByLabel("Person").inputValue(), member.username);
+    await button(/^Revoke memberProject of Max Member/).click();
+    await dialog().waitFor();
+    assert.match((await dialog().textContent()) ?? "", /Max Member/);
+    await axe("administrator: Revoke dialog");
+    await dialog().getByRole("button", { name: "Cancel" }).click();
+    // People: search, the person's page, deactivate (confirmed) and reactivate.
+    await nav("People");
+    await page.getByLabel("Search").fill("member@");
+    await page.locator("#search-form").getByRole("button", { name: "Search" }).click();
+    await page.waitForSelector("tr.user:has-text('Max Member')");
+    await axe("administrator: People");
+    await page.getByRole("link", { name: "Max Member" }).click();
+    await page.waitForSelector("h1:text-is('Max Member')");
+    await axe("administrator: a person's page");
+    const memberToken = await apiToken(member);
+    const memberMe = () => requestAt(server.url, "GET", "/api/v1/me", { token: memberToken });
+    assert.equal((await memberMe()).status, 200);
+    await button("Deactivate").click();
+    assert.equal(await dialog().getByRole("heading").textContent(), "Deactivate Max Member?");
+    await axe("administrator: Deactivate dialog");
+    await dialog().getByRole("button", { name: "Deactivate" }).click();
+    await button("Reactivate").waitFor();
+    await until(async () => (await memberMe()).status === 403, 1100, "the member's next API call to be refused");
+    assert.equal((await memberMe()).body.code, "account_disabled");
+    await button("Reactivate").click();
+    await dialog().getByRole("button", { name: "Reactivate" }).click();
+    await button("Deactivate").waitFor();
+    await nav("Admins");
+    await axe("administrator: Admins");
+    await nav("History");
+    await page.waitForSelector("tr.history:has-text('memberProject')");
+    await axe("administrator: History");
+    await nav("Services");
+    await page.getByLabel("Client id").fill("no-such-service");
+    await button("Sign out service").click();
+    await axe("administrator: Sign out service dialog");
+    await dialog().getByRole("button", { name: "Sign out service" }).click();
+    await page.waitForSelector("#e-client_id:has-text('No such service')");
+    await axe("administrator: Services with an error");
+  });
+
+  test("console, project manager, by keyboard alone: adds a newcomer by email, promotes them to adminProject (who adds a third person), revokes, sees it in History; no control the server would refuse", async () => {
+    await signedInAs(pm);
+    assert.deepEqual(await navLinks(), ["My profile", "People", "Projects", "History"]);
+    await axe("project manager: My profile");
+    const press = async (target: Locator) => {
+      await tabTo(target);
+      await page.keyboard.press("Enter");
+    };
+    await press(page.locator("#nav a", { hasText: "Projects" }));
+    await page.waitForSelector("h1:text-is('Projects')");
+    assert.equal(await button("New project").count(), 0);
+    await press(page.getByRole("link", { name: PROJECT }));
+    await page.waitForSelector(`h1:text-is("${PROJECT}")`);
+    assert.equal(await button("Delete project").count(), 0, "no Delete project for a project manager");
+    assert.equal(await button(/^Revoke adminProject/).count(), 0, "no Revoke of a fellow adminProject");
+    const form = page.locator("#add-member");
+    assert.deepEqual(await form.getByLabel("Permission").locator("option").allTextContents(), ["adminProject", "practiceLeadProject", "practiceLeadJrProject", "memberProject"]);
+    await axe("project manager: a project's page");
+    await tabTo(form.getByLabel("Person"));
+    await page.keyboard.type(newbie.username);
+    await press(form.getByRole("button", { name: "Add", exact: true }));
+    await page.waitForSelector(".member:has-text('Nia Newcomer')");
+    // Promote: the same person, adminProject chosen from the list by keyboard.
+    await tabTo(form.getByLabel("Person"));
+    await page.keyboard.type(newbie.username);
+    await tabTo(form.getByLabel("Permission"));
+    for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowUp");
+    assert.equal(await form.getByLabel("Permission").inputValue(), "adminProject");
+    await press(form.getByRole("button", { name: "Add", exact: true }));
+    await page.waitForSelector("h3:has-text('adminProject (2)')");
+    // The new project manager adds a third person (their own call, by email).
+    const projectUuid = page.url().split("/").pop()!;
+    const added = await requestAt(base, "POST", "/api/v1/user-permissions", { token: await apiToken(newbie), body: { email: third.username, permission_type: "memberProject", project: projectUuid } });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    assert.equal(await button(/^Revoke adminProject of Nia Newcomer/).count(), 0, "revoking a fellow adminProject stays with the global admin types");
+    await press(button(/^Revoke memberProject of Nia Newcomer/));
+    await dialog().waitFor();
+    await axe("project manager: Revoke dialog");
+    await press(dialog().getByRole("button", { name: "Revoke" }));
+    await dialog().waitFor({ state: "detached" });
+    await page.waitForSelector("h3:has-text('memberProject')");
+    assert.equal(await page.locator("h3:has-text('memberProject') + ul .member:has-text('Nia Newcomer')").count(), 0);
+    await press(page.locator("#nav a", { hasText: "History" }));
+    await page.waitForSelector("tr.history:has-text('revoked')");
+    await axe("project manager: History");
+    await press(page.locator("#nav a", { hasText: "People" }));
+    await page.waitForSelector("tr.user:has-text('Theo Third')");
+    await axe("project manager: People");
+    // A place not offered is not drawn either.
+    await page.goto(`${base}/admin#/admins`);
+    await page.waitForSelector("h1:text-is('My profile')");
+  });
+
+  test("console, practice lead: Add member offers only the types below theirs; no edit, delete, or revoke of higher grants", async () => {
+    await signedInAs(lead);
+    assert.deepEqual(await navLinks(), ["My profile", "People", "Projects", "History"]);
+    await nav("Projects");
+    await page.getByRole("link", { name: PROJECT }).click();
+    await page.waitForSelector(`h1:text-is("${PROJECT}")`);
+    assert.deepEqual(await page.locator("#add-member").getByLabel("Permission").locator("option").allTextContents(), ["practiceLeadJrProject", "memberProject"]);
+    assert.equal(await page.locator("h2:text-is('Edit project')").count(), 0);
+    assert.equal(await button("Delete project").count(), 0);
+    assert.equal(await button(/^Revoke adminProject/).count(), 0);
+    assert.equal(await button(/^Revoke memberProject of Max Member/).count(), 1);
+    await axe("practice lead: a project's page");
+    await nav("People");
+    await page.waitForSelector("tr.user:has-text('Max Member')");
+    await axe("practice lead: People");
+    await nav("History");
+    await axe("practice lead: History");
+  });
+
+  test("console, member: their profile and projects only; an expired session mid-edit keeps what was typed", async () => {
+    await page.goto(`${base}/admin`);
+    await page.waitForSelector("#signed-out:not([hidden])");
+    await axe("signed out");
+    await signedInAs(member);
+    assert.deepEqual(await navLinks(), ["My profile", "Projects", "History"]);
+    await nav("Projects");
+    await page.getByRole("link", { name: PROJECT }).click();
+    await page.waitForSelector("h2:text-is('Members')");
+    for (const absent of ["Add member", "Delete project"]) assert.equal(await page.locator(`h2:text-is('${absent}'), button:text-is('${absent}')`).count(), 0, absent);
+    assert.equal(await button(/^Revoke/).count(), 0);
+    await axe("member: a project's page");
+    await nav("My profile");
+    await page.fill("#f-target_job_title", "Mentor");
+    await page.evaluate(() => {
+      const session = JSON.parse(sessionStorage.getItem("vrms.session")!) as { access_token: string };
+      sessionStorage.setItem("vrms.session", JSON.stringify({ ...session, access_token: "expired" }));
+    });
+    await page.click("#save");
+    await page.waitForSelector("#expired:not([hidden])");
+    assert.equal(await page.inputValue("#f-target_job_title"), "Mentor");
+    await axe("member: session expired mid-edit");
+    await button("Sign in again").click();
+    await page.fill("input[name=username]", member.username);
+    await page.fill("input[name=password]", member.password);
+    await page.click("button[type=submit]");
+    await page.waitForSelector("#signed-in:not([hidden]) h1:text-is('My profile')");
+    assert.equal(await page.inputValue("#f-target_job_title"), "Mentor", "what was typed came back");
+    await page.click("#save");
+    await page.waitForSelector("#saved:text('Saved.')");
+    await page.setViewportSize({ width: 375, height: 800 });
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= 375), true, "no horizontal scrolling at 375 px");
+    await axe("member: My profile at 375 px");
+    assert.ok(axeChecked.length >= 20, `axe ran on ${axeChecked.length} views and dialogs`);
   });
 });

@@ -17,6 +17,21 @@ export interface GrantRequest {
  * (and, if it names a practice area, that area only).
  */
 export function grantAuthority(callerGrants: readonly Grant[], wanted: GrantRequest): Grant | undefined {
+  return revokeAuthority(callerGrants, wanted) ?? peerAdminProject(callerGrants, wanted);
+}
+
+/**
+ * Project managers add project managers (VRMS #1231): an adminProject of the whole project may grant
+ * adminProject in it (of the whole project or one area), though it is their own rank. Not revoke:
+ * removing a fellow adminProject stays with the global admin types (revokeAuthority).
+ */
+function peerAdminProject(callerGrants: readonly Grant[], wanted: GrantRequest): Grant | undefined {
+  if (wanted.type !== "adminProject" || wanted.project === null) return undefined;
+  return callerGrants.find((g) => g.type === "adminProject" && g.project === wanted.project && g.practiceArea === null);
+}
+
+/** Who may revoke a grant: the ranked rule alone (grantAuthority without the adminProject peer rule). */
+export function revokeAuthority(callerGrants: readonly Grant[], wanted: GrantRequest): Grant | undefined {
   const admin = callerGrants.find((g) => g.type === "adminGlobal");
   if (admin) return admin;
   const type = permissionType(wanted.type);

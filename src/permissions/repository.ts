@@ -7,6 +7,7 @@ import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Grant } from "../authz/grants.ts";
 import type { LedScope } from "../authz/relationship.ts";
 import { FOREIGN_KEY_VIOLATION, pgErrorCode, UNIQUE_VIOLATION } from "../db/errors.ts";
+import { keepAnAdmin } from "../users/last-admin.ts";
 import { permissionType, type PermissionTypeName } from "../authz/permission-types.ts";
 import { permissionHistory, userPermissions, type UserPermission } from "./schema.ts";
 
@@ -29,6 +30,7 @@ export type GrantOutcome = { ok: true; row: UserPermission } | { ok: false; reas
 export interface GrantFilter {
   user?: string;
   project?: string;
+  type?: string;
   /** Who may see what (authz/rules.ts grantVisibility): unless `all`, own grants and those in these scopes. */
   visible: { all: true } | { all: false; user: string; scopes: LedScope[] };
 }
@@ -127,17 +129,21 @@ export class PermissionRepository {
     return rows.length;
   }
 
-  /** The revoked row, or undefined when it was already gone. */
-  async revoke(uuid: string, actor: string): Promise<UserPermission | undefined> {
+  /**
+   * The revoked row, or undefined when it was already gone. Revoking an adminGlobal grant of the last
+   * active adminGlobal throws LastAdminError (users/last-admin.ts) and revokes nothing.
+   */
+  async revoke(uuid: string, actor: string, holder?: { user: string; type: string }): Promise<UserPermission | undefined> {
     if (!isUuid(uuid)) return undefined;
     return asActor(this.db, actor, async (tx) => {
+      if (holder?.type === "adminGlobal") await keepAnAdmin(tx, holder.user);
       const rows = await tx.delete(userPermissions).where(eq(userPermissions.uuid, uuid)).returning();
       return rows[0];
     });
   }
 
   async list(filter: GrantFilter, limit: number, offset: number): Promise<{ count: number; rows: UserPermission[] }> {
-    const where = visibleWhere(filter, userPermissions.userUuid, userPermissions.projectUuid, userPermissions.practiceAreaUuid);
+    const where = visibleWhere(filter, userPermissions.userUuid, userPermissions.projectUuid, userPermissions.practiceAreaUuid, userPermissions.permissionType);
     const [rows, total] = await Promise.all([
       this.db.select().from(userPermissions).where(where).orderBy(asc(userPermissions.createdAt), asc(userPermissions.uuid)).limit(limit).offset(offset),
       this.db.select({ n: count() }).from(userPermissions).where(where),
@@ -147,7 +153,7 @@ export class PermissionRepository {
 
   /** Grants and revocations, newest first, under the same visibility as grants. */
   async history(filter: GrantFilter, limit: number, offset: number): Promise<{ count: number; rows: (typeof permissionHistory.$inferSelect)[] }> {
-    const where = visibleWhere(filter, permissionHistory.userUuid, permissionHistory.projectUuid, permissionHistory.practiceAreaUuid);
+    const where = visibleWhere(filter, permissionHistory.userUuid, permissionHistory.projectUuid, permissionHistory.practiceAreaUuid, permissionHistory.permissionType);
     const [rows, total] = await Promise.all([
       this.db.select().from(permissionHistory).where(where).orderBy(desc(permissionHistory.id)).limit(limit).offset(offset),
       this.db.select({ n: count() }).from(permissionHistory).where(where),
@@ -157,8 +163,9 @@ export class PermissionRepository {
 }
 
 /** The filter's rows of a table of grants (or of their history) that the caller may see. */
-function visibleWhere(filter: GrantFilter, user: AnyPgColumn, project: AnyPgColumn, practiceArea: AnyPgColumn): SQL | undefined {
+function visibleWhere(filter: GrantFilter, user: AnyPgColumn, project: AnyPgColumn, practiceArea: AnyPgColumn, type: AnyPgColumn): SQL | undefined {
   const conditions: SQL[] = [];
+  if (filter.type !== undefined) conditions.push(eq(type, filter.type));
   if (filter.user !== undefined) conditions.push(eq(user, filter.user));
   if (filter.project !== undefined) conditions.push(eq(project, filter.project));
   if (!filter.visible.all) conditions.push(or(eq(user, filter.visible.user), inScopes(project, practiceArea, filter.visible.scopes))!);

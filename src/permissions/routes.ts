@@ -8,8 +8,9 @@ import type { GrantCache } from "../authz/grant-cache.ts";
 import { requirePermission } from "../authz/guards.ts";
 import { inScope, ledScopes, RELATIONSHIPS } from "../authz/relationship.ts";
 import type { Grant } from "../authz/grants.ts";
-import { grantAuthority, grantVisibility, holding, namingFor } from "../authz/rules.ts";
+import { grantAuthority, grantVisibility, holding, namingFor, revokeAuthority } from "../authz/rules.ts";
 import { toPermission } from "../users/profile.ts";
+import { refusingLastAdmin } from "../users/last-admin.ts";
 import { pageLinks } from "../http/pagination.ts";
 import { conflict, invalidField, notFound } from "../http/problem.ts";
 import { AUTHENTICATED_ERRORS, BEARER, problems } from "../http/problem-schema.ts";
@@ -75,7 +76,7 @@ const createSchema = {
 };
 const deleteSchema = {
   tags, summary: "Revoke a grant (by the same rule as granting it)", security: BEARER, params: UuidParamsSchema,
-  response: { 204: { type: "null", description: "Revoked" }, ...problems(404, ...AUTHENTICATED_ERRORS) },
+  response: { 204: { type: "null", description: "Revoked" }, ...problems(404, 409, ...AUTHENTICATED_ERRORS) },
 };
 
 export function toGrantJson(row: UserPermission): GrantJson {
@@ -134,7 +135,7 @@ function permissionHandlers({ permissions, projects, users, grants, publicUrl, a
     const page = { page: q.page ?? 1, pageSize: q.page_size ?? 50 };
     const visible = visibilityOf(principalOf(request));
     const { count, rows } = await permissions.list(
-      { ...(q.user ? { user: q.user } : {}), ...(q.project ? { project: q.project } : {}), visible },
+      { ...(q.user ? { user: q.user } : {}), ...(q.project ? { project: q.project } : {}), ...(q.permission_type ? { type: q.permission_type } : {}), visible },
       page.pageSize,
       (page.page - 1) * page.pageSize,
     );
@@ -222,9 +223,11 @@ function permissionHandlers({ permissions, projects, users, grants, publicUrl, a
       row !== undefined &&
       (visible.all || row.userUuid === visible.user || visible.scopes.some((s) => inScope(s, { project: row.projectUuid, practiceArea: row.practiceAreaUuid })));
     if (!row || !canSee) throw notFound("No such grant.");
-    const authority = grantAuthority(grantorGrants(principal), { type: row.permissionType, project: row.projectUuid, practiceArea: row.practiceAreaUuid });
+    const authority = revokeAuthority(grantorGrants(principal), { type: row.permissionType, project: row.projectUuid, practiceArea: row.practiceAreaUuid });
     requirePermission(authority !== undefined, `You may revoke only types of lower power than your own, within your scope; ${row.permissionType} here is not one of them.`);
-    const revoked = await permissions.revoke(row.uuid, principalName(principal));
+    const revoked = await refusingLastAdmin("Revoking this adminGlobal", () =>
+      permissions.revoke(row.uuid, principalName(principal), { user: row.userUuid, type: row.permissionType }),
+    );
     if (!revoked) throw notFound("No such grant.");
     grants.forget(revoked.userUuid);
     audit(request, "permission.revoke", revoked.userUuid, { permission: revoked.uuid, permission_type: revoked.permissionType, project: revoked.projectUuid, practice_area: revoked.practiceAreaUuid });
@@ -236,7 +239,7 @@ function permissionHandlers({ permissions, projects, users, grants, publicUrl, a
     const page = { page: q.page ?? 1, pageSize: q.page_size ?? 50 };
     const visible = visibilityOf(principalOf(request));
     const { count, rows } = await permissions.history(
-      { ...(q.user ? { user: q.user } : {}), ...(q.project ? { project: q.project } : {}), visible },
+      { ...(q.user ? { user: q.user } : {}), ...(q.project ? { project: q.project } : {}), ...(q.permission_type ? { type: q.permission_type } : {}), visible },
       page.pageSize,
       (page.page - 1) * page.pageSize,
     );

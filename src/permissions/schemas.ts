@@ -42,6 +42,7 @@ export const GrantCreateSchema = Type.Object(
 export const GrantsQuerySchema = Type.Object({
   user: Type.Optional(Uuid),
   project: Type.Optional(Uuid),
+  permission_type: Type.Optional(Type.Unsafe<string>({ type: "string", enum: [...PERMISSION_TYPE_NAMES], description: "Only grants (or history) of this type: who holds adminGlobal" })),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1 })),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
 });

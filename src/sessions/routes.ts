@@ -14,6 +14,7 @@ import { ApiProblem, notFound, unavailable } from "../http/problem.ts";
 import { AUTHENTICATED_ERRORS, BEARER, problems } from "../http/problem-schema.ts";
 import type { Handler } from "../http/typed-route.ts";
 import { actorOf } from "../users/current-user.ts";
+import { refusingLastAdmin } from "../users/last-admin.ts";
 import { requirePermission } from "../authz/guards.ts";
 import { maySignOutOthers } from "../authz/rules.ts";
 import { UuidParamsSchema } from "../users/profile-schema.ts";
@@ -54,7 +55,7 @@ const logoutSchema = {
 };
 const signOutSchema = {
   tags: ["users"], summary: "Sign a user out everywhere (administrators)", security: BEARER, params: UuidParamsSchema,
-  response: { 204: { type: "null", description: "Signed out everywhere" }, ...problems(404, ...AUTHENTICATED_ERRORS) },
+  response: { 204: { type: "null", description: "Signed out everywhere" }, ...problems(404, 409, ...AUTHENTICATED_ERRORS) },
 };
 
 const serviceSignOutSchema = {
@@ -189,6 +190,7 @@ function sessionHandlers(deps: SessionRoutesDeps) {
     requirePermission(maySignOutOthers(actorOf(request).grants), "Only a global administrator may sign a user out everywhere.");
     const target = await deps.repository.findById(request.params.uuid);
     if (!target) throw notFound("No such user.");
+    await refusingLastAdmin("Signing this person out everywhere", () => deps.repository.refuseLastAdmin(target.uuid));
     await bestEffort(request, "AdminUserGlobalSignOut", () => deps.identity.adminGlobalSignOut(target.username));
     await deps.revocations.revokeUser(target.cognitoSub);
     deps.audit(request, "user.sign_out", target.uuid);

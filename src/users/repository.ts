@@ -7,6 +7,7 @@ import { asActor, inScopes } from "../permissions/repository.ts";
 import { userPermissions } from "../permissions/schema.ts";
 import type { Ordering } from "./profile-schema.ts";
 import { vrmsUserIds } from "../import/schema.ts";
+import { keepAnAdmin } from "./last-admin.ts";
 import { users, userTombstones, type User } from "./schema.ts";
 
 export interface NewUser {
@@ -253,13 +254,24 @@ export class UserRepository {
     return rows[0]?.lastLogin ?? undefined;
   }
 
+  /** Deactivating the last active adminGlobal throws LastAdminError (last-admin.ts) and changes nothing. */
   async updateProfile(id: string, changes: ProfileChanges): Promise<User | undefined> {
-    return this.update(id, changes);
+    if (changes.isActive !== false) return this.update(id, changes);
+    if (!UUID_RE.test(id)) return undefined;
+    return this.db.transaction(async (tx) => {
+      await keepAnAdmin(tx as unknown as Db, id);
+      return this.update(id, changes, tx as unknown as Db);
+    });
   }
 
-  private async update(id: string, set: CognitoFields | ProfileChanges): Promise<User | undefined> {
+  /** Throws LastAdminError when `id` is the last active adminGlobal (before signing them out everywhere). */
+  async refuseLastAdmin(id: string): Promise<void> {
+    await this.db.transaction(async (tx) => keepAnAdmin(tx as unknown as Db, id));
+  }
+
+  private async update(id: string, set: CognitoFields | ProfileChanges, db: Db = this.db): Promise<User | undefined> {
     if (!UUID_RE.test(id)) return undefined;
-    const rows = await this.db
+    const rows = await db
       .update(users)
       .set({ ...set, updatedAt: sql`now()` })
       .where(eq(users.uuid, id))
@@ -275,6 +287,7 @@ export class UserRepository {
     if (!UUID_RE.test(id)) return undefined;
     // The user's grants go with them (a foreign key); their history rows name the actor.
     return asActor(this.db, actor, async (tx) => {
+      await keepAnAdmin(tx, id);
       const rows = await tx.delete(users).where(eq(users.uuid, id)).returning({ sub: users.cognitoSub, isActive: users.isActive });
       const deleted = rows[0];
       if (!deleted) return undefined;

@@ -14,6 +14,7 @@ import { principalOf, serviceReadRelationship, serviceWriteRelationship } from "
 import { mayDeleteUsers, userListScope, type UserListScope } from "../authz/rules.ts";
 import { pageLinks, requireShallowPage } from "../http/pagination.ts";
 import { actorOf } from "./current-user.ts";
+import { refusingLastAdmin } from "./last-admin.ts";
 import { refusalFor } from "./fields.ts";
 import { meProfileJson, toChanges, toMeProfile, toProfile } from "./profile.ts";
 import {
@@ -64,11 +65,11 @@ const getSchema = {
 };
 const patchSchema = {
   tags, summary: "Update a user: the fields the caller may change (GET /api/v1/field-permissions); any other → 400", security: BEARER,
-  params: UuidParamsSchema, body: UserUpdateSchema, response: { 200: ProfileRef, ...problems(400, 404, 415, ...AUTHENTICATED_ERRORS) },
+  params: UuidParamsSchema, body: UserUpdateSchema, response: { 200: ProfileRef, ...problems(400, 404, 409, 415, ...AUTHENTICATED_ERRORS) },
 };
 const deleteSchema = {
   tags, summary: "Delete a user's local profile and grants (global administrators); a later valid token recreates it", security: BEARER, params: UuidParamsSchema,
-  response: { 204: { type: "null", description: "Deleted" }, ...problems(404, ...AUTHENTICATED_ERRORS) },
+  response: { 204: { type: "null", description: "Deleted" }, ...problems(404, 409, ...AUTHENTICATED_ERRORS) },
 };
 
 export async function userRoutes(fastify: FastifyInstance, deps: UserRoutesDeps): Promise<void> {
@@ -178,7 +179,7 @@ function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: 
   const patchUser: Handler<typeof patchSchema> = async (request) => {
     const { target, rel, writes } = await findVisible(request, request.params.uuid);
     requireWritable(writes, Object.keys(request.body));
-    const updated = await update(target, toChanges(request.body));
+    const updated = await refusingLastAdmin("Deactivating this person", () => update(target, toChanges(request.body)));
     if (rel !== "self" || request.service) audit(request, "user.update", target.uuid, { fields: Object.keys(request.body) });
     return toProfile(updated, rel);
   };
@@ -187,7 +188,7 @@ function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: 
     const actor = actorOf(request);
     const { target } = await findVisible(request, request.params.uuid);
     requirePermission(mayDeleteUsers(actor.grants), "Only a global administrator may delete a user.");
-    const sub = await repo.delete(target.uuid, actor.user.uuid);
+    const sub = await refusingLastAdmin("Deleting this person", () => repo.delete(target.uuid, actor.user.uuid));
     if (!sub) throw notFound("No such user.");
     profiles.forget(sub);
     grants.forget(target.uuid);

@@ -813,6 +813,117 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/people/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find the person to add to a project by exact email or GitHub handle: their uuid and name only (the global admin types, the project's adminProject; rate-limited per caller) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The exact email Cognito verified (any case) */
+                    email?: string;
+                    /** @description The exact GitHub handle of their profile (any case) */
+                    github_handle?: string;
+                    /** @description The project the person is to be added to: its adminProject may look up; without it, the global admin types only */
+                    project?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            first_name: string | null;
+                            last_name: string | null;
+                            /** Format: uuid */
+                            uuid: string;
+                        };
+                    };
+                };
+                /** @description Malformed or invalid input (validation_failed, bad_request) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No valid bearer token (token_* codes) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not allowed (forbidden, account_disabled) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No such resource, or not yours to see */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with what exists (conflict) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many failed attempts */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Signing keys or database unavailable; retry after Retry-After */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/permission-history": {
         parameters: {
             query?: never;
@@ -826,6 +937,8 @@ export interface paths {
                 query?: {
                     page?: number;
                     page_size?: number;
+                    /** @description Only grants (or history) of this type: who holds adminGlobal */
+                    permission_type?: "adminGlobal" | "adminVrms" | "adminBrigade" | "adminProject" | "practiceLeadProject" | "practiceLeadJrProject" | "memberProject" | "memberGeneral";
                     project?: string;
                     user?: string;
                 };
@@ -1967,6 +2080,8 @@ export interface paths {
                 query?: {
                     page?: number;
                     page_size?: number;
+                    /** @description Only grants (or history) of this type: who holds adminGlobal */
+                    permission_type?: "adminGlobal" | "adminVrms" | "adminBrigade" | "adminProject" | "practiceLeadProject" | "practiceLeadJrProject" | "memberProject" | "memberGeneral";
                     project?: string;
                     user?: string;
                 };
@@ -2237,6 +2352,15 @@ export interface paths {
                         "application/json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Conflicts with what exists (conflict) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Too many failed attempts */
                 429: {
                     headers: {
@@ -2490,6 +2614,15 @@ export interface paths {
                         "application/json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Conflicts with what exists (conflict) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Too many failed attempts */
                 429: {
                     headers: {
@@ -2601,6 +2734,15 @@ export interface paths {
                         "application/json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Conflicts with what exists (conflict) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Body not sent as application/json */
                 415: {
                     headers: {
@@ -2680,6 +2822,15 @@ export interface paths {
                 };
                 /** @description No such resource, or not yours to see */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with what exists (conflict) */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
