@@ -80,9 +80,12 @@ export function requires(kind: DatabaseKind): { skip?: string } {
   return { skip: `${kind.name}: ${kind.unavailable}` };
 }
 
-/** A connection of its own to a test database: its PostgreSQL database, or its folder's PGlite. */
+/**
+ * A connection of its own to a test database: its PostgreSQL database, or its folder's PGlite.
+ * Without the API's statement timeout: a test's setup writes in bulk, not as a request does.
+ */
 export async function openTestDatabase(copy: TestDatabase): Promise<Database> {
   return copy.env.DATABASE_URL
-    ? openDatabase({ kind: "postgres", url: copy.env.DATABASE_URL })
+    ? openDatabase({ kind: "postgres", url: copy.env.DATABASE_URL, statementTimeoutMs: 0 })
     : openDatabase({ kind: "pglite", dir: path.join(copy.env.DATA_DIR!, "db") });
 }
