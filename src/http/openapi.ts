@@ -5,6 +5,8 @@ import swaggerUi from "@fastify/swagger-ui";
 import { NO_FRAMING } from "./security-headers.ts";
 import type { FastifyInstance } from "fastify";
 import { SCOPES, type Scope } from "../authz/principal.ts";
+import { addExamples } from "./openapi-examples.ts";
+import { BEARER, withProblemCodes } from "./problem-schema.ts";
 
 const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
   "users.read": "Read every user (all fields); look users up by email or Cognito sub",
@@ -23,10 +25,21 @@ export interface ServiceAuth {
 export async function registerOpenApi(app: FastifyInstance, publicUrl: string, services: ServiceAuth): Promise<void> {
   // A route that services may call documents both ways in: a person's bearer token, or an app's
   // client-credentials token with the route's scope (its config.service).
+  // Its 403 codes follow from the same config: a service lacking the scope is refused (forbidden);
+  // on a route for people only, any service is (not_a_user).
   app.addHook("onRoute", (route) => {
+    if (!route.schema) return;
     const scope = route.config?.service;
-    if (!scope || !route.schema) return;
-    route.schema = { ...route.schema, security: [{ bearerAuth: [] }, { serviceAuth: [`${services.resourceServer}/${scope}`] }] };
+    const response = route.schema.response as Record<string, unknown> | undefined;
+    if (scope) {
+      route.schema = {
+        ...route.schema,
+        security: [{ bearerAuth: [] }, { serviceAuth: [`${services.resourceServer}/${scope}`] }],
+        response: response && withProblemCodes(response, { 403: ["forbidden"] }),
+      };
+    } else if (route.schema.security === BEARER && response) {
+      route.schema = { ...route.schema, response: withProblemCodes(response, { 403: ["not_a_user"] }) };
+    }
   });
   const scopes = Object.fromEntries(SCOPES.map((scope) => [`${services.resourceServer}/${scope}`, SCOPE_DESCRIPTIONS[scope]]));
   await app.register(swagger, {
@@ -49,6 +62,7 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string, s
         },
       },
     },
+    transformObject: (document) => ("openapiObject" in document ? addExamples(document.openapiObject) : document.swaggerObject),
     // Shared schemas keep their $id as their component name (Problem, Profile).
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === "string" ? json.$id : `def-${i}`) },
   });
