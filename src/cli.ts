@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// npm run -s cli -- <command>: sign in, refresh, sign out, whoami, service tokens and pool provisioning.
-// Errors are one line on stderr and exit code 1; nothing is written to disk without --save.
+// vrms-backend <command> (npm run -s cli -- <command> in a checkout): sign in, refresh, sign out,
+// whoami, service tokens and pool provisioning. Data goes to stdout, progress to stderr. Errors are
+// one line on stderr: exit code 2 for a wrong command line (cli/usage.ts), 1 for anything else.
+// Nothing is written to disk without --save.
 import { parseArgs } from "node:util";
 import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { DEFAULT_RESOURCE_SERVER, describeDrift, findClient, provision, DEMO_USERS } from "./cognito/bootstrap.ts";
@@ -23,8 +25,10 @@ import { loadSession, saveSession } from "./cli/session.ts";
 import { readPassword } from "./cli/password.ts";
 import { backend, BackendError } from "./cli/backend.ts";
 import { IMPORT_HELP, importCommand, ImportUsageError, InputError } from "./import/command.ts";
+import { asUsageError, EXIT_RUNTIME_ERROR, EXIT_USAGE_ERROR, parseInvocation, UsageError, usageLine } from "./cli/usage.ts";
+import { VERSION } from "./version.ts";
 
-const HELP = `Usage: npm run -s cli -- <command> [options]
+const HELP = `Usage: vrms-backend <command> [options]    (in a checkout: npm run -s cli -- <command> [options])
 
 Commands:
   login --username U [--password P | --password-stdin] [--json | --access-token-only] [--save]
@@ -66,10 +70,13 @@ Options:
                  instead of straight to Cognito; logout always goes through an API (this one,
                  else the dev stack's) unless --cognito-only is given
   --save         keep the session in ${"~/.config/vrms-backend/session.json"} (mode 0600)
-  --help         this text
+  --help         this text; after a command, that command's
+  --version      the version of vrms-backend
 
 Cognito settings come from COGNITO_USER_POOL_ID, COGNITO_CLIENT_IDS, COGNITO_ENDPOINT, … or,
-when none is set, from .data/dev-stack.json written by npm start.`;
+when none is set, from .data/dev-stack.json written by npm start.
+
+Exit codes: 0 done, 1 failed, 2 wrong command line.`;
 
 class CliError extends Error {}
 
@@ -124,7 +131,7 @@ async function login(args: string[]): Promise<void> {
     args,
     options: { username: { type: "string" }, password: { type: "string" }, "password-stdin": { type: "boolean" }, ...tokenFormatOptions },
   });
-  if (!values.username) throw new CliError("login needs --username");
+  if (!values.username) throw new UsageError("login needs --username", "login");
   const password = values.password ?? (await readPassword(values["password-stdin"] === true));
   if (!password) throw new CliError("login needs a password");
   const tokens = values.api
@@ -158,7 +165,7 @@ async function logout(args: string[]): Promise<void> {
     args,
     options: { token: { type: "string" }, "refresh-token": { type: "string" }, api: { type: "string" }, "cognito-only": { type: "boolean" } },
   });
-  if (values.api && values["cognito-only"]) throw new CliError("logout takes --api or --cognito-only, not both");
+  if (values.api && values["cognito-only"]) throw new UsageError("logout takes --api or --cognito-only, not both", "logout");
   const session = await loadSession();
   const accessToken = values.token ?? session?.access_token;
   const refreshToken = values["refresh-token"] ?? session?.refresh_token;
@@ -173,7 +180,7 @@ async function logout(args: string[]): Promise<void> {
     await logoutThroughApi(values.api ?? (await knownApi()), accessToken, refreshToken, session?.username);
   }
   if (session) await saveSession(undefined);
-  process.stdout.write(values["cognito-only"] ? "signed out of Cognito only: the access token stays valid at the API until it expires\n" : "signed out\n");
+  process.stderr.write(values["cognito-only"] ? "signed out of Cognito only: the access token stays valid at the API until it expires\n" : "signed out\n");
 }
 
 /**
@@ -285,10 +292,11 @@ async function provisionCommand(args: string[]): Promise<void> {
       demoUsers: values["demo-users"] ? DEMO_USERS : [],
       selfSignUp: values["self-sign-up"] === true,
       fix: values.fix === true,
-      onCreate: (what) => process.stdout.write(`created ${what}\n`),
-      onDrift: (drift, fixed) => process.stdout.write(`${fixed ? "corrected" : "differs"}: ${describeDrift(drift)}\n`),
+      // Progress on stderr: stdout is the KEY=VALUE lines alone, for `>> .env` or `eval`.
+      onCreate: (what) => process.stderr.write(`created ${what}\n`),
+      onDrift: (drift, fixed) => process.stderr.write(`${fixed ? "corrected" : "differs"}: ${describeDrift(drift)}\n`),
     });
-    if (result.created.length === 0 && result.drift.length === 0) process.stdout.write("nothing to create or correct: everything exists as provision sets it\n");
+    if (result.created.length === 0 && result.drift.length === 0) process.stderr.write("nothing to create or correct: everything exists as provision sets it\n");
     process.stdout.write(
       `COGNITO_USER_POOL_ID=${result.userPoolId}\nCOGNITO_CLIENT_IDS=${result.clientId},${result.webClientId}\n` +
         `COGNITO_SERVICE_CLIENT_IDS=${result.serviceClientId}\nCOGNITO_RESOURCE_SERVER=${values["resource-server"]}\n`,
@@ -365,22 +373,21 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
 };
 
 async function main(argv: string[]): Promise<void> {
-  const [command, ...args] = argv;
-  if (!command || command === "--help" || command === "-h" || command === "help" || args.includes("--help")) {
-    process.stdout.write(`${HELP}\n`);
+  const invocation = parseInvocation(argv, HELP, Object.keys(commands), VERSION);
+  if ("print" in invocation) {
+    process.stdout.write(`${invocation.print}\n`);
     return;
   }
-  const run = commands[command];
-  if (!run) throw new CliError(`unknown command ${JSON.stringify(command)}; see --help`);
-  await run(args);
+  await commands[invocation.command]!(invocation.args).catch((err: unknown) => {
+    throw asUsageError(err, invocation.command);
+  });
 }
 
 try {
   await main(process.argv.slice(2));
 } catch (err) {
-  const message = err instanceof TypeError && (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? `${err.message}; see --help` : describeError(err);
-  process.stderr.write(`error: ${message}\n`);
-  // Unreadable import input: 2, as the import's usage says (nothing was written).
-  process.exitCode = err instanceof InputError ? err.exitCode : 1;
+  process.stderr.write(err instanceof UsageError ? `${usageLine(err)}\n` : `error: ${describeError(err)}\n`);
+  // Unreadable import input is 2 as well, as the import's usage says (nothing was written).
+  process.exitCode = err instanceof UsageError ? EXIT_USAGE_ERROR : err instanceof InputError ? err.exitCode : EXIT_RUNTIME_ERROR;
 }
 

@@ -50,7 +50,8 @@ describe("cli logout", () => {
     assert.equal(await meStatus(tokens.access_token), 200);
     const out = await runCli(["logout", "--token", tokens.access_token, "--refresh-token", tokens.refresh_token], devEnv);
     assert.equal(out.code, 0, out.stderr);
-    assert.equal(out.stdout, "signed out\n");
+    assert.equal(out.stdout, "", "nothing on stdout: the message is progress, not data");
+    assert.equal(out.stderr, "signed out\n");
     assert.ok(await revokedAtApi(tokens.access_token), "the API refuses the signed-out token");
     assert.ok(issuer.revokedRefreshTokens.has(tokens.refresh_token));
   });
@@ -117,7 +118,7 @@ describe("cli logout", () => {
     const calls = issuer.cognitoCalls.length;
     const out = await runCli(["logout", "--cognito-only", "--token", tokens.access_token, "--refresh-token", tokens.refresh_token], devEnv);
     assert.equal(out.code, 0, out.stderr);
-    assert.match(out.stdout, /Cognito only: the access token stays valid at the API until it expires/);
+    assert.match(out.stderr, /Cognito only: the access token stays valid at the API until it expires/);
     assert.deepEqual(issuer.cognitoCalls.slice(calls).sort(), ["GlobalSignOut", "RevokeToken"]);
     assert.equal(await meStatus(tokens.access_token), 200, "as the message says");
   });
@@ -136,9 +137,11 @@ describe("cli logout", () => {
 
   it("--api and --cognito-only exclude each other; --help explains --cognito-only", async () => {
     const both = await runCli(["logout", "--token", "t", "--api", app.url, "--cognito-only"], devEnv);
-    assert.equal(both.code, 1);
-    assert.match(both.stderr, /--api or --cognito-only, not both/);
-    const help = await runCli(["--help"], devEnv);
+    assert.equal(both.code, 2, "a usage error");
+    assert.match(both.stderr, /^error: logout takes --api or --cognito-only, not both; see vrms-backend logout --help\n$/);
+    const help = await runCli(["logout", "--help"], devEnv);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: vrms-backend logout \[--token T\]/);
     assert.match(help.stdout, /--cognito-only signs out of Cognito alone: the access token then stays valid at the API\s+until it expires/);
   });
 });

@@ -1,5 +1,5 @@
 // The typed client (packages/client): generated from the OpenAPI document the server serves, and a
-// package that builds, packs, installs and type-checks on its own.
+// package that builds, packs, installs and type-checks on its own, versioned and licensed as the API.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
@@ -39,6 +39,20 @@ describe("the typed client", () => {
     assert.deepEqual(built, fromServer);
   });
 
+  it("is a workspace of the project, with the API's version and licence, a README and a default export", async () => {
+    const root = JSON.parse(await readFile(path.join(ROOT, "package.json"), "utf8")) as Record<string, unknown>;
+    const client = JSON.parse(await readFile(path.join(CLIENT_DIR, "package.json"), "utf8")) as Record<string, unknown>;
+    assert.deepEqual(root.workspaces, ["packages/client"]);
+    // Tied: a client generated from the API at version X is published as X.
+    assert.equal(client.version, root.version, "packages/client's version is the root package.json's");
+    assert.equal(client.license, root.license);
+    const exports = (client.exports as Record<string, Record<string, string>>)["."]!;
+    assert.equal(exports.default, "./dist/index.js");
+    assert.deepEqual(Object.keys(exports).at(-1), "default", "default comes last, as Node.js requires");
+    const readme = await readFile(path.join(CLIENT_DIR, "README.md"), "utf8");
+    for (const part of ["npm install", "createVrmsClient", "api.GET(", "error.code"]) assert.ok(readme.includes(part), `the README shows ${part}`);
+  });
+
   describe("as a package", () => {
     let scratch: string;
     before(async () => {
@@ -51,6 +65,13 @@ describe("the typed client", () => {
       await run("npm", ["pack", "--silent", "--pack-destination", scratch], { cwd: CLIENT_DIR });
       const tarball = (await readdir(scratch)).find((name) => name.endsWith(".tgz"));
       assert.ok(tarball, "npm pack wrote no tarball");
+      const listed = (await run("tar", ["-tzf", path.join(scratch, tarball)])).stdout.split("\n");
+      for (const file of ["package/LICENSE", "package/README.md", "package/dist/index.js", "package/dist/index.d.ts"]) assert.ok(listed.includes(file), `the tarball holds ${file}`);
+      assert.equal(
+        await readFile(path.join(CLIENT_DIR, "LICENSE"), "utf8"),
+        await readFile(path.join(ROOT, "LICENSE"), "utf8"),
+        "the package carries the project's licence",
+      );
       const app = path.join(scratch, "app");
       await run("mkdir", ["-p", app]);
       await writeFile(path.join(app, "package.json"), JSON.stringify({ name: "scratch-app", private: true, type: "module" }));
@@ -73,6 +94,11 @@ const profile: Profile | undefined = data;
 await api.GET("/api/v1/nowhere");
 // @ts-expect-error: texting_ok is a boolean
 await api.PATCH("/api/v1/me", { body: { texting_ok: "yes" } });
+const patched = await api.PATCH("/api/v1/me", { body: { first_name: "Ada" } });
+// The codes the route declares: validation_failed is one, conflict is not.
+if (patched.error?.code === "validation_failed") console.log(patched.error.errors);
+// @ts-expect-error: PATCH /api/v1/me never answers conflict
+if (patched.error?.code === "conflict") console.log("never");
 export { email, admin, code, profile };
 `,
       );

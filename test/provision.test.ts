@@ -25,6 +25,8 @@ import { migratedPgliteTemplate } from "./support/pglite-template.ts";
 import { until } from "./support/wait.ts";
 
 const CALLBACK = "http://localhost:8000/admin";
+/** provision's stdout: its KEY=VALUE lines and nothing else. */
+const ONLY_SETTINGS = /^(?:[A-Z_]+=\S*\n)+$/;
 
 describe("provision with the cognito-local emulator", () => {
   let lab: TestEmulator | undefined;
@@ -86,10 +88,12 @@ describe("provision with the cognito-local emulator", () => {
 
     const again = await runCli(["provision", "--pool-name", "fresh"], cliEnv);
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stdout, /^nothing to create or correct/m);
+    // stdout is the settings alone (for >> .env); what provision did goes to stderr.
+    assert.match(again.stdout, ONLY_SETTINGS);
+    assert.match(again.stderr, /^nothing to create or correct/m);
     assert.match(again.stdout, new RegExp(`^COGNITO_SERVICE_CLIENT_IDS=${result.serviceClientId}$`, "m"));
     assert.match(again.stdout, /^COGNITO_RESOURCE_SERVER=vrms-backend$/m);
-    assert.ok(!/differs|corrected/.test(again.stdout));
+    assert.ok(!/differs|corrected/.test(again.stderr));
   });
 
   it("a fresh pool's web client signs in with SRP or the code grant and refreshes; local callbacks; --web-callback-url adds one, reported then fixed", async () => {
@@ -107,7 +111,7 @@ describe("provision with the cognito-local emulator", () => {
     const extra = ["provision", "--pool-name", "web", "--web-callback-url", "http://localhost:4200/"];
     const report = await runCli(extra, cliEnv);
     assert.equal(report.code, 1);
-    assert.match(report.stdout, new RegExp(`^differs: app client web \\(${result.webClientId}\\): CallbackURLs found .*, expected .*"http://localhost:4200/"`, "m"));
+    assert.match(report.stderr, new RegExp(`^differs: app client web \\(${result.webClientId}\\): CallbackURLs found .*, expected .*"http://localhost:4200/"`, "m"));
     assert.match(report.stdout, new RegExp(`^COGNITO_CLIENT_IDS=${result.clientId},${result.webClientId}$`, "m"));
     const fixed = await runCli([...extra, "--fix"], cliEnv);
     assert.equal(fixed.code, 0, fixed.stderr);
@@ -115,7 +119,7 @@ describe("provision with the cognito-local emulator", () => {
     assert.deepEqual(after.CallbackURLs, ["http://localhost:3000/", "http://localhost:5173/", "http://localhost:4200/"]);
     assert.deepEqual(after.LogoutURLs, after.CallbackURLs);
     const again = await runCli(["provision", "--pool-name", "web"], cliEnv);
-    assert.match(again.stdout, /^nothing to create or correct/m, "URLs beyond the defaults are kept, not reported");
+    assert.match(again.stderr, /^nothing to create or correct/m, "URLs beyond the defaults are kept, not reported");
   });
 
   it("reports each weaker setting of an existing client and pool in one line, exits 1, and changes nothing", async () => {
@@ -126,7 +130,7 @@ describe("provision with the cognito-local emulator", () => {
     const run = await runCli(["provision", "--pool-name", "legacy-report"], cliEnv);
     assert.equal(run.code, 1);
     const subject = `app client backend (${clientId})`;
-    const differs = run.stdout.split("\n").filter((line) => line.startsWith("differs: "));
+    const differs = run.stderr.split("\n").filter((line) => line.startsWith("differs: "));
     assert.deepEqual(differs.sort(), [
       `differs: ${subject}: EnableTokenRevocation found unset, expected true`,
       `differs: ${subject}: ExplicitAuthFlows found ["ALLOW_ADMIN_USER_PASSWORD_AUTH","ALLOW_USER_PASSWORD_AUTH","ALLOW_REFRESH_TOKEN_AUTH"], expected ["ALLOW_ADMIN_USER_PASSWORD_AUTH","ALLOW_REFRESH_TOKEN_AUTH"]`,
@@ -134,8 +138,10 @@ describe("provision with the cognito-local emulator", () => {
       `differs: user pool legacy-report (${userPoolId}): AdminCreateUserConfig.AllowAdminCreateUserOnly found false, expected true`,
     ]);
     assert.match(run.stdout, new RegExp(`^COGNITO_CLIENT_IDS=${clientId},\\w+$`, "m"));
-    assert.equal(run.stderr.trim().split("\n").length, 1);
-    assert.match(run.stderr, /^error: 4 setting\(s\) differ .*--fix/);
+    assert.match(run.stdout, ONLY_SETTINGS);
+    const errors = run.stderr.trim().split("\n").filter((line) => line.startsWith("error: "));
+    assert.equal(errors.length, 1, run.stderr);
+    assert.match(errors[0]!, /^error: 4 setting\(s\) differ .*--fix/);
 
     assert.deepEqual(await describeClient(userPoolId, clientId), clientBefore, "the client is unchanged");
     assert.deepEqual(await describePool(userPoolId), poolBefore, "the pool is unchanged");
@@ -147,8 +153,9 @@ describe("provision with the cognito-local emulator", () => {
 
     const run = await runCli(["provision", "--pool-name", "legacy-fix", "--fix"], cliEnv);
     assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.stdout.split("\n").filter((line) => line.startsWith("corrected: ")).length, 4, run.stdout);
-    assert.match(run.stdout, /^corrected: app client backend \(\w+\): ExplicitAuthFlows found \[.*"ALLOW_USER_PASSWORD_AUTH".*\], expected/m);
+    assert.equal(run.stderr.split("\n").filter((line) => line.startsWith("corrected: ")).length, 4, run.stderr);
+    assert.match(run.stdout, ONLY_SETTINGS);
+    assert.match(run.stderr, /^corrected: app client backend \(\w+\): ExplicitAuthFlows found \[.*"ALLOW_USER_PASSWORD_AUTH".*\], expected/m);
 
     const client = await describeClient(userPoolId, clientId);
     assert.deepEqual([...(client.ExplicitAuthFlows ?? [])].sort(), ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]);
@@ -166,14 +173,14 @@ describe("provision with the cognito-local emulator", () => {
 
     const again = await runCli(["provision", "--pool-name", "legacy-fix"], cliEnv);
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stdout, /^nothing to create or correct/m);
+    assert.match(again.stderr, /^nothing to create or correct/m);
   });
 
   it("self sign-up is a flag: a pool that differs from it is reported, and corrected with --fix", async () => {
     await provision(cognito, { endpoint: emulator.url, poolName: "signup", callbackUrl: CALLBACK });
     const report = await runCli(["provision", "--pool-name", "signup", "--self-sign-up"], cliEnv);
     assert.equal(report.code, 1);
-    assert.match(report.stdout, /^differs: user pool signup \(\w+\): AdminCreateUserConfig\.AllowAdminCreateUserOnly found true, expected false$/m);
+    assert.match(report.stderr, /^differs: user pool signup \(\w+\): AdminCreateUserConfig\.AllowAdminCreateUserOnly found true, expected false$/m);
     const fixed = await runCli(["provision", "--pool-name", "signup", "--self-sign-up", "--fix"], cliEnv);
     assert.equal(fixed.code, 0, fixed.stderr);
     const id = /^COGNITO_USER_POOL_ID=(\S+)$/m.exec(fixed.stdout)![1]!;

@@ -61,6 +61,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminPageOption
     {
       schema: {
         tags: ["admin page"],
+        operationId: "getAdminPageConfig",
         summary: "What the /admin page needs to sign in through the Hosted UI",
         response: {
           200: Type.Object({

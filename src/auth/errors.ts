@@ -1,13 +1,6 @@
-/** Every way a request can fail authentication, as the API's `code`. */
-export type AuthCode =
-  | "token_missing"
-  | "token_invalid"
-  | "token_expired"
-  | "token_wrong_issuer"
-  | "token_wrong_audience"
-  | "token_wrong_use"
-  | "token_unknown_key"
-  | "token_revoked";
+import { AUTH_CODES } from "../http/problem-schema.ts";
+
+export type AuthCode = (typeof AUTH_CODES)[number];
 
 const DETAILS: Record<AuthCode, string> = {
   token_missing: "Send an access token as 'Authorization: Bearer <token>'.",

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { sendProblem, unavailable } from "./problem.ts";
-import { problems } from "./problem-schema.ts";
+import { problems, UNAVAILABLE } from "./problem-schema.ts";
 
 export interface HealthOptions {
   /**
@@ -16,11 +16,12 @@ export interface HealthOptions {
 const CHECK_TIMEOUT_MS = 2000;
 
 const Checks = Type.Record(Type.String(), Type.String(), { description: '"ok", "unavailable", "polling" (still ready) or, for draining, "yes"' });
-const healthSchema = { tags: ["health"], summary: "The process runs", response: { 200: Type.Object({ status: Type.Literal("ok") }) } };
+const healthSchema = { tags: ["health"], operationId: "getLiveness", summary: "The process runs", response: { 200: Type.Object({ status: Type.Literal("ok") }) } };
 const readySchema = {
   tags: ["health"],
+  operationId: "getReadiness",
   summary: "Ready for traffic: signing keys loaded, database migrated, revocations read, not draining",
-  response: { 200: Type.Object({ status: Type.Literal("ready"), checks: Checks }), ...problems(503) },
+  response: { 200: Type.Object({ status: Type.Literal("ready"), checks: Checks }), ...problems(UNAVAILABLE) },
 };
 
 export async function healthRoutes(app: FastifyInstance, options: HealthOptions): Promise<void> {

@@ -4,6 +4,8 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { NO_FRAMING } from "./security-headers.ts";
 import type { FastifyInstance } from "fastify";
+import { addExamples } from "./openapi-examples.ts";
+import { BEARER, withProblemCodes } from "./problem-schema.ts";
 
 export interface ServiceAuth {
   /** COGNITO_RESOURCE_SERVER: the scopes' prefix. */
@@ -17,10 +19,21 @@ export interface ServiceAuth {
 export async function registerOpenApi(app: FastifyInstance, publicUrl: string, services: ServiceAuth): Promise<void> {
   // A route that services may call documents both ways in: a person's bearer token, or an app's
   // client-credentials token with the route's scope (its config.service).
+  // Its 403 codes follow from the same config: a service lacking the scope is refused (forbidden);
+  // on a route for people only, any service is (not_a_user).
   app.addHook("onRoute", (route) => {
+    if (!route.schema) return;
     const scope = route.config?.service;
-    if (!scope || !route.schema) return;
-    route.schema = { ...route.schema, security: [{ bearerAuth: [] }, { serviceAuth: [`${services.resourceServer}/${scope}`] }] };
+    const response = route.schema.response as Record<string, unknown> | undefined;
+    if (scope) {
+      route.schema = {
+        ...route.schema,
+        security: [{ bearerAuth: [] }, { serviceAuth: [`${services.resourceServer}/${scope}`] }],
+        response: response && withProblemCodes(response, { 403: ["forbidden"] }),
+      };
+    } else if (route.schema.security === BEARER && response) {
+      route.schema = { ...route.schema, response: withProblemCodes(response, { 403: ["not_a_user"] }) };
+    }
   });
   const scopes = Object.fromEntries(Object.entries(services.scopes).map(([scope, description]) => [`${services.resourceServer}/${scope}`, description]));
   await app.register(swagger, {
@@ -43,6 +56,7 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string, s
         },
       },
     },
+    transformObject: (document) => ("openapiObject" in document ? addExamples(document.openapiObject) : document.swaggerObject),
     // Shared schemas keep their $id as their component name (Problem, Profile).
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === "string" ? json.$id : `def-${i}`) },
   });

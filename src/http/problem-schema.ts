@@ -24,15 +24,85 @@ export const ProblemSchema = Type.Object(
   { additionalProperties: true, $id: "Problem" },
 );
 
-const ref = Type.Unsafe({ $ref: "Problem#" });
+/** The problem+json media type as declared in the OpenAPI document (the server adds charset). */
+export const PROBLEM_MEDIA_TYPE = "application/problem+json";
+
+/** Every way a request can fail authentication, as the API's `code` (401); the OpenAPI document lists them. */
+export const AUTH_CODES = [
+  "token_missing",
+  "token_invalid",
+  "token_expired",
+  "token_wrong_issuer",
+  "token_wrong_audience",
+  "token_wrong_use",
+  "token_unknown_key",
+  "token_revoked",
+] as const;
+
+/** The `code`s a route can answer, by status. */
+export type ProblemCodes = Readonly<Partial<Record<number, readonly string[]>>>;
+
+// Shared sets: a route's errors are the union of the sets that describe it.
+/** Anything with a bearer token: the token's 401s, the failure limiter, keys or revocations not loaded. */
+export const TOKEN_CHECKED: ProblemCodes = { 401: AUTH_CODES, 429: ["rate_limited"], 503: ["unavailable"] };
+/** A route that loads the caller's account (loadActor) refuses a deactivated one. */
+export const SIGNED_IN: ProblemCodes = { ...TOKEN_CHECKED, 403: ["account_disabled"] };
+/** A route that checks the caller's permissions (a service's scope is derived: see openapi.ts). */
+export const PERMISSION_CHECKED: ProblemCodes = { 403: ["forbidden"] };
+/** A route with a query string: a value off its schema. */
+export const QUERY_STRING: ProblemCodes = { 400: ["validation_failed"] };
+/** A route that takes a JSON body. */
+export const JSON_BODY: ProblemCodes = { 400: ["validation_failed", "bad_request"], 415: ["unsupported_media_type"] };
+export const NOT_FOUND: ProblemCodes = { 404: ["not_found"] };
+export const CONFLICT: ProblemCodes = { 409: ["conflict"] };
+/** The database or the identity provider unavailable, on a route that checks no token. */
+export const UNAVAILABLE: ProblemCodes = { 503: ["unavailable"] };
+
+/**
+ * A route's error responses: every status of the sets given, each declared as problem+json whose
+ * `code` is one of the codes the sets name for it.
+ */
+export function problems(...sets: ProblemCodes[]): Record<number, ProblemResponse> {
+  const merged = new Map<number, Set<string>>();
+  for (const set of sets) {
+    for (const [status, codes] of Object.entries(set)) {
+      const known = merged.get(Number(status)) ?? new Set<string>();
+      for (const code of codes ?? []) known.add(code);
+      merged.set(Number(status), known);
+    }
+  }
+  return Object.fromEntries([...merged].sort(([a], [b]) => a - b).map(([status, codes]) => [status, problemResponse(status, [...codes])]));
+}
+
+export interface ProblemResponse {
+  description: string;
+  content: { [PROBLEM_MEDIA_TYPE]: { schema: { allOf: [{ $ref: string }, { type: "object"; required: ["code"]; properties: { code: { type: "string"; enum: string[] } } }] } } };
+}
+
+function problemResponse(status: number, codes: string[]): ProblemResponse {
+  return {
+    description: describe(status),
+    content: {
+      [PROBLEM_MEDIA_TYPE]: {
+        schema: { allOf: [{ $ref: "Problem#" }, { type: "object", required: ["code"], properties: { code: { type: "string", enum: codes } } }] },
+      },
+    },
+  };
+}
+
+/** Adds codes to a route's declared error responses (a new status included). */
+export function withProblemCodes(response: Record<string, unknown>, extra: ProblemCodes): Record<string, unknown> {
+  const next = { ...response };
+  for (const [status, codes] of Object.entries(extra)) {
+    const declared = next[status] as ProblemResponse | undefined;
+    const had = declared?.content[PROBLEM_MEDIA_TYPE].schema.allOf[1].properties.code.enum ?? [];
+    next[status] = problemResponse(Number(status), [...new Set([...had, ...(codes ?? [])])]);
+  }
+  return next;
+}
 
 /** The OpenAPI security requirement of a route that takes a person's bearer token. */
 export const BEARER = [{ bearerAuth: [] }];
-
-/** Error responses of a route, by status, all problem+json. */
-export function problems(...statuses: number[]): Record<number, typeof ref> {
-  return Object.fromEntries(statuses.map((s) => [s, { ...ref, description: describe(s) }]));
-}
 
 function describe(status: number): string {
   switch (status) {
@@ -47,6 +117,3 @@ function describe(status: number): string {
     default: return "Error";
   }
 }
-
-/** The errors every authenticated route can answer with. */
-export const AUTHENTICATED_ERRORS = [401, 403, 429, 503] as const;

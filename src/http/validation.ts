@@ -34,7 +34,8 @@ const FORMAT_MESSAGES: Record<string, string> = {
   uuid: "must be a UUID",
 };
 
-function createAjv(options: Options): Ajv {
+/** Ajv with the formats this API checks (e164-phone, iana-time-zone, ajv-formats' ones). */
+export function createAjv(options: Options = {}): Ajv {
   const ajv = new Ajv({ strict: false, allErrors: true, removeAdditional: false, ...options });
   addFormats(ajv);
   ajv.addFormat("e164-phone", isE164Phone);

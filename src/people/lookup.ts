@@ -8,7 +8,7 @@ import { rateLimited } from "../auth/problems.ts";
 import { requirePermission } from "../authz/guards.ts";
 import { mayAddToProject } from "../authz/rules.ts";
 import { conflict, invalidField, notFound } from "../http/problem.ts";
-import { AUTHENTICATED_ERRORS, BEARER, problems } from "../http/problem-schema.ts";
+import { BEARER, CONFLICT, NOT_FOUND, PERMISSION_CHECKED, problems, QUERY_STRING, SIGNED_IN } from "../http/problem-schema.ts";
 import type { Handler } from "../http/typed-route.ts";
 import { actorOf } from "../users/current-user.ts";
 import type { UserRepository } from "../users/repository.ts";
@@ -41,10 +41,11 @@ const PersonFound = Type.Object({
 
 const lookupSchema = {
   tags: ["users"],
+  operationId: "lookUpPerson",
   summary: "Find the person to add to a project by exact email or GitHub handle: their uuid and name only (the global admin types, the project's adminProject; rate-limited per caller)",
   security: BEARER,
   querystring: LookupQuery,
-  response: { 200: PersonFound, ...problems(400, 404, 409, ...AUTHENTICATED_ERRORS) },
+  response: { 200: PersonFound, ...problems(SIGNED_IN, PERMISSION_CHECKED, QUERY_STRING, NOT_FOUND, CONFLICT) },
 };
 
 export async function lookupRoutes(fastify: FastifyInstance, deps: LookupDeps): Promise<void> {

@@ -13,7 +13,7 @@ import { toPermission } from "../users/profile.ts";
 import { refusingLastAdmin } from "../users/last-admin.ts";
 import { pageLinks } from "../http/pagination.ts";
 import { conflict, invalidField, notFound } from "../http/problem.ts";
-import { AUTHENTICATED_ERRORS, BEARER, problems } from "../http/problem-schema.ts";
+import { BEARER, CONFLICT, JSON_BODY, NOT_FOUND, QUERY_STRING, PERMISSION_CHECKED, problems, SIGNED_IN } from "../http/problem-schema.ts";
 import type { Handler } from "../http/typed-route.ts";
 import type { ProjectRepository } from "../projects/repository.ts";
 import { principalName, principalOf, SERVICE_GRANTOR, type Principal } from "../authz/principal.ts";
@@ -51,32 +51,32 @@ export interface PermissionRoutesDeps {
 
 const tags = ["permissions"];
 const typesSchema = {
-  tags, summary: "The permission types, ranked (lower rank is more power)", security: BEARER,
-  response: { 200: Type.Array(PermissionTypeSchema), ...problems(...AUTHENTICATED_ERRORS) },
+  tags, operationId: "listPermissionTypes", summary: "The permission types, ranked (lower rank is more power)", security: BEARER,
+  response: { 200: Type.Array(PermissionTypeSchema), ...problems(SIGNED_IN) },
 };
 const fieldsSchema = {
-  tags, summary: "Who may read and change each profile field, by relationship to the user", security: BEARER,
-  response: { 200: FieldPermissionsSchema, ...problems(...AUTHENTICATED_ERRORS) },
+  tags, operationId: "getFieldPermissions", summary: "Who may read and change each profile field, by relationship to the user", security: BEARER,
+  response: { 200: FieldPermissionsSchema, ...problems(SIGNED_IN) },
 };
 const listSchema = {
-  tags, summary: "Grants the caller may see: their own, those in projects they lead; global administrators all", security: BEARER,
-  querystring: GrantsQuerySchema, response: { 200: GrantListSchema, ...problems(400, ...AUTHENTICATED_ERRORS) },
+  tags, operationId: "listGrants", summary: "Grants the caller may see: their own, those in projects they lead; global administrators all", security: BEARER,
+  querystring: GrantsQuerySchema, response: { 200: GrantListSchema, ...problems(SIGNED_IN, QUERY_STRING) },
 };
 const historySchema = {
-  tags, summary: "Every grant and revocation, newest first (append-only), under the same visibility as grants", security: BEARER,
-  querystring: GrantsQuerySchema, response: { 200: HistoryListSchema, ...problems(400, ...AUTHENTICATED_ERRORS) },
+  tags, operationId: "listPermissionHistory", summary: "Every grant and revocation, newest first (append-only), under the same visibility as grants", security: BEARER,
+  querystring: GrantsQuerySchema, response: { 200: HistoryListSchema, ...problems(SIGNED_IN, QUERY_STRING) },
 };
 const checkSchema = {
-  tags, summary: "Whether a user may do what a permission type lets its holder do (in a project), by the routes' own rules: the question other apps ask", security: BEARER,
-  body: CheckBodySchema, response: { 200: CheckAnswerSchema, ...problems(400, 404, 415, ...AUTHENTICATED_ERRORS) },
+  tags, operationId: "checkPermission", summary: "Whether a user may do what a permission type lets its holder do (in a project), by the routes' own rules: the question other apps ask", security: BEARER,
+  body: CheckBodySchema, response: { 200: CheckAnswerSchema, ...problems(SIGNED_IN, PERMISSION_CHECKED, JSON_BODY, NOT_FOUND) },
 };
 const createSchema = {
-  tags, summary: "Grant a permission: only a type of strictly lower power than the caller's own, within its scope, to the person named by uuid, email or GitHub handle", security: BEARER,
-  body: GrantCreateSchema, response: { 201: GrantSchema, ...problems(400, 409, 415, ...AUTHENTICATED_ERRORS) },
+  tags, operationId: "createGrant", summary: "Grant a permission: only a type of strictly lower power than the caller's own, within its scope, to the person named by uuid, email or GitHub handle", security: BEARER,
+  body: GrantCreateSchema, response: { 201: GrantSchema, ...problems(SIGNED_IN, PERMISSION_CHECKED, JSON_BODY, CONFLICT) },
 };
 const deleteSchema = {
-  tags, summary: "Revoke a grant (by the same rule as granting it)", security: BEARER, params: UuidParamsSchema,
-  response: { 204: { type: "null", description: "Revoked" }, ...problems(404, 409, ...AUTHENTICATED_ERRORS) },
+  tags, operationId: "revokeGrant", summary: "Revoke a grant (by the same rule as granting it)", security: BEARER, params: UuidParamsSchema,
+  response: { 204: { type: "null", description: "Revoked" }, ...problems(SIGNED_IN, PERMISSION_CHECKED, NOT_FOUND, CONFLICT) },
 };
 
 export function toGrantJson(row: UserPermission): GrantJson {

@@ -8,7 +8,7 @@ import { requirePermission } from "../authz/guards.ts";
 import { relationship } from "../authz/relationship.ts";
 import { mayCreatePracticeAreas, mayCreateProjects, mayDeleteProjects, mayEditProject, maySeeMembers } from "../authz/rules.ts";
 import { conflict, notFound } from "../http/problem.ts";
-import { AUTHENTICATED_ERRORS, BEARER, problems } from "../http/problem-schema.ts";
+import { BEARER, CONFLICT, JSON_BODY, NOT_FOUND, PERMISSION_CHECKED, problems, QUERY_STRING, SIGNED_IN } from "../http/problem-schema.ts";
 import type { Handler } from "../http/typed-route.ts";
 import { grantsInProject, type PermissionRepository } from "../permissions/repository.ts";
 import type { PracticeArea, Project } from "../permissions/schema.ts";
@@ -34,28 +34,34 @@ export interface ProjectRoutesDeps {
 
 const tags = ["projects"];
 const MemberSchema = Type.Object({ user: ProfileRef, permissions: Type.Array(PermissionSchema, { description: "The member's permissions in this project" }) });
-const listSchema = { tags, summary: "Every project (or the one imported from VRMS with ?vrms_id=)", security: BEARER, querystring: ProjectsQuerySchema, response: { 200: Type.Array(ProjectSchema), ...problems(...AUTHENTICATED_ERRORS) } };
+const listSchema = { tags, operationId: "listProjects", summary: "Every project (or the one imported from VRMS with ?vrms_id=)", security: BEARER, querystring: ProjectsQuerySchema, response: { 200: Type.Array(ProjectSchema), ...problems(SIGNED_IN, QUERY_STRING) } };
 const createSchema = {
-  tags, summary: "Create a project (adminGlobal)", security: BEARER, body: ProjectCreateSchema,
-  response: { 201: ProjectSchema, ...problems(400, 409, 415, ...AUTHENTICATED_ERRORS) },
+  tags, operationId: "createProject", summary: "Create a project (adminGlobal)", security: BEARER, body: ProjectCreateSchema,
+  response: { 201: ProjectSchema, ...problems(SIGNED_IN, PERMISSION_CHECKED, JSON_BODY, CONFLICT) },
 };
-const getSchema = { tags, summary: "A project", security: BEARER, params: UuidParamsSchema, response: { 200: ProjectSchema, ...problems(404, ...AUTHENTICATED_ERRORS) } };
+const getSchema = {
+  tags, operationId: "getProject", summary: "A project", security: BEARER, params: UuidParamsSchema,
+  response: { 200: ProjectSchema, ...problems(SIGNED_IN, NOT_FOUND) },
+};
 const patchSchema = {
-  tags, summary: "Edit a project (adminGlobal, or an adminProject of it)", security: BEARER, params: UuidParamsSchema, body: ProjectUpdateSchema,
-  response: { 200: ProjectSchema, ...problems(400, 404, 409, 415, ...AUTHENTICATED_ERRORS) },
+  tags, operationId: "updateProject", summary: "Edit a project (adminGlobal, or an adminProject of it)", security: BEARER, params: UuidParamsSchema, body: ProjectUpdateSchema,
+  response: { 200: ProjectSchema, ...problems(SIGNED_IN, PERMISSION_CHECKED, JSON_BODY, NOT_FOUND, CONFLICT) },
 };
 const deleteSchema = {
-  tags, summary: "Delete a project and every grant in it (adminGlobal)", security: BEARER, params: UuidParamsSchema,
-  response: { 204: { type: "null", description: "Deleted" }, ...problems(404, ...AUTHENTICATED_ERRORS) },
+  tags, operationId: "deleteProject", summary: "Delete a project and every grant in it (adminGlobal)", security: BEARER, params: UuidParamsSchema,
+  response: { 204: { type: "null", description: "Deleted" }, ...problems(SIGNED_IN, PERMISSION_CHECKED, NOT_FOUND) },
 };
 const membersSchema = {
-  tags, summary: "Users holding any permission in the project, with their permissions there (its members, its leads, global administrators)", security: BEARER,
-  params: UuidParamsSchema, response: { 200: Type.Array(MemberSchema), ...problems(404, ...AUTHENTICATED_ERRORS) },
+  tags, operationId: "listProjectMembers", summary: "Users holding any permission in the project, with their permissions there (its members, its leads, global administrators)", security: BEARER,
+  params: UuidParamsSchema, response: { 200: Type.Array(MemberSchema), ...problems(SIGNED_IN, NOT_FOUND) },
 };
-const areasSchema = { tags, summary: "Every practice area", security: BEARER, response: { 200: Type.Array(PracticeAreaSchema), ...problems(...AUTHENTICATED_ERRORS) } };
+const areasSchema = {
+  tags, operationId: "listPracticeAreas", summary: "Every practice area", security: BEARER,
+  response: { 200: Type.Array(PracticeAreaSchema), ...problems(SIGNED_IN) },
+};
 const createAreaSchema = {
-  tags, summary: "Create a practice area (adminGlobal)", security: BEARER, body: PracticeAreaCreateSchema,
-  response: { 201: PracticeAreaSchema, ...problems(400, 409, 415, ...AUTHENTICATED_ERRORS) },
+  tags, operationId: "createPracticeArea", summary: "Create a practice area (adminGlobal)", security: BEARER, body: PracticeAreaCreateSchema,
+  response: { 201: PracticeAreaSchema, ...problems(SIGNED_IN, PERMISSION_CHECKED, JSON_BODY, CONFLICT) },
 };
 
 export function toProjectJson(p: Project): ProjectJson {

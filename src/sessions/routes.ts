@@ -11,7 +11,7 @@ import { accountDisabled, challengeRequired, invalidCredentials, notAUser, rateL
 import { ChallengeRequired, type IdentityProvider, type Tokens } from "../cognito/client.ts";
 import { cognitoRefusal, isCredentialFailure } from "../cognito/errors.ts";
 import { ApiProblem, notFound, unavailable } from "../http/problem.ts";
-import { AUTHENTICATED_ERRORS, BEARER, problems } from "../http/problem-schema.ts";
+import { BEARER, CONFLICT, JSON_BODY, NOT_FOUND, PERMISSION_CHECKED, problems, SIGNED_IN, TOKEN_CHECKED, type ProblemCodes } from "../http/problem-schema.ts";
 import type { Handler } from "../http/typed-route.ts";
 import { actorOf } from "../users/current-user.ts";
 import { refusingLastAdmin } from "../users/last-admin.ts";
@@ -37,31 +37,38 @@ export interface SessionRoutesDeps {
 }
 
 const tags = ["sessions"];
+/** Sign-in, challenge and refresh: Cognito's refusals, a signed-out session, a deactivated account. */
+const SIGN_IN: ProblemCodes = {
+  401: ["invalid_credentials", "challenge_required", "token_revoked"],
+  403: ["account_disabled"],
+  429: ["rate_limited"],
+  503: ["unavailable"],
+};
 const loginSchema = {
-  tags, summary: "Sign in with username and password (ADMIN_USER_PASSWORD_AUTH)", body: LoginBody,
-  response: { 200: TokensSchema, ...problems(400, 401, 403, 415, 429, 503) },
+  tags, operationId: "login", summary: "Sign in with username and password (ADMIN_USER_PASSWORD_AUTH)", body: LoginBody,
+  response: { 200: TokensSchema, ...problems(SIGN_IN, JSON_BODY) },
 };
 const challengeSchema = {
-  tags, summary: "Answer a sign-in challenge (new password, MFA code)", body: ChallengeBody,
-  response: { 200: TokensSchema, ...problems(400, 401, 403, 415, 429, 503) },
+  tags, operationId: "answerChallenge", summary: "Answer a sign-in challenge (new password, MFA code)", body: ChallengeBody,
+  response: { 200: TokensSchema, ...problems(SIGN_IN, JSON_BODY) },
 };
 const refreshSchema = {
-  tags, summary: "New access and id tokens from a refresh token", body: RefreshBody,
-  response: { 200: TokensSchema, ...problems(400, 401, 403, 415, 429, 503) },
+  tags, operationId: "refreshTokens", summary: "New access and id tokens from a refresh token", body: RefreshBody,
+  response: { 200: TokensSchema, ...problems(SIGN_IN, JSON_BODY) },
 };
 const logoutSchema = {
-  tags, summary: "Sign out this session: revoke the refresh token and refuse this session's tokens everywhere", security: BEARER, body: LogoutBody,
-  response: { 204: { type: "null", description: "Signed out" }, ...problems(400, 401, 415, 429, 503) },
+  tags, operationId: "logout", summary: "Sign out this session: revoke the refresh token and refuse this session's tokens everywhere", security: BEARER, body: LogoutBody,
+  response: { 204: { type: "null", description: "Signed out" }, ...problems(TOKEN_CHECKED, JSON_BODY) },
 };
 const signOutSchema = {
-  tags: ["users"], summary: "Sign a user out everywhere (administrators)", security: BEARER, params: UuidParamsSchema,
-  response: { 204: { type: "null", description: "Signed out everywhere" }, ...problems(404, 409, ...AUTHENTICATED_ERRORS) },
+  tags: ["users"], operationId: "signOutUser", summary: "Sign a user out everywhere (administrators)", security: BEARER, params: UuidParamsSchema,
+  response: { 204: { type: "null", description: "Signed out everywhere" }, ...problems(SIGNED_IN, PERMISSION_CHECKED, NOT_FOUND, CONFLICT) },
 };
 
 const serviceSignOutSchema = {
-  tags: ["services"], summary: "Refuse every token a service (app client) got before now, on every instance (administrators)", security: BEARER,
+  tags: ["services"], operationId: "signOutService", summary: "Refuse every token a service (app client) got before now, on every instance (administrators)", security: BEARER,
   params: Type.Object({ client_id: Type.String({ maxLength: 128 }) }),
-  response: { 204: { type: "null", description: "Signed out" }, ...problems(404, ...AUTHENTICATED_ERRORS) },
+  response: { 204: { type: "null", description: "Signed out" }, ...problems(SIGNED_IN, PERMISSION_CHECKED, NOT_FOUND) },
 };
 
 export async function sessionRoutes(fastify: FastifyInstance, deps: SessionRoutesDeps): Promise<void> {

@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preValidationHookHandler } from "fastify";
 import { notFound } from "../http/problem.ts";
 import type { Handler } from "../http/typed-route.ts";
-import { AUTHENTICATED_ERRORS, BEARER, problems } from "../http/problem-schema.ts";
+import { BEARER, CONFLICT, JSON_BODY, NOT_FOUND, QUERY_STRING, PERMISSION_CHECKED, problems, SIGNED_IN } from "../http/problem-schema.ts";
 import { insufficientScope } from "../auth/problems.ts";
 import type { GrantCache } from "../authz/grant-cache.ts";
 import { requirePermission, requireVisibleUser, requireWritable } from "../authz/guards.ts";
@@ -49,27 +49,27 @@ export interface UserRoutesDeps {
 
 const tags = ["users"];
 const meSchema = {
-  tags: ["profile"], summary: "The caller's profile", security: BEARER, response: { 200: MeProfileSchema, ...problems(...AUTHENTICATED_ERRORS) },
+  tags: ["profile"], operationId: "getMe", summary: "The caller's profile", security: BEARER, response: { 200: MeProfileSchema, ...problems(SIGNED_IN) },
 };
 const patchMeSchema = {
-  tags: ["profile"], summary: "Update the caller's user-owned fields", security: BEARER, body: MeUpdateSchema,
-  response: { 200: MeProfileSchema, ...problems(400, 415, ...AUTHENTICATED_ERRORS) },
+  tags: ["profile"], operationId: "updateMe", summary: "Update the caller's user-owned fields", security: BEARER, body: MeUpdateSchema,
+  response: { 200: MeProfileSchema, ...problems(SIGNED_IN, JSON_BODY) },
 };
 const listSchema = {
-  tags, summary: "List users (global administrators: everyone; project leads: their projects' members)", security: BEARER, querystring: UsersQuerySchema,
-  response: { 200: UserListSchema, ...problems(400, ...AUTHENTICATED_ERRORS) },
+  tags, operationId: "listUsers", summary: "List users (global administrators: everyone; project leads: their projects' members)", security: BEARER, querystring: UsersQuerySchema,
+  response: { 200: UserListSchema, ...problems(SIGNED_IN, PERMISSION_CHECKED, QUERY_STRING) },
 };
 const getSchema = {
-  tags, summary: "A user's profile, with the fields the caller may read (404 for a user the caller may not see)", security: BEARER, params: UuidParamsSchema,
-  response: { 200: ProfileRef, ...problems(404, ...AUTHENTICATED_ERRORS) },
+  tags, operationId: "getUser", summary: "A user's profile, with the fields the caller may read (404 for a user the caller may not see)", security: BEARER, params: UuidParamsSchema,
+  response: { 200: ProfileRef, ...problems(SIGNED_IN, NOT_FOUND) },
 };
 const patchSchema = {
-  tags, summary: "Update a user: the fields the caller may change (GET /api/v1/field-permissions); any other → 400", security: BEARER,
-  params: UuidParamsSchema, body: UserUpdateSchema, response: { 200: ProfileRef, ...problems(400, 404, 409, 415, ...AUTHENTICATED_ERRORS) },
+  tags, operationId: "updateUser", summary: "Update a user: the fields the caller may change (GET /api/v1/field-permissions); any other → 400", security: BEARER,
+  params: UuidParamsSchema, body: UserUpdateSchema, response: { 200: ProfileRef, ...problems(SIGNED_IN, JSON_BODY, NOT_FOUND, CONFLICT) },
 };
 const deleteSchema = {
-  tags, summary: "Delete a user's local profile and grants (global administrators); a later valid token recreates it", security: BEARER, params: UuidParamsSchema,
-  response: { 204: { type: "null", description: "Deleted" }, ...problems(404, 409, ...AUTHENTICATED_ERRORS) },
+  tags, operationId: "deleteUser", summary: "Delete a user's local profile and grants (global administrators); a later valid token recreates it", security: BEARER, params: UuidParamsSchema,
+  response: { 204: { type: "null", description: "Deleted" }, ...problems(SIGNED_IN, PERMISSION_CHECKED, NOT_FOUND, CONFLICT) },
 };
 
 export async function userRoutes(fastify: FastifyInstance, deps: UserRoutesDeps): Promise<void> {

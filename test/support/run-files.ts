@@ -30,6 +30,7 @@ const USUAL_SECONDS: Record<string, number> = {
   reliability: 6,
   "hostile-input": 5,
   "cli-logout": 4,
+  "cli-usage": 5,
   users: 4,
   fuzz: 4,
   "trust-boundary": 4,

@@ -4,7 +4,7 @@
 import createClient, { type Client, type ClientOptions } from "openapi-fetch";
 import type { components, paths } from "./schema.ts";
 
-export type { components, paths } from "./schema.ts";
+export type { components, operations, paths } from "./schema.ts";
 /** A user's profile as the API answers it. */
 export type Profile = components["schemas"]["Profile"];
 /** Every error answer: RFC 9457 problem+json with the API's `code`. */
