@@ -33,7 +33,7 @@ const USUAL_SECONDS: Record<string, number> = {
   fuzz: 4,
   "trust-boundary": 4,
   provisioning: 3,
-  "stdout-log": 3,
+  "stdout-log": 6,
   "grant-cache": 1,
   "prepared-statements": 2,
   "production-build": 12,
