@@ -1,8 +1,14 @@
 // The server's logger: JSON lines, never a token, password, refresh token or OAuth code, nor the
 // values of a database statement, nor what a URL carries beyond what recorded-url.ts allows.
+// Each line: `level` by name, `time` in ISO 8601, `service`, `version`, `pid` and `hostname`, as
+// log collectors (Loki, CloudWatch, Elasticsearch) read them without a parsing rule.
 import type { IncomingMessage } from "node:http";
+import { hostname } from "node:os";
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
 import { recordedUrl } from "./http/recorded-url.ts";
+import { VERSION } from "./version.ts";
+
+export const SERVICE = "vrms-backend";
 
 /**
  * The most bytes one write(2) to a pipe may carry and still be atomic (POSIX PIPE_BUF; 4096 on
@@ -82,6 +88,9 @@ export function stdoutDestination(): DestinationStream {
 export function createLogger(level: string, destination?: DestinationStream, fields?: () => Record<string, string>): Logger {
   const options: LoggerOptions = {
     level,
+    base: { service: SERVICE, version: VERSION, pid: process.pid, hostname: hostname() },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
     ...(fields ? { mixin: fields } : {}),
     // A safety net: the serializers below never log headers or bodies, and error messages never
     // carry secrets. Explicit paths only: wildcard paths cost ~15% of a cached request's time.
@@ -100,8 +109,9 @@ export function createLogger(level: string, destination?: DestinationStream, fie
     },
     serializers: {
       err: serializeError,
-      req(req: IncomingMessage & { id?: string; ip?: string }) {
-        return { id: req.id, method: req.method, url: recordedUrl(req.url ?? ""), remoteAddress: req.ip ?? req.socket?.remoteAddress };
+      // No id: a request's lines carry it already, as `reqId` (Fastify's child logger).
+      req(req: IncomingMessage & { ip?: string }) {
+        return { method: req.method, url: recordedUrl(req.url ?? ""), remoteAddress: req.ip ?? req.socket?.remoteAddress };
       },
     },
   };
