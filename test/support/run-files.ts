@@ -34,6 +34,7 @@ const USUAL_SECONDS: Record<string, number> = {
   "trust-boundary": 4,
   provisioning: 3,
   "stdout-log": 6,
+  "log-lines": 3,
   "grant-cache": 1,
   "prepared-statements": 2,
   "production-build": 12,
