@@ -174,9 +174,13 @@ function setAnswerHeaders(request: FastifyRequest, reply: FastifyReply): void {
   reply.header("x-request-id", request.id);
 }
 
-/** The one log line of a request, written when it is answered. */
+/** Probes a load balancer or kubelet sends every few seconds: their successes would drown the rest. */
+const PROBES = new Set(["/healthz", "/readyz"]);
+
+/** The one log line of a request, written when it is answered: at debug for a probe that succeeded. */
 function logAnswered(request: FastifyRequest, reply: FastifyReply): void {
-  request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, "request completed");
+  const quiet = reply.statusCode < 400 && PROBES.has(request.routeOptions.url ?? "");
+  request.log[quiet ? "debug" : "info"]({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, "request completed");
 }
 
 /**

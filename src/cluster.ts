@@ -1,11 +1,13 @@
 // WEB_CONCURRENCY > 1: a primary process that keeps N workers (node:cluster) on one port, and
 // drains them all on SIGTERM or SIGINT. Each worker is a whole server (main.ts's worker path).
 import cluster, { type Worker } from "node:cluster";
+import { createLogger } from "./logging.ts";
 
 /** `shutdownSeconds`: how long the workers may take to drain before the primary gives up. */
-export function runPrimary(workers: number, shutdownSeconds: number): void {
+export function runPrimary(workers: number, shutdownSeconds: number, logLevel: string): void {
   let stopping = false;
-  const say = (message: string) => process.stderr.write(`${JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, msg: message })}\n`);
+  // The workers' own logger, on the stdout they share: lines of one shape, and none torn.
+  const log = createLogger(logLevel);
   const fork = () => cluster.fork();
   for (let i = 0; i < workers; i++) fork();
 
@@ -13,9 +15,9 @@ export function runPrimary(workers: number, shutdownSeconds: number): void {
   cluster.on("exit", (worker: Worker, code, signal) => {
     if (stopping) return;
     // A worker that dies is replaced; one that dies at once, again and again, is not retried forever.
-    say(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
+    log.warn({ worker_pid: worker.process.pid, exit: signal ?? code }, "worker exited; starting another");
     if (++restarts > workers * 5) {
-      say("workers keep exiting; giving up");
+      log.error("workers keep exiting; giving up");
       process.exit(1);
     }
     setTimeout(fork, 1000).unref();
@@ -24,7 +26,7 @@ export function runPrimary(workers: number, shutdownSeconds: number): void {
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    say(`${signal}: draining ${Object.keys(cluster.workers ?? {}).length} workers`);
+    log.info({ signal, workers: Object.keys(cluster.workers ?? {}).length }, "draining workers");
     const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
     let failed = false;
     let left = alive.length;
@@ -33,7 +35,7 @@ export function runPrimary(workers: number, shutdownSeconds: number): void {
       worker.once("exit", (code) => {
         if (code !== 0) {
           failed = true;
-          say(`worker ${worker.process.pid} exited with ${code}`);
+          log.error({ worker_pid: worker.process.pid, exit: code }, "worker exited with an error while draining");
         }
         if (--left === 0) process.exit(failed ? 1 : 0);
       });

@@ -1,8 +1,21 @@
 // The server's logger: JSON lines, never a token, password, refresh token or OAuth code, nor the
 // values of a database statement, nor what a URL carries beyond what recorded-url.ts allows.
+// Each line: `level` by name, `time` in ISO 8601, `service`, `version`, `pid` and `hostname`, as
+// log collectors (Loki, CloudWatch, Elasticsearch) read them without a parsing rule.
 import type { IncomingMessage } from "node:http";
-import { pino, type DestinationStream, type Logger } from "pino";
+import { hostname } from "node:os";
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
 import { recordedUrl } from "./http/recorded-url.ts";
+import { VERSION } from "./version.ts";
+
+export const SERVICE = "vrms-backend";
+
+/**
+ * The most bytes one write(2) to a pipe may carry and still be atomic (POSIX PIPE_BUF; 4096 on
+ * Linux): cluster workers share their primary's stdout, and a longer write can be split by the
+ * kernel around another process's, tearing lines.
+ */
+const PIPE_BUF = 4096;
 
 const MAX_CAUSES = 5;
 /** What identifies a database error without repeating the statement's values. */
@@ -49,10 +62,35 @@ export function serializeError(err: unknown): unknown {
   return logged;
 }
 
+/**
+ * Standard output, written asynchronously (pino's default) but in writes of whole lines of at most
+ * PIPE_BUF bytes: pino's default coalesces up to 16 KiB, which processes sharing one pipe tear.
+ * A line longer than PIPE_BUF (a long stack) is written alone, but may still be split.
+ */
+export function stdoutDestination(): DestinationStream {
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 0, maxWrite: PIPE_BUF });
+  // At exit pino writes what is still buffered synchronously; when the reader is gone (EPIPE)
+  // those lines have nowhere to go, and the process must still exit. sonic-boom 5 throws there
+  // (4 retried forever, so the process hung until killed): the lines are dropped silently, as
+  // pino drops them when an asynchronous write meets EPIPE.
+  const flushSync = destination.flushSync.bind(destination);
+  destination.flushSync = () => {
+    try {
+      flushSync();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EPIPE") throw err;
+    }
+  };
+  return destination;
+}
+
 /** `fields`: added to every line (the active trace's ids, when tracing is on). */
 export function createLogger(level: string, destination?: DestinationStream, fields?: () => Record<string, string>): Logger {
-  const options = {
+  const options: LoggerOptions = {
     level,
+    base: { service: SERVICE, version: VERSION, pid: process.pid, hostname: hostname() },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
     ...(fields ? { mixin: fields } : {}),
     // A safety net: the serializers below never log headers or bodies, and error messages never
     // carry secrets. Explicit paths only: wildcard paths cost ~15% of a cached request's time.
@@ -71,10 +109,11 @@ export function createLogger(level: string, destination?: DestinationStream, fie
     },
     serializers: {
       err: serializeError,
-      req(req: IncomingMessage & { id?: string; ip?: string }) {
-        return { id: req.id, method: req.method, url: recordedUrl(req.url ?? ""), remoteAddress: req.ip ?? req.socket?.remoteAddress };
+      // No id: a request's lines carry it already, as `reqId` (Fastify's child logger).
+      req(req: IncomingMessage & { ip?: string }) {
+        return { method: req.method, url: recordedUrl(req.url ?? ""), remoteAddress: req.ip ?? req.socket?.remoteAddress };
       },
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? stdoutDestination());
 }

@@ -18,7 +18,7 @@ try {
 }
 
 if (config.webConcurrency > 1 && cluster.isPrimary) {
-  runPrimary(config.webConcurrency, config.shutdown.delaySeconds + config.shutdown.timeoutSeconds + 5);
+  runPrimary(config.webConcurrency, config.shutdown.delaySeconds + config.shutdown.timeoutSeconds + 5, config.logLevel);
 } else {
   await runServer(config);
 }

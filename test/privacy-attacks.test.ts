@@ -34,7 +34,7 @@ describe("URLs in log lines (issue 29)", () => {
       .split("\n")
       .filter((l) => l.startsWith("{"))
       .map((l) => JSON.parse(l) as Json)
-      .find((l) => l.msg === "request completed" && (l.req as Json | undefined)?.id === requestId)?.req as Json | undefined;
+      .find((l) => l.msg === "request completed" && l.reqId === requestId)?.req as Json | undefined;
 
   it("a user search, odd spellings of parameters, paths that carry an email: the log holds names and allowed values only", async () => {
     const tag = randomBytes(6).toString("hex");

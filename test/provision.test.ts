@@ -235,6 +235,13 @@ describe("provision with the cognito-local emulator", () => {
       const refused = await fetch(`http://localhost:${apiPort}/api/v1/me`);
       assert.equal(refused.status, 401);
       await until(() => receiver.spans.some((s) => s.attributes["http.route"] === "/api/v1/me"), 10_000, "the /me request's span from the dev stack");
+      // The API's lines go to the data folder's server.log, in production's shape; the terminal keeps the banner.
+      assert.match(stdout, /^ {2}API log: +\S+server\.log /m);
+      const logged = () => readFile(path.join(dataDir, "server.log"), "utf8");
+      await until(async () => (await logged()).includes('"statusCode":401'), 5000, "the /me request's line in server.log");
+      const line = (await logged()).split("\n").find((l) => l.includes('"statusCode":401'))!;
+      assert.match(line, /^\{"level":"info","time":"[^"]+Z","service":"vrms-backend"/);
+      assert.doesNotMatch(stdout, /^\{/m, "no log line on the terminal");
     } finally {
       dev.kill("SIGINT");
       await exited;

@@ -7,6 +7,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { MIGRATIONS_DIR } from "../src/paths.ts";
+import { VERSION } from "../src/version.ts";
 import { pglite, postgres, requires } from "./support/databases.ts";
 import { TestIssuer } from "../support/issuer.ts";
 import { freePort } from "../support/net.ts";
@@ -119,7 +120,8 @@ describe("HTTP limits and request ids", () => {
   });
 
   it("accepts a well-formed X-Request-Id, echoes it and logs with it; replaces a malformed one", async () => {
-    const ok = await app.get("/healthz", undefined, { "x-request-id": "trace-123.abc_DEF" });
+    // A route whose answers are logged (a probe's successes are not).
+    const ok = await app.get("/api/v1/me", undefined, { "x-request-id": "trace-123.abc_DEF" });
     assert.equal(ok.headers.get("x-request-id"), "trace-123.abc_DEF");
     assert.ok(app.logs().includes('"reqId":"trace-123.abc_DEF"'));
     const bad = await app.get("/healthz", undefined, { "x-request-id": "no spaces or <tags>" });
@@ -152,6 +154,21 @@ describe("HTTP limits and request ids", () => {
   });
 });
 
+describe("GET /metrics on PostgreSQL: the pool", requires(postgres), () => {
+  const METRICS_TOKEN = "metrics-secret-for-tests";
+  const { issuer, app } = issuerAndServer(postgres, { env: { METRICS_TOKEN } });
+
+  it("counts connections idle or used (their sum: those open), the pool's bound, and the queries waiting apart", async () => {
+    assert.equal((await app.get("/api/v1/me", issuer.mint(issuer.newUser()))).status, 200);
+    const { text } = await app.get("/metrics", METRICS_TOKEN);
+    const connections = [...text.matchAll(/^vrms_db_pool_connections\{state="(\w+)"\} (\d+)$/gm)].map(([, state, value]) => [state!, Number(value)] as const);
+    assert.deepEqual(connections.map(([state]) => state).sort(), ["idle", "used"], "no state that sums over the others");
+    assert.ok(connections.reduce((sum, [, n]) => sum + n, 0) >= 1, "the request's connection is open");
+    assert.match(text, /^vrms_db_pool_connections_max 10$/m);
+    assert.match(text, /^vrms_db_pool_pending_requests 0$/m);
+  });
+});
+
 describe("GET /metrics", () => {
   const METRICS_TOKEN = "metrics-secret-for-tests";
   const { issuer, app } = issuerAndServer(pglite, { env: { METRICS_TOKEN } });
@@ -167,12 +184,23 @@ describe("GET /metrics", () => {
     const res = await app.get("/metrics", METRICS_TOKEN);
     assert.equal(res.status, 200);
     const { text } = res;
-    assert.match(text, /http_requests_total\{route="\/api\/v1\/me",method="GET",status="200"\} 2/);
-    assert.match(text, /auth_verifications_total\{outcome="token_expired"\} 1/);
-    assert.match(text, /auth_verifications_total\{outcome="ok"\} 2/);
-    assert.match(text, /jwks_fetches_total\{outcome="ok"\} \d/);
-    assert.match(text, /cache_lookups_total\{cache="token",result="hit"\} 1/);
-    assert.match(text, /http_request_duration_seconds_bucket/);
+    assert.match(text, /^vrms_http_requests_total\{route="\/api\/v1\/me",method="GET",status="200"\} 2$/m);
+    assert.match(text, /^vrms_auth_verifications_total\{outcome="token_expired"\} 1$/m);
+    assert.match(text, /^vrms_auth_verifications_total\{outcome="ok"\} 2$/m);
+    assert.match(text, /^vrms_jwks_fetches_total\{outcome="ok"\} \d+$/m);
+    assert.match(text, /^vrms_cache_lookups_total\{cache="token",result="hit"\} 1$/m);
+    assert.match(text, /^vrms_http_request_duration_seconds_bucket\{le="0.005",route="\/api\/v1\/me",method="GET",status="200"\} \d+$/m);
+    assert.match(text, new RegExp(`^vrms_build_info\\{version="${VERSION.replaceAll(".", "\\.")}"\\} 1$`, "m"));
+    // Prometheus's naming: the server's own prefixed, counters in _total; the process's and
+    // Node.js's from prom-client keep the names their dashboards expect.
+    const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, type]) => ({ name: name!, type: type! }));
+    const own = types.filter(({ name }) => !/^(process|nodejs)_/.test(name));
+    assert.ok(own.length >= 7, JSON.stringify(own));
+    for (const { name, type } of own) {
+      assert.match(name, /^vrms_/, name);
+      if (type === "counter") assert.match(name, /_total$/, name);
+      else assert.doesNotMatch(name, /_total$/, name);
+    }
     for (const secret of [...token.split("."), user.sub, user.email, METRICS_TOKEN]) assert.ok(!text.includes(secret));
   });
 

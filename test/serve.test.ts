@@ -124,6 +124,12 @@ describe("npm run serve", () => {
       assert.equal(workers.length, 2, `workers: ${workers.join(", ")}`);
       serve.child.kill("SIGTERM");
       assert.equal(await serve.exited, 0, serve.err());
+      // The primary's lines: on the workers' stdout, in their shape.
+      const draining = serve
+        .out()
+        .split("\n")
+        .find((line) => line.includes('"draining workers"'));
+      assert.match(draining ?? "", /^\{"level":"info","time":"[^"]+Z","service":"vrms-backend",.*"signal":"SIGTERM","workers":2,/, serve.out());
     } finally {
       serve.child.kill("SIGKILL");
       await db.drop();

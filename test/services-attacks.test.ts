@@ -99,11 +99,11 @@ describe("review: services (issue 15)", () => {
     assert.deepEqual(failures, []);
   });
 
-  it("a service's refused calls (not_a_user, missing scope) are counted under its client id in service_requests_total", async () => {
+  it("a service's refused calls (not_a_user, missing scope) are counted under its client id in vrms_service_requests_total", async () => {
     await app.request("GET", "/api/v1/me", { token: service("users.read") });
     await app.request("POST", "/api/v1/projects", { token: service("users.read"), body: { name: name("Nope") } });
     const metrics = await app.request("GET", "/metrics", { token: METRICS_TOKEN });
-    assert.match(metrics.text, /service_requests_total\{client_id="testservice1234567890abcd",route="\/api\/v1\/me",status="403"\} [1-9]/);
+    assert.match(metrics.text, /^vrms_service_requests_total\{client_id="testservice1234567890abcd",route="\/api\/v1\/me",status="403"\} [1-9]/m);
   });
 
   it("COGNITO_RESOURCE_SERVER accepts what Cognito accepts as an identifier (AWS's examples are URLs: slashes)", () => {

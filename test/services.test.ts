@@ -184,7 +184,7 @@ for (const kind of DATABASE_KINDS) {
         const line = app.logs().split("\n").find((l) => l.includes('"permission.grant"') && l.includes(w.newcomer));
         assert.equal((JSON.parse(line!) as { audit: Json }).audit.actor, `service:${issuer.serviceClientId}`);
         const metrics = await app.request("GET", "/metrics", { token: METRICS_TOKEN });
-        assert.match(metrics.text, new RegExp(`service_requests_total\\{client_id="${issuer.serviceClientId}",route="/api/v1/user-permissions",status="201"\\} [1-9]`));
+        assert.match(metrics.text, new RegExp(`^vrms_service_requests_total\\{client_id="${issuer.serviceClientId}",route="/api/v1/user-permissions",status="201"\\} [1-9]`, "m"));
       });
 
       it("/permissions/check: a service asks about anyone, a person about themself (group permissions included)", async () => {

@@ -128,7 +128,7 @@ describe(`tracing (node src/main.ts on ${database.name})`, () => {
       .split("\n")
       .filter((l) => l.startsWith("{"))
       .map((l) => JSON.parse(l) as Json)
-      .find((l) => l.msg === "request completed" && (l.req as Json | undefined)?.id === me.requestId);
+      .find((l) => l.msg === "request completed" && l.reqId === me.requestId);
     assert.equal(line?.trace_id, traceId, "the log line carries the trace id");
 
     // The same token again: a cache hit, and the profile from the cache.
@@ -228,7 +228,7 @@ describe(`tracing (node src/main.ts on ${database.name})`, () => {
         .split("\n")
         .filter((l) => l.startsWith("{"))
         .map((l) => JSON.parse(l) as Json)
-        .find((l) => l.msg === "request completed" && (l.req as Json | undefined)?.id === s.requestId);
+        .find((l) => l.msg === "request completed" && l.reqId === s.requestId);
       assert.equal((line?.req as Json | undefined)?.url, `${s.urlPath}?${s.urlQuery}`, `${s.path}: the log line's url`);
     }
     const search = sent[0]!;

@@ -22,7 +22,7 @@ export interface Database {
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /** PostgreSQL only: the pool's connections, for metrics. */
-  poolStats?: () => { total: number; idle: number; waiting: number };
+  poolStats?: () => { total: number; idle: number; waiting: number; max: number };
   /** PostgreSQL only: notifications from other instances (PGlite serves one process). */
   listen?: (channel: string, onMessage: (payload: string) => void, onState: (listening: boolean) => void) => Promise<Unlisten>;
   close(): Promise<void>;
@@ -30,6 +30,9 @@ export interface Database {
 
 // Any constant will do: every instance must use the same one so that only one migrates at a time.
 export const MIGRATION_LOCK_KEY = 7_301_955_001;
+
+/** Connections per instance's pool (each instance holds one more, for notifications). */
+const POOL_MAX = 10;
 
 export interface OpenOptions {
   /**
@@ -108,7 +111,7 @@ async function openPglite(dir: string, options: OpenOptions): Promise<Database> 
 async function openPostgres(url: string, statementTimeoutMs: number, options: OpenOptions): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
-    max: 10,
+    max: POOL_MAX,
     connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30_000,
     // Sent as each connection opens: the server cancels a statement that runs longer (57014,
@@ -182,7 +185,7 @@ async function openPostgres(url: string, statementTimeoutMs: number, options: Op
       await db.execute(sql`select 1`);
     },
     listen: (channel, onMessage, onState) => listenPostgres(url, channel, onMessage, onState),
-    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: POOL_MAX }),
     close: async () => {
       stopped = true;
       if (retry) clearTimeout(retry);

@@ -7,6 +7,7 @@ import { createCognitoClient } from "../cognito/client.ts";
 import { startEmulator, type Emulator } from "./emulator.ts";
 import { ConfigError, loadDevConfig, processEnv } from "../config.ts";
 import { devApiConfig } from "./api-config.ts";
+import { devLogDestination } from "./log.ts";
 import { writeDevStack } from "./stack-file.ts";
 import { startServer, type RunningServer } from "../server.ts";
 import type { Tracing } from "../tracing/spans.ts";
@@ -67,8 +68,10 @@ export async function startDevStack(tracing: Tracing | undefined): Promise<void>
       clientIds: [pool.clientId, pool.webClientId],
       serviceClientIds: [pool.serviceClientId],
     });
-    server = await startServer(config, tracing ? { tracing } : {});
-    printBanner({ poolId: pool.userPoolId, clientId: pool.clientId, webClientId: pool.webClientId, serviceClientId: pool.serviceClientId, emulatorUrl: emulator.url, apiUrl, dataDir: dev.dataDir });
+    // The API's lines to a file, as the emulator's: the terminal keeps the banner and the warnings.
+    const logFile = path.join(dev.dataDir, "server.log");
+    server = await startServer(config, { logDestination: devLogDestination(logFile), ...(tracing ? { tracing } : {}) });
+    printBanner({ poolId: pool.userPoolId, clientId: pool.clientId, webClientId: pool.webClientId, serviceClientId: pool.serviceClientId, emulatorUrl: emulator.url, apiUrl, dataDir: dev.dataDir, logFile });
   } catch (err) {
     const message = err instanceof ConfigError ? `configuration error: ${err.message}` : (err as Error).message;
     process.stderr.write(`npm start failed: ${message}\n`);
@@ -84,9 +87,10 @@ interface Banner {
   emulatorUrl: string;
   apiUrl: string;
   dataDir: string;
+  logFile: string;
 }
 
-function printBanner({ poolId, clientId, webClientId, serviceClientId, emulatorUrl, apiUrl, dataDir }: Banner): void {
+function printBanner({ poolId, clientId, webClientId, serviceClientId, emulatorUrl, apiUrl, dataDir, logFile }: Banner): void {
   const member = DEMO_USERS.find((u) => u.groups.length === 0)!;
   say();
   say("vrms-backend dev stack is up");
@@ -97,6 +101,7 @@ function printBanner({ poolId, clientId, webClientId, serviceClientId, emulatorU
   say(`  Web client id:  ${webClientId} (browser apps: Amplify, amazon-cognito-identity-js; see docs/front-end.md)`);
   say(`  Service client: ${serviceClientId} (apps calling as themselves: client credentials)`);
   say(`  Data:           ${dataDir}`);
+  say(`  API log:        ${logFile} (JSON lines; warnings and errors are shown here too)`);
   say("  Demo users:");
   for (const user of DEMO_USERS) {
     say(`    ${user.username.padEnd(20)} password ${user.password}${user.groups.length ? `  (groups: ${user.groups.join(", ")})` : ""}`);

@@ -1,8 +1,13 @@
 // Prometheus metrics (GET /metrics, for METRICS_TOKEN holders only). Labels carry routes, status
 // codes and outcome codes: never tokens, user ids or anything a user typed.
+// The server's own are named `vrms_…` with their unit (`_seconds`, `_total`), as Prometheus's
+// naming guide asks, and no label's values overlap: `sum()` over any label is a true total.
+// prom-client's process and Node.js metrics keep their usual names (`process_…`, `nodejs_…`), as
+// the dashboards made for them expect.
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { VERSION } from "../version.ts";
 import { ApiProblem, sendProblem } from "./problem.ts";
 
 /** The metrics' own 401: their token, not a user's, in a realm of its own. */
@@ -10,42 +15,44 @@ function metricsTokenRequired(): ApiProblem {
   return new ApiProblem(401, "token_invalid", "Send the metrics token.", { "www-authenticate": 'Bearer realm="metrics"' });
 }
 
+const PREFIX = "vrms_";
+
 export class Metrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({
-    name: "http_requests_total",
+    name: `${PREFIX}http_requests_total`,
     help: "Requests answered, by route, method and status",
     labelNames: ["route", "method", "status"] as const,
     registers: [this.registry],
   });
   private readonly latency = new Histogram({
-    name: "http_request_duration_seconds",
+    name: `${PREFIX}http_request_duration_seconds`,
     help: "Time to answer, by route, method and status",
     labelNames: ["route", "method", "status"] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
   private readonly verifications = new Counter({
-    name: "auth_verifications_total",
+    name: `${PREFIX}auth_verifications_total`,
     help: "Bearer-token checks by outcome: ok or the API code",
     labelNames: ["outcome"] as const,
     registers: [this.registry],
   });
   private readonly jwksFetches = new Counter({
-    name: "jwks_fetches_total",
+    name: `${PREFIX}jwks_fetches_total`,
     help: "JWKS fetches by outcome",
     labelNames: ["outcome"] as const,
     registers: [this.registry],
   });
   private readonly cacheLookups = new Counter({
-    name: "cache_lookups_total",
+    name: `${PREFIX}cache_lookups_total`,
     help: "Verified-token and profile cache lookups, by cache and result",
     labelNames: ["cache", "result"] as const,
     registers: [this.registry],
   });
 
   private readonly serviceRequests = new Counter({
-    name: "service_requests_total",
+    name: `${PREFIX}service_requests_total`,
     help: "Requests of services (apps calling with client-credentials tokens), by app client, route and status",
     labelNames: ["client_id", "route", "status"] as const,
     registers: [this.registry],
@@ -53,6 +60,7 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    new Gauge({ name: `${PREFIX}build_info`, help: "Always 1: the running version, as a label", labelNames: ["version"] as const, registers: [this.registry] }).set({ version: VERSION }, 1);
   }
 
   request(route: string, method: string, status: number, seconds: number): void {
@@ -78,18 +86,37 @@ export class Metrics {
     this.cacheLookups.inc({ cache, result: hit ? "hit" : "miss" });
   }
 
-  /** The database pool's use, read when scraped. */
-  databasePool(read: () => { total: number; idle: number; waiting: number }): void {
+  /**
+   * The database pool's use, read when scraped. Connections are idle or used (their sum is the
+   * pool's size); requests waiting for a connection are counted apart, since they are not
+   * connections; the pool's bound beside them says how close it is.
+   */
+  databasePool(read: () => { total: number; idle: number; waiting: number; max: number }): void {
     new Gauge({
-      name: "db_pool_connections",
-      help: "PostgreSQL pool connections by state",
+      name: `${PREFIX}db_pool_connections`,
+      help: "PostgreSQL pool connections open, by state: idle or used",
       labelNames: ["state"] as const,
       registers: [this.registry],
       collect() {
         const pool = read();
-        this.set({ state: "total" }, pool.total);
         this.set({ state: "idle" }, pool.idle);
-        this.set({ state: "waiting" }, pool.waiting);
+        this.set({ state: "used" }, pool.total - pool.idle);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}db_pool_connections_max`,
+      help: "The most connections the PostgreSQL pool opens",
+      registers: [this.registry],
+      collect() {
+        this.set(read().max);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}db_pool_pending_requests`,
+      help: "Queries waiting for a PostgreSQL pool connection",
+      registers: [this.registry],
+      collect() {
+        this.set(read().waiting);
       },
     });
   }

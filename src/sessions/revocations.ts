@@ -227,6 +227,7 @@ export class RevocationStore {
   }
 
   private async readNow(mode: ReadMode): Promise<boolean> {
+    const startedAt = performance.now();
     try {
       if (mode === "full" || !this.hasLoaded) await this.readWhole();
       else {
@@ -240,7 +241,10 @@ export class RevocationStore {
           }
         }
       }
-      if (this.reloadFailing) this.log.info("revocations reloaded");
+      if (!this.hasLoaded) {
+        // What start-up waits for (the API answers 503 until then): how long it took, for how many.
+        this.log.info({ sessions: this.sessions.size, users: this.users.size, duration_ms: Math.round(performance.now() - startedAt) }, "revocations loaded");
+      } else if (this.reloadFailing) this.log.info("revocations reloaded");
       this.reloadFailing = false;
       this.hasLoaded = true;
       return true;
