@@ -16,7 +16,7 @@ import { plan as makePlan } from "./plan.ts";
 import { startProgress } from "./progress.ts";
 import { readDocuments } from "./read-file.ts";
 import { refuseRepeatedIds, toProject, toUser } from "./records.ts";
-import { jsonReport, textReport } from "./report.ts";
+import { jsonReport, printable, textReport } from "./report.ts";
 import { readState } from "./state.ts";
 
 export const IMPORT_HELP = `  import vrms --users users.json --projects projects.json [--apply] [--json]
@@ -108,7 +108,7 @@ export async function importCommand(args: string[], resolveTarget: () => Promise
     const planned = (performance.now() - planning) / 1000;
     const outcome = values.apply ? await applyPlan(database.db, accounts, plan, { concurrency, ...(progress ? { progress } : {}) }) : undefined;
     const timings = { read, plan: planned, apply: outcome?.seconds ?? 0 };
-    process.stdout.write(values.json ? `${JSON.stringify(jsonReport(plan, outcome, timings), null, 2)}\n` : textReport(plan, outcome));
+    process.stdout.write(values.json ? `${printable(JSON.stringify(jsonReport(plan, outcome, timings), null, 2))}\n` : textReport(plan, outcome));
     if (plan.conflicts.length > 0 || (outcome?.failures.length ?? 0) > 0) process.exitCode = 1;
   } finally {
     progress?.stop();
