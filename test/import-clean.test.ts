@@ -1,6 +1,7 @@
 // The VRMS import's pure parts: reading exports (both forms, hostile files), cleaning and merging
 // (tables and properties), planning against a given state, and the backoff on Cognito's throttling.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -118,6 +119,23 @@ describe("reading VRMS exports", () => {
       await writeFile(path.join(dir, "big.json"), "x".repeat(2000));
       await assert.rejects(readDocuments(path.join(dir, "big.json"), { ...LIMITS_SMALL }), /big\.json: is 2000 bytes, more than the 1000/);
       await assert.rejects(readDocuments(path.join(dir, "missing.json")), /missing\.json: cannot be read \(ENOENT\)/);
+      await writeFile(path.join(dir, "utf16.json"), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("[]", "utf16le")]));
+      await assert.rejects(readDocuments(path.join(dir, "utf16.json")), /utf16\.json: is UTF-16 text \(a byte order mark\); mongoexport writes UTF-8/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a pipe (or /dev/zero), whose size says 0, is read to the bound and no further", { timeout: 20_000 }, async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "vrms-import-fifo-"));
+    try {
+      const fifo = path.join(dir, "users.json");
+      execFileSync("mkfifo", [fifo]);
+      // A writer that gives more than the bound, in valid JSON lines, then closes the pipe.
+      const writer = writeFile(fifo, `${JSON.stringify(userDoc(oid(1)))}\n`.repeat(20));
+      await assert.rejects(readDocuments(fifo, { ...LIMITS_SMALL }), /users\.json: holds more than the 1000 bytes an import reads/);
+      await writer.catch(() => {});
+      await assert.rejects(readDocuments("/dev/zero", { ...LIMITS_SMALL }), /zero: holds more than the 1000 bytes/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
