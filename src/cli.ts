@@ -24,7 +24,9 @@ import { readDevStack } from "./dev/stack-file.ts";
 import { loadSession, saveSession } from "./cli/session.ts";
 import { readPassword } from "./cli/password.ts";
 import { backend, BackendError } from "./cli/backend.ts";
-import { IMPORT_HELP, importCommand, ImportUsageError, InputError } from "./import/command.ts";
+import { IMPORT_HELP, importCommand, ImportUsageError, InputError, type ImportTarget } from "./import/command.ts";
+import { DevStackRunning } from "./import/dev-stack-cognito.ts";
+import { PgliteBusyError } from "./db/pglite-lock.ts";
 import { asUsageError, EXIT_RUNTIME_ERROR, EXIT_USAGE_ERROR, parseInvocation, UsageError, usageLine } from "./cli/usage.ts";
 import { VERSION } from "./version.ts";
 
@@ -310,10 +312,15 @@ async function provisionCommand(args: string[]): Promise<void> {
 }
 
 /** The pool an import writes: COGNITO_USER_POOL_ID (no app client needed), else the dev stack's. */
-async function importTarget(): Promise<{ settings: CognitoEndpointSettings; userPoolId: string }> {
+async function importTarget(): Promise<ImportTarget> {
   const env = processEnv();
   const userPoolId = env.COGNITO_USER_POOL_ID;
   if (userPoolId) return { settings: loadCognitoEndpoint(env, userPoolId), userPoolId };
+  if (!env.COGNITO_ENDPOINT && !env.COGNITO_CLIENT_IDS) {
+    const stack = await readDevStack(loadDevConfig(env).dataDir);
+    if (!stack) throw new CliError("no Cognito settings: set COGNITO_USER_POOL_ID (and COGNITO_ENDPOINT for an emulator), or run npm start once to set up the dev stack");
+    return { settings: loadCognitoEndpoint({ ...env, COGNITO_ENDPOINT: stack.endpoint }, stack.user_pool_id), userPoolId: stack.user_pool_id, devStackEndpoint: stack.endpoint };
+  }
   const target = await resolveTarget();
   return { settings: target.settings, userPoolId: target.client.userPoolId };
 }
@@ -339,7 +346,7 @@ async function tolerateUnsupported(fn: () => Promise<unknown>): Promise<void> {
 /** One line a person can act on, never a stack trace, never a secret. */
 function describeError(err: unknown): string {
   if (err instanceof CliError || err instanceof ConfigError || err instanceof BackendError || err instanceof TokenEndpointError) return err.message;
-  if (err instanceof InputError || err instanceof ImportUsageError) return err.message;
+  if (err instanceof InputError || err instanceof ImportUsageError || err instanceof DevStackRunning || err instanceof PgliteBusyError) return err.message;
   if (err instanceof ChallengeRequired) return `sign-in needs a ${err.challenge} challenge, which the CLI cannot answer yet`;
   if (err instanceof Error) {
     switch (cognitoRefusal(err)) {

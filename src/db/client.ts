@@ -9,6 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import pg from "pg";
 import { DEFAULT_STATEMENT_TIMEOUT_MS, type DatabaseConfig } from "../config.ts";
 import { listenPostgres, type Unlisten } from "./notifications.ts";
+import { lockPglite } from "./pglite-lock.ts";
 import * as schema from "./schema.ts";
 import { MIGRATIONS_DIR } from "../paths.ts";
 
@@ -90,21 +91,42 @@ async function openPglite(dir: string, options: OpenOptions): Promise<Database> 
     import("drizzle-orm/pglite/migrator"),
   ]);
   await mkdir(dir, { recursive: true });
-  const client = await PGlite.create(dir, { extensions: { pg_trgm } });
-  const db = drizzlePglite({ client, schema });
+  // Refused while another process has it open: two writers corrupt it (pglite-lock.ts).
+  const unlock = await lockPglite(dir);
+  let client;
+  try {
+    client = await PGlite.create(dir, { extensions: { pg_trgm } });
+  } catch (err) {
+    await unlock();
+    throw err;
+  }
+  const pglite = client;
+  const db = drizzlePglite({ client: pglite, schema });
   // PGlite belongs to this one process, so it always migrates (MIGRATE_ON_START is for servers).
   const started = performance.now();
-  const before = await appliedMigrations((text) => client.query(text));
-  await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
-  options.onMigrated?.((await appliedMigrations((text) => client.query(text))) - before, performance.now() - started);
+  try {
+    const before = await appliedMigrations((text) => pglite.query(text));
+    await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
+    options.onMigrated?.((await appliedMigrations((text) => pglite.query(text))) - before, performance.now() - started);
+  } catch (err) {
+    await pglite.close().catch(() => {});
+    await unlock();
+    throw err;
+  }
   return {
     kind: "pglite",
     db: db as unknown as Db,
     migrated: true,
     ping: async () => {
-      await client.query("select 1");
+      await pglite.query("select 1");
     },
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await pglite.close();
+      } finally {
+        await unlock();
+      }
+    },
   };
 }
 

@@ -38,8 +38,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), main], {
     cwd: options.dataDir,
     env: { ...rest, PORT: String(options.port), AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1" },
-    stdio: ["ignore", log.fd, log.fd],
+    // The IPC channel is how the emulator learns that its parent died without stopping it
+    // (SIGKILL): it closes, and the emulator exits instead of holding the port (dev-cognito/main.ts).
+    stdio: ["ignore", log.fd, log.fd, "ipc"],
   });
+  // The channel must not keep the parent alive.
+  child.channel?.unref();
   await log.close();
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   try {
@@ -62,7 +66,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   };
 }
 
-async function answers(url: string): Promise<boolean> {
+/** Whether an emulator (anything, in fact) answers on this URL's /health. */
+export async function answers(url: string): Promise<boolean> {
   try {
     const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
     await res.body?.cancel();

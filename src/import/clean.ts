@@ -105,7 +105,19 @@ class UnionFind {
   }
 }
 
-const githubKey = (record: VrmsUser) => record.githubHandle?.trim().replace(/^@/, "").toLowerCase() || undefined;
+/** A handle GitHub would take, lower-cased: free text such as "N/A" or "-" joins no one. */
+const githubKey = (record: VrmsUser) => fitGithubHandle(record.githubHandle).value?.toLowerCase() ?? undefined;
+
+/**
+ * Addresses one GitHub handle may join: more is not one person under several addresses but a
+ * placeholder ("none", "test") typed by many.
+ */
+export const MAX_ADDRESSES_PER_HANDLE = 3;
+
+const rights = (records: readonly VrmsUser[]) => ({
+  level: records.reduce((max, r) => Math.max(max, LEVEL_RANK[r.accessLevel as AccessLevel]), 0),
+  manages: new Set(records.flatMap((r) => r.managedProjects)),
+});
 
 export function cleanUsers(records: readonly VrmsUser[]): Omit<Cleaned, "projects"> {
   const conflicts: Conflict[] = [];
@@ -117,36 +129,93 @@ export function cleanUsers(records: readonly VrmsUser[]): Omit<Cleaned, "project
     } else usable.push(r);
   }
 
-  // Records sharing an email or a GitHub handle are one person.
-  const sets = new UnionFind(usable.length);
-  const firstWithKey = new Map<string, number>();
-  const join = (key: string, i: number) => {
-    const first = firstWithKey.get(key);
-    if (first === undefined) firstWithKey.set(key, i);
-    else sets.union(first, i);
-  };
+  // Records sharing an email are one mailbox, so one person.
+  const byEmail = new UnionFind(usable.length);
+  const firstWithEmail = new Map<string, number>();
   usable.forEach((r, i) => {
     const email = normalizeEmail(r.email);
-    if (email) join(`email ${email}`, i);
-    const github = githubKey(r);
-    if (github) join(`GitHub handle ${github}`, i);
+    if (!email) return;
+    const first = firstWithEmail.get(email);
+    if (first === undefined) firstWithEmail.set(email, i);
+    else byEmail.union(first, i);
   });
+  const mailbox = usable.map((_, i) => byEmail.find(i));
+
+  // Records sharing a GitHub handle are one person too, unless the handle is everybody's.
+  const sets = new UnionFind(usable.length);
+  usable.forEach((_, i) => sets.union(mailbox[i]!, i));
+  const withHandle = new Map<string, number[]>();
+  usable.forEach((r, i) => {
+    const github = githubKey(r);
+    if (!github) return;
+    const members = withHandle.get(github);
+    if (members) members.push(i);
+    else withHandle.set(github, [i]);
+  });
+  for (const [handle, members] of withHandle) {
+    const mailboxes = new Set(members.map((i) => mailbox[i]));
+    if (mailboxes.size > MAX_ADDRESSES_PER_HANDLE) {
+      warnings.push({ collection: "users", id: usable[members[0]!]!.id, field: "githubHandle", message: `${handle} is the handle of records under more than ${MAX_ADDRESSES_PER_HANDLE} addresses (or none): a placeholder? no one merged by it` });
+      continue;
+    }
+    for (const i of members) sets.union(members[0]!, i);
+  }
   const groups = new Map<number, VrmsUser[]>();
   usable.forEach((r, i) => {
     const root = sets.find(i);
-    groups.set(root, [...(groups.get(root) ?? []), r]);
+    const group = groups.get(root);
+    if (group) group.push(r);
+    else groups.set(root, [r]);
   });
+
+  // A handle is typed, not proven: joined only by it, the address kept (whose account signs in)
+  // must hold by its own records every right the others bring (access level, managed projects),
+  // or anyone could claim an admin's handle and sign in as that admin. Memberships are unioned:
+  // VRMS's people join projects themselves.
+  const mailboxOf = new Map(usable.map((r, i) => [r, mailbox[i]!]));
+  const persons: VrmsUser[][] = [];
+  for (const group of groups.values()) {
+    const records = group.sort(newestFirst);
+    const kept = records.find((r) => normalizeEmail(r.email));
+    const own = kept ? records.filter((r) => mailboxOf.get(r) === mailboxOf.get(kept)) : records;
+    if (own.length === records.length) {
+      persons.push(records);
+      continue;
+    }
+    const all = rights(records);
+    const mine = rights(own);
+    if (mine.level >= all.level && [...all.manages].every((id) => mine.manages.has(id))) {
+      persons.push(records);
+      continue;
+    }
+    const apart = new Map<number, VrmsUser[]>();
+    for (const r of records) {
+      const box = mailboxOf.get(r)!;
+      const list = apart.get(box);
+      if (list) list.push(r);
+      else apart.set(box, [r]);
+    }
+    for (const part of apart.values()) {
+      const others = records.filter((r) => !part.includes(r)).map((r) => r.id).sort();
+      warnings.push({
+        collection: "users",
+        id: part[0]!.id,
+        field: "githubHandle",
+        message: `shares a GitHub handle with ${others.join(", ")} under another address, and merging them would give the address kept rights its own records do not hold (access level, managed projects): not merged, imported apart`,
+      });
+      persons.push(part);
+    }
+  }
 
   const people: Person[] = [];
   const merges: Merge[] = [];
   let slackNamesLeftOut = 0;
-  for (const group of groups.values()) {
-    const records = [...group].sort(newestFirst);
+  for (const records of persons) {
     const emails = uniqueCaseless(records.flatMap((r) => normalizeEmail(r.email) ?? []));
     const email = emails[0];
     if (!email) {
       for (const r of records) {
-        const reason = r.email === undefined || r.email.trim() === "" ? "no email" : "its email is not an address";
+        const reason = r.email === undefined || r.email.trim() === "" ? "no email" : "its email is not an address the profile takes";
         conflicts.push({ collection: "users", id: r.id, where: r.at.where, reason: records.length > 1 ? `${reason} (nor has any record it shares a GitHub handle with)` : reason });
       }
       continue;
@@ -161,6 +230,8 @@ export function cleanUsers(records: readonly VrmsUser[]): Omit<Cleaned, "project
     ((a.vrmsIds ?? a.ids)![0]! < (b.vrmsIds ?? b.ids)![0]! ? -1 : 1);
   people.sort(byFirstId);
   merges.sort((a, b) => ([...a.ids].sort()[0]! < [...b.ids].sort()[0]! ? -1 : 1));
+  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  warnings.sort((a, b) => order(a.id, b.id) || order(a.field, b.field) || order(a.message, b.message));
   return { people, merges, conflicts: sortConflicts(conflicts), warnings, slackNamesLeftOut };
 }
 
@@ -187,7 +258,8 @@ function mergeRecords(records: readonly VrmsUser[], email: string, emails: reado
     if (fitted.warning) fieldWarnings.push({ field, message: fitted.warning });
     return fitted.value;
   };
-  const dates = records.flatMap((r) => (r.createdDate ? [r.createdDate.getTime()] : []));
+  // Not Math.min(...dates): a spread of 100,000s of arguments overflows the stack.
+  const earliest = records.reduce<number | undefined>((min, r) => (r.createdDate && (min === undefined || r.createdDate.getTime() < min) ? r.createdDate.getTime() : min), undefined);
   const accessLevel = records.map((r) => r.accessLevel as AccessLevel).reduce((a, b) => (LEVEL_RANK[b] > LEVEL_RANK[a] ? b : a));
   const slackName = latest("slackName");
   const person: Person = {
@@ -204,7 +276,7 @@ function mergeRecords(records: readonly VrmsUser[], email: string, emails: reado
     targetJobTitle: fit("desiredJobTitle", fitText(latest("desiredJobTitle"), PROFILE_LIMITS.jobTitle)),
     currentSkills: fit("skillsToMatch", fitSkills(uniqueCaseless(records.flatMap((r) => r.skills)), PROFILE_LIMITS.skills)),
     isActive: latest("isActive") ?? true,
-    createdAt: dates.length ? new Date(Math.min(...dates)) : null,
+    createdAt: earliest === undefined ? null : new Date(earliest),
     accessLevel,
     memberOf: [...new Set(records.flatMap((r) => r.projects))],
     manages: [...new Set(records.flatMap((r) => r.managedProjects))],

@@ -6,17 +6,17 @@ import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-iden
 import { createCognitoClient } from "../cognito/client.ts";
 import { loadDatabase, loadDevConfig, processEnv, type CognitoEndpointSettings } from "../config.ts";
 import { openDatabase } from "../db/client.ts";
-import { readDevStack } from "../dev/stack-file.ts";
 import { DEFAULT_ACCESS, parseGlobalChoice } from "./access.ts";
 import { applyPlan } from "./apply.ts";
 import { clean } from "./clean.ts";
+import { refuseRunningDevStack, startDevStackCognito } from "./dev-stack-cognito.ts";
 import { Accounts, DEFAULT_BACKOFF } from "./cognito-accounts.ts";
 import { InputError } from "./input-error.ts";
 import { plan as makePlan } from "./plan.ts";
 import { startProgress } from "./progress.ts";
 import { readDocuments } from "./read-file.ts";
 import { refuseRepeatedIds, toProject, toUser } from "./records.ts";
-import { jsonReport, textReport } from "./report.ts";
+import { jsonReport, printable, textReport } from "./report.ts";
 import { readState } from "./state.ts";
 
 export const IMPORT_HELP = `  import vrms --users users.json --projects projects.json [--apply] [--json]
@@ -27,13 +27,16 @@ export const IMPORT_HELP = `  import vrms --users users.json --projects projects
         --admin-type and --superadmin-type: the global type of VRMS admins and superadmins, one
         of none, memberGeneral, adminBrigade (both default), adminGlobal (only when named).
         Exit 0 without conflicts, 1 with conflicts or failures, 2 for unreadable input.
-        Writes the database of DATABASE_URL, else DATA_DIR's PGlite (npm start must not be running).`;
+        Writes the database of DATABASE_URL, else DATA_DIR's PGlite: then npm start must be stopped
+        (PGlite serves one process), and the import starts the dev stack's emulator for its duration.`;
 
 export class ImportUsageError extends Error {}
 
 export interface ImportTarget {
   settings: CognitoEndpointSettings;
   userPoolId: string;
+  /** Set when the pool is the dev stack's (.data/dev-stack.json): its emulator's URL. */
+  devStackEndpoint?: string;
 }
 
 /** Records of both files, or an InputError naming the first fault. */
@@ -43,24 +46,6 @@ async function readRecords(usersFile: string, projectsFile: string) {
   refuseRepeatedIds(users);
   refuseRepeatedIds(projects);
   return { users, projects };
-}
-
-/**
- * PGlite serves one process: writing it while the dev stack's API has it open would corrupt it.
- * The API answering on the dev stack's URL is the sign it is open.
- */
-async function refuseOpenPglite(dataDir: string): Promise<void> {
-  const stack = await readDevStack(dataDir).catch(() => undefined);
-  if (!stack?.api_url) return;
-  const answering = await fetch(`${stack.api_url}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
-    () => true,
-    () => false,
-  );
-  if (answering) {
-    throw new ImportUsageError(
-      `the dev stack's API (${stack.api_url}) holds the PGlite database in ${dataDir}; stop npm start first, or run the stack and the import on PostgreSQL (DATABASE_URL)`,
-    );
-  }
 }
 
 export async function importCommand(args: string[], resolveTarget: () => Promise<ImportTarget>): Promise<void> {
@@ -100,12 +85,21 @@ export async function importCommand(args: string[], resolveTarget: () => Promise
   const env = processEnv();
   const dataDir = loadDevConfig(env).dataDir;
   const databaseConfig = loadDatabase(env, dataDir);
-  if (databaseConfig.kind === "pglite") await refuseOpenPglite(dataDir);
+  if (databaseConfig.kind === "pglite") await refuseRunningDevStack(dataDir);
   const target = await resolveTarget();
-  const progress = values.apply ? startProgress(cleaned.people.length, progressSeconds * 1000, (line) => process.stderr.write(line)) : undefined;
+  const say = (line: string) => process.stderr.write(line);
+  // npm start stopped: its emulator is gone with it, and this import brings it up for its duration.
+  const emulator = target.devStackEndpoint ? await startDevStackCognito(target.devStackEndpoint, dataDir, env, say) : undefined;
+  let database;
+  try {
+    database = await openDatabase(databaseConfig);
+  } catch (err) {
+    await emulator?.stop();
+    throw err;
+  }
+  const progress = values.apply ? startProgress(cleaned.people.length, progressSeconds * 1000, say) : undefined;
   const backoff = { ...DEFAULT_BACKOFF, onRetry: () => progress?.retried() };
   const cognito: CognitoIdentityProviderClient = createCognitoClient(target.settings, { maxAttempts: 1, timeoutMs: 15_000 });
-  const database = await openDatabase(databaseConfig);
   try {
     const accounts = new Accounts(cognito, target.userPoolId, backoff);
     const planning = performance.now();
@@ -114,12 +108,16 @@ export async function importCommand(args: string[], resolveTarget: () => Promise
     const planned = (performance.now() - planning) / 1000;
     const outcome = values.apply ? await applyPlan(database.db, accounts, plan, { concurrency, ...(progress ? { progress } : {}) }) : undefined;
     const timings = { read, plan: planned, apply: outcome?.seconds ?? 0 };
-    process.stdout.write(values.json ? `${JSON.stringify(jsonReport(plan, outcome, timings), null, 2)}\n` : textReport(plan, outcome));
+    process.stdout.write(values.json ? `${printable(JSON.stringify(jsonReport(plan, outcome, timings), null, 2))}\n` : textReport(plan, outcome));
     if (plan.conflicts.length > 0 || (outcome?.failures.length ?? 0) > 0) process.exitCode = 1;
   } finally {
     progress?.stop();
     cognito.destroy();
     await database.close();
+    if (emulator) {
+      await emulator.stop();
+      say("import: stopped the Cognito emulator it started\n");
+    }
   }
 }
 

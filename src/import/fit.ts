@@ -1,6 +1,7 @@
 // One VRMS value to what the profile or project holds: trimmed, checked against the limits the API
 // enforces (users/profile-schema.ts, projects/schemas.ts), cut to fit where a cut keeps meaning,
 // left out where it does not. Each loss is returned as a warning, never a conflict.
+import { fullFormats } from "ajv-formats/dist/formats.js";
 import { parsePhoneNumberFromString } from "libphonenumber-js";
 import { isE164Phone } from "../http/validation.ts";
 
@@ -78,14 +79,18 @@ export function fitUrl(raw: string | undefined): Fitted<string> {
   return kept(value);
 }
 
-// An address Cognito and the profile take: ASCII domain of dotted labels, no spaces or quotes.
-const EMAIL = /^[^\s@"(),:;<>[\\\]]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+/**
+ * An address as the profile's `email` format takes it (ajv-formats', the API's own): ASCII only,
+ * so no terminal escape, no IDN and no Unicode case folding to another address (the Kelvin sign
+ * K lower-cases to "k": "\u212Aate@…" would have merged with kate@…). Tested before lower-casing.
+ */
+const EMAIL = fullFormats.email as RegExp;
 
-/** Trimmed and lower-cased; undefined when what is left is not an address. */
+/** Trimmed and lower-cased; undefined when it is not an address the profile takes. */
 export function normalizeEmail(raw: string | undefined): string | undefined {
-  const value = raw?.trim().toLowerCase();
-  if (!value || value.length > PROFILE_LIMITS.email || !EMAIL.test(value)) return undefined;
-  return value;
+  const value = raw?.trim();
+  if (!value || value.length > PROFILE_LIMITS.email || value.indexOf("@") > 64 || !EMAIL.test(value)) return undefined;
+  return value.toLowerCase();
 }
 
 export function isGmail(email: string): boolean {

@@ -23,7 +23,19 @@ async function readBounded(file: string, maxBytes: number): Promise<Buffer> {
   try {
     const { size } = await handle.stat();
     if (size > maxBytes) throw new InputError(file, undefined, undefined, `is ${size} bytes, more than the ${maxBytes} an import reads`);
-    return await handle.readFile();
+    // Read to the bound, not to the stat's size: a pipe, /dev/zero or a file growing meanwhile
+    // says 0 or less than it holds (readFile would read it all, up to 2 GiB).
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(Math.min(1 << 20, maxBytes + 1 - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > maxBytes) throw new InputError(file, undefined, undefined, `holds more than the ${maxBytes} bytes an import reads`);
+    }
+    return Buffer.concat(chunks, total);
   } finally {
     await handle.close();
   }
@@ -35,7 +47,8 @@ export async function readDocuments(file: string, limits = LIMITS): Promise<RawD
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    throw new InputError(file, undefined, undefined, "is not UTF-8 text");
+    const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+    throw new InputError(file, undefined, undefined, utf16 ? "is UTF-16 text (a byte order mark); mongoexport writes UTF-8: convert it (iconv -f UTF-16 -t UTF-8)" : "is not UTF-8 text");
   }
   return parseDocuments(file, text, limits);
 }

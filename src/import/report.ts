@@ -17,6 +17,14 @@ export interface Outcome {
   seconds: number;
 }
 
+/**
+ * Control characters (C0 but the newline, DEL, C1) and bidirectional overrides made visible: the
+ * report goes to a terminal, and a value from the files (or an error quoting one) must not drive it.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, (c) => (c === "\n" ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+}
+
 /** Lines of warnings the text report lists before counting the rest (--json lists all). */
 const TEXT_WARNINGS = 100;
 
@@ -106,5 +114,5 @@ export function textReport(plan: Plan, outcome?: Outcome): string {
     for (const f of outcome.failures) say(`  failed: ${f.collection} ${f.id}: ${f.reason}`);
     if (outcome.failures.length) say("Run the same command again to finish: what was written is kept, and nothing is written twice.");
   }
-  return `${lines.join("\n")}\n`;
+  return `${lines.map(printable).join("\n")}\n`;
 }

@@ -40,6 +40,7 @@ const USUAL_SECONDS: Record<string, number> = {
   "grant-cache": 1,
   import: 25,
   "import-clean": 2,
+  "import-newcomer": 80,
   "prepared-statements": 2,
   "config-reference": 1,
   "verifier-differential": 2,

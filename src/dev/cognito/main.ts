@@ -27,9 +27,11 @@ server.on("error", (err) => {
   logger.error(err.message);
   process.exit(1);
 });
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.on(signal, () => {
-    server.close(() => process.exit(0));
-    server.closeAllConnections();
-  });
-}
+const stop = () => {
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+};
+for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, stop);
+// The parent (npm start, an import) is gone without stopping us (SIGKILL): so do we, rather than
+// hold the port and the pool's files for no one.
+process.on("disconnect", stop);
