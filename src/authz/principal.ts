@@ -6,7 +6,7 @@ import type { Actor } from "../users/current-user.ts";
 import type { Grant } from "./grants.ts";
 import type { Relationship } from "./relationship.ts";
 
-export const SCOPES = ["users.read", "users.write", "permissions.read", "permissions.write"] as const;
+export const SCOPES = ["users.read", "users.write", "permissions.read", "permissions.write", "webhooks.write"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface Service {

@@ -2,3 +2,4 @@
 export { users, userTombstones } from "../users/schema.ts";
 export { loginFailures, revokedRefreshTokens, revokedSessions, serverSecrets, userRevocations } from "../sessions/schema.ts";
 export { permissionHistory, permissionTypes, practiceAreas, projects, userPermissions } from "../permissions/schema.ts";
+export { events, webhookDeliveries, webhookSubscriptions } from "../events/schema.ts";

@@ -190,7 +190,7 @@ function sessionHandlers(deps: SessionRoutesDeps) {
     const target = await deps.repository.findById(request.params.uuid);
     if (!target) throw notFound("No such user.");
     await bestEffort(request, "AdminUserGlobalSignOut", () => deps.identity.adminGlobalSignOut(target.username));
-    await deps.revocations.revokeUser(target.cognitoSub);
+    await deps.revocations.revokeUser(target.cognitoSub, actorOf(request).user.uuid);
     deps.audit(request, "user.sign_out", target.uuid);
     return reply.code(204).send();
   };
@@ -203,7 +203,7 @@ function sessionHandlers(deps: SessionRoutesDeps) {
     requirePermission(maySignOutOthers(actorOf(request).grants), "Only a global administrator may sign a service out.");
     const clientId = request.params.client_id;
     if (!deps.serviceClientIds.includes(clientId)) throw notFound("No such service (COGNITO_SERVICE_CLIENT_IDS).");
-    await deps.revocations.revokeUser(clientId);
+    await deps.revocations.revokeUser(clientId, actorOf(request).user.uuid);
     deps.audit(request, "service.sign_out", clientId);
     return reply.code(204).send();
   };

@@ -207,18 +207,17 @@ export class UserRepository {
     return rows[0]?.lastLogin ?? undefined;
   }
 
-  async updateProfile(id: string, changes: ProfileChanges): Promise<User | undefined> {
-    return this.update(id, changes);
-  }
-
-  private async update(id: string, set: CognitoFields | ProfileChanges): Promise<User | undefined> {
+  /** `actor` (a user's uuid or `service:<client_id>`) is who the change's events name. */
+  async updateProfile(id: string, changes: ProfileChanges, actor: string): Promise<User | undefined> {
     if (!UUID_RE.test(id)) return undefined;
-    const rows = await this.db
-      .update(users)
-      .set({ ...set, updatedAt: sql`now()` })
-      .where(eq(users.uuid, id))
-      .returning();
-    return rows[0];
+    return asActor(this.db, actor, async (tx) => {
+      const rows = await tx
+        .update(users)
+        .set({ ...changes, updatedAt: sql`now()` })
+        .where(eq(users.uuid, id))
+        .returning();
+      return rows[0];
+    });
   }
 
   /**
