@@ -37,6 +37,8 @@ const USUAL_SECONDS: Record<string, number> = {
   "grant-cache": 1,
   "prepared-statements": 2,
   "production-build": 12,
+  events: 25,
+  "webhooks-attacks": 5,
 };
 
 function testFiles(dir: URL): string[] {

@@ -67,7 +67,7 @@ END $$;
 --> statement-breakpoint
 -- One event, and one delivery for every enabled subscription that wants its type, in the change's
 -- own transaction. The actor and the request's traceparent are what the API set for the
--- transaction (set_config(..., true)); a cascade or the system names none.
+-- transaction (set_config(..., true)), which a cascade inherits; the system names none.
 CREATE FUNCTION "events_emit"(p_type text, p_subject text, p_snapshot jsonb, p_changed text[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
 	v_id bigint;
@@ -165,8 +165,8 @@ CREATE TRIGGER "user_permissions_events_lock" BEFORE INSERT OR DELETE ON "user_p
 --> statement-breakpoint
 CREATE TRIGGER "user_revocations_events_lock" BEFORE INSERT OR UPDATE ON "user_revocations" FOR EACH STATEMENT EXECUTE FUNCTION "events_order_lock"();
 --> statement-breakpoint
--- Named to fire after the foreign keys' cascades (RI_ConstraintTrigger_*): a deleted user's or
--- project's grants are revoked, in events, before it is deleted.
+-- A deleted user's or project's grants (the foreign keys' cascade) are revoked, in events, right
+-- after its own deleted event, in the same transaction.
 CREATE TRIGGER "users_events" AFTER INSERT OR UPDATE OR DELETE ON "users" FOR EACH ROW EXECUTE FUNCTION "users_events"();
 --> statement-breakpoint
 CREATE TRIGGER "projects_events" AFTER INSERT OR UPDATE OR DELETE ON "projects" FOR EACH ROW EXECUTE FUNCTION "projects_events"();
