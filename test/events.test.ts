@@ -10,15 +10,20 @@ import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { Webhook } from "standardwebhooks";
+import { sql } from "drizzle-orm";
 import { EVENT_TYPES } from "../src/events/types.ts";
+import { DISABLE_AFTER_SECONDS, retryDelay } from "../src/webhooks/dispatcher.ts";
+import { WebhookRepository } from "../src/webhooks/repository.ts";
+import { newSecret } from "../src/webhooks/signing.ts";
 import { freePort } from "../support/net.ts";
-import { DATABASE_KINDS, postgres, requires } from "./support/databases.ts";
+import { DATABASE_KINDS, openTestDatabase, pglite, postgres, requires } from "./support/databases.ts";
 import { people } from "./support/people.ts";
 import { issuerAndServer, requestAt, startTestServer, type Json, type TestServer } from "./support/server.ts";
 import { until } from "./support/wait.ts";
 import { WebhookReceiver, type Received } from "./support/webhook-receiver.ts";
 
 const OTHER_SERVICE = "otherservice000000000000";
+const METRICS_TOKEN = "metrics-secret-for-events-test";
 const ENV = {
   COGNITO_TOKEN_USE: "any",
   WEBHOOK_ALLOW_HTTP_LOOPBACK: "true",
@@ -58,7 +63,7 @@ async function subscribe(app: TestServer, token: string, receiver: WebhookReceiv
 
 for (const kind of DATABASE_KINDS) {
   describe(`events and webhooks on ${kind.name}`, requires(kind), () => {
-    const { issuer, app } = issuerAndServer(kind, { env: { ...ENV, COGNITO_SERVICE_CLIENT_IDS: `testservice1234567890abcd,${OTHER_SERVICE}` } });
+    const { issuer, app } = issuerAndServer(kind, { env: { ...ENV, COGNITO_SERVICE_CLIENT_IDS: `testservice1234567890abcd,${OTHER_SERVICE}`, METRICS_TOKEN } });
     const who = people(issuer, app);
     const service = (...scopes: string[]) => issuer.mintService({ scopes: scopes.map((s) => `vrms-backend/${s}`) });
     const all = receiverForDescribe();
@@ -156,6 +161,11 @@ for (const kind of DATABASE_KINDS) {
       assert.equal(replayed.status, 202);
       await until(() => failing.of("project.created", project).length === 2, 5000, "the replay");
       assert.equal(failing.of("project.created", project)[1]!.id, got.id, "a replay is the same event (same webhook-id)");
+      const metrics = (await app.get("/metrics", METRICS_TOKEN)).text;
+      const count = (outcome: string) => Number(new RegExp(`^webhook_deliveries_total\\{outcome="${outcome}"\\} (\\d+)`, "m").exec(metrics)?.[1] ?? 0);
+      assert.ok(count("retrying") >= 3 && count("delivered") >= 2, "deliveries counted by outcome");
+      assert.match(metrics, /^webhook_queue_depth \d+/m);
+      assert.match(metrics, /^webhook_oldest_undelivered_seconds [\d.e+-]+/m);
     });
 
     it("a service's subscriptions: its own only, payloads as its scopes read users", async () => {
@@ -294,6 +304,42 @@ for (const kind of DATABASE_KINDS) {
     }
   });
 }
+
+describe("retries and giving up", () => {
+  it("backs off exponentially with jitter, capped at an hour", () => {
+    assert.equal(retryDelay(50, 1, 0), 25);
+    assert.equal(retryDelay(50, 1, 1), 50);
+    assert.equal(retryDelay(50, 4, 1), 400);
+    assert.equal(retryDelay(5000, 40, 1), 3_600_000);
+  });
+
+  it("a delivery past its 24 h is marked failed; a subscription failing for days is disabled, saying since when, until its owner enables it", async () => {
+    const copy = await pglite.create();
+    const database = await openTestDatabase(copy);
+    try {
+      const repository = new WebhookRepository(database.db);
+      const made = await repository.create({ owner: "service:x", ownerScopes: [], url: "https://example.org/", eventTypes: ["*"], description: "", enabled: true, secret: newSecret() });
+      await database.db.execute(sql`insert into users (cognito_sub, username) values ('sub-of-a-test', 'someone')`);
+      const [claimed] = await repository.claim("me", 10, 30_000);
+      assert.ok(claimed, "the user.created delivery");
+      assert.deepEqual(await repository.claim("other", 10, 30_000), [], "leased: nobody else claims it");
+      await database.db.execute(sql`update webhook_subscriptions set failing_since = now() - interval '4 days'`);
+      const disabled = await repository.attemptFailed(claimed.id, "me", { status: 500, error: "HTTP 500" }, 1000, true, made.uuid, DISABLE_AFTER_SECONDS);
+      assert.equal(disabled, true);
+      const [delivery] = await repository.deliveries(made.uuid, undefined, 10);
+      assert.equal(delivery!.state, "failed");
+      const after = (await repository.find(made.uuid))!;
+      assert.equal(after.enabled, false);
+      assert.match(after.disabledReason!, /^every delivery failed since \d{4}-\d{2}-\d{2}T/);
+      const enabled = (await repository.update(made.uuid, { enabled: true }))!;
+      assert.equal(enabled.disabledReason, null);
+      assert.equal(enabled.failingSince, null);
+    } finally {
+      await database.close();
+      await copy.drop();
+    }
+  });
+});
 
 function receiverForTest(): WebhookReceiver {
   return new WebhookReceiver();
