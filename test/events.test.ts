@@ -263,7 +263,8 @@ for (const kind of DATABASE_KINDS) {
       it("kill -9 of the delivering process mid-burst loses nothing: another instance delivers within the lease", async () => {
         const slow = receiverForTest();
         await slow.start();
-        slow.holdMs = 150;
+        // Each subject's five deliveries take 2 s at least: the burst is still going out when the process dies.
+        slow.holdMs = 400;
         const database = await postgres.create();
         const port = await freePort();
         const child = spawn(process.execPath, ["--enable-source-maps", "dist/main.js"], {
