@@ -194,6 +194,15 @@ for (const kind of DATABASE_KINDS) {
       }
     });
 
+    it("one subject's burst goes out back to back, in order, not one event per poll", async () => {
+      const member = await who.signedIn();
+      for (let i = 0; i < 30; i++) assert.equal((await app.request("PATCH", "/api/v1/me", { token: member.token, body: { last_name: `n${i}` } })).status, 200);
+      const mine = () => all.of("user.updated", member.uuid).filter((r) => r.actor === member.uuid);
+      // 30 polls of 250 ms would take 7.5 s.
+      await until(() => mine().length === 30, 3000, "the member's 30 changes");
+      assert.deepEqual(mine().map((r) => r.data.last_name), Array.from({ length: 30 }, (_, i) => `n${i}`));
+    });
+
     it("a rotated secret: deliveries are signed with the new and the old one for 24 h", async () => {
       const oldSecret = all.secrets[0]!;
       const rotated = await app.request("POST", `/api/v1/webhooks/${subscription.uuid as string}/rotate-secret`, { token: admin.token });

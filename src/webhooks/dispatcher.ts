@@ -109,7 +109,9 @@ export class WebhookDispatcher {
     } catch (err) {
       this.log.warn({ err: err instanceof Error ? err.name : "unknown" }, "webhook deliveries could not be claimed or recorded; retrying");
     }
-    this.schedule(claimed.length === BATCH ? 0 : (this.settings.pollMs ?? DEFAULT_POLL_MS));
+    // Work found: look again at once (a subject's next event is claimable only once the one before
+    // it is delivered); none: wait for the next poll.
+    this.schedule(claimed.length > 0 ? 0 : (this.settings.pollMs ?? DEFAULT_POLL_MS));
   }
 
   private async deliverAll(claimed: Claimed[]): Promise<void> {
