@@ -328,7 +328,7 @@ describe("retries and giving up", () => {
     const database = await openTestDatabase(copy);
     try {
       const repository = new WebhookRepository(database.db);
-      const made = await repository.create({ owner: "service:x", ownerScopes: [], url: "https://example.org/", eventTypes: ["*"], description: "", enabled: true, secret: newSecret() });
+      const made = (await repository.create({ owner: "service:x", ownerScopes: [], url: "https://example.org/", eventTypes: ["*"], description: "", enabled: true, secret: newSecret() }))!;
       await database.db.execute(sql`insert into users (cognito_sub, username) values ('sub-of-a-test', 'someone')`);
       const [claimed] = await repository.claim("me", 10, 30_000);
       assert.ok(claimed, "the user.created delivery");

@@ -65,7 +65,7 @@ const resolvingTo = (...addresses: string[]): Resolve => (_host, _options, callb
   callback(null, addresses.map((address) => ({ address, family: address.includes(":") ? 6 : 4 })));
 
 describe("webhook URLs refused at creation", () => {
-  const { issuer, app } = issuerAndServer(pglite, { env: { COGNITO_TOKEN_USE: "any", LOG_LEVEL: "info" } });
+  const { issuer, app } = issuerAndServer(pglite, { env: { COGNITO_TOKEN_USE: "any", LOG_LEVEL: "info", COGNITO_SERVICE_CLIENT_IDS: "testservice1234567890abcd" } });
   const who = people(issuer, app);
   let admin: { token: string };
 
@@ -101,6 +101,17 @@ describe("webhook URLs refused at creation", () => {
     assert.equal((await app.request("GET", "/api/v1/events", { token: member.token })).status, 403, "nor read the feed");
     const unknownType = await app.request("POST", "/api/v1/webhooks", { token: admin.token, body: { url: "https://example.org/", events: ["user.everything"] } });
     assert.equal(unknownType.status, 400);
+  });
+
+  it("an owner has at most 20 subscriptions (each one is a row every change writes), even created all at once", async () => {
+    const token = issuer.mintService({ scopes: ["vrms-backend/webhooks.write"] });
+    const made = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => app.request("POST", "/api/v1/webhooks", { token, body: { url: `https://example.org/${i}`, events: ["*"] } })),
+    );
+    assert.equal(made.filter((r) => r.status === 201).length, 20);
+    const refused = made.find((r) => r.status === 409)!;
+    assert.equal(refused.body.code, "conflict");
+    assert.match(refused.body.detail as string, /20 webhook subscriptions/);
   });
 
   it("with WEBHOOK_ALLOW_HTTP_LOOPBACK=true, http is still for loopback only", () => {

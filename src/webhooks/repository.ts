@@ -1,6 +1,6 @@
 // Queries on webhook subscriptions, their deliveries and the events outbox; nothing else in the
 // server writes SQL for them (the triggers of migration events_webhooks write events and deliveries).
-import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { isUuid } from "../permissions/repository.ts";
 import { events, webhookDeliveries, webhookSubscriptions, type Delivery, type EventRow, type Subscription } from "../events/schema.ts";
@@ -34,8 +34,15 @@ async function rows<T>(db: Db, query: ReturnType<typeof sql>): Promise<T[]> {
 export class WebhookRepository {
   constructor(private readonly db: Db) {}
 
-  async create(subscription: NewSubscription): Promise<Subscription> {
-    return (await this.db.insert(webhookSubscriptions).values(subscription).returning())[0]!;
+  /** The new subscription, or undefined when its owner already has `maxPerOwner`. */
+  async create(subscription: NewSubscription, maxPerOwner = Number.POSITIVE_INFINITY): Promise<Subscription | undefined> {
+    return this.db.transaction(async (tx) => {
+      // Owners' creations one at a time, so that concurrent ones cannot pass the cap together.
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${subscription.owner}))`);
+      const [held] = await tx.select({ n: count() }).from(webhookSubscriptions).where(eq(webhookSubscriptions.owner, subscription.owner));
+      if ((held?.n ?? 0) >= maxPerOwner) return undefined;
+      return (await tx.insert(webhookSubscriptions).values(subscription).returning())[0]!;
+    });
   }
 
   /** `owner` undefined: any owner's (a global administrator looking). */

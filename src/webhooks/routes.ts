@@ -8,7 +8,7 @@ import { requirePermission } from "../authz/guards.ts";
 import { principalName, principalOf, type Principal } from "../authz/principal.ts";
 import { renderEvent, type Viewer } from "../events/render.ts";
 import type { Delivery, Subscription } from "../events/schema.ts";
-import { ApiProblem, invalidField, notFound } from "../http/problem.ts";
+import { ApiProblem, conflict, invalidField, notFound } from "../http/problem.ts";
 import { AUTHENTICATED_ERRORS, BEARER, problems } from "../http/problem-schema.ts";
 import type { Handler } from "../http/typed-route.ts";
 import type { WebhookRepository } from "./repository.ts";
@@ -39,6 +39,12 @@ export interface WebhookRoutesDeps {
   audit: (request: FastifyRequest, action: string, target: string, details?: Record<string, unknown>) => void;
 }
 
+/**
+ * Each owner's subscriptions: every change writes one delivery row per subscription that wants it,
+ * in the change's own transaction, so their number is what a change costs.
+ */
+export const MAX_SUBSCRIPTIONS_PER_OWNER = 20;
+
 /** How long a rotated-out secret still signs. */
 export const SECRET_OVERLAP_SECONDS = 24 * 60 * 60;
 
@@ -46,7 +52,7 @@ const tags = ["webhooks"];
 const service = { service: "webhooks.write" as const };
 const createSchema = {
   tags, summary: "Subscribe a URL to events; the answer carries the signing secret, this once", security: BEARER, body: SubscriptionCreateSchema,
-  response: { 201: SubscriptionCreatedSchema, ...problems(400, 415, ...AUTHENTICATED_ERRORS) },
+  response: { 201: SubscriptionCreatedSchema, ...problems(400, 409, 415, ...AUTHENTICATED_ERRORS) },
 };
 const listSchema = {
   tags, summary: "Subscriptions (a service: its own; a global administrator: all)", security: BEARER,
@@ -146,15 +152,19 @@ export async function webhookRoutes(fastify: FastifyInstance, deps: WebhookRoute
     ownerFilter(principal);
     checkUrl(request.body.url, deps.allowHttpLoopback);
     const secret = newSecret();
-    const created = await webhooks.create({
-      owner: principalName(principal),
-      ownerScopes: scopesOf(principal),
-      url: request.body.url,
-      eventTypes: request.body.events,
-      description: request.body.description ?? "",
-      enabled: request.body.enabled ?? true,
-      secret,
-    });
+    const created = await webhooks.create(
+      {
+        owner: principalName(principal),
+        ownerScopes: scopesOf(principal),
+        url: request.body.url,
+        eventTypes: request.body.events,
+        description: request.body.description ?? "",
+        enabled: request.body.enabled ?? true,
+        secret,
+      },
+      MAX_SUBSCRIPTIONS_PER_OWNER,
+    );
+    if (!created) throw conflict(`You have ${MAX_SUBSCRIPTIONS_PER_OWNER} webhook subscriptions, the most one owner may: delete one, or subscribe one URL to more events.`);
     deps.audit(request, "webhook.create", created.uuid, { events: created.eventTypes });
     return reply.code(201).send({ ...toSubscriptionJson(created), secret });
   };
