@@ -171,6 +171,7 @@ for (const kind of DATABASE_KINDS) {
     it("a service's subscriptions: its own only, payloads as its scopes read users", async () => {
       const plain = receiverForTest();
       const reader = receiverForTest();
+      const receivers = [plain, reader];
       await Promise.all([plain.start(), reader.start()]);
       try {
         const own = await subscribe(app, service("webhooks.write"), plain, ["user.updated"]);
@@ -180,17 +181,22 @@ for (const kind of DATABASE_KINDS) {
         assert.equal((await app.request("GET", `/api/v1/webhooks/${subscription.uuid as string}`, { token: service("webhooks.write") })).status, 404);
         assert.equal((await app.request("DELETE", `/api/v1/webhooks/${subscription.uuid as string}`, { token: service("webhooks.write") })).status, 404);
         assert.equal((await app.request("GET", "/api/v1/webhooks", { token: service("users.read") })).status, 403, "webhooks.write is needed");
+        const grantsReader = receiverForTest();
+        await grantsReader.start();
+        receivers.push(grantsReader);
+        await subscribe(app, service("webhooks.write", "permissions.read"), grantsReader, ["user.updated"]);
         const member = await who.signedIn();
         assert.equal((await app.request("GET", "/api/v1/webhooks", { token: member.token })).status, 403, "people need adminGlobal");
         assert.equal((await app.request("PATCH", "/api/v1/me", { token: member.token, body: { phone: "+12135550100", first_name: "Grace" } })).status, 200);
         const byMember = (r: WebhookReceiver) => until(() => r.of("user.updated", member.uuid).some((e) => e.actor === member.uuid), 5000, "the member's change");
-        await Promise.all([byMember(plain), byMember(reader)]);
+        await Promise.all([byMember(plain), byMember(reader), byMember(grantsReader)]);
+        assert.deepEqual(grantsReader.of("user.updated", member.uuid).find((e) => e.actor === member.uuid)!.data, {}, "nor with permissions.read alone");
         const bare = plain.of("user.updated", member.uuid).find((e) => e.actor === member.uuid)!;
         const full = reader.of("user.updated", member.uuid).find((e) => e.actor === member.uuid)!;
         assert.deepEqual(bare.data, {}, "a service that may not read users gets none of their fields");
         assert.equal(full.data.phone, "+12135550100", "users.read reads every field");
       } finally {
-        await Promise.all([plain.stop(), reader.stop()]);
+        await Promise.all(receivers.map((r) => r.stop()));
       }
     });
 

@@ -22,11 +22,13 @@ export interface EventPayload {
 
 const has = (viewer: Viewer, scope: Scope) => viewer.kind === "service" && viewer.scopes.has(scope);
 
-/** What the viewer is to every user (as a service's scopes make it when it reads the API). */
+/**
+ * What the viewer is to every user. A service reads users through the API with users.read (every
+ * field); with permissions.read alone it sees only the members of projects, and whether a user is
+ * one is not known when the event is rendered: no fields, rather than a member's view of everyone.
+ */
 function userRelationship(viewer: Viewer): Relationship {
-  if (viewer.kind === "admin" || has(viewer, "users.read")) return "adminGlobal";
-  if (has(viewer, "permissions.read")) return "projectMember";
-  return "none";
+  return viewer.kind === "admin" || has(viewer, "users.read") ? "adminGlobal" : "none";
 }
 
 const iso = (value: unknown) => (typeof value === "string" ? new Date(value).toISOString() : null);
