@@ -162,10 +162,10 @@ for (const kind of DATABASE_KINDS) {
       await until(() => failing.of("project.created", project).length === 2, 5000, "the replay");
       assert.equal(failing.of("project.created", project)[1]!.id, got.id, "a replay is the same event (same webhook-id)");
       const metrics = (await app.get("/metrics", METRICS_TOKEN)).text;
-      const count = (outcome: string) => Number(new RegExp(`^webhook_deliveries_total\\{outcome="${outcome}"\\} (\\d+)`, "m").exec(metrics)?.[1] ?? 0);
+      const count = (outcome: string) => Number(new RegExp(`^vrms_webhook_deliveries_total\\{outcome="${outcome}"\\} (\\d+)`, "m").exec(metrics)?.[1] ?? 0);
       assert.ok(count("retrying") >= 3 && count("delivered") >= 2, "deliveries counted by outcome");
-      assert.match(metrics, /^webhook_queue_depth \d+/m);
-      assert.match(metrics, /^webhook_oldest_undelivered_seconds [\d.e+-]+/m);
+      assert.match(metrics, /^vrms_webhook_pending_deliveries \d+/m);
+      assert.match(metrics, /^vrms_webhook_oldest_pending_age_seconds [\d.e+-]+/m);
     });
 
     it("a service's subscriptions: its own only, payloads as its scopes read users", async () => {

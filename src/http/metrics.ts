@@ -48,7 +48,7 @@ export class Metrics {
   });
 
   private readonly webhookDeliveries = new Counter({
-    name: "webhook_deliveries_total",
+    name: "vrms_webhook_deliveries_total",
     help: "Webhook delivery attempts by outcome: delivered, retrying (failed, will retry), failed (gave up after 24 h)",
     labelNames: ["outcome"] as const,
     registers: [this.registry],
@@ -91,7 +91,7 @@ export class Metrics {
     // Both gauges of one scrape share one query.
     const current = () => (last ??= read().finally(() => setTimeout(() => (last = undefined), 1000).unref()));
     new Gauge({
-      name: "webhook_queue_depth",
+      name: "vrms_webhook_pending_deliveries",
       help: "Webhook deliveries not yet made (pending, including those waiting for a retry)",
       registers: [this.registry],
       async collect() {
@@ -99,7 +99,7 @@ export class Metrics {
       },
     });
     new Gauge({
-      name: "webhook_oldest_undelivered_seconds",
+      name: "vrms_webhook_oldest_pending_age_seconds",
       help: "Age of the oldest event with a pending webhook delivery (0: none)",
       registers: [this.registry],
       async collect() {

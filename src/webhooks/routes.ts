@@ -51,39 +51,39 @@ export const SECRET_OVERLAP_SECONDS = 24 * 60 * 60;
 const tags = ["webhooks"];
 const service = { service: "webhooks.write" as const };
 const createSchema = {
-  tags, summary: "Subscribe a URL to events; the answer carries the signing secret, this once", security: BEARER, body: SubscriptionCreateSchema,
+  tags, operationId: "createWebhook", summary: "Subscribe a URL to events; the answer carries the signing secret, this once", security: BEARER, body: SubscriptionCreateSchema,
   response: { 201: SubscriptionCreatedSchema, ...problems(400, 409, 415, ...AUTHENTICATED_ERRORS) },
 };
 const listSchema = {
-  tags, summary: "Subscriptions (a service: its own; a global administrator: all)", security: BEARER,
+  tags, operationId: "listWebhooks", summary: "Subscriptions (a service: its own; a global administrator: all)", security: BEARER,
   response: { 200: Type.Array(SubscriptionSchema), ...problems(...AUTHENTICATED_ERRORS) },
 };
 const getSchema = {
-  tags, summary: "A subscription", security: BEARER, params: SubscriptionParamsSchema,
+  tags, operationId: "getWebhook", summary: "A subscription", security: BEARER, params: SubscriptionParamsSchema,
   response: { 200: SubscriptionSchema, ...problems(404, ...AUTHENTICATED_ERRORS) },
 };
 const patchSchema = {
-  tags, summary: "Change a subscription's URL, events, description, or enable it again", security: BEARER, params: SubscriptionParamsSchema, body: SubscriptionUpdateSchema,
+  tags, operationId: "updateWebhook", summary: "Change a subscription's URL, events, description, or enable it again", security: BEARER, params: SubscriptionParamsSchema, body: SubscriptionUpdateSchema,
   response: { 200: SubscriptionSchema, ...problems(400, 404, 415, ...AUTHENTICATED_ERRORS) },
 };
 const deleteSchema = {
-  tags, summary: "Delete a subscription and its deliveries", security: BEARER, params: SubscriptionParamsSchema,
+  tags, operationId: "deleteWebhook", summary: "Delete a subscription and its deliveries", security: BEARER, params: SubscriptionParamsSchema,
   response: { 204: { type: "null", description: "Deleted" }, ...problems(404, ...AUTHENTICATED_ERRORS) },
 };
 const rotateSchema = {
-  tags, summary: "A new signing secret; the old one keeps signing too for 24 h", security: BEARER, params: SubscriptionParamsSchema,
+  tags, operationId: "rotateWebhookSecret", summary: "A new signing secret; the old one keeps signing too for 24 h", security: BEARER, params: SubscriptionParamsSchema,
   response: { 200: SecretSchema, ...problems(404, ...AUTHENTICATED_ERRORS) },
 };
 const deliveriesSchema = {
-  tags, summary: "A subscription's deliveries, newest first", security: BEARER, params: SubscriptionParamsSchema, querystring: DeliveriesQuerySchema,
+  tags, operationId: "listWebhookDeliveries", summary: "A subscription's deliveries, newest first", security: BEARER, params: SubscriptionParamsSchema, querystring: DeliveriesQuerySchema,
   response: { 200: Type.Array(DeliverySchema), ...problems(400, 404, ...AUTHENTICATED_ERRORS) },
 };
 const replaySchema = {
-  tags, summary: "Deliver an event again (a failed delivery, or one delivered)", security: BEARER, params: DeliveryParamsSchema,
+  tags, operationId: "replayWebhookDelivery", summary: "Deliver an event again (a failed delivery, or one delivered)", security: BEARER, params: DeliveryParamsSchema,
   response: { 202: DeliverySchema, ...problems(404, ...AUTHENTICATED_ERRORS) },
 };
 const feedSchema = {
-  tags: ["events"], summary: "Events, oldest first, after a cursor (410 when it is older than the retention)", security: BEARER, querystring: FeedQuerySchema,
+  tags: ["events"], operationId: "listEvents", summary: "Events, oldest first, after a cursor (410 when it is older than the retention)", security: BEARER, querystring: FeedQuerySchema,
   response: { 200: FeedSchema, ...problems(400, 410, ...AUTHENTICATED_ERRORS) },
 };
 
