@@ -37,6 +37,7 @@ import { sessionRoutes } from "./sessions/routes.ts";
 import { WebhookRepository } from "./webhooks/repository.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
 import { EventSchema } from "./webhooks/schemas.ts";
+import { webhookPayloads } from "./webhooks/openapi-webhooks.ts";
 import type { Spans } from "./tracing/spans.ts";
 
 export interface AppDeps {
@@ -120,7 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addSchema(ProblemSchema);
   app.addSchema(ProfileSchema);
   app.addSchema(EventSchema);
-  await registerOpenApi(app, deps.config.publicUrl, { resourceServer: deps.config.cognito.resourceServer, domain: deps.config.cognito.domain });
+  await registerOpenApi(app, deps.config.publicUrl, { resourceServer: deps.config.cognito.resourceServer, domain: deps.config.cognito.domain }, webhookPayloads());
   app.decorateRequest("auth", null);
   app.decorateRequest("actor", null);
   app.decorateRequest("service", null);

@@ -6,7 +6,6 @@ import type { OpenAPIV3_1 } from "openapi-types";
 import { NO_FRAMING } from "./security-headers.ts";
 import type { FastifyInstance } from "fastify";
 import { SCOPES, type Scope } from "../authz/principal.ts";
-import { EVENT_TYPES } from "../events/types.ts";
 
 const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
   "users.read": "Read every user (all fields); look users up by email or Cognito sub",
@@ -23,7 +22,12 @@ export interface ServiceAuth {
   domain: string | undefined;
 }
 
-export async function registerOpenApi(app: FastifyInstance, publicUrl: string, services: ServiceAuth): Promise<void> {
+export async function registerOpenApi(
+  app: FastifyInstance,
+  publicUrl: string,
+  services: ServiceAuth,
+  webhooks?: Record<string, OpenAPIV3_1.PathItemObject>,
+): Promise<void> {
   // A route that services may call documents both ways in: a person's bearer token, or an app's
   // client-credentials token with the route's scope (its config.service).
   app.addHook("onRoute", (route) => {
@@ -41,8 +45,8 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string, s
         description: "Profiles of the VRMS volunteer apps' users, behind AWS Cognito single sign-on.",
       },
       servers: [{ url: publicUrl }],
-      // What subscribers receive: every event type, signed as Standard Webhooks says (docs/events.md).
-      webhooks: webhookPayloads(),
+      // What subscribers receive (OpenAPI 3.1 `webhooks:`), handed in by the app.
+      ...(webhooks ? { webhooks } : {}),
       components: {
         securitySchemes: {
           bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "A Cognito access token of the user pool" },
@@ -57,27 +61,6 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string, s
     // Shared schemas keep their $id as their component name (Problem, Profile).
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === "string" ? json.$id : `def-${i}`) },
   });
-}
-
-function webhookPayloads(): Record<string, OpenAPIV3_1.PathItemObject> {
-  const signed = (name: string, description: string): OpenAPIV3_1.ParameterObject => ({ name, in: "header", required: true, description, schema: { type: "string" } });
-  return Object.fromEntries(
-    EVENT_TYPES.map((type) => [
-      type,
-      {
-        post: {
-          summary: `${type}, posted to each subscription that wants it`,
-          parameters: [
-            signed("webhook-id", "The event's id: the same on every retry"),
-            signed("webhook-timestamp", "Seconds since the epoch, at this attempt"),
-            signed("webhook-signature", "v1,<base64 HMAC-SHA256 of id.timestamp.body>, space-separated when two secrets sign (rotation)"),
-          ],
-          requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/Event" } } } },
-          responses: { "200": { description: "Any 2xx: delivered, never sent again except by replay. Anything else: retried with backoff for 24 h" } },
-        },
-      },
-    ]),
-  );
 }
 
 /** After the routes: the document and its UI. */
