@@ -2,7 +2,7 @@
 // (shared/DESIGN.md), never up, and never round in a cycle.
 //   entry points   main.ts (+ cluster.ts), cli.ts, migrate.ts; dev/ (npm start: dev/start.ts) beside them
 //   composition    server.ts, app.ts, openapi-document.ts
-//   route modules  users/ sessions/ projects/ permissions/ people/ import/ admin/ events/
+//   route modules  users/ sessions/ projects/ permissions/ people/ import/ admin/ events/ webhooks/
 //   authz/         who may do what: pure rules and the field table
 //   auth/          bearer header → verified token
 //   http/ db/ cognito/ tracing/
@@ -10,7 +10,7 @@
 // One exception, for types only:
 // authz/ reads the profile's fields and the person behind a request as types
 // (users/profile-schema.ts, users/current-user.ts), never their storage or code.
-const ROUTE_MODULES = "^src/(users|sessions|projects|permissions|people|import|admin|events)/";
+const ROUTE_MODULES = "^src/(users|sessions|projects|permissions|people|import|admin|events|webhooks)/";
 const ENTRY_POINTS = "^src/(main|cli|migrate|cluster)\\.ts$|^src/dev/start\\.ts$";
 const COMPOSITION = "^src/(app|server|openapi-document)\\.ts$";
 const DEV_STACK = "^src/dev/";

@@ -36,6 +36,10 @@ import type { IdentityProvider } from "./cognito/client.ts";
 import { LoginThrottle, WINDOW_SECONDS } from "./sessions/login-throttle.ts";
 import type { RevocationStore } from "./sessions/revocations.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
+import { WebhookRepository } from "./webhooks/repository.ts";
+import { webhookRoutes } from "./webhooks/routes.ts";
+import { EventSchema } from "./webhooks/schemas.ts";
+import { webhookPayloads } from "./webhooks/openapi-webhooks.ts";
 import type { Spans } from "./tracing/spans.ts";
 
 export interface AppDeps {
@@ -118,7 +122,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(createValidatorCompiler());
   app.addSchema(ProblemSchema);
   app.addSchema(ProfileSchema);
-  await registerOpenApi(app, deps.config.publicUrl, { resourceServer: deps.config.cognito.resourceServer, domain: deps.config.cognito.domain, scopes: SCOPE_DESCRIPTIONS });
+  app.addSchema(EventSchema);
+  await registerOpenApi(app, deps.config.publicUrl, { resourceServer: deps.config.cognito.resourceServer, domain: deps.config.cognito.domain, scopes: SCOPE_DESCRIPTIONS }, webhookPayloads());
   app.decorateRequest("auth", null);
   app.decorateRequest("actor", null);
   app.decorateRequest("service", null);
@@ -283,6 +288,13 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { unre
   await app.register(projectRoutes, { ...signedIn, db: deps.database.db, projects, permissions, users: repository, grants, audit });
   await app.register(permissionRoutes, { ...signedIn, permissions, projects, users: repository, grants, publicUrl: config.publicUrl, audit });
   await app.register(lookupRoutes, { ...signedIn, users: repository });
+  await app.register(webhookRoutes, {
+    ...signedIn,
+    webhooks: new WebhookRepository(deps.database.db),
+    allowHttpLoopback: config.webhooks.allowHttpLoopback,
+    retentionDays: config.eventRetentionDays,
+    audit,
+  });
   if (deps.identity && deps.revocations) {
     const throttle = new LoginThrottle(deps.database.db);
     // Windows that have run out are only ever read as "no failures": drop them now and then.

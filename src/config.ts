@@ -75,6 +75,18 @@ export interface Config {
   migrateOnStart: boolean;
   /** SIGTERM: unready at once, serving for delaySeconds, then in-flight requests get up to timeoutSeconds. */
   shutdown: { delaySeconds: number; timeoutSeconds: number };
+  webhooks: WebhookConfig;
+  /** EVENT_RETENTION_DAYS: how long events stay in the feed (and failed deliveries replayable). */
+  eventRetentionDays: number;
+}
+
+export interface WebhookConfig {
+  /** WEBHOOK_RETRY_BASE_MS: the first retry's delay (each next one doubles, with jitter). */
+  retryBaseMs: number;
+  /** WEBHOOK_ALLOW_HTTP_LOOPBACK: http:// (and addresses) on loopback allowed, for the dev stack and tests. */
+  allowHttpLoopback: boolean;
+  /** WEBHOOK_LEASE_MS: how long a claimed delivery is an instance's before another may take it over. */
+  leaseMs: number;
 }
 
 /**
@@ -405,6 +417,14 @@ export function loadConfig(env: Env = process.env): Config {
       // At least the request timeout (30 s): a request accepted before the signal may take that long.
       timeoutSeconds: integer(env, "SHUTDOWN_TIMEOUT_SECONDS", 35, 1, 3600),
     },
+    webhooks: {
+      retryBaseMs: integer(env, "WEBHOOK_RETRY_BASE_MS", 5000, 1, 3_600_000),
+      allowHttpLoopback: boolean(env, "WEBHOOK_ALLOW_HTTP_LOOPBACK", false),
+      // Longer than one delivery (10 s) with room to record it; under a minute, so that a killed
+      // instance's work is taken over within one.
+      leaseMs: integer(env, "WEBHOOK_LEASE_MS", 30_000, 1000, 60_000),
+    },
+    eventRetentionDays: integer(env, "EVENT_RETENTION_DAYS", 30, 1, 3650),
   };
 }
 

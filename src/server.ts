@@ -11,6 +11,7 @@ import { openDatabase } from "./db/client.ts";
 import type { Metrics } from "./http/metrics.ts";
 import { createLogger } from "./logging.ts";
 import type { Spans, Tracing } from "./tracing/spans.ts";
+import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
 
 export interface RunningServer {
   url: string;
@@ -95,10 +96,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     ...(spans ? { spans } : {}),
     ...(options.headersTimeoutMs ? { headersTimeoutMs: options.headersTimeoutMs } : {}),
   });
+  // Every instance delivers: deliveries are claimed row by row, so any number share the work.
+  const dispatcher = new WebhookDispatcher(
+    database,
+    { ...config.webhooks, retentionDays: config.eventRetentionDays },
+    logger.child({ component: "webhooks" }),
+    metrics,
+    spans,
+  );
   let address: string;
   try {
     address = await app.fastify.listen({ port: config.port, host: config.host });
     await revocationsStarted;
+    dispatcher.start();
   } catch (err) {
     keys.stop();
     await revocationsStarted.catch(() => {});
@@ -116,6 +126,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       (closing ??= (async () => {
         app.startDraining();
         await app.fastify.close();
+        await dispatcher.stop();
         keys.stop();
         cognito.destroy();
         await revocations.stop();

@@ -100,6 +100,17 @@ describe("configuration", () => {
     assert.equal(configError({ ...base, SESSION_MAX_SECONDS: "60" }).variable, "SESSION_MAX_SECONDS");
   });
 
+  it("webhooks: retries from 5 s, https only unless WEBHOOK_ALLOW_HTTP_LOOPBACK, a lease of at most a minute, 30 days of events", () => {
+    assert.deepEqual(loadConfig(base).webhooks, { retryBaseMs: 5000, allowHttpLoopback: false, leaseMs: 30_000 });
+    assert.equal(loadConfig(base).eventRetentionDays, 30);
+    const set = loadConfig({ ...base, WEBHOOK_RETRY_BASE_MS: "50", WEBHOOK_ALLOW_HTTP_LOOPBACK: "true", WEBHOOK_LEASE_MS: "1500", EVENT_RETENTION_DAYS: "7" });
+    assert.deepEqual(set.webhooks, { retryBaseMs: 50, allowHttpLoopback: true, leaseMs: 1500 });
+    assert.equal(set.eventRetentionDays, 7);
+    assert.equal(configError({ ...base, WEBHOOK_LEASE_MS: "120000" }).variable, "WEBHOOK_LEASE_MS");
+    assert.equal(configError({ ...base, EVENT_RETENTION_DAYS: "0" }).variable, "EVENT_RETENTION_DAYS");
+    assert.equal(configError({ ...base, WEBHOOK_ALLOW_HTTP_LOOPBACK: "yes please" }).variable, "WEBHOOK_ALLOW_HTTP_LOOPBACK");
+  });
+
   it("never echoes a database URL, which may hold a password", () => {
     const err = configError({ ...base, DATABASE_URL: "mysql://user:hunter2@db/app" });
     assert.equal(err.variable, "DATABASE_URL");

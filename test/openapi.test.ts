@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
+import { EVENT_TYPES } from "../src/events/types.ts";
 import { createAjv, createValidatorCompiler } from "../src/http/validation.ts";
 import { MeProfileSchema } from "../src/users/profile-schema.ts";
 import { pglite } from "./support/databases.ts";
@@ -84,6 +85,12 @@ describe("OpenAPI", () => {
       "POST /api/v1/permissions/check": "permissions.read",
       "POST /api/v1/projects": "permissions.write", "PATCH /api/v1/projects/{uuid}": "permissions.write", "DELETE /api/v1/projects/{uuid}": "permissions.write",
       "POST /api/v1/practice-areas": "permissions.write", "POST /api/v1/user-permissions": "permissions.write", "DELETE /api/v1/user-permissions/{uuid}": "permissions.write",
+      ...Object.fromEntries(
+        [
+          "POST /api/v1/webhooks", "GET /api/v1/webhooks", "GET /api/v1/webhooks/{uuid}", "PATCH /api/v1/webhooks/{uuid}", "DELETE /api/v1/webhooks/{uuid}",
+          "POST /api/v1/webhooks/{uuid}/rotate-secret", "GET /api/v1/webhooks/{uuid}/deliveries", "POST /api/v1/webhooks/{uuid}/deliveries/{delivery}/replay", "GET /api/v1/events",
+        ].map((route) => [route, "webhooks.write"]),
+      ),
     };
     for (const [path, ops] of Object.entries(paths)) {
       if (!path.startsWith("/api/v1/") || PUBLIC.includes(path)) continue;
@@ -96,8 +103,15 @@ describe("OpenAPI", () => {
     }
     const schemes = (doc.components as { securitySchemes: Record<string, { flows?: { clientCredentials?: { scopes: Record<string, string> } } }> }).securitySchemes;
     assert.deepEqual(Object.keys(schemes.serviceAuth!.flows!.clientCredentials!.scopes).sort(), [
-      "vrms-backend/permissions.read", "vrms-backend/permissions.write", "vrms-backend/users.read", "vrms-backend/users.write",
+      "vrms-backend/permissions.read", "vrms-backend/permissions.write", "vrms-backend/users.read", "vrms-backend/users.write", "vrms-backend/webhooks.write",
     ]);
+  });
+
+  it("documents every event type's payload as an OpenAPI 3.1 webhook", () => {
+    const webhooks = doc.webhooks as Record<string, { post: { requestBody: { content: Record<string, { schema: { $ref: string } }> } } }>;
+    assert.deepEqual(Object.keys(webhooks).sort(), [...EVENT_TYPES].sort());
+    for (const hook of Object.values(webhooks)) assert.equal(hook.post.requestBody.content["application/json"]!.schema.$ref, "#/components/schemas/Event");
+    assert.ok((doc.components as { schemas: Record<string, unknown> }).schemas.Event, "the Event schema is a component");
   });
 
   it("bounds every query parameter of every route (maximum, maxLength or a closed set)", () => {

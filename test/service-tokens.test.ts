@@ -24,7 +24,7 @@ import { writeDevStack } from "../src/dev/stack-file.ts";
 import { runCli } from "./support/cli.ts";
 import { startDevStack, type DevStack } from "./support/dev-stack.ts";
 
-const SCOPES = ["vrms-backend/users.read", "vrms-backend/users.write", "vrms-backend/permissions.read", "vrms-backend/permissions.write"];
+const SCOPES = ["vrms-backend/users.read", "vrms-backend/users.write", "vrms-backend/permissions.read", "vrms-backend/permissions.write", "vrms-backend/webhooks.write"];
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
 
 describe("services on the dev stack", () => {
@@ -53,9 +53,9 @@ describe("services on the dev stack", () => {
     });
   const refusal = async (res: Response) => ({ status: res.status, error: ((await res.json()) as { error: string }).error });
 
-  it("provision creates the resource server with the four scopes and a client-credentials-only `service` client with a secret", async () => {
+  it("provision creates the resource server with the five scopes and a client-credentials-only `service` client with a secret", async () => {
     const server = (await cognito.send(new DescribeResourceServerCommand({ UserPoolId: stack.userPoolId, Identifier: "vrms-backend" }))).ResourceServer!;
-    assert.deepEqual(server.Scopes?.map((s) => s.ScopeName), ["users.read", "users.write", "permissions.read", "permissions.write"]);
+    assert.deepEqual(server.Scopes?.map((s) => s.ScopeName), ["users.read", "users.write", "permissions.read", "permissions.write", "webhooks.write"]);
     const client = await describeClient(stack.serviceClientId);
     assert.equal(client.ClientName, "service");
     assert.match(client.ClientSecret ?? "", /^\w{16,}$/);
@@ -86,7 +86,7 @@ describe("services on the dev stack", () => {
     const fixed = await provision(cognito, { endpoint: stack.emulator.url, poolName: "vrms-dev", callbackUrl: "http://localhost:8000/admin", fix: true });
     assert.equal(fixed.fixed, true);
     const scopes = (await cognito.send(new DescribeResourceServerCommand({ UserPoolId: stack.userPoolId, Identifier: "vrms-backend" }))).ResourceServer!.Scopes!.map((s) => s.ScopeName);
-    assert.deepEqual(scopes, ["users.read", "extra", "users.write", "permissions.read", "permissions.write"], "ours added, theirs kept");
+    assert.deepEqual(scopes, ["users.read", "extra", "users.write", "permissions.read", "permissions.write", "webhooks.write"], "ours added, theirs kept");
     const after = await describeClient(stack.serviceClientId);
     assert.deepEqual(after.AllowedOAuthScopes, SCOPES);
     assert.deepEqual(after.ExplicitAuthFlows, ["ALLOW_REFRESH_TOKEN_AUTH"]);

@@ -13,6 +13,7 @@ import { pglite, postgres, type TestDatabase } from "./support/databases.ts";
 import { issuerForDescribe, requestAt, type Json } from "./support/server.ts";
 import { startReceiver, type ExportedSpan } from "./support/otlp-receiver.ts";
 import { until } from "./support/wait.ts";
+import { WebhookReceiver } from "./support/webhook-receiver.ts";
 
 /** `node --import tsx src/main.ts`, as `npm run serve` runs the built equivalent, with OpenTelemetry modules recorded. */
 function startMain(env: Record<string, string>, modulesFile: string) {
@@ -56,6 +57,8 @@ describe(`tracing (node src/main.ts on ${database.name})`, () => {
         OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
         // Export within a tenth of a second rather than five.
         OTEL_BSP_SCHEDULE_DELAY: "100",
+        // The webhook test's receiver listens on loopback.
+        WEBHOOK_ALLOW_HTTP_LOOPBACK: "true",
       },
       modulesFile,
     );
@@ -137,6 +140,30 @@ describe(`tracing (node src/main.ts on ${database.name})`, () => {
     await until(() => receiver.spans.some((s) => s.name === "auth.verify_token" && s.attributes["auth.token_cache"] === "hit"), 10_000, "a cache hit's span");
     const hit = receiver.spans.find((s) => s.name === "auth.verify_token" && s.attributes["auth.token_cache"] === "hit")!;
     assert.equal(byName("user.load_profile", hit.traceId)[0]?.attributes["profile.source"], "cache");
+  });
+
+  it("a webhook delivery has a span of its own, linked to the request that made the change (issue 25)", async () => {
+    const hook = await new WebhookReceiver().start();
+    try {
+      const admin = issuer.mint(issuer.newUser({ groups: ["admin"] }));
+      const made = await requestAt<Json>(url, "POST", "/api/v1/webhooks", { token: admin, body: { url: hook.url, events: ["project.created"] } });
+      assert.equal(made.status, 201, made.text);
+      hook.secrets.push(made.body.secret as string);
+      const traceId = randomBytes(16).toString("hex");
+      const headers = { traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01` };
+      const created = await requestAt<Json>(url, "POST", "/api/v1/projects", { token: admin, body: { name: `Traced ${randomBytes(4).toString("hex")}` }, headers });
+      assert.equal(created.status, 201, created.text);
+      await hook.waitFor("project.created", created.body.uuid as string);
+      const linked = () => receiver.spans.find((s) => s.name === "webhook.deliver" && s.links?.some((l) => l.traceId === traceId));
+      await until(() => linked() !== undefined, 5000, "the delivery's span");
+      const deliver = linked()!;
+      assert.notEqual(deliver.traceId, traceId, "a trace of its own");
+      assert.equal(deliver.attributes["webhook.event_type"], "project.created");
+      const link = deliver.links!.find((l) => l.traceId === traceId)!;
+      assert.ok(receiver.spans.some((s) => s.traceId === traceId && s.spanId === link.spanId), "linked to a span of the request");
+    } finally {
+      await hook.stop();
+    }
   });
 
   it("a session (login, /me, refresh, logout) exports no token, password or email in any span", async () => {

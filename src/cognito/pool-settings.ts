@@ -75,6 +75,7 @@ export const SERVICE_SCOPES = [
   { ScopeName: "users.write", ScopeDescription: "Change volunteers' profiles" },
   { ScopeName: "permissions.read", ScopeDescription: "Read and check permissions" },
   { ScopeName: "permissions.write", ScopeDescription: "Grant and revoke permissions" },
+  { ScopeName: "webhooks.write", ScopeDescription: "Manage its own webhook subscriptions; read the event feed" },
 ];
 
 /** Scopes as tokens carry them: `{identifier}/{name}`. */

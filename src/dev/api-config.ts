@@ -21,6 +21,8 @@ export function devApiConfig(env: Env, apiPort: number, dataDir: string, cognito
   const { DATABASE_URL: _db, COGNITO_ISSUER: _iss, COGNITO_REGION: _region, ...rest } = env;
   const config = loadConfig({
     HOST: "localhost",
+    // A receiver on this machine (http://localhost:…) may subscribe to webhooks.
+    WEBHOOK_ALLOW_HTTP_LOOPBACK: "true",
     ...rest,
     PORT: String(apiPort),
     DATA_DIR: dataDir,

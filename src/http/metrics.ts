@@ -58,6 +58,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly webhookDeliveries = new Counter({
+    name: "vrms_webhook_deliveries_total",
+    help: "Webhook delivery attempts by outcome: delivered, retrying (failed, will retry), failed (gave up after 24 h)",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     new Gauge({ name: `${PREFIX}build_info`, help: "Always 1: the running version, as a label", labelNames: ["version"] as const, registers: [this.registry] }).set({ version: VERSION }, 1);
@@ -84,6 +91,33 @@ export class Metrics {
 
   cacheLookup(cache: "token" | "profile", hit: boolean): void {
     this.cacheLookups.inc({ cache, result: hit ? "hit" : "miss" });
+  }
+
+  webhookDelivery(outcome: "delivered" | "retrying" | "failed"): void {
+    this.webhookDeliveries.inc({ outcome });
+  }
+
+  /** Pending webhook deliveries and the age of the oldest one's event, read from the database when scraped. */
+  webhookQueue(read: () => Promise<{ depth: number; oldestSeconds: number }>): void {
+    let last: Promise<{ depth: number; oldestSeconds: number }> | undefined;
+    // Both gauges of one scrape share one query.
+    const current = () => (last ??= read().finally(() => setTimeout(() => (last = undefined), 1000).unref()));
+    new Gauge({
+      name: "vrms_webhook_pending_deliveries",
+      help: "Webhook deliveries not yet made (pending, including those waiting for a retry)",
+      registers: [this.registry],
+      async collect() {
+        this.set((await current().catch(() => ({ depth: 0 }))).depth);
+      },
+    });
+    new Gauge({
+      name: "vrms_webhook_oldest_pending_age_seconds",
+      help: "Age of the oldest event with a pending webhook delivery (0: none)",
+      registers: [this.registry],
+      async collect() {
+        this.set((await current().catch(() => ({ oldestSeconds: 0 }))).oldestSeconds);
+      },
+    });
   }
 
   /**

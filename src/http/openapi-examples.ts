@@ -9,7 +9,7 @@ interface Example {
 
 interface OperationExamples {
   body?: Record<string, Example>;
-  /** The success answer (200 or 201). */
+  /** The success answer (200, 201 or 202). */
   answer?: Record<string, Example>;
 }
 
@@ -65,6 +65,36 @@ const tokens = { access_token: "eyJraWQiOiJ...access", id_token: "eyJraWQiOiJ...
 
 const one = (summary: string, value: unknown): Record<string, Example> => ({ default: { summary, value } });
 
+const SUBSCRIPTION = "5e0f3a2b-8c7d-4e6f-9a1b-2c3d4e5f6a7b";
+const DELIVERY = "6f1a2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b";
+const EVENT = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+const subscription = {
+  uuid: SUBSCRIPTION,
+  url: "https://hooks.example.org/vrms",
+  events: ["user.created", "user.deactivated", "permission.granted", "permission.revoked"],
+  description: "Onboarding and offboarding",
+  enabled: true,
+  disabled_reason: null,
+  owner: "service:7f3k2l9m1n4b5v6c8x0z",
+  previous_secret_expires_at: null,
+  created_at: CREATED,
+  updated_at: UPDATED,
+};
+const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const delivery = {
+  uuid: DELIVERY,
+  event: EVENT,
+  event_type: "user.deactivated",
+  state: "delivered",
+  attempts: 2,
+  next_attempt_at: null,
+  last_attempt_at: UPDATED,
+  last_status: 204,
+  last_error: null,
+  delivered_at: UPDATED,
+};
+const event = { id: EVENT, type: "user.deactivated", occurred_at: UPDATED, actor: ALICE, subject: BOB, data: { uuid: BOB, first_name: "Bob", last_name: "Rivera", is_active: false } };
+
 export const EXAMPLES: Record<string, OperationExamples> = {
   getLiveness: { answer: one("The process runs", { status: "ok" }) },
   getReadiness: { answer: one("Ready", { status: "ready", checks: { jwks: "ok", database: "ok", revocations: "ok" } }) },
@@ -103,6 +133,21 @@ export const EXAMPLES: Record<string, OperationExamples> = {
     answer: one("The profile as changed", { ...profile, last_name: "Rivera-Lopez" }),
   },
   listProjects: { answer: one("Every project", [project]) },
+  createWebhook: {
+    body: one("Hear of people joining and leaving", { url: "https://hooks.example.org/vrms", events: ["user.created", "user.deactivated", "permission.granted", "permission.revoked"], description: "Onboarding and offboarding" }),
+    answer: one("The subscription, with its signing secret this once", { ...subscription, secret: SECRET }),
+  },
+  listWebhooks: { answer: one("Subscriptions", [subscription]) },
+  getWebhook: { answer: one("A subscription", subscription) },
+  updateWebhook: {
+    body: one("Enable it again after fixing the receiver", { enabled: true }),
+    answer: one("The subscription as changed", subscription),
+  },
+  rotateWebhookSecret: { answer: one("The new secret; the old one signs too until then", { secret: SECRET, previous_secret_expires_at: "2026-03-03T09:30:00.000Z" }) },
+  listWebhookDeliveries: { answer: one("Deliveries, newest first", [delivery]) },
+  replayWebhookDelivery: { answer: one("The delivery, pending again", { ...delivery, state: "pending", next_attempt_at: UPDATED, delivered_at: null }) },
+  listEvents: { answer: one("Events after the cursor, oldest first", { events: [event], next_cursor: EVENT }) },
+
   lookUpPerson: { answer: one("The one person with that email or GitHub handle", { uuid: BOB, first_name: "Bob", last_name: "Rivera" }) },
   createProject: {
     body: one("A new project", { name: "VRMS", description: "Volunteer Relationship Management System" }),
@@ -174,7 +219,7 @@ export const EXAMPLES: Record<string, OperationExamples> = {
   },
 };
 
-const SUCCESS = ["200", "201"];
+const SUCCESS = ["200", "201", "202"];
 const JSON_MEDIA = "application/json";
 
 interface Operation {

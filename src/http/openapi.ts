@@ -2,6 +2,7 @@
 // routes' own schemas. Registered before the routes so that it sees every one of them.
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
+import type { OpenAPIV3_1 } from "openapi-types";
 import { NO_FRAMING } from "./security-headers.ts";
 import type { FastifyInstance } from "fastify";
 import { addExamples } from "./openapi-examples.ts";
@@ -16,7 +17,12 @@ export interface ServiceAuth {
   scopes: Readonly<Record<string, string>>;
 }
 
-export async function registerOpenApi(app: FastifyInstance, publicUrl: string, services: ServiceAuth): Promise<void> {
+export async function registerOpenApi(
+  app: FastifyInstance,
+  publicUrl: string,
+  services: ServiceAuth,
+  webhooks?: Record<string, OpenAPIV3_1.PathItemObject>,
+): Promise<void> {
   // A route that services may call documents both ways in: a person's bearer token, or an app's
   // client-credentials token with the route's scope (its config.service).
   // Its 403 codes follow from the same config: a service lacking the scope is refused (forbidden);
@@ -45,6 +51,8 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string, s
         description: "Profiles of the VRMS volunteer apps' users, behind AWS Cognito single sign-on.",
       },
       servers: [{ url: publicUrl }],
+      // What subscribers receive (OpenAPI 3.1 `webhooks:`), handed in by the app.
+      ...(webhooks ? { webhooks } : {}),
       components: {
         securitySchemes: {
           bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "A Cognito access token of the user pool" },

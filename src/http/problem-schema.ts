@@ -55,6 +55,8 @@ export const QUERY_STRING: ProblemCodes = { 400: ["validation_failed"] };
 export const JSON_BODY: ProblemCodes = { 400: ["validation_failed", "bad_request"], 415: ["unsupported_media_type"] };
 export const NOT_FOUND: ProblemCodes = { 404: ["not_found"] };
 export const CONFLICT: ProblemCodes = { 409: ["conflict"] };
+/** A cursor past what is kept. */
+export const GONE: ProblemCodes = { 410: ["gone"] };
 /** The database or the identity provider unavailable, on a route that checks no token. */
 export const UNAVAILABLE: ProblemCodes = { 503: ["unavailable"] };
 
@@ -111,6 +113,7 @@ function describe(status: number): string {
     case 403: return "Not allowed (forbidden, account_disabled)";
     case 404: return "No such resource, or not yours to see";
     case 409: return "Conflicts with what exists (conflict)";
+    case 410: return "No longer kept (gone)";
     case 415: return "Body not sent as application/json";
     case 429: return "Too many failed attempts";
     case 503: return "Signing keys or database unavailable; retry after Retry-After";

@@ -3,6 +3,7 @@
 import { and, asc, count, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { runPrepared } from "../db/prepared.ts";
+import { currentTraceparent } from "../tracing/current.ts";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Grant } from "../authz/grants.ts";
 import type { LedScope } from "../authz/relationship.ts";
@@ -45,12 +46,20 @@ export function toGrant(row: UserPermission): Grant {
   return { uuid: row.uuid, type: row.permissionType as PermissionTypeName, project: row.projectUuid, practiceArea: row.practiceAreaUuid };
 }
 
-/** Runs `work` in a transaction whose changes the history triggers attribute to `actor`. */
-export async function asActor<T>(db: Db, actor: string, work: (tx: Db) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` in a transaction whose changes the history and event triggers attribute to `actor`
+ * (null: the system), linked to the request's trace.
+ */
+export async function asActor<T>(db: Db, actor: string | null, work: (tx: Db) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select set_config('vrms.actor', ${actor}, true)`);
+    await nameActor(tx, actor);
     return work(tx as unknown as Db);
   });
+}
+
+/** Within a transaction: who its changes' history and events name, and the request's trace. */
+export async function nameActor(tx: Pick<Db, "execute">, actor: string | null): Promise<void> {
+  await tx.execute(sql`select set_config('vrms.actor', ${actor ?? ""}, true), set_config('vrms.traceparent', ${currentTraceparent() ?? ""}, true)`);
 }
 
 /** Every active user's grants are read once a second (authz/grant-cache.ts): built once. */

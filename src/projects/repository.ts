@@ -51,8 +51,9 @@ export class ProjectRepository {
     return rows[0];
   }
 
-  async create(values: NewProject): Promise<Named<Project>> {
-    return unlessDuplicate(async () => (await this.db.insert(projects).values(values).returning())[0]!);
+  /** `actor`: who the change's event names. */
+  async create(values: NewProject, actor: string): Promise<Named<Project>> {
+    return unlessDuplicate(() => asActor(this.db, actor, async (tx) => (await tx.insert(projects).values(values).returning())[0]!));
   }
 
   /** The project of that name: made with these values, or the one that has the name already. */
@@ -63,9 +64,11 @@ export class ProjectRepository {
     return { uuid: found[0]!.uuid, inserted: false };
   }
 
-  async update(uuid: string, changes: ProjectChanges): Promise<Named<Project | undefined>> {
+  async update(uuid: string, changes: ProjectChanges, actor: string): Promise<Named<Project | undefined>> {
     if (!isUuid(uuid)) return { ok: true, row: undefined };
-    return unlessDuplicate(async () => (await this.db.update(projects).set({ ...changes, updatedAt: sql`now()` }).where(eq(projects.uuid, uuid)).returning())[0]);
+    return unlessDuplicate(() =>
+      asActor(this.db, actor, async (tx) => (await tx.update(projects).set({ ...changes, updatedAt: sql`now()` }).where(eq(projects.uuid, uuid)).returning())[0]),
+    );
   }
 
   /** Deletes the project and, through the foreign key, every grant in it (each leaves a history row naming `actor`). */

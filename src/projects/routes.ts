@@ -126,13 +126,16 @@ function projectHandlers({ db, projects, permissions, users, grants, audit }: Pr
     (await projects.list(request.query.vrms_id !== undefined ? { vrmsId: request.query.vrms_id } : {})).map(toProjectJson);
 
   const create: Handler<typeof createSchema> = async (request, reply) => {
-    allowed(request, mayCreateProjects, "Only a global administrator may create projects.");
-    const created = await projects.create({
-      name: request.body.name,
-      description: request.body.description ?? null,
-      githubUrl: request.body.github_url ?? null,
-      slackUrl: request.body.slack_url ?? null,
-    });
+    const principal = allowed(request, mayCreateProjects, "Only a global administrator may create projects.");
+    const created = await projects.create(
+      {
+        name: request.body.name,
+        description: request.body.description ?? null,
+        githubUrl: request.body.github_url ?? null,
+        slackUrl: request.body.slack_url ?? null,
+      },
+      principalName(principal),
+    );
     if (!created.ok) throw conflict(`A project named ${JSON.stringify(request.body.name)} exists.`);
     audit(request, "project.create", created.row.uuid);
     return reply.code(201).send(toProjectJson(created.row));
@@ -142,9 +145,9 @@ function projectHandlers({ db, projects, permissions, users, grants, audit }: Pr
 
   const patch: Handler<typeof patchSchema> = async (request) => {
     const project = await found(request.params.uuid);
-    allowed(request, (held) => mayEditProject(held, project.uuid), "Only a global administrator or this project's adminProject may edit it.");
+    const principal = allowed(request, (held) => mayEditProject(held, project.uuid), "Only a global administrator or this project's adminProject may edit it.");
     if (Object.keys(request.body).length === 0) return toProjectJson(project);
-    const updated = await projects.update(project.uuid, projectChanges(request.body));
+    const updated = await projects.update(project.uuid, projectChanges(request.body), principalName(principal));
     if (!updated.ok) throw conflict(`A project named ${JSON.stringify(request.body.name)} exists.`);
     if (!updated.row) throw notFound("No such project.");
     audit(request, "project.update", project.uuid, { fields: Object.keys(request.body) });

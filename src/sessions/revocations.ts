@@ -18,6 +18,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { VerifiedToken } from "../auth/verifier.ts";
 import type { Database } from "../db/client.ts";
 import { DigestTable } from "./digest-table.ts";
+import { nameActor } from "../permissions/repository.ts";
 import { liveRowCounts, PAGE_ROWS, readSessions, readUsers, sessionChecksum, userChecksum, databaseClock, writeSessionRevocation, writeUserRevocation, type Checksum } from "./revocation-rows.ts";
 import { revokedRefreshTokens, revokedSessions } from "./schema.ts";
 
@@ -157,9 +158,11 @@ export class RevocationStore {
   }
 
   /** Every session of a user: tokens authenticated before now (rounded up to the second) are refused. */
-  async revokeUser(sub: string): Promise<void> {
+  /** `actor`: who the signed_out event names (a user's uuid or `service:<client_id>`). */
+  async revokeUser(sub: string, actor: string | null = null): Promise<void> {
     const validAfter = new Date(Math.ceil(Date.now() / 1000) * 1000);
     const row = await this.database.db.transaction(async (tx) => {
+      await nameActor(tx, actor);
       const row = await writeUserRevocation(tx, sub, validAfter);
       await tx.execute(sql`select pg_notify(${REVOCATION_CHANNEL}, ${JSON.stringify(userChange(row))})`);
       return row;

@@ -199,7 +199,7 @@ function sessionHandlers(deps: SessionRoutesDeps) {
     if (!target) throw notFound("No such user.");
     await refusingLastAdmin("Signing this person out everywhere", () => deps.repository.refuseLastAdmin(target.uuid));
     await bestEffort(request, "AdminUserGlobalSignOut", () => deps.identity.adminGlobalSignOut(target.username));
-    await deps.revocations.revokeUser(target.cognitoSub);
+    await deps.revocations.revokeUser(target.cognitoSub, actorOf(request).user.uuid);
     deps.audit(request, "user.sign_out", target.uuid);
     return reply.code(204).send();
   };
@@ -212,7 +212,7 @@ function sessionHandlers(deps: SessionRoutesDeps) {
     requirePermission(maySignOutOthers(actorOf(request).grants), "Only a global administrator may sign a service out.");
     const clientId = request.params.client_id;
     if (!deps.serviceClientIds.includes(clientId)) throw notFound("No such service (COGNITO_SERVICE_CLIENT_IDS).");
-    await deps.revocations.revokeUser(clientId);
+    await deps.revocations.revokeUser(clientId, actorOf(request).user.uuid);
     deps.audit(request, "service.sign_out", clientId);
     return reply.code(204).send();
   };

@@ -1,5 +1,5 @@
 // Spans over @opentelemetry/api. Imported only by start.ts, i.e. only when tracing is on.
-import { context, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import { context, SpanStatusCode, trace, TraceFlags, type Link, type Span } from "@opentelemetry/api";
 import type { OpenSpan, Spans, SpanValue } from "./spans.ts";
 
 const tracer = trace.getTracer("vrms-backend");
@@ -25,8 +25,17 @@ class OtelSpan implements OpenSpan {
   }
 }
 
+const TRACEPARENT_RE = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+function linkTo(traceparent: string | undefined): Link[] {
+  const match = traceparent ? TRACEPARENT_RE.exec(traceparent) : null;
+  if (!match) return [];
+  return [{ context: { traceId: match[1]!, spanId: match[2]!, traceFlags: parseInt(match[3]!, 16) & TraceFlags.SAMPLED, isRemote: true } }];
+}
+
 export const otelSpans: Spans = {
-  start: (name, attributes) => new OtelSpan(tracer.startSpan(name, attributes ? { attributes } : {})),
+  start: (name, attributes, linkedTo) =>
+    new OtelSpan(tracer.startSpan(name, { ...(attributes ? { attributes } : {}), links: linkTo(linkedTo) })),
   annotate: (key, value) => trace.getActiveSpan()?.setAttribute(key, value),
 };
 
@@ -35,4 +44,12 @@ export function activeTraceFields(): Record<string, string> {
   if (!span) return {};
   const { traceId, spanId } = span.spanContext();
   return { trace_id: traceId, span_id: spanId };
+}
+
+/** The active span as a W3C traceparent, for an event written by this request. */
+export function activeTraceparent(): string | undefined {
+  const span = trace.getActiveSpan();
+  if (!span) return undefined;
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  return `00-${traceId}-${spanId}-${(traceFlags & TraceFlags.SAMPLED ? 1 : 0).toString(16).padStart(2, "0")}`;
 }

@@ -13,8 +13,8 @@ export interface OpenSpan {
 }
 
 export interface Spans {
-  /** A new span, child of the active one. Attributes must never hold a token, password or email. */
-  start(name: string, attributes?: Record<string, SpanValue>): OpenSpan;
+  /** A new span, child of the active one, linked to `linkedTo` (a W3C traceparent) when given. Attributes must never hold a token, password or email. */
+  start(name: string, attributes?: Record<string, SpanValue>, linkedTo?: string): OpenSpan;
   /** Sets an attribute on the active span, if there is one (the token cache reports hit or miss this way). */
   annotate(key: string, value: SpanValue): void;
 }

@@ -13,7 +13,8 @@ import { ATTR_URL_PATH, ATTR_URL_QUERY } from "@opentelemetry/semantic-conventio
 import { createAddHookMessageChannel } from "import-in-the-middle";
 import type { TracingConfig } from "../config.ts";
 import { recordUrl } from "../http/recorded-url.ts";
-import { activeTraceFields, otelSpans } from "./otel-spans.ts";
+import { setTraceparentSource } from "./current.ts";
+import { activeTraceFields, activeTraceparent, otelSpans } from "./otel-spans.ts";
 import type { Tracing } from "./spans.ts";
 
 // Probes and scrapes arrive every few seconds from every balancer: traces of them bury the rest.
@@ -58,6 +59,7 @@ export async function startTracing(config: TracingConfig): Promise<Tracing> {
   });
   sdk.start();
   await waitForAllMessagesAcknowledged();
+  setTraceparentSource(activeTraceparent);
   return { spans: otelSpans, logFields: activeTraceFields, shutdown: () => sdk.shutdown() };
 }
 

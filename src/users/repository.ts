@@ -254,12 +254,14 @@ export class UserRepository {
     return rows[0]?.lastLogin ?? undefined;
   }
 
-  /** Deactivating the last active adminGlobal throws LastAdminError (last-admin.ts) and changes nothing. */
-  async updateProfile(id: string, changes: ProfileChanges): Promise<User | undefined> {
-    if (changes.isActive !== false) return this.update(id, changes);
+  /**
+   * `actor` (a user's uuid or `service:<client_id>`) is who the change's events name. Deactivating
+   * the last active adminGlobal throws LastAdminError (last-admin.ts) and changes nothing.
+   */
+  async updateProfile(id: string, changes: ProfileChanges, actor: string): Promise<User | undefined> {
     if (!UUID_RE.test(id)) return undefined;
-    return this.db.transaction(async (tx) => {
-      await keepAnAdmin(tx as unknown as Db, id);
+    return asActor(this.db, actor, async (tx) => {
+      if (changes.isActive === false) await keepAnAdmin(tx as unknown as Db, id);
       return this.update(id, changes, tx as unknown as Db);
     });
   }

@@ -10,7 +10,7 @@ import { insufficientScope } from "../auth/problems.ts";
 import type { GrantCache } from "../authz/grant-cache.ts";
 import { requirePermission, requireVisibleUser, requireWritable } from "../authz/guards.ts";
 import { relationship, type Relationship } from "../authz/relationship.ts";
-import { principalOf, serviceReadRelationship, serviceWriteRelationship } from "../authz/principal.ts";
+import { principalName, principalOf, serviceReadRelationship, serviceWriteRelationship } from "../authz/principal.ts";
 import { mayDeleteUsers, userListScope, type UserListScope } from "../authz/rules.ts";
 import { pageLinks, requireShallowPage } from "../http/pagination.ts";
 import { actorOf } from "./current-user.ts";
@@ -87,9 +87,9 @@ export async function userRoutes(fastify: FastifyInstance, deps: UserRoutesDeps)
 }
 
 function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: UserRoutesDeps) {
-  const update = async (user: User, changes: ProfileChanges): Promise<User> => {
+  const update = async (request: FastifyRequest, user: User, changes: ProfileChanges): Promise<User> => {
     if (Object.keys(changes).length === 0) return user;
-    const updated = await repo.updateProfile(user.uuid, changes);
+    const updated = await repo.updateProfile(user.uuid, changes, principalName(principalOf(request)));
     if (!updated) throw notFound("No such user.");
     return profiles.remember(updated);
   };
@@ -123,7 +123,7 @@ function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: 
   const patchMe: Handler<typeof patchMeSchema> = async (request) => {
     const actor = actorOf(request);
     requireWritable("self", Object.keys(request.body));
-    const user = await update(actor.user, toChanges(request.body));
+    const user = await update(request, actor.user, toChanges(request.body));
     return toMeProfile({ ...actor, user });
   };
 
@@ -179,7 +179,7 @@ function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: 
   const patchUser: Handler<typeof patchSchema> = async (request) => {
     const { target, rel, writes } = await findVisible(request, request.params.uuid);
     requireWritable(writes, Object.keys(request.body));
-    const updated = await refusingLastAdmin("Deactivating this person", () => update(target, toChanges(request.body)));
+    const updated = await refusingLastAdmin("Deactivating this person", () => update(request, target, toChanges(request.body)));
     if (rel !== "self" || request.service) audit(request, "user.update", target.uuid, { fields: Object.keys(request.body) });
     return toProfile(updated, rel);
   };

@@ -8,6 +8,8 @@ export interface ExportedSpan {
   parentSpanId?: string;
   name: string;
   attributes: Record<string, unknown>;
+  /** Spans of other traces this one is linked to (a webhook delivery: the request that made the change). */
+  links?: { traceId: string; spanId: string }[];
 }
 
 type OtlpValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };

@@ -45,6 +45,8 @@ const USUAL_SECONDS: Record<string, number> = {
   "config-reference": 1,
   "verifier-differential": 2,
   "production-build": 12,
+  events: 25,
+  "webhooks-attacks": 5,
 };
 
 function testFiles(dir: URL): string[] {

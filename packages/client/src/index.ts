@@ -4,11 +4,13 @@
 import createClient, { type Client, type ClientOptions } from "openapi-fetch";
 import type { components, paths } from "./schema.ts";
 
-export type { components, operations, paths } from "./schema.ts";
+export type { components, operations, paths, webhooks } from "./schema.ts";
 /** A user's profile as the API answers it. */
 export type Profile = components["schemas"]["Profile"];
 /** Every error answer: RFC 9457 problem+json with the API's `code`. */
 export type Problem = components["schemas"]["Problem"];
+/** What a webhook delivers (and GET /api/v1/events lists): docs/events.md. */
+export type Event = components["schemas"]["Event"];
 export type VrmsClient = Client<paths>;
 
 type Json<T> = T extends { content: { "application/json": infer Body } } ? Body : never;

@@ -1,0 +1,165 @@
+// The delivery engine. Every instance runs one: it polls for due deliveries (no LISTEN: it must
+// work behind a transaction pooler), claims a batch with FOR UPDATE SKIP LOCKED and a lease
+// (repository.ts claim), and posts them signed. An instance killed mid-delivery leaves its lease
+// to run out (WEBHOOK_LEASE_MS, under a minute) and another instance, or itself restarted, takes
+// the delivery over. On PGlite the one process runs it the same way.
+//
+// Why not pg-boss or graphile-worker: neither runs on PGlite (both need LISTEN/NOTIFY on a
+// pooled connection and advisory locks across sessions), and the per-subject order asked here
+// (the oldest undelivered event of a subject first) is a query over the deliveries, not a job
+// property either engine has; their default leases (15 min, 4 h) would also need overriding.
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import type { Database } from "../db/client.ts";
+import type { EventRow, Subscription } from "../events/schema.ts";
+import { renderEvent, type Viewer } from "../events/render.ts";
+import type { Metrics } from "../http/metrics.ts";
+import type { Spans } from "../tracing/spans.ts";
+import { WebhookRepository, type Claimed } from "./repository.ts";
+import { WebhookSender } from "./send.ts";
+import { signedHeaders } from "./signing.ts";
+
+export interface DispatcherSettings {
+  /** The first retry's delay; each next one doubles, with jitter, up to MAX_RETRY_DELAY_MS. */
+  retryBaseMs: number;
+  leaseMs: number;
+  allowHttpLoopback: boolean;
+  retentionDays: number;
+  pollMs?: number;
+}
+
+const BATCH = 32;
+const DEFAULT_POLL_MS = 250;
+const MAX_RETRY_DELAY_MS = 60 * 60 * 1000;
+/** A delivery is retried for at least this long, then marked failed (replayable). */
+export const RETRY_FOR_MS = 24 * 60 * 60 * 1000;
+/** A subscription every delivery of which failed for this long is disabled. */
+export const DISABLE_AFTER_SECONDS = 3 * 24 * 60 * 60;
+const PURGE_EVERY_MS = 60 * 60 * 1000;
+
+/** Exponential backoff with jitter: base·2^(n−1), capped, times a random factor in [0.5, 1). */
+export function retryDelay(baseMs: number, attempt: number, random = Math.random()): number {
+  return Math.round(Math.min(MAX_RETRY_DELAY_MS, baseMs * 2 ** Math.min(attempt - 1, 30)) * (0.5 + random / 2));
+}
+
+/** What a subscription's payloads may show: its owner's view (a service's scopes; an active user who made it: an administrator's). */
+function viewerOf(subscription: Subscription, activeUsers: Set<string>): Viewer {
+  if (subscription.owner.startsWith("service:")) return { kind: "service", scopes: new Set(subscription.ownerScopes) };
+  return activeUsers.has(subscription.owner) ? { kind: "admin" } : { kind: "none" };
+}
+
+export class WebhookDispatcher {
+  readonly instance = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly repository: WebhookRepository;
+  private readonly sender: WebhookSender;
+  private timer: NodeJS.Timeout | undefined;
+  private purgeTimer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly database: Database,
+    private readonly settings: DispatcherSettings,
+    private readonly log: Logger,
+    private readonly metrics?: Metrics,
+    private readonly spans?: Spans,
+  ) {
+    this.repository = new WebhookRepository(database.db);
+    this.sender = new WebhookSender(settings.allowHttpLoopback);
+  }
+
+  start(): void {
+    this.metrics?.webhookQueue(() => this.repository.queue());
+    this.schedule(0);
+    const purge = () => {
+      if (!this.database.migrated) return;
+      void this.repository.purge(this.settings.retentionDays).then(
+        (n) => n > 0 && this.log.info({ purged: n }, "events past their retention purged"),
+        () => {},
+      );
+    };
+    this.purgeTimer = setInterval(purge, PURGE_EVERY_MS);
+    this.purgeTimer.unref();
+    setTimeout(purge, 1000).unref();
+  }
+
+  /** Stops claiming; deliveries under way finish (each within its 10 s). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.purgeTimer);
+    await this.running;
+    this.sender.close();
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick().finally(() => (this.running = undefined));
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    let claimed: Claimed[] = [];
+    try {
+      if (this.database.migrated) claimed = await this.repository.claim(this.instance, BATCH, this.settings.leaseMs);
+      if (claimed.length > 0) await this.deliverAll(claimed);
+    } catch (err) {
+      this.log.warn({ err: err instanceof Error ? err.name : "unknown" }, "webhook deliveries could not be claimed or recorded; retrying");
+    }
+    // Work found: look again at once (a subject's next event is claimable only once the one before
+    // it is delivered); none: wait for the next poll.
+    this.schedule(claimed.length > 0 ? 0 : (this.settings.pollMs ?? DEFAULT_POLL_MS));
+  }
+
+  private async deliverAll(claimed: Claimed[]): Promise<void> {
+    const [eventsById, subscriptions] = await Promise.all([
+      this.repository.eventsByIds([...new Set(claimed.map((c) => c.eventId))]),
+      this.repository.subscriptionsByIds([...new Set(claimed.map((c) => c.subscriptionUuid))]),
+    ]);
+    const owners = [...subscriptions.values()].filter((s) => !s.owner.startsWith("service:")).map((s) => s.owner);
+    const activeUsers = await this.repository.activeUsers([...new Set(owners)]);
+    // One subject's deliveries are never in the same batch (only the head of each is claimed).
+    await Promise.all(
+      claimed.map(async (delivery) => {
+        const event = eventsById.get(delivery.eventId);
+        const subscription = subscriptions.get(delivery.subscriptionUuid);
+        // Deleted since it was claimed (its deliveries go with it).
+        if (!event || !subscription) return;
+        await this.deliverOne(delivery, event, subscription, viewerOf(subscription, activeUsers));
+      }),
+    );
+  }
+
+  private async deliverOne(delivery: Claimed, event: EventRow, subscription: Subscription, viewer: Viewer): Promise<void> {
+    const span = this.spans?.start("webhook.deliver", { "webhook.event_type": event.type, "webhook.attempt": delivery.attempts, "webhook.subscription": subscription.uuid }, event.traceparent ?? undefined);
+    const body = JSON.stringify(renderEvent(event, viewer));
+    const secrets = [subscription.secret];
+    if (subscription.previousSecret && subscription.previousSecretExpiresAt && subscription.previousSecretExpiresAt.getTime() > Date.now()) secrets.push(subscription.previousSecret);
+    const headers = signedHeaders(secrets, event.uuid, Math.floor(Date.now() / 1000), body);
+    const outcome = await this.sender.send(subscription.url, headers, body);
+    try {
+      if (outcome.ok) {
+        await this.repository.delivered(delivery.id, this.instance, outcome.status, subscription.uuid);
+        this.metrics?.webhookDelivery("delivered");
+        span?.set("http.response.status_code", outcome.status);
+        return;
+      }
+      const giveUp = Date.now() - delivery.firstAttemptAt.getTime() >= RETRY_FOR_MS;
+      const delay = retryDelay(this.settings.retryBaseMs, delivery.attempts);
+      const disabled = await this.repository.attemptFailed(delivery.id, this.instance, outcome, delay, giveUp, subscription.uuid, DISABLE_AFTER_SECONDS);
+      this.metrics?.webhookDelivery(giveUp ? "failed" : "retrying");
+      span?.fail();
+      // No URL: a receiver's URL may carry its own secret.
+      this.log.warn(
+        { webhook: { subscription: subscription.uuid, event: event.uuid, attempt: delivery.attempts, status: outcome.status, error: outcome.error, retry_in_ms: giveUp ? null : delay } },
+        giveUp ? "webhook delivery failed for good (replayable)" : "webhook delivery failed; will retry",
+      );
+      if (disabled) this.log.warn({ webhook: { subscription: subscription.uuid } }, "webhook subscription disabled: every delivery failed for days");
+    } finally {
+      span?.end();
+    }
+  }
+}

@@ -1,0 +1,60 @@
+// Where a webhook may point. https only (http to loopback when WEBHOOK_ALLOW_HTTP_LOOPBACK=true:
+// the dev stack and tests); no address that reaches inside the network the server runs in:
+// private, loopback, link-local (cloud metadata at 169.254.169.254), carrier-grade NAT (Alibaba's
+// metadata), unique-local (AWS's fd00:ec2::254), multicast, reserved, and IPv6 forms that embed an
+// IPv4 address (mapped, NAT64, 6to4, Teredo). Checked when a subscription is made, and again on
+// every address its name resolves to when a delivery connects (send.ts), against DNS rebinding.
+import ipaddr from "ipaddr.js";
+import { isLoopbackHost } from "../net.ts";
+
+export const MAX_URL_LENGTH = 2000;
+
+/** Why an address is refused, or undefined when it is a public unicast address (or allowed loopback). */
+export function unsafeAddress(address: string, allowLoopback: boolean): string | undefined {
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    parsed = ipaddr.parse(address.replace(/^\[|\]$/g, "").replace(/%.*$/, ""));
+  } catch {
+    return "not an IP address";
+  }
+  const range = parsed.range();
+  if (range === "unicast") return undefined;
+  if (range === "loopback" && allowLoopback) return undefined;
+  const names: Record<string, string> = {
+    private: "a private address",
+    loopback: "a loopback address",
+    linkLocal: "a link-local address (cloud metadata lives there)",
+    uniqueLocal: "a unique-local IPv6 address",
+    ipv4Mapped: "an IPv4-mapped IPv6 address",
+    carrierGradeNat: "a carrier-grade NAT address",
+    unspecified: "the unspecified address",
+  };
+  return names[range] ?? `a ${range} address, not a public one`;
+}
+
+/** Why a subscription's URL is refused, or undefined when it may be used. */
+export function unsafeUrl(raw: string, allowHttpLoopback: boolean): string | undefined {
+  if (raw.length > MAX_URL_LENGTH) return `is longer than ${MAX_URL_LENGTH} characters`;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return "is not an absolute URL";
+  }
+  const loopbackName = isLoopbackHost(url.hostname);
+  if (url.protocol === "http:") {
+    if (!allowHttpLoopback) return "must use https";
+    if (!loopbackName) return "must use https (http only to loopback, in development)";
+  } else if (url.protocol !== "https:") {
+    return "must use https";
+  }
+  if (url.username || url.password) return "must not carry credentials";
+  if (url.hash) return "must not have a fragment";
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  if (ipaddr.isValid(host)) {
+    const why = unsafeAddress(host, allowHttpLoopback);
+    return why ? `names ${why}` : undefined;
+  }
+  if (loopbackName && !allowHttpLoopback) return "names a loopback host";
+  return undefined;
+}
