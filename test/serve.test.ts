@@ -14,13 +14,22 @@ import { sleep, until } from "./support/wait.ts";
 
 function npmServe(env: Record<string, string>) {
   // No shutdown delay unless a test asks for one: a load balancer's few seconds, nothing to wait for here.
-  const child = spawn("npm", ["run", "-s", "serve"], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", SHUTDOWN_DELAY_SECONDS: "0", ...env } });
+  // A process group of its own: a failed test kills the whole of it (npm, the primary, its
+  // workers), or a worker left behind would hold this test process's pipes open for ever.
+  const child = spawn("npm", ["run", "-s", "serve"], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", SHUTDOWN_DELAY_SECONDS: "0", ...env }, detached: true });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk) => (stdout += chunk));
   child.stderr.on("data", (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, exited, out: () => stdout, err: () => stderr };
+  const killAll = () => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  };
+  return { child, exited, out: () => stdout, err: () => stderr, killAll };
 }
 
 describe("npm run serve", () => {
@@ -74,7 +83,7 @@ describe("npm run serve", () => {
       assert.match(serve.out(), /shutting down/);
     } finally {
       issuer.getUserDelayMs = 0;
-      serve.child.kill("SIGKILL");
+      serve.killAll();
     }
   });
 
@@ -97,7 +106,7 @@ describe("npm run serve", () => {
       assert.ok(Date.now() - signalledAt >= 1900, `the listener stayed open for the delay (closed after ${Date.now() - signalledAt} ms)`);
       assert.equal(await serve.exited, 0, serve.err());
     } finally {
-      serve.child.kill("SIGKILL");
+      serve.killAll();
     }
   });
 
@@ -110,7 +119,7 @@ describe("npm run serve", () => {
       await until(async () => (await requestAt(url, "GET", "/readyz")).status === 200, 30_000, "readiness");
       const token = issuer.mint(issuer.newUser());
       const answers = await Promise.all(Array.from({ length: 20 }, () => requestAt(url, "GET", "/api/v1/me", { token })));
-      assert.ok(answers.every((r) => r.status === 200));
+      assert.deepEqual(answers.map((r) => r.status).filter((status) => status !== 200), [], JSON.stringify(answers.find((r) => r.status !== 200)?.body));
       const children = execFileSync("pgrep", ["-P", String(serve.child.pid)]).toString().trim().split("\n");
       // npm → sh is replaced by exec → node primary → two workers.
       // (By command line: Node 24 names its main thread, so the process is no longer called "node".)
@@ -131,7 +140,7 @@ describe("npm run serve", () => {
         .find((line) => line.includes('"draining workers"'));
       assert.match(draining ?? "", /^\{"level":"info","time":"[^"]+Z","service":"vrms-backend",.*"signal":"SIGTERM","workers":2,/, serve.out());
     } finally {
-      serve.child.kill("SIGKILL");
+      serve.killAll();
       await db.drop();
     }
   });
