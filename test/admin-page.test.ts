@@ -215,6 +215,7 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     const config = (await requestAt(base, "GET", "/admin/config.json")).body;
     assert.deepEqual(config, {
       cognito_domain: emulator.url,
+      issuer: `${emulator.url}/${cognitoEnv.COGNITO_USER_POOL_ID}`,
       client_id: cognitoEnv.COGNITO_CLIENT_IDS,
       redirect_uri: `${base}/admin`,
       scopes: ["openid", "email", "profile", "aws.cognito.signin.user.admin"],

@@ -483,6 +483,8 @@ export interface operations {
                         client_id: string;
                         cognito_domain: string | null;
                         implicit_grant: boolean;
+                        /** @description the `iss` of the pool's tokens */
+                        issuer: string;
                         logout_supported: boolean;
                         redirect_uri: string;
                         scopes: string[];
