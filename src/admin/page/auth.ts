@@ -167,11 +167,13 @@ export function expire(): void {
   show("signed-out", "Your session expired; sign in again.");
 }
 
-export async function signOut(config: PageConfig): Promise<void> {
+/** `everywhere`: the server has already ended every session of this person, this one included. */
+export async function signOut(config: PageConfig, { everywhere = false } = {}): Promise<void> {
   const session = loadSession();
   sessionStorage.removeItem(SESSION_KEY);
   sessionStorage.removeItem(PENDING_KEY);
-  if (session) {
+  if (refreshTimer !== undefined) clearTimeout(refreshTimer);
+  if (session && !everywhere) {
     // The backend revokes the refresh token and this session everywhere.
     await client
       .POST("/api/v1/auth/logout", {
@@ -187,6 +189,6 @@ export async function signOut(config: PageConfig): Promise<void> {
     location.assign(url.toString());
     return;
   }
-  show("signed-out", "Signed out.");
+  show("signed-out", everywhere ? "Signed out everywhere." : "Signed out.");
 }
 
