@@ -314,6 +314,7 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { unre
   await app.register(adminRoutes, {
     publicUrl: config.publicUrl,
     cognitoDomain: config.cognito.domain,
+    issuer: config.cognito.issuers[0]!,
     clientId: config.cognito.clientIds[0]!,
     implicitGrant: config.cognito.implicitGrant,
   });

@@ -215,6 +215,7 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     const config = (await requestAt(base, "GET", "/admin/config.json")).body;
     assert.deepEqual(config, {
       cognito_domain: emulator.url,
+      issuer: `${emulator.url}/${cognitoEnv.COGNITO_USER_POOL_ID}`,
       client_id: cognitoEnv.COGNITO_CLIENT_IDS,
       redirect_uri: `${base}/admin`,
       scopes: ["openid", "email", "profile", "aws.cognito.signin.user.admin"],
@@ -392,8 +393,9 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await axe("project manager: Revoke dialog");
     await press(dialog().getByRole("button", { name: "Revoke" }));
     await dialog().waitFor({ state: "detached" });
+    // The members list is drawn again after the revoke: wait for it rather than read it at once (a race).
+    await page.locator("h3:has-text('memberProject') + ul .member:has-text('Nia Newcomer')").waitFor({ state: "detached" });
     await page.waitForSelector("h3:has-text('memberProject')");
-    assert.equal(await page.locator("h3:has-text('memberProject') + ul .member:has-text('Nia Newcomer')").count(), 0);
     await press(page.locator("#nav a", { hasText: "History" }));
     await page.waitForSelector("tr.history:has-text('revoked')");
     await axe("project manager: History");
@@ -457,6 +459,14 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await page.setViewportSize({ width: 375, height: 800 });
     assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= 375), true, "no horizontal scrolling at 375 px");
     await axe("member: My profile at 375 px");
+    // Last: it ends every session of the member's (POST /api/v1/me/sign-out).
+    const token = (JSON.parse((await storedTokens()).session!) as { access_token: string }).access_token;
+    await button("Sign out everywhere").click();
+    await axe("member: Sign out everywhere dialog");
+    await dialog().getByRole("button", { name: "Sign out everywhere" }).click();
+    await page.waitForSelector("#message:text('Signed out everywhere.')");
+    assert.equal((await storedTokens()).session, null);
+    assert.equal((await requestAt(server.url, "GET", "/api/v1/me", { token })).status, 401, "the API refuses the member's token");
     assert.ok(axeChecked.length >= 20, `axe ran on ${axeChecked.length} views and dialogs`);
   });
 });

@@ -203,6 +203,8 @@ describe("OpenAPI", () => {
       ["GET /api/v1/me", "GET", "/api/v1/me", { token: "not.a.token" }, 401, "token_invalid"],
       ["GET /api/v1/me", "GET", "/api/v1/me", { token: service }, 403, "not_a_user"],
       ["POST /api/v1/auth/logout", "POST", "/api/v1/auth/logout", { token: service, body: {} }, 403, "not_a_user"],
+      ["POST /api/v1/me/sign-out", "POST", "/api/v1/me/sign-out", { token: service }, 403, "not_a_user"],
+      ["POST /api/v1/me/sign-out", "POST", "/api/v1/me/sign-out", {}, 401, "token_missing"],
       ["GET /api/v1/users", "GET", "/api/v1/users", { token: service }, 403, "forbidden"],
       ["GET /api/v1/users", "GET", "/api/v1/users", { token: person }, 403, "forbidden"],
       ["GET /api/v1/users", "GET", "/api/v1/users?page=0", { token: admin }, 400, "validation_failed"],

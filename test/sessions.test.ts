@@ -39,7 +39,7 @@ function sessionAboutToExpire(issuer: TestIssuer): { exp: number; shortLived: st
 for (const kind of DATABASE_KINDS) {
   describe(`sessions through the backend on ${kind.name}`, requires(kind), () => {
     // A one-second skew and a quick full reload let a test outlive a token and a reload.
-    const { issuer, app } = issuerAndServer(kind, { env: { TRUST_PROXY: "1", COGNITO_CLOCK_SKEW_SECONDS: "1" }, revocationReloadMs: 200 });
+    const { issuer, app } = issuerAndServer(kind, { env: { TRUST_PROXY: "1", COGNITO_CLOCK_SKEW_SECONDS: "1", COGNITO_SERVICE_CLIENT_IDS: "testservice1234567890abcd" }, revocationReloadMs: 200 });
 
     /** Each test signs in from its own address, so brute-force counts never leak between tests. */
     let address = 1;
@@ -322,6 +322,28 @@ for (const kind of DATABASE_KINDS) {
       await sleepUntil(Math.ceil(Date.now() / 1000) * 1000 + 20);
       assert.equal((await app.get("/api/v1/me", issuer.mint(user))).status, 200, "a later sign-in works");
       assert.equal((await app.request("POST", "/api/v1/users/00000000-0000-4000-8000-000000000000/sign-out", { token: admin })).status, 404);
+    });
+
+    it("fake Cognito: anyone signs themself out everywhere: every token of theirs is refused, nobody else's; a service is refused", async () => {
+      const user = issuer.newUser();
+      const [thisDevice, otherDevice] = [issuer.mint(user), issuer.mint(user)];
+      const someoneElse = issuer.mint(issuer.newUser());
+      assert.equal((await app.get("/api/v1/me", thisDevice)).status, 200);
+      assert.equal((await app.get("/api/v1/me", someoneElse)).status, 200);
+      const calls = issuer.cognitoCalls.filter((call) => call === "AdminUserGlobalSignOut").length;
+      assert.equal((await app.request("POST", "/api/v1/me/sign-out", { token: thisDevice })).status, 204);
+      assert.equal(issuer.cognitoCalls.filter((call) => call === "AdminUserGlobalSignOut").length, calls + 1, "Cognito's sign-out too");
+      for (const token of [thisDevice, otherDevice]) {
+        const refused = await app.get("/api/v1/me", token);
+        assert.equal(refused.status, 401);
+        assert.equal((refused.body as Json).code, "token_revoked");
+      }
+      assert.equal((await app.request("POST", "/api/v1/me/sign-out", { token: thisDevice })).status, 401, "a signed-out token cannot call it again");
+      assert.equal((await app.get("/api/v1/me", someoneElse)).status, 200, "nobody else is signed out");
+      const service = await app.request("POST", "/api/v1/me/sign-out", { token: issuer.mintService({ scopes: ["vrms-backend/permissions.read"] }) });
+      assert.equal(service.status, 403);
+      assert.equal((service.body as Json).code, "not_a_user");
+      assert.equal((await app.request("POST", "/api/v1/me/sign-out")).status, 401);
     });
   });
 }

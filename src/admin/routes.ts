@@ -13,6 +13,8 @@ import { ADMIN_BUNDLE, ADMIN_PAGE_DIR } from "../paths.ts";
 export interface AdminPageOptions {
   publicUrl: string;
   cognitoDomain: string | undefined;
+  /** The `iss` the pool's ID tokens carry, which the page's OAuth client checks. */
+  issuer: string;
   clientId: string;
   implicitGrant: boolean;
 }
@@ -29,6 +31,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminPageOption
   const domainOrigin = options.cognitoDomain ? new URL(options.cognitoDomain).origin : undefined;
   const config = {
     cognito_domain: options.cognitoDomain ?? null,
+    issuer: options.issuer,
     client_id: options.clientId,
     redirect_uri: `${options.publicUrl}/admin`,
     scopes: APP_CLIENT_SCOPES,
@@ -66,6 +69,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminPageOption
         response: {
           200: Type.Object({
             cognito_domain: Type.Union([Type.String(), Type.Null()]),
+            issuer: Type.String({ description: "the `iss` of the pool's tokens" }),
             client_id: Type.String(),
             redirect_uri: Type.String(),
             scopes: Type.Array(Type.String()),

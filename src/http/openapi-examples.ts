@@ -101,6 +101,7 @@ export const EXAMPLES: Record<string, OperationExamples> = {
   getAdminPageConfig: {
     answer: one("The Hosted UI of the pool", {
       cognito_domain: "https://vrms.auth.us-west-2.amazoncognito.com",
+      issuer: "https://cognito-idp.us-west-2.amazonaws.com/us-west-2_Example1",
       client_id: "4d2kqv8s0example",
       redirect_uri: `${API}/admin`,
       scopes: ["openid", "email", "profile"],

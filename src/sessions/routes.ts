@@ -64,6 +64,12 @@ const signOutSchema = {
   tags: ["users"], operationId: "signOutUser", summary: "Sign a user out everywhere (administrators)", security: BEARER, params: UuidParamsSchema,
   response: { 204: { type: "null", description: "Signed out everywhere" }, ...problems(SIGNED_IN, PERMISSION_CHECKED, NOT_FOUND, CONFLICT) },
 };
+// The caller's own: no last-admin rule, since it locks no one out (they sign in again), and an
+// administrator who fears a stolen session must be able to end it.
+const signOutMeSchema = {
+  tags: ["profile"], operationId: "signOutMe", summary: "Sign the caller out of every session, on every device (any signed-in person)", security: BEARER,
+  response: { 204: { type: "null", description: "Signed out everywhere" }, ...problems(SIGNED_IN) },
+};
 
 const serviceSignOutSchema = {
   tags: ["services"], operationId: "signOutService", summary: "Refuse every token a service (app client) got before now, on every instance (administrators)", security: BEARER,
@@ -84,6 +90,7 @@ export async function sessionRoutes(fastify: FastifyInstance, deps: SessionRoute
     config: { refusal: () => "is not a field of this request" },
     schema: logoutSchema,
   }, h.logout);
+  app.post("/api/v1/me/sign-out", { onRequest: deps.authenticate, preValidation: deps.loadActor, schema: signOutMeSchema }, h.signOutMe);
   app.post("/api/v1/users/:uuid/sign-out", { onRequest: deps.authenticate, preValidation: deps.loadActor, schema: signOutSchema }, h.signOutEverywhere);
   app.post("/api/v1/services/:client_id/sign-out", { onRequest: deps.authenticate, preValidation: deps.loadActor, schema: serviceSignOutSchema }, h.signOutService);
 }
@@ -198,10 +205,23 @@ function sessionHandlers(deps: SessionRoutesDeps) {
     const target = await deps.repository.findById(request.params.uuid);
     if (!target) throw notFound("No such user.");
     await refusingLastAdmin("Signing this person out everywhere", () => deps.repository.refuseLastAdmin(target.uuid));
-    await bestEffort(request, "AdminUserGlobalSignOut", () => deps.identity.adminGlobalSignOut(target.username));
-    await deps.revocations.revokeUser(target.cognitoSub, actorOf(request).user.uuid);
+    await signOutUser(request, target);
     deps.audit(request, "user.sign_out", target.uuid);
     return reply.code(204).send();
+  };
+
+  /** Services never get here: loadActor answers them 403 not_a_user (a route for people only). */
+  const signOutMe: Handler<typeof signOutMeSchema> = async (request, reply) => {
+    const { user } = actorOf(request);
+    await signOutUser(request, user);
+    deps.audit(request, "user.sign_out_self", user.uuid);
+    return reply.code(204).send();
+  };
+
+  /** Cognito's sign-out where the pool has it; ours, which every instance honours, whatever Cognito says. */
+  const signOutUser = async (request: FastifyRequest, user: { username: string; cognitoSub: string }): Promise<void> => {
+    await bestEffort(request, "AdminUserGlobalSignOut", () => deps.identity.adminGlobalSignOut(user.username));
+    await deps.revocations.revokeUser(user.cognitoSub, actorOf(request).user.uuid);
   };
 
   /**
@@ -217,5 +237,5 @@ function sessionHandlers(deps: SessionRoutesDeps) {
     return reply.code(204).send();
   };
 
-  return { login, challenge, refresh, logout, signOutEverywhere, signOutService };
+  return { login, challenge, refresh, logout, signOutEverywhere, signOutMe, signOutService };
 }

@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   if (!config) return show("signed-out", "The page's configuration could not be loaded; reload the page.");
   hooks.signedOut = (message) => show("signed-out", message);
   hooks.renewed = renderLifetime;
-  signOutHook.local = () => signOut(config);
+  signOutHook.local = () => signOut(config, { everywhere: true });
   // The session ended while the page was open: what was typed stays (drafts), and signing in again returns here.
   onUnauthorized.handler = () => {
     announce("Your session has expired. Sign in again: what you typed is kept.");

@@ -1,6 +1,9 @@
 // Signing in through the Hosted UI (authorization code + PKCE, or the implicit grant where the pool
 // is set up for it), refreshing before expiry, and signing out. Tokens live in sessionStorage only.
+// The code flow and refresh go through oauth4webapi: state, PKCE, the token responses and the ID
+// token's claims (issuer, audience, expiry) are checked by a well-kept library, not by hand.
 import type { SuccessBody } from "../../../packages/client/src/index.ts";
+import * as oauth from "oauth4webapi";
 import { client } from "./api.ts";
 
 export type PageConfig = SuccessBody<"/admin/config.json", "get">;
@@ -18,12 +21,9 @@ export interface Session {
   expires_at: number;
 }
 
-type Json = Record<string, unknown>;
-
 export const SESSION_KEY = "vrms.session";
 const PENDING_KEY = "vrms.pending";
 export const REFRESH_BEFORE_MS = 60_000;
-// The server's ownership table: the fields a person edits are the user-owned ones.
 // ---- storage ----------------------------------------------------------------------------------
 
 export function loadSession(): Session | undefined {
@@ -42,19 +42,23 @@ function saveSession(tokens: { access_token: string; id_token?: string; refresh_
   return session;
 }
 
-// ---- PKCE ------------------------------------------------------------------------------------
+// ---- the authorization server ------------------------------------------------------------------
 
-function randomString(bytes = 32): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+// Built from config.json rather than discovered: the pool's discovery document lives under its
+// issuer (cognito-idp.<region>.amazonaws.com on AWS), another origin than the Hosted UI's, and the
+// page's CSP lets it fetch only from the Hosted UI. The endpoints are the Hosted UI's fixed paths.
+function authorizationServer(config: PageConfig): oauth.AuthorizationServer {
+  const domain = config.cognito_domain!;
+  return {
+    issuer: config.issuer,
+    authorization_endpoint: new URL("/oauth2/authorize", domain).href,
+    token_endpoint: new URL("/oauth2/token", domain).href,
+  };
 }
 
-function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-async function challengeOf(verifier: string): Promise<string> {
-  return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
-}
+const clientOf = (config: PageConfig): oauth.Client => ({ client_id: config.client_id });
+// The server accepts an http:// Hosted UI only on loopback (the emulator); anything else is https.
+const requestOptions = (config: PageConfig) => ({ [oauth.allowInsecureRequests]: config.cognito_domain!.startsWith("http:") });
 
 // ---- sign-in -----------------------------------------------------------------------------------
 
@@ -63,60 +67,72 @@ export async function signIn(config: PageConfig): Promise<void> {
     show("signed-out", "No Hosted UI is configured (COGNITO_DOMAIN).");
     return;
   }
-  const state = randomString();
-  const verifier = randomString(48);
+  const state = oauth.generateRandomState();
+  const verifier = oauth.generateRandomCodeVerifier();
   sessionStorage.setItem(PENDING_KEY, JSON.stringify({ state, verifier }));
-  const url = new URL("/oauth2/authorize", config.cognito_domain);
+  const url = new URL(authorizationServer(config).authorization_endpoint!);
   url.search = new URLSearchParams({
     client_id: config.client_id,
     redirect_uri: config.redirect_uri,
     response_type: config.implicit_grant ? "token" : "code",
     scope: config.scopes.join(" "),
     state,
-    ...(config.implicit_grant ? {} : { code_challenge: await challengeOf(verifier), code_challenge_method: "S256" }),
+    ...(config.implicit_grant ? {} : { code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256" }),
   }).toString();
   location.assign(url.toString());
 }
+
+const MISMATCH = "Sign-in refused: the response does not match the sign-in this page started.";
 
 /** Back from the Hosted UI: `?code&state` or `#access_token&state`. Returns an error message, if any. */
 export async function completeSignIn(config: PageConfig): Promise<string | undefined> {
   const query = new URLSearchParams(location.search);
   const fragment = new URLSearchParams(location.hash.slice(1));
-  const returned = query.get("code") ?? fragment.get("access_token");
-  const error = query.get("error") ?? fragment.get("error");
-  if (!returned && !error) return undefined;
+  const implicit = fragment.has("access_token") || (fragment.has("error") && !query.has("error"));
+  if (!query.has("code") && !query.has("error") && !implicit) return undefined;
   // Whatever came back, it leaves the address bar and the history now.
   history.replaceState(null, "", location.pathname);
   const pending = JSON.parse(sessionStorage.getItem(PENDING_KEY) ?? "null") as { state: string; verifier: string } | null;
   sessionStorage.removeItem(PENDING_KEY);
-  if (error) return `Sign-in failed: ${query.get("error_description") ?? error}`;
-  const state = query.get("state") ?? fragment.get("state");
-  if (!pending || state !== pending.state) return "Sign-in refused: the response does not match the sign-in this page started.";
-  if (fragment.get("access_token")) {
-    saveSession({
-      access_token: fragment.get("access_token")!,
-      ...(fragment.get("id_token") ? { id_token: fragment.get("id_token")! } : {}),
-      expires_in: Number(fragment.get("expires_in") ?? 3600),
-    });
+  if (!config.cognito_domain) return "No Hosted UI is configured (COGNITO_DOMAIN).";
+  return implicit ? completeImplicit(fragment, pending) : completeCode(config, query, pending);
+}
+
+async function completeCode(config: PageConfig, query: URLSearchParams, pending: { state: string; verifier: string } | null): Promise<string | undefined> {
+  const as = authorizationServer(config);
+  const client = clientOf(config);
+  try {
+    const params = oauth.validateAuthResponse(as, client, query, pending?.state ?? oauth.expectNoState);
+    if (!pending) return MISMATCH;
+    const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, config.redirect_uri, pending.verifier, requestOptions(config));
+    saveSession(await oauth.processAuthorizationCodeResponse(as, client, response));
     return undefined;
+  } catch (err) {
+    return failure(err);
   }
-  const res = await tokenEndpoint(config, {
-    grant_type: "authorization_code",
-    code: query.get("code")!,
-    redirect_uri: config.redirect_uri,
-    code_verifier: pending.verifier,
+}
+
+// oauth4webapi has no implicit grant (OAuth 2.1 drops it), so this small path stays hand-written:
+// the state must be the one this page stored, and the token goes to sessionStorage only. The API
+// checks the token's signature, issuer, client and expiry on every call.
+function completeImplicit(fragment: URLSearchParams, pending: { state: string } | null): string | undefined {
+  if (!pending || fragment.get("state") !== pending.state) return MISMATCH;
+  const error = fragment.get("error");
+  if (error) return `Sign-in failed: ${fragment.get("error_description") ?? error}`;
+  saveSession({
+    access_token: fragment.get("access_token")!,
+    ...(fragment.get("id_token") ? { id_token: fragment.get("id_token")! } : {}),
+    expires_in: Number(fragment.get("expires_in") ?? 3600),
   });
-  if (!res.ok) return `Sign-in failed: ${String((await res.json().catch(() => ({})) as Json).error_description ?? res.status)}`;
-  saveSession((await res.json()) as Session & { expires_in: number });
   return undefined;
 }
 
-function tokenEndpoint(config: PageConfig, form: Record<string, string>): Promise<Response> {
-  return fetch(new URL("/oauth2/token", config.cognito_domain!), {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ client_id: config.client_id, ...form }).toString(),
-  });
+function failure(err: unknown): string {
+  if (err instanceof oauth.AuthorizationResponseError || err instanceof oauth.ResponseBodyError) {
+    return `Sign-in failed: ${err.error_description ?? err.error}`;
+  }
+  if (err instanceof oauth.OperationProcessingError && /state/.test(err.message)) return MISMATCH;
+  return `Sign-in failed: ${err instanceof Error ? err.message : String(err)}`;
 }
 
 // ---- refresh and sign-out ----------------------------------------------------------------------
@@ -133,10 +149,16 @@ export async function refresh(config: PageConfig): Promise<void> {
   const session = loadSession();
   if (!session) return;
   if (!session.refresh_token || !config.cognito_domain) return expire();
-  const res = await tokenEndpoint(config, { grant_type: "refresh_token", refresh_token: session.refresh_token }).catch(() => undefined);
-  if (!res?.ok) return expire();
-  const renewed = saveSession((await res.json()) as Session & { expires_in: number }, session);
-  scheduleRefresh(config, renewed);
+  const as = authorizationServer(config);
+  const client = clientOf(config);
+  let tokens: oauth.TokenEndpointResponse;
+  try {
+    const response = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), session.refresh_token, requestOptions(config));
+    tokens = await oauth.processRefreshTokenResponse(as, client, response);
+  } catch {
+    return expire();
+  }
+  scheduleRefresh(config, saveSession(tokens, session));
   renderLifetime();
 }
 
@@ -145,11 +167,13 @@ export function expire(): void {
   show("signed-out", "Your session expired; sign in again.");
 }
 
-export async function signOut(config: PageConfig): Promise<void> {
+/** `everywhere`: the server has already ended every session of this person, this one included. */
+export async function signOut(config: PageConfig, { everywhere = false } = {}): Promise<void> {
   const session = loadSession();
   sessionStorage.removeItem(SESSION_KEY);
   sessionStorage.removeItem(PENDING_KEY);
-  if (session) {
+  if (refreshTimer !== undefined) clearTimeout(refreshTimer);
+  if (session && !everywhere) {
     // The backend revokes the refresh token and this session everywhere.
     await client
       .POST("/api/v1/auth/logout", {
@@ -165,6 +189,6 @@ export async function signOut(config: PageConfig): Promise<void> {
     location.assign(url.toString());
     return;
   }
-  show("signed-out", "Signed out.");
+  show("signed-out", everywhere ? "Signed out everywhere." : "Signed out.");
 }
 

@@ -189,13 +189,13 @@ export const profileView: View = async (root) => {
       { "aria-labelledby": "session-h" },
       h("h2", { id: "session-h" }, "Sessions"),
       h("p", {}, h("span", { id: "lifetime" })),
-      maySignOutOthers(caller.grants)
-        ? h("button", { type: "button", className: "secondary", id: "sign-out-everywhere", onclick: () => signOutEverywhere(me.uuid, "yourself", true) }, "Sign out everywhere")
-        : null,
+      // Everyone may end their own sessions (POST /api/v1/me/sign-out), a stolen one included.
+      h("button", { type: "button", className: "secondary", id: "sign-out-everywhere", onclick: () => signOutEverywhere(me.uuid, "yourself", true) }, "Sign out everywhere"),
     ),
   );
 };
 
+/** Ends this page's session once the server has ended every one (set by app.ts). */
 export const signOutHook = { local: async (): Promise<void> => {} };
 
 function signOutEverywhere(uuid: string, who: string, self = false): void {
@@ -204,10 +204,15 @@ function signOutEverywhere(uuid: string, who: string, self = false): void {
     text: `Every session of ${who} ends now, on every device and app.`,
     confirm: "Sign out everywhere",
     act: async () => {
-      const { error, response } = await client.POST("/api/v1/users/{uuid}/sign-out", { params: { path: { uuid } } });
+      const { error, response } = self
+        ? await client.POST("/api/v1/me/sign-out")
+        : await client.POST("/api/v1/users/{uuid}/sign-out", { params: { path: { uuid } } });
       if (!response.ok) return problemOf(error, response).detail;
+      if (self) {
+        await signOutHook.local();
+        return undefined;
+      }
       announce(`Signed ${who} out everywhere.`);
-      if (self) await signOutHook.local();
       return undefined;
     },
   });
