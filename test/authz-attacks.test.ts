@@ -95,16 +95,12 @@ describe("review of authorization (issue 29)", () => {
   const { issuer, app } = issuerAndServer(pglite, {
     env: { COGNITO_TOKEN_USE: "any", COGNITO_GROUP_PERMISSIONS: "admin:adminGlobal", COGNITO_SERVICE_CLIENT_IDS: "testservice1234567890abcd" },
   });
-  const { signedIn, grant } = people(issuer, app);
+  const { signedIn, grant, twoProjects } = people(issuer, app);
   const service = (...scopes: string[]) => issuer.mintService({ scopes: scopes.map((s) => `vrms-backend/${s}`) });
   const check = (token: string, body: Json) => app.request("POST", "/api/v1/permissions/check", { token, body });
 
   async function world() {
-    const admin = await signedIn(["admin"]);
-    const project = async () => (await app.request("POST", "/api/v1/projects", { token: admin.token, body: { name: name("Project") } })).body.uuid as string;
-    const [P, Q] = [await project(), await project()];
-    const areas = (await app.request<Json[]>("GET", "/api/v1/practice-areas", { token: admin.token })).body;
-    const design = areas.find((a) => a.name === "Design")!.uuid as string;
+    const { admin, P, Q, design } = await twoProjects();
     const [pm, junior, memberP, memberQ, newcomer] = [await signedIn(), await signedIn(), await signedIn(), await signedIn(), await signedIn()];
     await grant(admin.token, { user: pm.uuid, permission_type: "adminProject", project: P });
     await grant(admin.token, { user: junior.uuid, permission_type: "practiceLeadJrProject", project: P });

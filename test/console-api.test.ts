@@ -4,28 +4,22 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DATABASE_KINDS, pglite, requires } from "./support/databases.ts";
-import { people } from "./support/people.ts";
+import { people, uniqueName } from "./support/people.ts";
 import { issuerAndServer, type Json } from "./support/server.ts";
 
-let unique = 0;
-const name = (prefix: string) => `${prefix} ${process.pid}-${++unique}`;
 
 describe("the person lookup and project managers adding project managers (issue 23)", () => {
   const { issuer, app } = issuerAndServer(pglite, { env: { COGNITO_TOKEN_USE: "any", COGNITO_GROUP_PERMISSIONS: "admin:adminGlobal,vrms:adminVrms" } });
-  const { signedIn, grant } = people(issuer, app);
+  const { signedIn, grant, twoProjects } = people(issuer, app);
 
   async function world() {
-    const admin = await signedIn(["admin"]);
-    const project = async () => (await app.request("POST", "/api/v1/projects", { token: admin.token, body: { name: name("Project") } })).body.uuid as string;
-    const [P, Q] = [await project(), await project()];
-    const areas = (await app.request<Json[]>("GET", "/api/v1/practice-areas", { token: admin.token })).body;
-    const design = areas.find((a) => a.name === "Design")!.uuid as string;
+    const { admin, P, Q, design } = await twoProjects();
     const [pm, areaPm, lead, member, newcomer] = [await signedIn(), await signedIn(), await signedIn(), await signedIn(), await signedIn()];
     await grant(admin.token, { user: pm.uuid, permission_type: "adminProject", project: P });
     await grant(admin.token, { user: areaPm.uuid, permission_type: "adminProject", project: P, practice_area: design });
     await grant(admin.token, { user: lead.uuid, permission_type: "practiceLeadProject", project: P });
     await grant(admin.token, { user: member.uuid, permission_type: "memberProject", project: P });
-    const handle = `nc${process.pid}x${++unique}`;
+    const handle = uniqueName("nc").replace(/[^a-z0-9]/gi, "x");
     assert.equal((await app.request("PATCH", "/api/v1/me", { token: newcomer.token, body: { github_handle: handle, first_name: "Nia", phone: "+12135550100" } })).status, 200);
     return { admin, P, Q, design, pm, areaPm, lead, member, newcomer, handle };
   }

@@ -6,21 +6,15 @@ import { pglite } from "./support/databases.ts";
 import { people } from "./support/people.ts";
 import { issuerAndServer, type Json } from "./support/server.ts";
 
-let unique = 0;
-const name = (prefix: string) => `${prefix} ${process.pid}-${++unique}`;
 const CONTACT = ["email", "phone", "preferred_email", "gmail", "last_login"];
 
 describe("review of permissions (issue 14)", () => {
   const { issuer, app } = issuerAndServer(pglite, { env: { COGNITO_TOKEN_USE: "any", COGNITO_GROUP_PERMISSIONS: "admin:adminGlobal,vrms:adminVrms" } });
 
-  const { signedIn, grant } = people(issuer, app);
+  const { signedIn, grant, twoProjects } = people(issuer, app);
 
   async function world() {
-    const admin = await signedIn(["admin"]);
-    const project = async () => (await app.request("POST", "/api/v1/projects", { token: admin.token, body: { name: name("Project") } })).body.uuid as string;
-    const [P, Q] = [await project(), await project()];
-    const areas = (await app.request<Json[]>("GET", "/api/v1/practice-areas", { token: admin.token })).body;
-    const design = areas.find((a) => a.name === "Design")!.uuid as string;
+    const { admin, P, Q, design } = await twoProjects();
     const [juniorLead, designLead, memberP, outsider] = [await signedIn(), await signedIn(), await signedIn(), await signedIn()];
     await grant(admin.token, { user: juniorLead.uuid, permission_type: "practiceLeadJrProject", project: P });
     await grant(admin.token, { user: designLead.uuid, permission_type: "practiceLeadProject", project: P, practice_area: design });
