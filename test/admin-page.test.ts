@@ -193,14 +193,18 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     assert.equal(await page.isVisible("#signed-in"), true);
   });
 
-  test("sign-out leaves no token in sessionStorage, localStorage or the URL, and the API refuses the old one", async () => {
+  test("sign-out leaves no token or draft in sessionStorage, localStorage or the URL, and the API refuses the old one", async () => {
     await signInThroughHostedUi(member);
-    await page.waitForSelector("#signed-in:not([hidden])");
+    await page.waitForSelector("#signed-in:not([hidden]) #f-phone");
     const token = (JSON.parse((await storedTokens()).session!) as { access_token: string }).access_token;
+    // Typed, not saved: a draft in sessionStorage, which the next person in this tab must not get.
+    await page.fill("#f-phone", "+14155550123");
+    assert.ok((await page.evaluate(() => Object.keys(sessionStorage))).some((k) => k.startsWith("vrms.draft.")), "a draft was kept while signed in");
     await page.click("#sign-out");
     await page.waitForSelector("#message:text('Signed out.')");
     const stored = await storedTokens();
     assert.equal(stored.session, null);
+    assert.deepEqual((await page.evaluate(() => Object.keys(sessionStorage))).filter((k) => k.startsWith("vrms.draft.")), [], "no draft outlives the sign-out");
     assert.equal(stored.local, "[]");
     assert.ok(!stored.url.includes(token));
     assert.equal((await requestAt(server.url, "GET", "/api/v1/me", { token })).status, 401);
@@ -392,6 +396,8 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await axe("project manager: Revoke dialog");
     await press(dialog().getByRole("button", { name: "Revoke" }));
     await dialog().waitFor({ state: "detached" });
+    // The redrawn page does not drop keyboard focus to <body> (the top of the page): its heading has it.
+    await page.waitForFunction(() => document.activeElement?.tagName === "H1", undefined, { timeout: 3000 });
     await page.waitForSelector("h3:has-text('memberProject')");
     assert.equal(await page.locator("h3:has-text('memberProject') + ul .member:has-text('Nia Newcomer')").count(), 0);
     await press(page.locator("#nav a", { hasText: "History" }));
@@ -454,9 +460,19 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     assert.equal(await page.inputValue("#f-target_job_title"), "Mentor", "what was typed came back");
     await page.click("#save");
     await page.waitForSelector("#saved:text('Saved.')");
+    // The network fails mid-edit: the form says so where the server's words would go, and keeps what was typed.
+    await page.route("**/api/v1/me", (route) => (route.request().method() === "PATCH" ? route.abort("internetdisconnected") : route.continue()));
+    await page.fill("#f-target_job_title", "Mentor and reviewer");
+    await page.click("#save");
+    await page.waitForSelector("#profile-form .form-error:has-text('could not be reached')");
+    assert.equal(await page.inputValue("#f-target_job_title"), "Mentor and reviewer");
+    await page.unroute("**/api/v1/me");
     await page.setViewportSize({ width: 375, height: 800 });
     assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= 375), true, "no horizontal scrolling at 375 px");
     await axe("member: My profile at 375 px");
+    // Dark, with reduced motion (which also stops the colours' transition under axe's measure).
+    await page.emulateMedia({ colorScheme: "dark", reducedMotion: "reduce" });
+    await axe("member: My profile at 375 px, dark");
     assert.ok(axeChecked.length >= 20, `axe ran on ${axeChecked.length} views and dialogs`);
   });
 });

@@ -2,7 +2,7 @@
 // this person may do, chosen by the address's #fragment. Runs in the browser; bundled by esbuild.
 import { completeSignIn, hooks, loadSession, REFRESH_BEFORE_MS, refresh, scheduleRefresh, signIn, signOut, type PageConfig } from "./auth.ts";
 import { caller, client, onUnauthorized, setCaller } from "./api.ts";
-import { $, announce, h } from "./dom.ts";
+import { $, announce, forgetDrafts, h } from "./dom.ts";
 import { adminsView, historyView, peopleView, personView, powers, profileView, projectsView, projectView, servicesView, signOutHook, type View } from "./views.ts";
 
 interface Route {
@@ -87,7 +87,11 @@ async function main(): Promise<void> {
   if (!config) return show("signed-out", "The page's configuration could not be loaded; reload the page.");
   hooks.signedOut = (message) => show("signed-out", message);
   hooks.renewed = renderLifetime;
-  signOutHook.local = () => signOut(config);
+  const signOutHere = () => {
+    forgetDrafts();
+    return signOut(config);
+  };
+  signOutHook.local = signOutHere;
   // The session ended while the page was open: what was typed stays (drafts), and signing in again returns here.
   onUnauthorized.handler = () => {
     announce("Your session has expired. Sign in again: what you typed is kept.");
@@ -98,7 +102,7 @@ async function main(): Promise<void> {
     sessionStorage.setItem("vrms.return", location.hash);
     void signIn(config);
   });
-  $("sign-out").addEventListener("click", () => void signOut(config));
+  $("sign-out").addEventListener("click", () => void signOutHere());
   window.addEventListener("hashchange", () => void (caller.me && route(true)));
   setInterval(renderLifetime, 1000);
   const problem = await completeSignIn(config);
