@@ -287,6 +287,7 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     assert.deepEqual(await navLinks(), ["My profile", "People", "Projects", "Admins", "History", "Services"]);
     await axe("administrator: My profile");
     await nav("Projects");
+    await page.waitForSelector("#no-projects:has-text('No projects yet')");
     await axe("administrator: Projects");
     await button("New project").click();
     await page.getByLabel("Name").fill(PROJECT);
@@ -473,6 +474,14 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     // Dark, with reduced motion (which also stops the colours' transition under axe's measure).
     await page.emulateMedia({ colorScheme: "dark", reducedMotion: "reduce" });
     await axe("member: My profile at 375 px, dark");
+    // The network fails as the page loads: it says so, and the session survives for a reload.
+    await page.route("**/api/v1/me", (route) => route.abort("internetdisconnected"));
+    await page.reload();
+    await page.waitForSelector("#message:has-text('could not be reached')");
+    assert.notEqual((await storedTokens()).session, null, "a network failure is no sign-out");
+    await page.unroute("**/api/v1/me");
+    await page.reload();
+    await page.waitForSelector("#signed-in:not([hidden]) h1:text-is('My profile')");
     assert.ok(axeChecked.length >= 20, `axe ran on ${axeChecked.length} views and dialogs`);
   });
 });

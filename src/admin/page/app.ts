@@ -72,6 +72,8 @@ async function showSignedIn(config: PageConfig): Promise<void> {
   if (session.expires_at - Date.now() < REFRESH_BEFORE_MS) await refresh(config);
   const { data: me, error, response } = await client.GET("/api/v1/me");
   if (!me) {
+    // Only the server's refusal ends the session: a network failure (503 from api.ts) keeps it for a reload.
+    if (response.status !== 401 && response.status !== 403) return show("signed-out", `${error?.detail ?? response.status} Reload the page to try again.`);
     sessionStorage.removeItem("vrms.session");
     return show("signed-out", `Signed out: ${error?.detail ?? response.status}`);
   }

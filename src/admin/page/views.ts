@@ -470,7 +470,9 @@ export const projectsView: View = async (root) => {
     : null;
   if (create) create.hidden = sessionStorage.getItem(draftKey(caller.me!.uuid, "new-project")) === null;
   toggle?.setAttribute("aria-expanded", String(create ? !create.hidden : false));
-  render(root, heading("Projects"), toggle, create, h("div", { className: "scroll" }, list));
+  // A fresh pool: a sentence saying what to do, not an empty table.
+  const none = h("p", { id: "no-projects" }, create ? "No projects yet: create the first with New project." : "No projects yet: an administrator creates them, and a project's manager adds you.");
+  render(root, heading("Projects"), toggle, create, projects.length ? h("div", { className: "scroll" }, list) : none);
 };
 
 export const projectView: View = async (root, uuid) => {
