@@ -335,6 +335,9 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     assert.equal((await memberMe()).status, 200);
     await button("Deactivate").click();
     assert.equal(await dialog().getByRole("heading").textContent(), "Deactivate Max Member?");
+    // A screen reader hears what is about to happen as the dialog opens: its description says it.
+    const described = await dialog().evaluate((d) => (d.getAttribute("aria-describedby") ?? "").split(" ").map((id) => document.getElementById(id)?.textContent ?? "").join(" "));
+    assert.match(described, /Max Member is refused by every app/);
     await axe("administrator: Deactivate dialog");
     await dialog().getByRole("button", { name: "Deactivate" }).click();
     await button("Reactivate").waitFor();

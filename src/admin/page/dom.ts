@@ -42,12 +42,14 @@ export const newId = (prefix: string) => `${prefix}-${++uniqueId}`;
  */
 export function confirmAction(options: { title: string; text: string; confirm: string; act: () => Promise<string | undefined> }): void {
   const titleId = newId("dialog-title");
+  const textId = newId("dialog-text");
   const errorId = newId("dialog-error");
   const error = h("p", { id: errorId, className: "error", role: "alert" });
   const cancel = h("button", { type: "button", className: "secondary", onclick: () => dialog.close() }, "Cancel");
   const ok = h("button", { type: "submit", className: "danger" }, options.confirm);
-  const form = h("form", { method: "dialog" }, h("h2", { id: titleId }, options.title), h("p", {}, options.text), error, h("div", { className: "actions" }, cancel, ok));
-  const dialog = h("dialog", { "aria-labelledby": titleId, "aria-describedby": errorId }, form);
+  const form = h("form", { method: "dialog" }, h("h2", { id: titleId }, options.title), h("p", { id: textId }, options.text), error, h("div", { className: "actions" }, cancel, ok));
+  // Described by what is about to happen (heard as the dialog opens, before Cancel), then by the server's refusal.
+  const dialog = h("dialog", { "aria-labelledby": titleId, "aria-describedby": `${textId} ${errorId}` }, form);
   const opener = document.activeElement as HTMLElement | null;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
