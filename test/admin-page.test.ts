@@ -404,8 +404,10 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await page.waitForFunction(() => document.activeElement?.tagName === "H1", undefined, { timeout: 3000 });
     await page.waitForSelector("h3:has-text('memberProject')");
     assert.equal(await page.locator("h3:has-text('memberProject') + ul .member:has-text('Nia Newcomer')").count(), 0);
+    assert.match((await page.textContent("#message")) ?? "", /Revoked memberProject from Nia Newcomer/);
     await press(page.locator("#nav a", { hasText: "History" }));
     await page.waitForSelector("tr.history:has-text('revoked')");
+    assert.equal(await page.textContent("#message"), "", "the last view's news does not follow to History");
     await axe("project manager: History");
     await press(page.locator("#nav a", { hasText: "People" }));
     await page.waitForSelector("tr.user:has-text('Theo Third')");

@@ -33,7 +33,8 @@ function show(view: "signed-out" | "signed-in", message = ""): void {
 
 function renderNav(current: string): void {
   const links = ROUTES.filter((r) => r.label && r.allowed()).map((r) =>
-    h("li", {}, h("a", { href: `#/${r.path}`, ...(r.path === current ? { "aria-current": "page" } : {}) }, r.label!)),
+    // Going elsewhere by the navigation ends the last view's news ("Revoked …" under People would mislead).
+    h("li", {}, h("a", { href: `#/${r.path}`, onclick: () => ($("message").textContent = ""), ...(r.path === current ? { "aria-current": "page" } : {}) }, r.label!)),
   );
   $("nav").replaceChildren(h("ul", {}, links));
 }
