@@ -475,6 +475,20 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await page.unroute("**/api/v1/me");
     await page.setViewportSize({ width: 375, height: 800 });
     assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= 375), true, "no horizontal scrolling at 375 px");
+    // Nor with a long address (no spaces to wrap at) where the page names the person.
+    const long = "firstname.lastname.volunteercoordinator@hackforlaexample.org";
+    assert.equal(
+      await page.evaluate((email) => {
+        const slots = [document.getElementById("who")!, document.querySelector("#view h1 + p")!];
+        const before = slots.map((slot) => slot.textContent);
+        slots.forEach((slot) => (slot.textContent = email));
+        const fits = document.documentElement.scrollWidth <= 375;
+        slots.forEach((slot, i) => (slot.textContent = before[i]!));
+        return fits;
+      }, long),
+      true,
+      "a long email does not widen the page at 375 px",
+    );
     await axe("member: My profile at 375 px");
     // Dark, with reduced motion (which also stops the colours' transition under axe's measure).
     await page.emulateMedia({ colorScheme: "dark", reducedMotion: "reduce" });
