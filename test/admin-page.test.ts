@@ -302,6 +302,9 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await page.waitForSelector("#new-project #e-name:not(:empty)");
     assert.equal(await page.getByLabel("Name").getAttribute("aria-invalid"), "true");
     assert.equal(await page.getByLabel("Name").inputValue(), PROJECT);
+    // Said once, by the form's alert: the status line does not repeat it (two frames for announce()).
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    assert.equal(await page.textContent("#message"), "", "the refusal is not announced twice");
     await axe("administrator: New project with a taken name");
     await page.getByRole("link", { name: PROJECT }).click();
     await page.waitForSelector(`h1:text-is("${PROJECT}")`);

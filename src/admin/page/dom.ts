@@ -83,8 +83,9 @@ export function showProblem(form: HTMLFormElement, problem: { detail?: string; e
     }
   }
   const general = form.querySelector<HTMLElement>(".form-error");
+  // The form's own slot is an alert: said there, not said twice (nor over "Your session has expired").
   if (general) general.textContent = problem?.detail ?? fallback;
-  announce(problem?.detail ?? fallback);
+  else announce(problem?.detail ?? fallback);
   first?.focus();
 }
 
