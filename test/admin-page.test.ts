@@ -193,14 +193,18 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     assert.equal(await page.isVisible("#signed-in"), true);
   });
 
-  test("sign-out leaves no token in sessionStorage, localStorage or the URL, and the API refuses the old one", async () => {
+  test("sign-out leaves no token or draft in sessionStorage, localStorage or the URL, and the API refuses the old one", async () => {
     await signInThroughHostedUi(member);
-    await page.waitForSelector("#signed-in:not([hidden])");
+    await page.waitForSelector("#signed-in:not([hidden]) #f-phone");
     const token = (JSON.parse((await storedTokens()).session!) as { access_token: string }).access_token;
+    // Typed, not saved: a draft in sessionStorage, which the next person in this tab must not get.
+    await page.fill("#f-phone", "+14155550123");
+    assert.ok((await page.evaluate(() => Object.keys(sessionStorage))).some((k) => k.startsWith("vrms.draft.")), "a draft was kept while signed in");
     await page.click("#sign-out");
     await page.waitForSelector("#message:text('Signed out.')");
     const stored = await storedTokens();
     assert.equal(stored.session, null);
+    assert.deepEqual((await page.evaluate(() => Object.keys(sessionStorage))).filter((k) => k.startsWith("vrms.draft.")), [], "no draft outlives the sign-out");
     assert.equal(stored.local, "[]");
     assert.ok(!stored.url.includes(token));
     assert.equal((await requestAt(server.url, "GET", "/api/v1/me", { token })).status, 401);
@@ -284,6 +288,7 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     assert.deepEqual(await navLinks(), ["My profile", "People", "Projects", "Admins", "History", "Services"]);
     await axe("administrator: My profile");
     await nav("Projects");
+    await page.waitForSelector("#no-projects:has-text('No projects yet')");
     await axe("administrator: Projects");
     await button("New project").click();
     await page.getByLabel("Name").fill(PROJECT);
@@ -298,6 +303,9 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await page.waitForSelector("#new-project #e-name:not(:empty)");
     assert.equal(await page.getByLabel("Name").getAttribute("aria-invalid"), "true");
     assert.equal(await page.getByLabel("Name").inputValue(), PROJECT);
+    // Said once, by the form's alert: the status line does not repeat it (two frames for announce()).
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    assert.equal(await page.textContent("#message"), "", "the refusal is not announced twice");
     await axe("administrator: New project with a taken name");
     await page.getByRole("link", { name: PROJECT }).click();
     await page.waitForSelector(`h1:text-is("${PROJECT}")`);
@@ -331,6 +339,9 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     assert.equal((await memberMe()).status, 200);
     await button("Deactivate").click();
     assert.equal(await dialog().getByRole("heading").textContent(), "Deactivate Max Member?");
+    // A screen reader hears what is about to happen as the dialog opens: its description says it.
+    const described = await dialog().evaluate((d) => (d.getAttribute("aria-describedby") ?? "").split(" ").map((id) => document.getElementById(id)?.textContent ?? "").join(" "));
+    assert.match(described, /Max Member is refused by every app/);
     await axe("administrator: Deactivate dialog");
     await dialog().getByRole("button", { name: "Deactivate" }).click();
     await button("Reactivate").waitFor();
@@ -395,9 +406,13 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await dialog().waitFor({ state: "detached" });
     // The members list is drawn again after the revoke: wait for it rather than read it at once (a race).
     await page.locator("h3:has-text('memberProject') + ul .member:has-text('Nia Newcomer')").waitFor({ state: "detached" });
+    // The redrawn page does not drop keyboard focus to <body> (the top of the page): its heading has it.
+    await page.waitForFunction(() => document.activeElement?.tagName === "H1", undefined, { timeout: 3000 });
     await page.waitForSelector("h3:has-text('memberProject')");
+    assert.match((await page.textContent("#message")) ?? "", /Revoked memberProject from Nia Newcomer/);
     await press(page.locator("#nav a", { hasText: "History" }));
     await page.waitForSelector("tr.history:has-text('revoked')");
+    assert.equal(await page.textContent("#message"), "", "the last view's news does not follow to History");
     await axe("project manager: History");
     await press(page.locator("#nav a", { hasText: "People" }));
     await page.waitForSelector("tr.user:has-text('Theo Third')");
@@ -456,9 +471,41 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     assert.equal(await page.inputValue("#f-target_job_title"), "Mentor", "what was typed came back");
     await page.click("#save");
     await page.waitForSelector("#saved:text('Saved.')");
+    // The network fails mid-edit: the form says so where the server's words would go, and keeps what was typed.
+    await page.route("**/api/v1/me", (route) => (route.request().method() === "PATCH" ? route.abort("internetdisconnected") : route.continue()));
+    await page.fill("#f-target_job_title", "Mentor and reviewer");
+    await page.click("#save");
+    await page.waitForSelector("#profile-form .form-error:has-text('could not be reached')");
+    assert.equal(await page.inputValue("#f-target_job_title"), "Mentor and reviewer");
+    await page.unroute("**/api/v1/me");
     await page.setViewportSize({ width: 375, height: 800 });
     assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= 375), true, "no horizontal scrolling at 375 px");
+    // Nor with a long address (no spaces to wrap at) where the page names the person.
+    const long = "firstname.lastname.volunteercoordinator@hackforlaexample.org";
+    assert.equal(
+      await page.evaluate((email) => {
+        const slots = [document.getElementById("who")!, document.querySelector("#view h1 + p")!];
+        const before = slots.map((slot) => slot.textContent);
+        slots.forEach((slot) => (slot.textContent = email));
+        const fits = document.documentElement.scrollWidth <= 375;
+        slots.forEach((slot, i) => (slot.textContent = before[i]!));
+        return fits;
+      }, long),
+      true,
+      "a long email does not widen the page at 375 px",
+    );
     await axe("member: My profile at 375 px");
+    // Dark, with reduced motion (which also stops the colours' transition under axe's measure).
+    await page.emulateMedia({ colorScheme: "dark", reducedMotion: "reduce" });
+    await axe("member: My profile at 375 px, dark");
+    // The network fails as the page loads: it says so, and the session survives for a reload.
+    await page.route("**/api/v1/me", (route) => route.abort("internetdisconnected"));
+    await page.reload();
+    await page.waitForSelector("#message:has-text('could not be reached')");
+    assert.notEqual((await storedTokens()).session, null, "a network failure is no sign-out");
+    await page.unroute("**/api/v1/me");
+    await page.reload();
+    await page.waitForSelector("#signed-in:not([hidden]) h1:text-is('My profile')");
     // Last: it ends every session of the member's (POST /api/v1/me/sign-out).
     const token = (JSON.parse((await storedTokens()).session!) as { access_token: string }).access_token;
     await button("Sign out everywhere").click();

@@ -8,6 +8,19 @@ import { loadSession } from "./auth.ts";
 
 export const client = createVrmsClient({ baseUrl: location.origin, accessToken: () => loadSession()?.access_token });
 
+/** What a call answers when the server cannot be reached (offline, server down, connection cut). */
+export const UNREACHABLE_DETAIL = "The server could not be reached: check your connection and try again. What you typed is kept.";
+
+// A failed fetch would throw past every view's problem handling (a blank view, a silent Save): it
+// becomes a problem like the server's own, shown where the form shows the server's.
+client.use({
+  onError: () =>
+    new Response(JSON.stringify({ type: "about:blank", title: "Service Unavailable", status: 503, detail: UNREACHABLE_DETAIL, code: "unreachable" }), {
+      status: 503,
+      headers: { "content-type": "application/problem+json" },
+    }),
+});
+
 export type Me = SuccessBody<"/api/v1/me", "get">;
 export type Profile = SuccessBody<"/api/v1/users/{uuid}", "get">;
 export type Project = SuccessBody<"/api/v1/projects/{uuid}", "get">;

@@ -2,7 +2,7 @@
 // this person may do, chosen by the address's #fragment. Runs in the browser; bundled by esbuild.
 import { completeSignIn, hooks, loadSession, REFRESH_BEFORE_MS, refresh, scheduleRefresh, signIn, signOut, type PageConfig } from "./auth.ts";
 import { caller, client, onUnauthorized, setCaller } from "./api.ts";
-import { $, announce, h } from "./dom.ts";
+import { $, announce, forgetDrafts, h } from "./dom.ts";
 import { adminsView, historyView, peopleView, personView, powers, profileView, projectsView, projectView, servicesView, signOutHook, type View } from "./views.ts";
 
 interface Route {
@@ -33,7 +33,8 @@ function show(view: "signed-out" | "signed-in", message = ""): void {
 
 function renderNav(current: string): void {
   const links = ROUTES.filter((r) => r.label && r.allowed()).map((r) =>
-    h("li", {}, h("a", { href: `#/${r.path}`, ...(r.path === current ? { "aria-current": "page" } : {}) }, r.label!)),
+    // Going elsewhere by the navigation ends the last view's news ("Revoked …" under People would mislead).
+    h("li", {}, h("a", { href: `#/${r.path}`, onclick: () => ($("message").textContent = ""), ...(r.path === current ? { "aria-current": "page" } : {}) }, r.label!)),
   );
   $("nav").replaceChildren(h("ul", {}, links));
 }
@@ -72,6 +73,8 @@ async function showSignedIn(config: PageConfig): Promise<void> {
   if (session.expires_at - Date.now() < REFRESH_BEFORE_MS) await refresh(config);
   const { data: me, error, response } = await client.GET("/api/v1/me");
   if (!me) {
+    // Only the server's refusal ends the session: a network failure (503 from api.ts) keeps it for a reload.
+    if (response.status !== 401 && response.status !== 403) return show("signed-out", `${error?.detail ?? response.status} Reload the page to try again.`);
     sessionStorage.removeItem("vrms.session");
     return show("signed-out", `Signed out: ${error?.detail ?? response.status}`);
   }
@@ -87,7 +90,15 @@ async function main(): Promise<void> {
   if (!config) return show("signed-out", "The page's configuration could not be loaded; reload the page.");
   hooks.signedOut = (message) => show("signed-out", message);
   hooks.renewed = renderLifetime;
-  signOutHook.local = () => signOut(config, { everywhere: true });
+  // Signing out (here, or everywhere through the API) forgets what was typed: the next person in this tab must not find it.
+  const signOutHere = () => {
+    forgetDrafts();
+    return signOut(config);
+  };
+  signOutHook.local = () => {
+    forgetDrafts();
+    return signOut(config, { everywhere: true });
+  };
   // The session ended while the page was open: what was typed stays (drafts), and signing in again returns here.
   onUnauthorized.handler = () => {
     announce("Your session has expired. Sign in again: what you typed is kept.");
@@ -98,7 +109,7 @@ async function main(): Promise<void> {
     sessionStorage.setItem("vrms.return", location.hash);
     void signIn(config);
   });
-  $("sign-out").addEventListener("click", () => void signOut(config));
+  $("sign-out").addEventListener("click", () => void signOutHere());
   window.addEventListener("hashchange", () => void (caller.me && route(true)));
   setInterval(renderLifetime, 1000);
   const problem = await completeSignIn(config);

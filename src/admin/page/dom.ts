@@ -42,12 +42,14 @@ export const newId = (prefix: string) => `${prefix}-${++uniqueId}`;
  */
 export function confirmAction(options: { title: string; text: string; confirm: string; act: () => Promise<string | undefined> }): void {
   const titleId = newId("dialog-title");
+  const textId = newId("dialog-text");
   const errorId = newId("dialog-error");
   const error = h("p", { id: errorId, className: "error", role: "alert" });
   const cancel = h("button", { type: "button", className: "secondary", onclick: () => dialog.close() }, "Cancel");
   const ok = h("button", { type: "submit", className: "danger" }, options.confirm);
-  const form = h("form", { method: "dialog" }, h("h2", { id: titleId }, options.title), h("p", {}, options.text), error, h("div", { className: "actions" }, cancel, ok));
-  const dialog = h("dialog", { "aria-labelledby": titleId, "aria-describedby": errorId }, form);
+  const form = h("form", { method: "dialog" }, h("h2", { id: titleId }, options.title), h("p", { id: textId }, options.text), error, h("div", { className: "actions" }, cancel, ok));
+  // Described by what is about to happen (heard as the dialog opens, before Cancel), then by the server's refusal.
+  const dialog = h("dialog", { "aria-labelledby": titleId, "aria-describedby": `${textId} ${errorId}` }, form);
   const opener = document.activeElement as HTMLElement | null;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -81,8 +83,9 @@ export function showProblem(form: HTMLFormElement, problem: { detail?: string; e
     }
   }
   const general = form.querySelector<HTMLElement>(".form-error");
+  // The form's own slot is an alert: said there, not said twice (nor over "Your session has expired").
   if (general) general.textContent = problem?.detail ?? fallback;
-  announce(problem?.detail ?? fallback);
+  else announce(problem?.detail ?? fallback);
   first?.focus();
 }
 
@@ -108,12 +111,16 @@ export function field(label: string, name: string, input: HTMLInputElement | HTM
   );
 }
 
+const DRAFT_PREFIX = "vrms.draft.";
+
 /**
  * Keeps what is typed in a form across an expired session and the sign-in round trip: saved to
- * sessionStorage as it is typed, put back when the form is drawn again, dropped once saved.
+ * sessionStorage as it is typed, put back when the form is drawn again, dropped once saved. `owner`
+ * (the signed-in person's uuid) is part of the key: someone else signing in in the same tab is
+ * never handed another person's phone number or emails, nor saves them into their own profile.
  */
-export function keepDraft(form: HTMLFormElement, key: string): { clear: () => void } {
-  const storageKey = `vrms.draft.${key}`;
+export function keepDraft(form: HTMLFormElement, owner: string, key: string): { clear: () => void } {
+  const storageKey = draftKey(owner, key);
   const saved = JSON.parse(sessionStorage.getItem(storageKey) ?? "null") as Record<string, string | boolean> | null;
   if (saved) {
     for (const [name, value] of Object.entries(saved)) {
@@ -134,8 +141,21 @@ export function keepDraft(form: HTMLFormElement, key: string): { clear: () => vo
   return { clear: () => sessionStorage.removeItem(storageKey) };
 }
 
-/** Replaces a node's children (falsy ones skipped). */
+export const draftKey = (owner: string, key: string) => `${DRAFT_PREFIX}${owner}.${key}`;
+
+/** Signing out forgets every draft: what was typed (profile fields among it) is no one's business after. */
+export function forgetDrafts(): void {
+  for (const key of Object.keys(sessionStorage)) if (key.startsWith(DRAFT_PREFIX)) sessionStorage.removeItem(key);
+}
+
+/**
+ * Replaces a node's children (falsy ones skipped). Focus inside the old children (a dialog's
+ * opener, a form's button) would fall to <body> and a keyboard or screen-reader user would start
+ * again from the top: it goes to the new heading instead.
+ */
 export function render(root: Node & ParentNode, ...children: Child[]): void {
+  const hadFocus = document.activeElement !== null && document.activeElement !== document.body && root.contains(document.activeElement);
   root.replaceChildren();
   append(root, children);
+  if (hadFocus) root.querySelector<HTMLElement>("h1")?.focus();
 }

@@ -18,7 +18,7 @@ import {
 import { PERMISSION_TYPES, type PermissionTypeName } from "../../authz/permission-types.ts";
 import { USER_OWNED, type UserOwnedField } from "../../users/fields.ts";
 import { caller, client, forgetNames, nameOf, personName, practiceAreas, problemOf, projectList, setCaller, type GrantJson, type Profile, type Project } from "./api.ts";
-import { announce, clearProblem, confirmAction, field, h, keepDraft, render, showProblem, type Child } from "./dom.ts";
+import { announce, clearProblem, confirmAction, draftKey, field, h, keepDraft, render, showProblem, type Child } from "./dom.ts";
 
 export type View = (root: HTMLElement, arg: string | undefined, query: URLSearchParams) => Promise<void>;
 
@@ -156,7 +156,7 @@ export const profileView: View = async (root) => {
     formError(),
     h("div", { className: "actions" }, h("button", { type: "submit", id: "save" }, "Save"), h("span", { id: "saved", role: "status" })),
   );
-  const draft = keepDraft(form, "profile");
+  const draft = keepDraft(form, me.uuid, "profile");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const body: Record<string, unknown> = {};
@@ -425,7 +425,7 @@ function projectForm(options: { id: string; title: string; submit: string; proje
     formError(),
     h("div", { className: "actions" }, h("button", { type: "submit" }, options.submit)),
   );
-  const draft = keepDraft(form, options.id);
+  const draft = keepDraft(form, caller.me!.uuid, options.id);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearProblem(form);
@@ -473,9 +473,11 @@ export const projectsView: View = async (root) => {
         },
       }, "New project")
     : null;
-  if (create) create.hidden = sessionStorage.getItem("vrms.draft.new-project") === null;
+  if (create) create.hidden = sessionStorage.getItem(draftKey(caller.me!.uuid, "new-project")) === null;
   toggle?.setAttribute("aria-expanded", String(create ? !create.hidden : false));
-  render(root, heading("Projects"), toggle, create, h("div", { className: "scroll" }, list));
+  // A fresh pool: a sentence saying what to do, not an empty table.
+  const none = h("p", { id: "no-projects" }, create ? "No projects yet: create the first with New project." : "No projects yet: an administrator creates them, and a project's manager adds you.");
+  render(root, heading("Projects"), toggle, create, projects.length ? h("div", { className: "scroll" }, list) : none);
 };
 
 export const projectView: View = async (root, uuid) => {
@@ -570,7 +572,7 @@ async function addMemberForm(project: Project, types: PermissionTypeName[], afte
     formError(),
     h("div", { className: "actions" }, h("button", { type: "submit" }, "Add")),
   );
-  const draft = keepDraft(form, `add-${project.uuid}`);
+  const draft = keepDraft(form, caller.me!.uuid, `add-${project.uuid}`);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearProblem(form);
