@@ -177,6 +177,25 @@ describe("review of authorization (issue 29)", () => {
       assert.deepEqual((unknown.body.errors as Json[]).map((e) => e.field), ["email"]);
     });
 
+    it("an adminProject cannot draft an administrator by a public GitHub handle or email: answered as no one, nothing granted (review)", async () => {
+      const w = await world();
+      // An administrator by a stored grant (adminBrigade), with a public handle and a phone.
+      const brigade = await signedIn();
+      await grant(w.admin.token, { user: brigade.uuid, permission_type: "adminBrigade" });
+      const handle = `Admin-${process.pid}-${++unique}`;
+      assert.equal((await app.request("PATCH", "/api/v1/me", { token: brigade.token, body: { github_handle: handle, phone: "+12135550199" } })).status, 200);
+      const unknown = await app.request("POST", "/api/v1/user-permissions", { token: w.pm.token, body: { github_handle: `nobody-${handle}`, permission_type: "memberProject", project: w.P } });
+      for (const body of [{ github_handle: handle }, { email: brigade.email }]) {
+        const drafted = await app.request("POST", "/api/v1/user-permissions", { token: w.pm.token, body: { ...body, permission_type: "memberProject", project: w.P } });
+        assert.equal(drafted.status, 400, JSON.stringify(drafted.body));
+        const field = Object.keys(body)[0]!;
+        assert.deepEqual(drafted.body.errors, [{ field, message: field === "email" ? "no user has this verified email" : (unknown.body.errors as Json[])[0]!.message }]);
+      }
+      assert.equal((await app.request("GET", `/api/v1/users/${brigade.uuid}`, { token: w.pm.token })).status, 404, "the project manager reads nothing of them");
+      // A global administrator may still add them, as anyone.
+      assert.equal((await grant(w.admin.token, { github_handle: handle, permission_type: "memberProject", project: w.P })).user, brigade.uuid);
+    });
+
     it("only a verified email names a person; a handle two profiles give is refused as ambiguous; the person is named once", async () => {
       const w = await world();
       const unverified = issuer.newUser();

@@ -6,7 +6,7 @@ import { Type } from "typebox";
 import { FIELD_PERMISSIONS } from "../authz/field-permissions.ts";
 import type { GrantCache } from "../authz/grant-cache.ts";
 import { requirePermission } from "../authz/guards.ts";
-import { inScope, ledScopes, RELATIONSHIPS } from "../authz/relationship.ts";
+import { inScope, leadsEveryone, ledScopes, RELATIONSHIPS } from "../authz/relationship.ts";
 import type { Grant } from "../authz/grants.ts";
 import { grantAuthority, grantVisibility, holding, namingFor, revokeAuthority } from "../authz/rules.ts";
 import { toPermission } from "../users/profile.ts";
@@ -176,6 +176,12 @@ function permissionHandlers({ permissions, projects, users, grants, publicUrl, a
     }
     const found = named.by === "user" ? [await users.findById(named.value)].filter((u) => u !== undefined) : await users.findByLogin(login);
     const what = named.by === "user" ? "uuid" : named.by === "email" ? "verified email" : "GitHub handle";
+    // A project's adminProject drafts volunteers, never an administrator: one who holds a global
+    // admin type is answered as no one (a public GitHub handle would otherwise let a project manager
+    // draft them and read their phone and email; they see every project without being drafted).
+    if (naming === "newcomers-by-login" && found.length === 1 && leadsEveryone(await permissions.grantsOf(found[0]!.uuid))) {
+      throw invalidField(named.field, `no user has this ${what}`);
+    }
     if (found.length === 0) throw invalidField(named.field, `no user has this ${what}`);
     if (found.length > 1) throw conflict(`More than one user has this ${what}: name the person another way.`);
     return found[0]!;
