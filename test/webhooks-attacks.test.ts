@@ -29,6 +29,8 @@ const REFUSED: [string, RegExp][] = [
   ["https://0x7f.1/hook", /loopback/],
   ["https://localhost/hook", /loopback/],
   ["https://api.localhost/hook", /loopback/],
+  ["https://localhost./hook", /loopback/], // fully qualified
+  ["https://[::a9fe:a9fe]/", /IPv4-compatible/], // ::169.254.169.254, deprecated but routed by some hosts
   ["https://[::1]/hook", /loopback/],
   ["https://10.1.2.3/hook", /private/],
   ["https://172.16.0.1/hook", /private/],
