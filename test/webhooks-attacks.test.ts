@@ -6,9 +6,13 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { sql } from "drizzle-orm";
+import pino from "pino";
+import { WebhookDispatcher } from "../src/webhooks/dispatcher.ts";
+import { WebhookRepository } from "../src/webhooks/repository.ts";
 import { unsafeUrl } from "../src/webhooks/safe-url.ts";
 import { MAX_ANSWER_BYTES, SEND_TIMEOUT_MS, WebhookSender, type Resolve } from "../src/webhooks/send.ts";
-import { pglite } from "./support/databases.ts";
+import { openTestDatabase, pglite } from "./support/databases.ts";
 import { people } from "./support/people.ts";
 import { issuerAndServer, type Json } from "./support/server.ts";
 import { until } from "./support/wait.ts";
@@ -25,6 +29,8 @@ const REFUSED: [string, RegExp][] = [
   ["https://0x7f.1/hook", /loopback/],
   ["https://localhost/hook", /loopback/],
   ["https://api.localhost/hook", /loopback/],
+  ["https://localhost./hook", /loopback/], // fully qualified
+  ["https://[::a9fe:a9fe]/", /IPv4-compatible/], // ::169.254.169.254, deprecated but routed by some hosts
   ["https://[::1]/hook", /loopback/],
   ["https://10.1.2.3/hook", /private/],
   ["https://172.16.0.1/hook", /private/],
@@ -219,6 +225,42 @@ describe("a subscription whose receiver redirects (through the server)", () => {
       assert.equal(target.hits(), 0);
     } finally {
       await Promise.all([target.close(), redirecting.close()]);
+    }
+  });
+});
+
+describe("a receiver that hangs does not hold back other subscriptions' deliveries", () => {
+  it("a healthy receiver gets a burst of 40 subjects' events in seconds while another hangs for its 10 s each", async () => {
+    const copy = await pglite.create();
+    const database = await openTestDatabase(copy);
+    const hanging = await localServer(() => {});
+    const got = new Set<string>();
+    const healthy = await localServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        got.add((JSON.parse(body) as { subject: string }).subject);
+        res.end();
+      });
+    });
+    const repository = new WebhookRepository(database.db);
+    for (const url of [hanging.url, healthy.url]) {
+      await repository.create({ owner: "service:testservice1234567890abcd", ownerScopes: [], url, eventTypes: ["*"], description: "", enabled: true, secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" });
+    }
+    // 40 subjects' events, each with a delivery to both: every batch in event order holds both.
+    await database.db.execute(sql`select events_emit('project.updated', 'subject-' || g, '{}'::jsonb, null) from generate_series(1, 40) g`);
+    const dispatcher = new WebhookDispatcher(database, { retryBaseMs: 60_000, leaseMs: 30_000, allowHttpLoopback: true, retentionDays: 30, pollMs: 50 }, pino({ level: "silent" }));
+    const started = Date.now();
+    dispatcher.start();
+    try {
+      await until(() => got.size === 40, 5000, "the healthy receiver's 40 events");
+      assert.ok(Date.now() - started < SEND_TIMEOUT_MS / 2, `${Date.now() - started} ms`);
+    } finally {
+      await hanging.close();
+      await dispatcher.stop();
+      await healthy.close();
+      await database.close();
+      await copy.drop();
     }
   });
 });

@@ -30,6 +30,9 @@ export interface DispatcherSettings {
 }
 
 const BATCH = 32;
+/** Deliveries under way in one instance, and of one subscription among them. */
+const MAX_IN_FLIGHT = 64;
+const PER_SUBSCRIPTION = 16;
 const DEFAULT_POLL_MS = 250;
 const MAX_RETRY_DELAY_MS = 60 * 60 * 1000;
 /** A delivery is retried for at least this long, then marked failed (replayable). */
@@ -57,6 +60,12 @@ export class WebhookDispatcher {
   private purgeTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** Batches being delivered; a poll does not wait for them (a hanging receiver holds only its own). */
+  private readonly underWay = new Set<Promise<void>>();
+  private readonly inFlight = new Map<string, number>();
+  private inFlightTotal = 0;
+  /** A delivery finished since the last poll began: there may be room, or a subject's next event, to claim. */
+  private freed = false;
 
   constructor(
     private readonly database: Database,
@@ -90,6 +99,7 @@ export class WebhookDispatcher {
     clearTimeout(this.timer);
     clearInterval(this.purgeTimer);
     await this.running;
+    await Promise.all(this.underWay);
     this.sender.close();
   }
 
@@ -103,18 +113,56 @@ export class WebhookDispatcher {
 
   private async tick(): Promise<void> {
     let claimed: Claimed[] = [];
+    this.freed = false;
     try {
-      if (this.database.migrated) claimed = await this.repository.claim(this.instance, BATCH, this.settings.leaseMs);
-      if (claimed.length > 0) await this.deliverAll(claimed);
+      const room = Math.min(BATCH, MAX_IN_FLIGHT - this.inFlightTotal);
+      const busy = [...this.inFlight].filter(([, n]) => n >= PER_SUBSCRIPTION).map(([uuid]) => uuid);
+      if (this.database.migrated && room > 0) claimed = await this.repository.claim(this.instance, room, this.settings.leaseMs, PER_SUBSCRIPTION, busy);
     } catch (err) {
-      this.log.warn({ err: err instanceof Error ? err.name : "unknown" }, "webhook deliveries could not be claimed or recorded; retrying");
+      this.failed(err);
     }
+    if (claimed.length > 0) this.launch(claimed);
     // Work found: look again at once (a subject's next event is claimable only once the one before
     // it is delivered); none: wait for the next poll.
-    this.schedule(claimed.length > 0 ? 0 : (this.settings.pollMs ?? DEFAULT_POLL_MS));
+    this.schedule(claimed.length > 0 || this.freed ? 0 : (this.settings.pollMs ?? DEFAULT_POLL_MS));
   }
 
-  private async deliverAll(claimed: Claimed[]): Promise<void> {
+  private failed(err: unknown): void {
+    this.log.warn({ err: err instanceof Error ? err.name : "unknown" }, "webhook deliveries could not be claimed or recorded; retrying");
+  }
+
+  /** Counts a delivery under way (+1) or done (-1), for its subscription and in all. */
+  private count(subscription: string, delta: number): void {
+    const n = (this.inFlight.get(subscription) ?? 0) + delta;
+    if (n > 0) this.inFlight.set(subscription, n);
+    else this.inFlight.delete(subscription);
+    this.inFlightTotal += delta;
+  }
+
+  /** Delivers a batch without holding up the next poll; each delivery counted until it is done. */
+  private launch(claimed: Claimed[]): void {
+    for (const delivery of claimed) this.count(delivery.subscriptionUuid, 1);
+    const pending = new Set(claimed);
+    const done = (delivery: Claimed) => {
+      if (!pending.delete(delivery)) return;
+      this.count(delivery.subscriptionUuid, -1);
+      this.freed = true;
+      // Waiting for the next poll: look now instead.
+      if (!this.running && !this.stopped) {
+        clearTimeout(this.timer);
+        this.schedule(0);
+      }
+    };
+    const batch: Promise<void> = this.deliverAll(claimed, done)
+      .catch((err: unknown) => this.failed(err))
+      .finally(() => {
+        for (const delivery of pending) done(delivery);
+        this.underWay.delete(batch);
+      });
+    this.underWay.add(batch);
+  }
+
+  private async deliverAll(claimed: Claimed[], done: (delivery: Claimed) => void): Promise<void> {
     const [eventsById, subscriptions] = await Promise.all([
       this.repository.eventsByIds([...new Set(claimed.map((c) => c.eventId))]),
       this.repository.subscriptionsByIds([...new Set(claimed.map((c) => c.subscriptionUuid))]),
@@ -127,8 +175,12 @@ export class WebhookDispatcher {
         const event = eventsById.get(delivery.eventId);
         const subscription = subscriptions.get(delivery.subscriptionUuid);
         // Deleted since it was claimed (its deliveries go with it).
-        if (!event || !subscription) return;
-        await this.deliverOne(delivery, event, subscription, viewerOf(subscription, activeUsers));
+        try {
+          if (!event || !subscription) return;
+          await this.deliverOne(delivery, event, subscription, viewerOf(subscription, activeUsers));
+        } finally {
+          done(delivery);
+        }
       }),
     );
   }

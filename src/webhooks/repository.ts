@@ -115,24 +115,35 @@ export class WebhookRepository {
    * Up to `limit` due deliveries, each the oldest pending one of its (subscription, subject), leased
    * to `instance` for `leaseMs`. SKIP LOCKED lets instances claim side by side without waiting; a
    * subject whose head is leased or waiting for a retry is skipped whole, so its events go out
-   * one at a time and in order.
+   * one at a time and in order. At most `perSubscription` of one subscription, and none of those in
+   * `busy` (that many under way here already): a receiver that hangs for its 10 s cannot fill a
+   * batch and hold every other subscription's deliveries back.
    */
-  async claim(instance: string, limit: number, leaseMs: number): Promise<Claimed[]> {
+  async claim(instance: string, limit: number, leaseMs: number, perSubscription = limit, busy: string[] = []): Promise<Claimed[]> {
     const claimed = await rows<{ id: string | number; subscription_uuid: string; event_id: string | number; attempts: number; first_attempt_at: string | Date }>(
       this.db,
       sql`update ${webhookDeliveries} d
           set locked_until = now() + make_interval(secs => ${leaseMs / 1000}), locked_by = ${instance}, attempts = d.attempts + 1, last_attempt_at = now()
           from (
-            select c.id from ${webhookDeliveries} c
-            join ${webhookSubscriptions} s on s.uuid = c.subscription_uuid and s.enabled
-            where c.state = 'pending' and c.next_attempt_at <= now() and (c.locked_until is null or c.locked_until < now())
-              and not exists (
-                select 1 from ${webhookDeliveries} p
-                where p.subscription_uuid = c.subscription_uuid and p.subject = c.subject and p.state = 'pending' and p.event_id < c.event_id
-              )
-            order by c.event_id
+            select ranked.id from (
+              select locked.id, locked.event_id, row_number() over (partition by locked.subscription_uuid order by locked.event_id) as nth
+              from (
+                select c.id, c.subscription_uuid, c.event_id from ${webhookDeliveries} c
+                join ${webhookSubscriptions} s on s.uuid = c.subscription_uuid and s.enabled
+                where c.state = 'pending' and c.next_attempt_at <= now() and (c.locked_until is null or c.locked_until < now())
+                  and not (c.subscription_uuid = any (${`{${busy.filter(isUuid).join(",")}}`}::uuid[]))
+                  and not exists (
+                    select 1 from ${webhookDeliveries} p
+                    where p.subscription_uuid = c.subscription_uuid and p.subject = c.subject and p.state = 'pending' and p.event_id < c.event_id
+                  )
+                order by c.event_id
+                limit ${limit * 4}
+                for update of c skip locked
+              ) locked
+            ) ranked
+            where ranked.nth <= ${perSubscription}
+            order by ranked.event_id
             limit ${limit}
-            for update of c skip locked
           ) picked
           where d.id = picked.id
           returning d.id, d.subscription_uuid, d.event_id, d.attempts, d.first_attempt_at`,

@@ -18,6 +18,9 @@ export function unsafeAddress(address: string, allowLoopback: boolean): string |
     return "not an IP address";
   }
   const range = parsed.range();
+  // ::a.b.c.d (IPv4-compatible, deprecated): ipaddr.js calls it unicast; a host that still routes
+  // it reaches the embedded IPv4 address (::a9fe:a9fe is 169.254.169.254).
+  if (range === "unicast" && parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)) return "an IPv4-compatible IPv6 address";
   if (range === "unicast") return undefined;
   if (range === "loopback" && allowLoopback) return undefined;
   const names: Record<string, string> = {
@@ -41,7 +44,8 @@ export function unsafeUrl(raw: string, allowHttpLoopback: boolean): string | und
   } catch {
     return "is not an absolute URL";
   }
-  const loopbackName = isLoopbackHost(url.hostname);
+  // "localhost." is localhost (a fully qualified name).
+  const loopbackName = isLoopbackHost(url.hostname.replace(/\.$/, ""));
   if (url.protocol === "http:") {
     if (!allowHttpLoopback) return "must use https";
     if (!loopbackName) return "must use https (http only to loopback, in development)";

@@ -46,7 +46,7 @@ const USUAL_SECONDS: Record<string, number> = {
   "verifier-differential": 2,
   "production-build": 12,
   events: 25,
-  "webhooks-attacks": 5,
+  "webhooks-attacks": 7,
 };
 
 function testFiles(dir: URL): string[] {
