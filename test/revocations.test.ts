@@ -72,7 +72,7 @@ describe("revocation store", () => {
   it("a poll that fails is retried by the next: a revocation written meanwhile is read once reads succeed", async (t) => {
     const nextPoll = mockPolling(t);
     const { database: view, control } = flaky(database);
-    const store = new RevocationStore(view, silent, { retainSeconds: 3600 });
+    const store = new RevocationStore(view, silent, { retainSeconds: 3600, pollMs: POLL_MS });
     await store.start();
     try {
       assert.equal(store.status, "ok");
@@ -98,7 +98,7 @@ describe("revocation store", () => {
     const { database: view, control } = flaky(database);
     control.failing = true;
     await database.db.insert(revokedSessions).values({ sessionId: "before-start", sub: "u3", expiresAt: new Date(Date.now() + 3_600_000) });
-    const store = new RevocationStore(view, silent, { retainSeconds: 3600 });
+    const store = new RevocationStore(view, silent, { retainSeconds: 3600, pollMs: POLL_MS });
     try {
       await store.start();
       assert.equal(store.loaded, false);
