@@ -89,7 +89,7 @@ for (const kind of DATABASE_KINDS) {
         await tx.insert(revokedSessions).values({ sessionId: neverLive, sub: "someone", expiresAt: new Date(Date.now() - 3_600_000) });
       });
       await until(() => store.reads.rows >= rowsBefore + 2, 1500, "the poll to read the expired row and the one never live");
-      await sleep(1000); // two more polls
+      await sleep(1700); // two more polls
       assert.ok(revoked(store, deleted), "deleted row: still revoked");
       assert.ok(revoked(store, expired), "expired row: still revoked");
       assert.ok(!revoked(store, neverLive), "a row read already expired revokes nothing");
@@ -99,8 +99,9 @@ for (const kind of DATABASE_KINDS) {
     it("a row written by hand with a version below what was read is given a new one by the database, and read within a second", async () => {
       const { store } = await reader();
       const sessionId = randomUUID();
-      await writer().revokeSession(token(randomUUID())); // so that version 1 is below what was read
-      await sleep(600);
+      const earlier = randomUUID();
+      await writer().revokeSession(token(earlier)); // so that version 1 is below what was read
+      await until(() => revoked(store, earlier), 1500, "the earlier sign-out");
       const fullReads = store.reads.fullReads;
       await database.db.insert(revokedSessions).values({ sessionId, sub: "someone", expiresAt: new Date(Date.now() + 3_600_000), seq: 1 });
       const written = Date.now();
