@@ -27,8 +27,6 @@ export interface RunningServer {
 export interface ServerOptions {
   /** Where log lines go (tests capture them); stdout by default. */
   logDestination?: DestinationStream;
-  /** The revocations' periodic full reload, in ms (tests shorten it). */
-  revocationReloadMs?: number;
   /** How long a client may take to send its headers (10 s; tests shorten it). */
   headersTimeoutMs?: number;
   /** Started by main.ts before this module was imported; absent when tracing is off. */
@@ -71,10 +69,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     clientIds: config.cognito.clientIds,
   });
   logger.info({ retain_seconds: lifetime.retainSeconds, source: lifetime.source }, "signed-out sessions stay revoked this long");
-  const revocations = new RevocationStore(database, logger, {
-    retainSeconds: lifetime.retainSeconds,
-    ...(options.revocationReloadMs ? { reloadMs: options.revocationReloadMs } : {}),
-  });
+  const revocations = new RevocationStore(database, logger, { retainSeconds: lifetime.retainSeconds });
   // Read while the app is built and starts listening: until the read is done the API and
   // /readyz answer 503 (app.ts), so nothing is accepted early, and a large table costs start-up
   // only what it takes beyond the rest.

@@ -8,7 +8,6 @@ import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import pg from "pg";
 import { DEFAULT_STATEMENT_TIMEOUT_MS, type DatabaseConfig } from "../config.ts";
-import { listenPostgres, type Unlisten } from "./notifications.ts";
 import { lockPglite } from "./pglite-lock.ts";
 import * as schema from "./schema.ts";
 import { MIGRATIONS_DIR } from "../paths.ts";
@@ -24,15 +23,13 @@ export interface Database {
   ping(): Promise<void>;
   /** PostgreSQL only: the pool's connections, for metrics. */
   poolStats?: () => { total: number; idle: number; waiting: number; max: number };
-  /** PostgreSQL only: notifications from other instances (PGlite serves one process). */
-  listen?: (channel: string, onMessage: (payload: string) => void, onState: (listening: boolean) => void) => Promise<Unlisten>;
   close(): Promise<void>;
 }
 
 // Any constant will do: every instance must use the same one so that only one migrates at a time.
 export const MIGRATION_LOCK_KEY = 7_301_955_001;
 
-/** Connections per instance's pool (each instance holds one more, for notifications). */
+/** Connections per instance's pool. */
 const POOL_MAX = 10;
 
 export interface OpenOptions {
@@ -206,7 +203,6 @@ async function openPostgres(url: string, statementTimeoutMs: number, options: Op
     ping: async () => {
       await db.execute(sql`select 1`);
     },
-    listen: (channel, onMessage, onState) => listenPostgres(url, channel, onMessage, onState),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: POOL_MAX }),
     close: async () => {
       stopped = true;
