@@ -13,6 +13,7 @@ import { freePort } from "../support/net.ts";
 import { postgres, requires, type TestDatabase } from "./support/databases.ts";
 import { issuerForDescribe, requestAt } from "./support/server.ts";
 import { until } from "./support/wait.ts";
+import { watched } from "./support/process.ts";
 
 const run = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, "..");
@@ -55,12 +56,7 @@ function nodeIn(dir: string, args: string[], env: Record<string, string>) {
     process.getuid?.() === 0
       ? spawn("unshare", ["-m", "sh", "-c", 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && cd "$0" && exec "$@"', dir, process.execPath, ...args], { cwd: dir, env: base })
       : spawn(process.execPath, args, { cwd: dir, env: base });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => (stdout += chunk));
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, exited, out: () => stdout, err: () => stderr };
+  return watched(child);
 }
 
 describe("the production build", { ...requires(postgres) }, () => {

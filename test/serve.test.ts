@@ -11,17 +11,14 @@ import { freePort } from "../support/net.ts";
 import { migratedPgliteTemplate } from "./support/pglite-template.ts";
 import { issuerForDescribe, requestAt } from "./support/server.ts";
 import { sleep, until } from "./support/wait.ts";
+import { watched } from "./support/process.ts";
 
 function npmServe(env: Record<string, string>) {
   // No shutdown delay unless a test asks for one: a load balancer's few seconds, nothing to wait for here.
   // A process group of its own: a failed test kills the whole of it (npm, the primary, its
   // workers), or a worker left behind would hold this test process's pipes open for ever.
   const child = spawn("npm", ["run", "-s", "serve"], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", SHUTDOWN_DELAY_SECONDS: "0", ...env }, detached: true });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => (stdout += chunk));
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const run = watched(child);
   const killAll = () => {
     try {
       process.kill(-child.pid!, "SIGKILL");
@@ -29,7 +26,7 @@ function npmServe(env: Record<string, string>) {
       // Already gone.
     }
   };
-  return { child, exited, out: () => stdout, err: () => stderr, killAll };
+  return { ...run, killAll };
 }
 
 describe("npm run serve", () => {

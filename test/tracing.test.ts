@@ -14,18 +14,14 @@ import { issuerForDescribe, requestAt, type Json } from "./support/server.ts";
 import { startReceiver, type ExportedSpan } from "./support/otlp-receiver.ts";
 import { until } from "./support/wait.ts";
 import { WebhookReceiver } from "./support/webhook-receiver.ts";
+import { watched } from "./support/process.ts";
 
 /** `node --import tsx src/main.ts`, as `npm run serve` runs the built equivalent, with OpenTelemetry modules recorded. */
 function startMain(env: Record<string, string>, modulesFile: string) {
   const child = spawn(process.execPath, ["--import", "tsx", "--import", "./test/support/record-modules.mjs", "src/main.ts"], {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", RECORD_MODULES_TO: modulesFile, SHUTDOWN_DELAY_SECONDS: "0", ...env },
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => (stdout += chunk));
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, exited, out: () => stdout, err: () => stderr };
+  return watched(child);
 }
 
 const database = postgres.unavailable ? pglite : postgres;
