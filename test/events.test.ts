@@ -53,6 +53,25 @@ function bySubject(received: Received[]): Map<string, string[]> {
   return subjects;
 }
 
+/** The feed from `after` to its end, page by page: the events, and the cursor to read on from. */
+async function readFeed(app: TestServer, token: string, after?: string): Promise<{ events: Json[]; cursor: string | undefined }> {
+  const events: Json[] = [];
+  let cursor = after;
+  for (;;) {
+    const page = await app.request("GET", `/api/v1/events?limit=500${cursor ? `&after=${cursor}` : ""}`, { token });
+    assert.equal(page.status, 200, JSON.stringify(page.body));
+    const got = page.body.events as Json[];
+    events.push(...got);
+    cursor = (page.body.next_cursor as string | null) ?? undefined;
+    if (got.length < 500) return { events, cursor };
+  }
+}
+
+/** Resolves once some backend waits for a lock `pid` holds. */
+async function blockedBy(watcher: pg.Client, pid: number, what: string): Promise<void> {
+  await until(async () => (await watcher.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where $1 = any (pg_blocking_pids(pid))", [pid])).rows[0]!.n > 0, 5000, what, 20);
+}
+
 async function subscribe(app: TestServer, token: string, receiver: WebhookReceiver, events: string[] = ["*"]): Promise<Json> {
   const made = await app.request("POST", "/api/v1/webhooks", { token, body: { url: receiver.url, events, description: "test receiver" } });
   assert.equal(made.status, 201, JSON.stringify(made.body));
@@ -239,6 +258,75 @@ for (const kind of DATABASE_KINDS) {
         // Made outside the API: no actor (as the system's own fill-in from Cognito, which changes no first_name).
         const names = all.of("user.updated", member.uuid).filter((r) => r.changed?.includes("first_name")).map((r) => r.data.first_name);
         assert.deepEqual(names, ["commit"], "the rolled-back change sent nothing");
+      });
+
+      it("a change that began first and commits last: others commit meanwhile, and a feed reader whose cursor passed theirs still reads it", async () => {
+        const [held, other] = await Promise.all([who.signedIn(), who.signedIn()]);
+        let { cursor } = await readFeed(app, admin.token);
+        const client = new pg.Client({ connectionString: app.databaseUrl });
+        await client.connect();
+        try {
+          await client.query("begin");
+          await client.query("update users set first_name = 'held' where uuid = $1", [held.uuid]);
+          // Its event is written (its id drawn) but not committed. No writer waits for it.
+          const meanwhile = app.request("PATCH", "/api/v1/me", { token: other.token, body: { first_name: "meanwhile" } });
+          const stuck = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("a change waited for another transaction's commit")), 5000).unref());
+          assert.equal((await Promise.race([meanwhile, stuck])).status, 200);
+          await until(() => all.of("user.updated", other.uuid).some((r) => r.data.first_name === "meanwhile"), 5000, "the other change delivered meanwhile");
+          const page = await readFeed(app, admin.token, cursor);
+          const names = (events: Json[]) => events.filter((e) => e.type === "user.updated").map((e) => (e.data as Json).first_name);
+          assert.ok(names(page.events).includes("meanwhile"));
+          assert.ok(!names(page.events).includes("held"), "not committed yet");
+          cursor = page.cursor;
+          await client.query("commit");
+          const ids = await client.query<{ subject: string; id: string }>(
+            "select subject, id from events where type = 'user.updated' and snapshot->>'first_name' in ('held', 'meanwhile') and subject in ($1, $2)",
+            [held.uuid, other.uuid],
+          );
+          const idOf = new Map(ids.rows.map((r) => [r.subject, Number(r.id)]));
+          assert.ok(idOf.get(held.uuid)! < idOf.get(other.uuid)!, "the held event's id is the lower: a reader going by id would have passed it");
+        } finally {
+          await client.end();
+        }
+        const next = await readFeed(app, admin.token, cursor);
+        assert.ok(
+          next.events.some((e) => e.subject === held.uuid && e.type === "user.updated" && (e.data as Json).first_name === "held"),
+          "the late commit's event comes after the cursor that passed a later id",
+        );
+        await until(() => all.of("user.updated", held.uuid).some((r) => r.data.first_name === "held"), 5000, "the held change delivered");
+      });
+
+      it("one subject in commit order, feed and deliveries alike: a transaction with the older xid waits for the row and commits last; a sign-out waits for a change under way", async () => {
+        const member = await who.signedIn();
+        const { cursor } = await readFeed(app, admin.token);
+        const [first, second, watcher] = [0, 1, 2].map(() => new pg.Client({ connectionString: app.databaseUrl }));
+        await Promise.all([first!.connect(), second!.connect(), watcher!.connect()]);
+        const pid = async (c: pg.Client) => (await c.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid;
+        try {
+          await first!.query("begin");
+          await first!.query("select pg_current_xact_id()");
+          await second!.query("begin");
+          await second!.query("update users set last_name = 'one' where uuid = $1", [member.uuid]);
+          const waiting = first!.query("update users set last_name = 'two' where uuid = $1", [member.uuid]);
+          await blockedBy(watcher!, await pid(second!), "the older transaction waiting for the row");
+          await second!.query("commit");
+          await waiting;
+          const signOut = app.request("POST", `/api/v1/users/${member.uuid}/sign-out`, { token: admin.token });
+          await blockedBy(watcher!, await pid(first!), "the sign-out waiting for the change under way");
+          await first!.query("commit");
+          assert.equal((await signOut).status, 204);
+        } finally {
+          await Promise.all([first!.end(), second!.end(), watcher!.end()]);
+        }
+        const listed = (await readFeed(app, admin.token, cursor)).events.filter((e) => e.subject === member.uuid);
+        assert.deepEqual(
+          listed.map((e) => [e.type, (e.data as Json).last_name]),
+          [["user.updated", "one"], ["user.updated", "two"], ["user.signed_out", "two"]],
+          "commit order; the sign-out shows the user as the change before it left them",
+        );
+        const ids = listed.map((e) => e.id as string);
+        await until(() => ids.every((id) => all.accepted.some((r) => r.id === id)), 5000, "the three deliveries");
+        assert.deepEqual(bySubject(all.accepted).get(member.uuid)!.filter((id) => ids.includes(id)), ids, "delivered in the feed's order");
       });
 
       it("two instances deliver a burst of 300 changes: none lost, each subject's in order, both delivering", async () => {

@@ -1,11 +1,13 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, foreignKey, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, foreignKey, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /**
  * The outbox: one row per change, written by triggers (migration events_webhooks) in the change's
- * own transaction, so that an event exists if and only if its change committed. `id` orders them:
- * every writer takes one advisory lock before its first row change, so ids are drawn in commit
- * order and a reader of `id > cursor` never skips one that commits later.
+ * own transaction, so that an event exists if and only if its change committed. Writers take no
+ * shared lock. `id` is drawn after the subject's row lock, so one subject's ids follow the order its
+ * changes committed (deliveries go by it); ids of different subjects need not. `position` is the
+ * feed's order: set after commit by the sequencer (events_sequence, migration events_sequencer),
+ * one transaction at a time, so a reader of `position > cursor` never skips one set later.
  */
 export const events = pgTable(
   "events",
@@ -24,8 +26,15 @@ export const events = pgTable(
     changed: text("changed").array(),
     /** The W3C traceparent of the request that made the change, when it was traced. */
     traceparent: text("traceparent"),
+    /** The feed's order; null until the sequencer has seen the event committed. */
+    position: bigint("position", { mode: "number" }),
   },
-  (t) => [index("events_occurred_at_idx").on(t.occurredAt)],
+  (t) => [
+    index("events_occurred_at_idx").on(t.occurredAt),
+    uniqueIndex("events_position_idx").on(t.position),
+    // The sequencer's work: committed events not yet given a position.
+    index("events_unpositioned_idx").on(t.id).where(sql`${t.position} is null`),
+  ],
 );
 
 /** Who listens where. Secrets are kept as the server keeps its own (server_secrets): never returned after creation, never logged. */

@@ -4,6 +4,11 @@
 // to run out (WEBHOOK_LEASE_MS, under a minute) and another instance, or itself restarted, takes
 // the delivery over. On PGlite the one process runs it the same way.
 //
+// Deliveries of a subject go by event id, which follows that subject's commit order (migration
+// events_sequencer); they do not wait for the feed's positions. The poll also runs the sequencer,
+// without waiting for another instance's, so that positions keep up and the feed's own run finds
+// little to do.
+//
 // Why not pg-boss or graphile-worker: neither runs on PGlite (both need LISTEN/NOTIFY on a
 // pooled connection and advisory locks across sessions), and the per-subject order asked here
 // (the oldest undelivered event of a subject first) is a query over the deliveries, not a job
@@ -40,6 +45,8 @@ export const RETRY_FOR_MS = 24 * 60 * 60 * 1000;
 /** A subscription every delivery of which failed for this long is disabled. */
 export const DISABLE_AFTER_SECONDS = 3 * 24 * 60 * 60;
 const PURGE_EVERY_MS = 60 * 60 * 1000;
+/** Events a poll's sequencer run positions at most (a backlog goes over several polls). */
+const SEQUENCE_BATCH = 5000;
 
 /** Exponential backoff with jitter: base·2^(n−1), capped, times a random factor in [0.5, 1). */
 export function retryDelay(baseMs: number, attempt: number, random = Math.random()): number {
@@ -66,6 +73,7 @@ export class WebhookDispatcher {
   private inFlightTotal = 0;
   /** A delivery finished since the last poll began: there may be room, or a subject's next event, to claim. */
   private freed = false;
+  private sequencedAt = 0;
 
   constructor(
     private readonly database: Database,
@@ -114,6 +122,16 @@ export class WebhookDispatcher {
   private async tick(): Promise<void> {
     let claimed: Claimed[] = [];
     this.freed = false;
+    const pollMs = this.settings.pollMs ?? DEFAULT_POLL_MS;
+    // Once a poll interval, not on every look-again of a busy one.
+    if (this.database.migrated && performance.now() - this.sequencedAt >= pollMs) {
+      this.sequencedAt = performance.now();
+      try {
+        await this.repository.sequence(false, SEQUENCE_BATCH);
+      } catch (err) {
+        this.log.warn({ err: err instanceof Error ? err.name : "unknown" }, "events could not be given feed positions; retrying");
+      }
+    }
     try {
       const room = Math.min(BATCH, MAX_IN_FLIGHT - this.inFlightTotal);
       const busy = [...this.inFlight].filter(([, n]) => n >= PER_SUBSCRIPTION).map(([uuid]) => uuid);
@@ -124,7 +142,7 @@ export class WebhookDispatcher {
     if (claimed.length > 0) this.launch(claimed);
     // Work found: look again at once (a subject's next event is claimable only once the one before
     // it is delivered); none: wait for the next poll.
-    this.schedule(claimed.length > 0 || this.freed ? 0 : (this.settings.pollMs ?? DEFAULT_POLL_MS));
+    this.schedule(claimed.length > 0 || this.freed ? 0 : pollMs);
   }
 
   private failed(err: unknown): void {

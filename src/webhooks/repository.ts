@@ -234,23 +234,35 @@ export class WebhookRepository {
 
   // --- the feed ----------------------------------------------------------------------------
 
-  /** The event a cursor names, if it is still kept and younger than the retention. */
+  /**
+   * The sequencer (migration events_sequencer): gives committed events their feed positions, in
+   * its own transaction. `wait`: behind a sequencer under way (the feed, which must see every event
+   * committed before it was asked); otherwise none if one is (the dispatcher's housekeeping).
+   * `limit` undefined: every such event. How many it positioned.
+   */
+  async sequence(wait: boolean, limit?: number): Promise<number> {
+    const [row] = await rows<{ n: number }>(this.db, sql`select events_sequence(${limit ?? null}::int, ${wait}) as n`);
+    return row?.n ?? 0;
+  }
+
+  /** The feed position of the event a cursor names, if it is still kept, younger than the retention and positioned. */
   async cursor(uuid: string, retentionDays: number): Promise<number | undefined> {
     if (!isUuid(uuid)) return undefined;
     const [row] = await this.db
-      .select({ id: events.id })
+      .select({ position: events.position })
       .from(events)
       .where(and(eq(events.uuid, uuid), sql`${events.occurredAt} >= now() - make_interval(days => ${retentionDays})`))
       .limit(1);
-    return row?.id;
+    return row?.position ?? undefined;
   }
 
-  async feed(afterId: number, limit: number, retentionDays: number): Promise<EventRow[]> {
+  /** Positioned events after `afterPosition`, in position order (only positioned ones: `>` passes nulls by). */
+  async feed(afterPosition: number, limit: number, retentionDays: number): Promise<EventRow[]> {
     return this.db
       .select()
       .from(events)
-      .where(and(gt(events.id, afterId), sql`${events.occurredAt} >= now() - make_interval(days => ${retentionDays})`))
-      .orderBy(asc(events.id))
+      .where(and(gt(events.position, afterPosition), sql`${events.occurredAt} >= now() - make_interval(days => ${retentionDays})`))
+      .orderBy(asc(events.position))
       .limit(limit);
   }
 }

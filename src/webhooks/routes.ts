@@ -225,15 +225,18 @@ export async function webhookRoutes(fastify: FastifyInstance, deps: WebhookRoute
     ownerFilter(principal);
     const viewer: Viewer = principal.kind === "service" ? { kind: "service", scopes: principal.service.scopes } : { kind: "admin" };
     const { after, limit = 100 } = request.query;
-    let afterId = 0;
+    // Every event committed before this request gets its position first: the page (and the
+    // cursor's own position) then include it.
+    await webhooks.sequence(true);
+    let afterPosition = 0;
     if (after !== undefined) {
       const found = await webhooks.cursor(after, deps.retentionDays);
       if (found === undefined) {
         throw new ApiProblem(410, "gone", `No event ${after} is kept: it is older than the retention (${deps.retentionDays} days) or was never one. Read again without \`after\` (from the oldest kept).`);
       }
-      afterId = found;
+      afterPosition = found;
     }
-    const rows = await webhooks.feed(afterId, limit, deps.retentionDays);
+    const rows = await webhooks.feed(afterPosition, limit, deps.retentionDays);
     const events = rows.map((event) => renderEvent(event, viewer));
     return { events, next_cursor: events.at(-1)?.id ?? after ?? null };
   };
