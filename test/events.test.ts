@@ -172,8 +172,13 @@ for (const kind of DATABASE_KINDS) {
       const project = (await app.request("POST", "/api/v1/projects", { token: admin.token, body: { name: name("Retried") } })).body.uuid as string;
       const got = await failing.waitFor("project.created", project, 8000);
       assert.equal(failing.attempts.get(got.id), 4, "three refusals, then the fourth attempt");
-      const listed = await app.request("GET", `/api/v1/webhooks/${made.uuid}/deliveries`, { token: admin.token });
-      const delivery = (listed.body as unknown as Json[]).find((d) => d.event === got.id)!;
+      // The receiver answered before the instance recorded the answer: wait for the record.
+      const delivered = async () => {
+        const listed = await app.request("GET", `/api/v1/webhooks/${made.uuid}/deliveries`, { token: admin.token });
+        return (listed.body as unknown as Json[]).find((d) => d.event === got.id)!;
+      };
+      await until(async () => (await delivered()).state === "delivered", 5000, "the delivery recorded");
+      const delivery = await delivered();
       assert.equal(delivery.state, "delivered");
       assert.equal(delivery.attempts, 4);
       const replayed = await app.request("POST", `/api/v1/webhooks/${made.uuid}/deliveries/${delivery.uuid}/replay`, { token: admin.token });
