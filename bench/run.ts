@@ -2,10 +2,11 @@
 // npm run bench -- --scale N: the cost of the data instead (bench/scale.ts).
 // "server CPU" is the share of one core the server used during a case: near 1, the server is the
 // limit; well below, the load generator (one core too) is, and the ratio understates the server.
-// --only runs the named cases of F (a bare Fastify app's /healthz) and A–E and G (B by a user holding no permission) (and never writes BENCHMARKS.md); --cpu-prof writes the
+// --only runs the named cases of F (a bare Fastify app's /healthz) and A–E and G (B by a user holding no permission)
+// and W (a change's event: bench/webhooks.ts) (and never writes BENCHMARKS.md); --cpu-prof writes the
 // server's CPU profile to .prof/ when it exits (open it in Chrome DevTools or speedscope).
 // The server as `npm run serve` runs it (serve-command.ts), pinned to core 0; the load (autocannon) on core 1.
-// Rounds alternate F A B G C D, F A B G C D so that machine drift hits every case alike; E runs once.
+// Rounds alternate F A B G C D, F A B G C D so that machine drift hits every case alike; E runs once, then W.
 // F, the yardstick of A, is bench/bare-fastify.mjs, started the same way (plain node, core 0).
 import { execFileSync, spawn } from "node:child_process";
 import { createPublicKey, randomBytes, verify } from "node:crypto";
@@ -19,6 +20,7 @@ import { TestIssuer } from "../support/issuer.ts";
 import { freePort } from "../support/net.ts";
 import { serveArguments, serveEnvironment } from "./serve-command.ts";
 import { runScale } from "./scale.ts";
+import { runWebhookCase } from "./webhooks.ts";
 
 const quick = process.argv.includes("--quick");
 const usePostgres = process.argv.includes("--db") && process.argv[process.argv.indexOf("--db") + 1] === "postgres";
@@ -159,7 +161,8 @@ async function main(): Promise<void> {
   const database = usePostgres ? await createScratchDatabase(adminUrl, "vrms_bench") : undefined;
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const env = serveEnvironment(issuer.env(), port, dataDir, database?.url, { AUTH_FAILURE_RATE_LIMIT: "0" });
+  // Loopback webhooks: case W's receiver is in this process.
+  const env = serveEnvironment(issuer.env(), port, dataDir, database?.url, { AUTH_FAILURE_RATE_LIMIT: "0", WEBHOOK_ALLOW_HTTP_LOOPBACK: "true" });
   const command = hasTaskset ? "taskset" : process.execPath;
   const args = [
     ...(hasTaskset ? ["-c", "0", process.execPath] : []),
@@ -243,6 +246,43 @@ async function main(): Promise<void> {
       await firstRequests(warmUsers);
       runs.E = [await firstRequests(newUsers)];
     }
+    const webhookLines: string[] = [];
+    if (runsCase("W")) {
+      // A second instance of the same build on the same database, started as the first was.
+      const secondInstance = async () => {
+        const secondPort = await freePort();
+        const secondDir = await mkdtemp(path.join(os.tmpdir(), "vrms-bench-"));
+        const child = spawn(command, args, { env: { ...env, PORT: String(secondPort), DATA_DIR: secondDir }, stdio: ["ignore", "ignore", "inherit"] });
+        const secondBase = `http://127.0.0.1:${secondPort}`;
+        for (let i = 0; !(await fetch(`${secondBase}/readyz`).then((r) => r.status === 200).catch(() => false)); i++) {
+          if (i > 300) throw new Error("the second instance did not become ready");
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return {
+          base: secondBase,
+          stop: async () => {
+            const exited = child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((r) => child.once("exit", r));
+            child.kill("SIGTERM");
+            await exited;
+            await rm(secondDir, { recursive: true, force: true });
+          },
+        };
+      };
+      const w = await runWebhookCase({
+        base,
+        pid,
+        issuer,
+        quick,
+        roundSeconds: ROUND_SECONDS,
+        rounds: ROUNDS,
+        load,
+        cpuSeconds,
+        secondInstance: usePostgres ? secondInstance : "PGlite is one process's database: run with --db postgres",
+      });
+      runs.W0 = w.W0;
+      runs.W1 = w.W1;
+      webhookLines.push(...w.lines);
+    }
     if (only !== null) {
       process.stdout.write(`RSS: ${rssAtStart} MB when ready, ${rssAfterC} MB after the rounds, peak ${peakRssMb(pid)} MB\n`);
       for (const [name, measured] of Object.entries(runs)) {
@@ -253,13 +293,14 @@ async function main(): Promise<void> {
         const ratio = name === "F" ? "" : name === "A" ? `, ${(m.rps / f).toFixed(2)} of F` : `, ${(m.rps / a).toFixed(2)} of A`;
         process.stdout.write(`${LABELS[name]}: ${Math.round(m.rps)} req/s${ratio}, server CPU ${m.serverCpu.toFixed(2)}, load CPU ${m.loadCpu.toFixed(2)}, p50 ${m.p50} ms, p99 ${m.p99} ms, non-2xx ${m.non2xx}, errors ${m.errors}\n`);
       }
+      for (const line of webhookLines) process.stdout.write(`${line}\n`);
       return;
     }
-    const results = { F: average(runs.F!), A: average(runs.A!), B: average(runs.B!), G: average(runs.G!), C: average(runs.C!), D: average(runs.D!), E: runs.E![0]! };
+    const results = { F: average(runs.F!), A: average(runs.A!), B: average(runs.B!), G: average(runs.G!), C: average(runs.C!), D: average(runs.D!), E: runs.E![0]!, W0: average(runs.W0!), W1: average(runs.W1!) };
     // The pool's published key, as the server reads it.
     const jwks = (await (await fetch(`${issuer.env().COGNITO_ENDPOINT}/${issuer.env().COGNITO_USER_POOL_ID}/.well-known/jwks.json`)).json()) as { keys: object[] };
     const verifyMicros = rsaVerifyMicros(token, jwks.keys[0]!);
-    const report = render(results, { atStart: rssAtStart, afterC: rssAfterC, peak: peakRssMb(pid) }, verifyMicros);
+    const report = render(results, { atStart: rssAtStart, afterC: rssAfterC, peak: peakRssMb(pid) }, verifyMicros, webhookLines);
     process.stdout.write(`\n${report}\n`);
     if (!quick) writeBenchmarks(report);
     const fiveHundreds = Object.values(results).reduce((s, m) => s + m.errors, 0);
@@ -284,9 +325,11 @@ const LABELS: Record<string, string> = {
   C: "C `/api/v1/me`, every token new",
   D: "D `/api/v1/me`, forged tokens",
   E: `E first requests of ${NEW_USERS} new users`,
+  W0: "W0 `PATCH /api/v1/me`, no webhook subscription",
+  W1: "W1 `PATCH /api/v1/me`, one subscription (a local receiver answering 204)",
 };
 
-function render(results: Record<string, Measured>, rss: { atStart: number; afterC: number; peak: number }, verifyMicros: number): string {
+function render(results: Record<string, Measured>, rss: { atStart: number; afterC: number; peak: number }, verifyMicros: number, notes: string[]): string {
   const a = results.A!.rps;
   const f = results.F!.rps;
   const aMicros = (results.A!.serverCpu / a) * 1e6;
@@ -306,7 +349,7 @@ function render(results: Record<string, Measured>, rss: { atStart: number; after
     `RSS of the server: ${rss.atStart} MB when ready, ${rss.afterC} MB after case C (${FRESH_TOKENS_PER_ROUND * ROUNDS} tokens cached), peak ${rss.peak} MB`,
     `one RSA-2048 verification: ${verifyMicros.toFixed(1)} µs here, so C and D cannot exceed ${(aMicros / (aMicros + verifyMicros)).toFixed(2)} of A (A: ${aMicros.toFixed(1)} µs of server CPU a request)`,
   ];
-  return [...setup.map((l) => `${l}  `), "", ...lines].join("\n");
+  return [...setup.map((l) => `${l}  `), "", ...lines, "", ...notes.map((l) => `${l}  `)].join("\n");
 }
 
 function writeBenchmarks(report: string): void {
