@@ -450,6 +450,21 @@ describe("retries and giving up", () => {
   });
 });
 
+describe("sign-out events", () => {
+  it("a sign-out of a Cognito sub whose profile is gone (deleted meanwhile) emits nothing, never a service.signed_out carrying the sub", async () => {
+    const copy = await pglite.create();
+    const database = await openTestDatabase(copy);
+    try {
+      await database.db.execute(sql`insert into user_revocations (sub, tokens_valid_after) values ('6f1c8a52-3c1e-4a55-9a3e-2a9f5b0e7d11', now()), (${OTHER_SERVICE}, now())`);
+      const found = (await database.db.execute(sql`select type, subject from events order by id`)) as unknown as { rows: Json[] };
+      assert.deepEqual(found.rows, [{ type: "service.signed_out", subject: OTHER_SERVICE }], "a service's client id is never a uuid");
+    } finally {
+      await database.close();
+      await copy.drop();
+    }
+  });
+});
+
 function receiverForTest(): WebhookReceiver {
   return new WebhookReceiver();
 }
