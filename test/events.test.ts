@@ -450,6 +450,30 @@ describe("retries and giving up", () => {
   });
 });
 
+describe("the sequencer", () => {
+  it("gives committed events positions in id order, each once, never going back, even when the newest are purged", async () => {
+    const copy = await pglite.create();
+    const database = await openTestDatabase(copy);
+    const positions = async () => ((await database.db.execute(sql`select id, position from events order by id`)) as unknown as { rows: { id: string; position: string | null }[] }).rows;
+    try {
+      const repository = new WebhookRepository(database.db);
+      await database.db.execute(sql`insert into users (cognito_sub, username) values ('sub-one', 'one'), ('sub-two', 'two'), ('sub-three', 'three')`);
+      assert.equal(await repository.sequence(false, 2), 2, "at most the limit");
+      assert.equal(await repository.sequence(true), 1);
+      assert.equal(await repository.sequence(true), 0);
+      const first = await positions();
+      assert.deepEqual(first.map((r) => Number(r.position)), [1, 2, 3].map((n) => n + Number(first[0]!.position) - 1), "consecutive, in id order");
+      await database.db.execute(sql`delete from events`);
+      await database.db.execute(sql`insert into users (cognito_sub, username) values ('sub-four', 'four')`);
+      await repository.sequence(true);
+      assert.ok(Number((await positions())[0]!.position) > Number(first.at(-1)!.position), "above every position handed out before");
+    } finally {
+      await database.close();
+      await copy.drop();
+    }
+  });
+});
+
 describe("sign-out events", () => {
   it("a sign-out of a Cognito sub whose profile is gone (deleted meanwhile) emits nothing, never a service.signed_out carrying the sub", async () => {
     const copy = await pglite.create();

@@ -13,6 +13,10 @@
 ALTER TABLE "events" ADD COLUMN "position" bigint;--> statement-breakpoint
 -- Events already written were numbered in commit order under the old lock: their ids are their positions.
 UPDATE "events" SET "position" = "id";--> statement-breakpoint
+-- The highest position ever given (only the sequencer draws from it): positions never go back,
+-- even when the retention purges the newest events.
+CREATE SEQUENCE "events_position_seq" AS bigint MINVALUE 1 CACHE 1;--> statement-breakpoint
+SELECT setval('events_position_seq', coalesce((SELECT max("position") FROM "events"), 0) + 1, false);--> statement-breakpoint
 CREATE UNIQUE INDEX "events_position_idx" ON "events" USING btree ("position");--> statement-breakpoint
 CREATE INDEX "events_unpositioned_idx" ON "events" USING btree ("id") WHERE "events"."position" is null;--> statement-breakpoint
 DROP TRIGGER "users_events_lock" ON "users";--> statement-breakpoint
@@ -50,14 +54,15 @@ BEGIN
 	RETURN NULL;
 END $$;
 --> statement-breakpoint
--- The sequencer: gives the committed events it sees, oldest id first, the positions after the
--- highest one given. One at a time (its own advisory lock, which no writer takes); each statement
+-- The sequencer: gives the committed events it sees, lowest id first, the positions after the
+-- highest one ever given. One at a time (its own advisory lock, which no writer takes); each statement
 -- reads a fresh snapshot, so the UPDATE sees every position the previous holder committed. Call it
 -- alone, in a read-committed transaction of its own (the API does: the dispatcher's poll without
 -- waiting, the feed waiting). p_limit null: every such event.
 CREATE FUNCTION "events_sequence"(p_limit integer, p_wait boolean) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
 	v_count integer;
+	v_first bigint;
 BEGIN
 	IF current_setting('transaction_isolation') <> 'read committed' THEN
 		RAISE EXCEPTION 'events_sequence needs a read committed transaction of its own';
@@ -67,10 +72,15 @@ BEGIN
 	ELSIF NOT pg_try_advisory_xact_lock(7301955026) THEN
 		RETURN 0;
 	END IF;
-	UPDATE "events" e SET "position" = above."position" + todo."n"
-	FROM (SELECT "id", row_number() OVER (ORDER BY "id") AS "n" FROM "events" WHERE "position" IS NULL ORDER BY "id" LIMIT p_limit) todo,
-		(SELECT coalesce(max("position"), 0) AS "position" FROM "events") above
+	SELECT count(*) INTO v_count FROM (SELECT 1 FROM "events" WHERE "position" IS NULL LIMIT p_limit) todo;
+	IF v_count = 0 THEN
+		RETURN 0;
+	END IF;
+	-- v_count positions from v_first on; more events may have committed since the count: they wait for the next run.
+	v_first := nextval('events_position_seq');
+	PERFORM setval('events_position_seq', v_first + v_count - 1);
+	UPDATE "events" e SET "position" = v_first + todo."n" - 1
+	FROM (SELECT "id", row_number() OVER (ORDER BY "id") AS "n" FROM "events" WHERE "position" IS NULL ORDER BY "id" LIMIT v_count) todo
 	WHERE e."id" = todo."id";
-	GET DIAGNOSTICS v_count = ROW_COUNT;
 	RETURN v_count;
 END $$;
