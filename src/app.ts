@@ -38,7 +38,7 @@ import type { RevocationStore } from "./sessions/revocations.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
 import { WebhookRepository } from "./webhooks/repository.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
-import { EventSchema } from "./webhooks/schemas.ts";
+import { EventSchema } from "./webhooks/http-schemas.ts";
 import { webhookPayloads } from "./webhooks/openapi-webhooks.ts";
 import type { Spans } from "./tracing/spans.ts";
 
@@ -285,7 +285,7 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, state: { unre
   };
   await app.register(userRoutes, { ...signedIn, repository, profiles, grants, publicUrl: config.publicUrl, audit });
   const projects = new ProjectRepository(deps.database.db);
-  await app.register(projectRoutes, { ...signedIn, db: deps.database.db, projects, permissions, users: repository, grants, audit });
+  await app.register(projectRoutes, { ...signedIn, projects, permissions, users: repository, grants, audit });
   await app.register(permissionRoutes, { ...signedIn, permissions, projects, users: repository, grants, publicUrl: config.publicUrl, audit });
   await app.register(lookupRoutes, { ...signedIn, users: repository });
   await app.register(webhookRoutes, {

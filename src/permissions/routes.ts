@@ -19,9 +19,9 @@ import type { ProjectRepository } from "../projects/repository.ts";
 import { principalName, principalOf, SERVICE_GRANTOR, type Principal } from "../authz/principal.ts";
 import { UuidParamsSchema } from "../users/profile-schema.ts";
 import type { UserRepository } from "../users/repository.ts";
-import type { User } from "../users/schema.ts";
+import type { User } from "../users/tables.ts";
 import type { GrantFilter, PermissionRepository } from "./repository.ts";
-import type { UserPermission } from "./schema.ts";
+import type { UserPermission } from "./tables.ts";
 import {
   CheckAnswerSchema,
   CheckBodySchema,
@@ -34,7 +34,7 @@ import {
   PermissionTypeSchema,
   type GrantCreate,
   type GrantJson,
-} from "./schemas.ts";
+} from "./http-schemas.ts";
 import { PERMISSION_TYPES, permissionType, type PermissionTypeName } from "../authz/permission-types.ts";
 
 export interface PermissionRoutesDeps {

@@ -21,7 +21,7 @@ import { UuidParamsSchema } from "../users/profile-schema.ts";
 import type { UserRepository } from "../users/repository.ts";
 import type { Attempt, LoginThrottle } from "./login-throttle.ts";
 import type { RevocationStore } from "./revocations.ts";
-import { ChallengeBody, LoginBody, LogoutBody, RefreshBody, TokensSchema, type TokensAnswer } from "./schemas.ts";
+import { ChallengeBody, LoginBody, LogoutBody, RefreshBody, TokensSchema, type TokensAnswer } from "./http-schemas.ts";
 
 export interface SessionRoutesDeps {
   identity: IdentityProvider;

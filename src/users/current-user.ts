@@ -11,7 +11,7 @@ import { groupGrants, type Grant, type GroupPermissions } from "../authz/grants.
 import { holdsAdminGlobal } from "../authz/relationship.ts";
 import { sendProblem } from "../http/problem.ts";
 import type { OpenSpan, Spans } from "../tracing/spans.ts";
-import type { User } from "./schema.ts";
+import type { User } from "./tables.ts";
 import type { UserProvisioning } from "./provisioning.ts";
 
 /** Who is calling: the local user, their Cognito groups, and every permission they hold. */

@@ -7,7 +7,7 @@ import type { Actor } from "./current-user.ts";
 import { USER_OWNED, type UserOwnedField } from "./fields.ts";
 import type { MeProfile, MeUpdate, PermissionJson, Profile, UserUpdate } from "./profile-schema.ts";
 import type { ProfileChanges } from "./repository.ts";
-import { DEFAULT_TIME_ZONE, type User } from "./schema.ts";
+import { DEFAULT_TIME_ZONE, type User } from "./tables.ts";
 
 type UserOwnedValues = { [K in UserOwnedField]: User[(typeof USER_OWNED)[K]] };
 

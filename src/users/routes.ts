@@ -30,7 +30,7 @@ import {
 } from "./profile-schema.ts";
 import type { ProfileCache } from "./profile-cache.ts";
 import { EXACT_COUNT_UP_TO, type ProfileChanges, type UserRepository } from "./repository.ts";
-import type { User } from "./schema.ts";
+import type { User } from "./tables.ts";
 
 export interface UserRoutesDeps {
   /** The bearer-token check (auth/authenticate.ts). */

@@ -7,7 +7,7 @@ import { Type } from "typebox";
 import { requirePermission } from "../authz/guards.ts";
 import { principalName, principalOf, type Principal } from "../authz/principal.ts";
 import { renderEvent, type Viewer } from "../events/render.ts";
-import type { Delivery, Subscription } from "../events/schema.ts";
+import type { Delivery, Subscription } from "../events/tables.ts";
 import { ApiProblem, conflict, invalidField, notFound } from "../http/problem.ts";
 import { BEARER, CONFLICT, GONE, JSON_BODY, NOT_FOUND, PERMISSION_CHECKED, problems, QUERY_STRING, SIGNED_IN } from "../http/problem-schema.ts";
 import type { Handler } from "../http/typed-route.ts";
@@ -27,7 +27,7 @@ import {
   SubscriptionUpdateSchema,
   type DeliveryJson,
   type SubscriptionJson,
-} from "./schemas.ts";
+} from "./http-schemas.ts";
 import { newSecret } from "./signing.ts";
 
 export interface WebhookRoutesDeps {
