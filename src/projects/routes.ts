@@ -23,7 +23,7 @@ import { PracticeAreaCreateSchema, PracticeAreaSchema, ProjectCreateSchema, Proj
 
 export interface ProjectRoutesDeps {
   authenticate: onRequestHookHandler;
-  loadActor: preValidationHookHandler;
+  loadPrincipal: preValidationHookHandler;
   projects: ProjectRepository;
   permissions: PermissionRepository;
   users: UserRepository;
@@ -91,7 +91,7 @@ function toPracticeAreaJson(a: PracticeArea): PracticeAreaJson {
 export async function projectRoutes(fastify: FastifyInstance, deps: ProjectRoutesDeps): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const h = projectHandlers(deps);
-  const signedIn = { onRequest: deps.authenticate, preValidation: deps.loadActor };
+  const signedIn = { onRequest: deps.authenticate, preValidation: deps.loadPrincipal };
   const read = { ...signedIn, config: { service: "permissions.read" as const } };
   const write = { ...signedIn, config: { service: "permissions.write" as const } };
   app.get("/api/v1/projects", { ...read, schema: listSchema }, h.list);
@@ -110,7 +110,7 @@ export async function projectRoutes(fastify: FastifyInstance, deps: ProjectRoute
  */
 function allowed(request: FastifyRequest, rule: (grants: readonly Grant[]) => boolean, detail: string): Principal {
   const principal = principalOf(request);
-  if (principal.kind === "user") requirePermission(rule(principal.actor.grants), detail);
+  if (principal.kind === "user") requirePermission(rule(principal.grants), detail);
   return principal;
 }
 
@@ -172,8 +172,8 @@ function projectHandlers({ projects, permissions, users, grants, audit }: Projec
     const byId = new Map(profiles.map((u) => [u.uuid, u]));
     const relationshipTo = (user: string, held: readonly Grant[]) =>
       principal.kind === "service"
-        ? serviceReadRelationship(principal.service)
-        : relationship({ uuid: principal.actor.user.uuid, grants: principal.actor.grants }, { uuid: user, grants: held });
+        ? serviceReadRelationship(principal)
+        : relationship({ uuid: principal.user.uuid, grants: principal.grants }, { uuid: user, grants: held });
     return rows.flatMap(({ user, grants: here }) => {
       const profile = byId.get(user);
       if (!profile) return [];
