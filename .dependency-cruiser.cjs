@@ -8,8 +8,9 @@
 //   http/ db/ cognito/ tracing/
 //   config.ts logging.ts
 // One exception, for types only:
-// authz/ reads the profile's fields and the person behind a request as types
-// (users/profile-schema.ts, users/current-user.ts), never their storage or code.
+// authz/ reads the profile's fields and the user row a principal holds as types
+// (users/profile-schema.ts, users/tables.ts), never their storage or code. The hook that loads the
+// principal (users/load-principal.ts) sits above authz/ and imports it, not the reverse.
 const ROUTE_MODULES = "^src/(users|sessions|projects|permissions|people|import|admin|events|webhooks)/";
 const ENTRY_POINTS = "^src/(main|cli|migrate|cluster)\\.ts$|^src/dev/start\\.ts$";
 const COMPOSITION = "^src/(app|server|openapi-document)\\.ts$";
@@ -57,7 +58,7 @@ module.exports = {
       name: "authz-reads-only-user-shapes",
       severity: "error",
       from: { path: "^src/authz/" },
-      to: { path: ROUTE_MODULES, pathNot: "^src/users/(profile-schema|current-user)\\.ts$" },
+      to: { path: ROUTE_MODULES, pathNot: "^src/users/(profile-schema|tables)\\.ts$" },
     },
     {
       name: "auth-is-below-users-and-authz",
@@ -69,8 +70,8 @@ module.exports = {
     {
       name: "plumbing-is-below-everything",
       severity: "error",
-      comment: "http/ and db/ build nothing above them (db/schema.ts, drizzle's registry of every module's tables, excepted).",
-      from: { path: "^src/(http|db)/", pathNot: "^src/db/schema\\.ts$" },
+      comment: "http/ and db/ build nothing above them (db/tables.ts, drizzle's registry of every module's tables, excepted).",
+      from: { path: "^src/(http|db)/", pathNot: "^src/db/tables\\.ts$" },
       to: { path: `${ROUTE_MODULES}|^src/(authz|auth|cognito)/|${COMPOSITION}` },
     },
     {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { asc } from "drizzle-orm";
-import { permissionTypes } from "../src/permissions/schema.ts";
+import { permissionTypes } from "../src/permissions/tables.ts";
 import { PERMISSION_TYPES } from "../src/authz/permission-types.ts";
 import { DATABASE_KINDS, requires, openTestDatabase } from "./support/databases.ts";
 import { people } from "./support/people.ts";

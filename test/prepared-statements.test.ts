@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import type { Db } from "../src/db/client.ts";
-import * as schema from "../src/db/schema.ts";
+import * as schema from "../src/db/tables.ts";
 import { PermissionRepository } from "../src/permissions/repository.ts";
 import { UserRepository } from "../src/users/repository.ts";
 import { openTestDatabase, postgres, requires, type TestDatabase } from "./support/databases.ts";

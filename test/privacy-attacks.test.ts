@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { count } from "drizzle-orm";
 import type { Database } from "../src/db/client.ts";
 import { LoginThrottle } from "../src/sessions/login-throttle.ts";
-import { loginFailures } from "../src/sessions/schema.ts";
+import { loginFailures } from "../src/sessions/tables.ts";
 import { DATABASE_KINDS, openTestDatabase, pglite, postgres, requires, type TestDatabase } from "./support/databases.ts";
 import { issuerAndServer, type Json, type TestServer } from "./support/server.ts";
 import { until } from "./support/wait.ts";

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ProfileCache } from "../src/users/profile-cache.ts";
-import type { User } from "../src/users/schema.ts";
+import type { User } from "../src/users/tables.ts";
 
 function user(sub: string, firstName: string, updatedAt: number): User {
   return { cognitoSub: sub, firstName, updatedAt: new Date(updatedAt) } as User;

@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "../src/db/client.ts";
 import { writeSessionRevocation } from "../src/sessions/revocation-rows.ts";
-import { revokedSessions } from "../src/sessions/schema.ts";
+import { revokedSessions } from "../src/sessions/tables.ts";
 import { DATABASE_KINDS, requires, type TestDatabase, openTestDatabase } from "./support/databases.ts";
 import { nowSec, revocationStores } from "./support/revocation-stores.ts";
 import { sleep, until } from "./support/wait.ts";

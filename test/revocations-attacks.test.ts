@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "../src/db/client.ts";
 import { DigestTable } from "../src/sessions/digest-table.ts";
-import { revokedSessions } from "../src/sessions/schema.ts";
+import { revokedSessions } from "../src/sessions/tables.ts";
 import { DATABASE_KINDS, postgres, requires, type TestDatabase, openTestDatabase } from "./support/databases.ts";
 import { requestAt, startTestServer, type TestServer } from "./support/server.ts";
 import { TestIssuer } from "../support/issuer.ts";

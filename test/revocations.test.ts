@@ -6,7 +6,7 @@ import { after, before, describe, it, type TestContext } from "node:test";
 import { eq } from "drizzle-orm";
 import { openDatabase, type Database } from "../src/db/client.ts";
 import { POLL_MS, RevocationStore } from "../src/sessions/revocations.ts";
-import { revokedSessions } from "../src/sessions/schema.ts";
+import { revokedSessions } from "../src/sessions/tables.ts";
 import { sessionLifetime } from "../src/sessions/lifetime.ts";
 import { createCognitoClient } from "../src/cognito/client.ts";
 import { pglite, type TestDatabase } from "./support/databases.ts";

@@ -127,8 +127,8 @@ export function authenticate({ verifier, limiter, revocations, onOutcome, spans 
   };
 }
 
-/** The caller of a route behind `authenticate`. */
-export function caller(request: FastifyRequest): Authenticated {
+/** The verified token (and its raw text) of a route behind `authenticate`. */
+export function verifiedTokenOf(request: FastifyRequest): Authenticated {
   if (!request.auth) throw new Error("route is not behind authenticate()");
   return request.auth;
 }

@@ -9,7 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import pg from "pg";
 import { DEFAULT_STATEMENT_TIMEOUT_MS, type DatabaseConfig } from "../config.ts";
 import { lockPglite } from "./pglite-lock.ts";
-import * as schema from "./schema.ts";
+import * as schema from "./tables.ts";
 import { MIGRATIONS_DIR } from "../paths.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;

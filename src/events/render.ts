@@ -4,7 +4,7 @@
 import { readableFields } from "../authz/field-permissions.ts";
 import type { Relationship } from "../authz/relationship.ts";
 import type { Scope } from "../authz/scopes.ts";
-import type { EventRow } from "./schema.ts";
+import type { EventRow } from "./tables.ts";
 
 /** Who reads: a global administrator (every field), a service (by its scopes), or nobody in particular. */
 export type Viewer = { kind: "admin" } | { kind: "service"; scopes: ReadonlySet<string> } | { kind: "none" };

@@ -45,7 +45,7 @@ export type ProblemCodes = Readonly<Partial<Record<number, readonly string[]>>>;
 // Shared sets: a route's errors are the union of the sets that describe it.
 /** Anything with a bearer token: the token's 401s, the failure limiter, keys or revocations not loaded. */
 export const TOKEN_CHECKED: ProblemCodes = { 401: AUTH_CODES, 429: ["rate_limited"], 503: ["unavailable"] };
-/** A route that loads the caller's account (loadActor) refuses a deactivated one. */
+/** A route that loads the caller's account (loadPrincipal) refuses a deactivated one. */
 export const SIGNED_IN: ProblemCodes = { ...TOKEN_CHECKED, 403: ["account_disabled"] };
 /** A route that checks the caller's permissions (a service's scope is derived: see openapi.ts). */
 export const PERMISSION_CHECKED: ProblemCodes = { 403: ["forbidden"] };

@@ -2,9 +2,10 @@
 // second run reads its state at once instead of record by record), and the VRMS ids it links.
 import { and, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { projects, userPermissions } from "../permissions/schema.ts";
-import { users } from "../users/schema.ts";
-import { vrmsProjectIds, vrmsUserIds } from "./schema.ts";
+import { userPermissions } from "../permissions/tables.ts";
+import { projects } from "../projects/tables.ts";
+import { users } from "../users/tables.ts";
+import { vrmsProjectIds, vrmsUserIds } from "./tables.ts";
 import { grantKey } from "./plan.ts";
 
 /** Values per IN list: far below PostgreSQL's 65,535 parameters a statement. */

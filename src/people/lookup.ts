@@ -10,7 +10,7 @@ import { mayAddToProject } from "../authz/rules.ts";
 import { conflict, invalidField, notFound } from "../http/problem.ts";
 import { BEARER, CONFLICT, NOT_FOUND, PERMISSION_CHECKED, problems, QUERY_STRING, SIGNED_IN } from "../http/problem-schema.ts";
 import type { Handler } from "../http/typed-route.ts";
-import { actorOf } from "../users/current-user.ts";
+import { userPrincipalOf } from "../authz/principal.ts";
 import type { UserRepository } from "../users/repository.ts";
 import { CallerLimiter } from "./caller-limiter.ts";
 
@@ -19,7 +19,7 @@ export const LOOKUPS_PER_MINUTE = 20;
 
 export interface LookupDeps {
   authenticate: onRequestHookHandler;
-  loadActor: preValidationHookHandler;
+  loadPrincipal: preValidationHookHandler;
   users: UserRepository;
   perMinute?: number;
 }
@@ -53,15 +53,15 @@ export async function lookupRoutes(fastify: FastifyInstance, deps: LookupDeps): 
   const limiter = new CallerLimiter(deps.perMinute ?? LOOKUPS_PER_MINUTE);
 
   const lookup: Handler<typeof lookupSchema> = async (request) => {
-    const actor = actorOf(request);
+    const principal = userPrincipalOf(request);
     const q = request.query;
     if ((q.email === undefined) === (q.github_handle === undefined)) throw invalidField(q.email === undefined ? "email" : "github_handle", "give exactly one of email or github_handle");
     requirePermission(
-      mayAddToProject(actor.grants, q.project?.toLowerCase() ?? null),
+      mayAddToProject(principal.grants, q.project?.toLowerCase() ?? null),
       "Looking a person up needs a global admin type, or adminProject of the whole project named by ?project=.",
     );
     // Counted before the database is read: a refused lookup teaches nothing.
-    const wait = limiter.take(actor.user.uuid);
+    const wait = limiter.take(principal.user.uuid);
     if (wait > 0) throw rateLimited(wait, `At most ${deps.perMinute ?? LOOKUPS_PER_MINUTE} lookups a minute; try again later.`);
     const found = await deps.users.findByLogin(q.email !== undefined ? { email: q.email } : { githubHandle: q.github_handle! });
     const what = q.email !== undefined ? "verified email" : "GitHub handle";
@@ -71,5 +71,5 @@ export async function lookupRoutes(fastify: FastifyInstance, deps: LookupDeps): 
     return { uuid: person.uuid, first_name: person.firstName, last_name: person.lastName };
   };
 
-  app.get("/api/v1/people/lookup", { onRequest: deps.authenticate, preValidation: deps.loadActor, schema: lookupSchema }, lookup);
+  app.get("/api/v1/people/lookup", { onRequest: deps.authenticate, preValidation: deps.loadPrincipal, schema: lookupSchema }, lookup);
 }

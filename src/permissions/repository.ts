@@ -10,7 +10,7 @@ import type { LedScope } from "../authz/relationship.ts";
 import { FOREIGN_KEY_VIOLATION, pgErrorCode, UNIQUE_VIOLATION } from "../db/errors.ts";
 import { keepAnAdmin } from "../users/last-admin.ts";
 import { permissionType, type PermissionTypeName } from "../authz/permission-types.ts";
-import { permissionHistory, userPermissions, type UserPermission } from "./schema.ts";
+import { permissionHistory, userPermissions, type UserPermission } from "./tables.ts";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string) => UUID_RE.test(value);
@@ -90,6 +90,18 @@ export class PermissionRepository {
     const rows = await this.db.select().from(userPermissions).where(inArray(userPermissions.userUuid, users)).orderBy(asc(userPermissions.createdAt), asc(userPermissions.uuid));
     for (const row of rows) byUser.get(row.userUuid)?.push(toGrant(row));
     return byUser;
+  }
+
+  /** Every grant in a project, by user (GET /projects/{uuid}/members). */
+  async grantsInProject(project: string): Promise<MemberRow[]> {
+    const rows = await this.db.select().from(userPermissions).where(eq(userPermissions.projectUuid, project)).orderBy(asc(userPermissions.userUuid), asc(userPermissions.createdAt));
+    const byUser = new Map<string, Grant[]>();
+    for (const row of rows) {
+      const grants = byUser.get(row.userUuid) ?? [];
+      grants.push(toGrant(row));
+      byUser.set(row.userUuid, grants);
+    }
+    return [...byUser].map(([user, grants]) => ({ user, grants }));
   }
 
   async find(uuid: string): Promise<UserPermission | undefined> {
@@ -184,16 +196,4 @@ function visibleWhere(filter: GrantFilter, user: AnyPgColumn, project: AnyPgColu
 export interface MemberRow {
   user: string;
   grants: Grant[];
-}
-
-/** Every grant in a project, by user (GET /projects/{uuid}/members). */
-export async function grantsInProject(db: Db, project: string): Promise<MemberRow[]> {
-  const rows = await db.select().from(userPermissions).where(eq(userPermissions.projectUuid, project)).orderBy(asc(userPermissions.userUuid), asc(userPermissions.createdAt));
-  const byUser = new Map<string, Grant[]>();
-  for (const row of rows) {
-    const grants = byUser.get(row.userUuid) ?? [];
-    grants.push(toGrant(row));
-    byUser.set(row.userUuid, grants);
-  }
-  return [...byUser].map(([user, grants]) => ({ user, grants }));
 }

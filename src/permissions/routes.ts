@@ -19,9 +19,9 @@ import type { ProjectRepository } from "../projects/repository.ts";
 import { principalName, principalOf, SERVICE_GRANTOR, type Principal } from "../authz/principal.ts";
 import { UuidParamsSchema } from "../users/profile-schema.ts";
 import type { UserRepository } from "../users/repository.ts";
-import type { User } from "../users/schema.ts";
+import type { User } from "../users/tables.ts";
 import type { GrantFilter, PermissionRepository } from "./repository.ts";
-import type { UserPermission } from "./schema.ts";
+import type { UserPermission } from "./tables.ts";
 import {
   CheckAnswerSchema,
   CheckBodySchema,
@@ -34,12 +34,12 @@ import {
   PermissionTypeSchema,
   type GrantCreate,
   type GrantJson,
-} from "./schemas.ts";
+} from "./http-schemas.ts";
 import { PERMISSION_TYPES, permissionType, type PermissionTypeName } from "../authz/permission-types.ts";
 
 export interface PermissionRoutesDeps {
   authenticate: onRequestHookHandler;
-  loadActor: preValidationHookHandler;
+  loadPrincipal: preValidationHookHandler;
   permissions: PermissionRepository;
   projects: ProjectRepository;
   users: UserRepository;
@@ -99,7 +99,7 @@ const FIELD_TABLE = {
 export async function permissionRoutes(fastify: FastifyInstance, deps: PermissionRoutesDeps): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const h = permissionHandlers(deps);
-  const signedIn = { onRequest: deps.authenticate, preValidation: deps.loadActor };
+  const signedIn = { onRequest: deps.authenticate, preValidation: deps.loadPrincipal };
   const read = { ...signedIn, config: { service: "permissions.read" as const } };
   const write = { ...signedIn, config: { service: "permissions.write" as const } };
   app.get("/api/v1/permission-types", { ...read, schema: typesSchema }, async () => [...PERMISSION_TYPES]);
@@ -123,11 +123,11 @@ function namedIn(body: GrantCreate): Named {
 
 /** Services see every grant (permissions.read); a person their own and those in the projects they lead. */
 function visibilityOf(principal: Principal): GrantFilter["visible"] {
-  return principal.kind === "service" ? { all: true } : grantVisibility(principal.actor.user.uuid, principal.actor.grants);
+  return principal.kind === "service" ? { all: true } : grantVisibility(principal.user.uuid, principal.grants);
 }
 
 /** Whose power a grant or revocation is judged by: a person's grants, or a service's (as adminVrms). */
-const grantorGrants = (principal: Principal) => (principal.kind === "service" ? SERVICE_GRANTOR : principal.actor.grants);
+const grantorGrants = (principal: Principal) => (principal.kind === "service" ? SERVICE_GRANTOR : principal.grants);
 
 function permissionHandlers({ permissions, projects, users, grants, publicUrl, audit }: PermissionRoutesDeps) {
   const list: Handler<typeof listSchema> = async (request) => {
@@ -150,21 +150,20 @@ function permissionHandlers({ permissions, projects, users, grants, publicUrl, a
    */
   async function grantee(principal: Principal, named: Named, project: string | null): Promise<User> {
     if (principal.kind === "service" && named.by !== "user") {
-      requirePermission(principal.service.scopes.has("users.read"), "Naming a person by email or GitHub handle needs users.read too; name them by uuid.");
+      requirePermission(principal.scopes.has("users.read"), "Naming a person by email or GitHub handle needs users.read too; name them by uuid.");
     }
     const login = named.by === "email" ? { email: named.value } : { githubHandle: named.value };
-    const naming = principal.kind === "service" ? "anyone" : namingFor(principal.actor.grants, project);
+    const naming = principal.kind === "service" ? "anyone" : namingFor(principal.grants, project);
     if (principal.kind === "user" && naming !== "anyone" && (naming === "led-only" || named.by === "user")) {
       // Only people the caller already leads (a lead: in this project, for leading someone in
       // another let a junior lead of P and Q draft Q's people into P), found among them by the
       // database in one statement, so that an unknown name and someone else's get one refusal in
       // the same time.
-      const caller = principal.actor;
       const among =
         naming === "led-only"
-          ? { self: null, scopes: ledScopes(caller.grants).filter((s) => s.project === project) }
+          ? { self: null, scopes: ledScopes(principal.grants).filter((s) => s.project === project) }
           : // Leading them anywhere, the adminProject already reads them: their uuid tells nothing new.
-            { self: caller.user.uuid, scopes: ledScopes(caller.grants) };
+            { self: principal.user.uuid, scopes: ledScopes(principal.grants) };
       const found = await users.findNamedAmong(named.by === "user" ? { uuid: named.value } : login, among);
       requirePermission(
         found.length === 1,
@@ -208,7 +207,7 @@ function permissionHandlers({ permissions, projects, users, grants, publicUrl, a
       type: type.name as PermissionTypeName,
       project,
       practiceArea,
-      grantedBy: principal.kind === "user" ? principal.actor.user.uuid : null,
+      grantedBy: principal.kind === "user" ? principal.user.uuid : null,
       actor: principalName(principal),
     });
     if (!outcome.ok) {
@@ -275,13 +274,13 @@ function permissionHandlers({ permissions, projects, users, grants, publicUrl, a
     if (practiceArea !== null && project === null) throw invalidField("practice_area", "a practice area is given only with a project");
     let held: readonly Grant[];
     if (principal.kind === "user") {
-      requirePermission(user.toLowerCase() === principal.actor.user.uuid, "A person may ask about themself only; apps ask with permissions.read.");
-      held = principal.actor.grants;
+      requirePermission(user.toLowerCase() === principal.user.uuid, "A person may ask about themself only; apps ask with permissions.read.");
+      held = principal.grants;
     } else {
       // A deactivated account may do nothing at all (403 account_disabled everywhere): so it holds
       // nothing. Without users.read, an unknown uuid is answered alike: no existence oracle.
       const target = await users.findById(user);
-      if (!target && principal.service.scopes.has("users.read")) throw notFound("No such user.");
+      if (!target && principal.scopes.has("users.read")) throw notFound("No such user.");
       held = target?.isActive ? await grants.grantsOf(target.uuid) : [];
     }
     const via = holding(held, type.name, project, practiceArea);

@@ -3,8 +3,9 @@ import { asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { pgErrorCode, UNIQUE_VIOLATION } from "../db/errors.ts";
 import { asActor, isUuid } from "../permissions/repository.ts";
-import { vrmsProjectIds } from "../import/schema.ts";
-import { practiceAreas, projects, userPermissions, type PracticeArea, type Project } from "../permissions/schema.ts";
+import { vrmsProjectIds } from "../import/tables.ts";
+import { practiceAreas, userPermissions, type PracticeArea } from "../permissions/tables.ts";
+import { projects, type Project } from "./tables.ts";
 
 export type Named<T> = { ok: true; row: T } | { ok: false; reason: "duplicate_name" };
 

@@ -10,21 +10,20 @@ import { mayCreatePracticeAreas, mayCreateProjects, mayDeleteProjects, mayEditPr
 import { conflict, notFound } from "../http/problem.ts";
 import { BEARER, CONFLICT, JSON_BODY, NOT_FOUND, PERMISSION_CHECKED, problems, QUERY_STRING, SIGNED_IN } from "../http/problem-schema.ts";
 import type { Handler } from "../http/typed-route.ts";
-import { grantsInProject, type PermissionRepository } from "../permissions/repository.ts";
-import type { PracticeArea, Project } from "../permissions/schema.ts";
+import type { PermissionRepository } from "../permissions/repository.ts";
+import type { PracticeArea } from "../permissions/tables.ts";
+import type { Project } from "./tables.ts";
 import type { Grant } from "../authz/grants.ts";
 import { principalName, principalOf, serviceReadRelationship, type Principal } from "../authz/principal.ts";
 import { toPermission, toProfile } from "../users/profile.ts";
 import { PermissionSchema, ProfileRef, UuidParamsSchema } from "../users/profile-schema.ts";
 import type { UserRepository } from "../users/repository.ts";
-import type { Db } from "../db/client.ts";
 import type { ProjectChanges, ProjectRepository } from "./repository.ts";
-import { PracticeAreaCreateSchema, PracticeAreaSchema, ProjectCreateSchema, ProjectSchema, ProjectsQuerySchema, ProjectUpdateSchema, type ProjectUpdate, type PracticeAreaJson, type ProjectJson } from "./schemas.ts";
+import { PracticeAreaCreateSchema, PracticeAreaSchema, ProjectCreateSchema, ProjectSchema, ProjectsQuerySchema, ProjectUpdateSchema, type ProjectUpdate, type PracticeAreaJson, type ProjectJson } from "./http-schemas.ts";
 
 export interface ProjectRoutesDeps {
   authenticate: onRequestHookHandler;
-  loadActor: preValidationHookHandler;
-  db: Db;
+  loadPrincipal: preValidationHookHandler;
   projects: ProjectRepository;
   permissions: PermissionRepository;
   users: UserRepository;
@@ -92,7 +91,7 @@ function toPracticeAreaJson(a: PracticeArea): PracticeAreaJson {
 export async function projectRoutes(fastify: FastifyInstance, deps: ProjectRoutesDeps): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const h = projectHandlers(deps);
-  const signedIn = { onRequest: deps.authenticate, preValidation: deps.loadActor };
+  const signedIn = { onRequest: deps.authenticate, preValidation: deps.loadPrincipal };
   const read = { ...signedIn, config: { service: "permissions.read" as const } };
   const write = { ...signedIn, config: { service: "permissions.write" as const } };
   app.get("/api/v1/projects", { ...read, schema: listSchema }, h.list);
@@ -111,11 +110,11 @@ export async function projectRoutes(fastify: FastifyInstance, deps: ProjectRoute
  */
 function allowed(request: FastifyRequest, rule: (grants: readonly Grant[]) => boolean, detail: string): Principal {
   const principal = principalOf(request);
-  if (principal.kind === "user") requirePermission(rule(principal.actor.grants), detail);
+  if (principal.kind === "user") requirePermission(rule(principal.grants), detail);
   return principal;
 }
 
-function projectHandlers({ db, projects, permissions, users, grants, audit }: ProjectRoutesDeps) {
+function projectHandlers({ projects, permissions, users, grants, audit }: ProjectRoutesDeps) {
   const found = async (uuid: string): Promise<Project> => {
     const project = await projects.find(uuid);
     if (!project) throw notFound("No such project.");
@@ -167,14 +166,14 @@ function projectHandlers({ db, projects, permissions, users, grants, audit }: Pr
   const members: Handler<typeof membersSchema> = async (request) => {
     const project = await found(request.params.uuid);
     const principal = allowed(request, (held) => maySeeMembers(held, project.uuid), "Only the project's members and global administrators may see its members.");
-    const rows = await grantsInProject(db, project.uuid);
+    const rows = await permissions.grantsInProject(project.uuid);
     const ids = rows.map((r) => r.user);
     const [profiles, allGrants] = await Promise.all([users.findByIds(ids), permissions.grantsOfMany(ids)]);
     const byId = new Map(profiles.map((u) => [u.uuid, u]));
     const relationshipTo = (user: string, held: readonly Grant[]) =>
       principal.kind === "service"
-        ? serviceReadRelationship(principal.service)
-        : relationship({ uuid: principal.actor.user.uuid, grants: principal.actor.grants }, { uuid: user, grants: held });
+        ? serviceReadRelationship(principal)
+        : relationship({ uuid: principal.user.uuid, grants: principal.grants }, { uuid: user, grants: held });
     return rows.flatMap(({ user, grants: here }) => {
       const profile = byId.get(user);
       if (!profile) return [];

@@ -15,7 +15,7 @@ import { createHmac } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { limitKey } from "../http/client-address.ts";
-import { loginFailures, serverSecrets } from "./schema.ts";
+import { loginFailures, serverSecrets } from "./tables.ts";
 
 export const WINDOW_SECONDS = 15 * 60;
 const PER_USER_AND_ADDRESS = 5;

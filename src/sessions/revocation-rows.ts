@@ -8,7 +8,7 @@
 // their transactions a few milliseconds long, so the cluster-wide order costs nothing that shows.
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { revokedRefreshTokens, revokedSessions, userRevocations } from "./schema.ts";
+import { revokedRefreshTokens, revokedSessions, userRevocations } from "./tables.ts";
 
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 

@@ -21,7 +21,7 @@ import type { Database } from "../db/client.ts";
 import { DigestTable } from "./digest-table.ts";
 import { nameActor } from "../permissions/repository.ts";
 import { newestVersions, PAGE_ROWS, readSessions, readUsers, writeSessionRevocation, writeUserRevocation, type SessionRow, type UserRow } from "./revocation-rows.ts";
-import { revokedRefreshTokens, revokedSessions } from "./schema.ts";
+import { revokedRefreshTokens, revokedSessions } from "./tables.ts";
 
 /**
  * A sign-out is read everywhere within a second, query included. Each poll of an idle instance

@@ -4,7 +4,7 @@
 // then its handlers.
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler, preValidationHookHandler } from "fastify";
-import { caller } from "../auth/authenticate.ts";
+import { verifiedTokenOf } from "../auth/authenticate.ts";
 import { sessionOf } from "../auth/claims.ts";
 import { Type } from "typebox";
 import { accountDisabled, challengeRequired, invalidCredentials, notAUser, rateLimited, sessionRevoked } from "../auth/problems.ts";
@@ -13,7 +13,7 @@ import { cognitoRefusal, isCredentialFailure } from "../cognito/errors.ts";
 import { ApiProblem, notFound, unavailable } from "../http/problem.ts";
 import { BEARER, CONFLICT, JSON_BODY, NOT_FOUND, PERMISSION_CHECKED, problems, SIGNED_IN, TOKEN_CHECKED, type ProblemCodes } from "../http/problem-schema.ts";
 import type { Handler } from "../http/typed-route.ts";
-import { actorOf } from "../users/current-user.ts";
+import { userPrincipalOf } from "../authz/principal.ts";
 import { refusingLastAdmin } from "../users/last-admin.ts";
 import { requirePermission } from "../authz/guards.ts";
 import { maySignOutOthers } from "../authz/rules.ts";
@@ -21,13 +21,13 @@ import { UuidParamsSchema } from "../users/profile-schema.ts";
 import type { UserRepository } from "../users/repository.ts";
 import type { Attempt, LoginThrottle } from "./login-throttle.ts";
 import type { RevocationStore } from "./revocations.ts";
-import { ChallengeBody, LoginBody, LogoutBody, RefreshBody, TokensSchema, type TokensAnswer } from "./schemas.ts";
+import { ChallengeBody, LoginBody, LogoutBody, RefreshBody, TokensSchema, type TokensAnswer } from "./http-schemas.ts";
 
 export interface SessionRoutesDeps {
   identity: IdentityProvider;
   authenticate: onRequestHookHandler;
   /** The caller's local user and rights; 403 for deactivated accounts. */
-  loadActor: preValidationHookHandler;
+  loadPrincipal: preValidationHookHandler;
   repository: UserRepository;
   revocations: RevocationStore;
   throttle: LoginThrottle;
@@ -90,9 +90,9 @@ export async function sessionRoutes(fastify: FastifyInstance, deps: SessionRoute
     config: { refusal: () => "is not a field of this request" },
     schema: logoutSchema,
   }, h.logout);
-  app.post("/api/v1/me/sign-out", { onRequest: deps.authenticate, preValidation: deps.loadActor, schema: signOutMeSchema }, h.signOutMe);
-  app.post("/api/v1/users/:uuid/sign-out", { onRequest: deps.authenticate, preValidation: deps.loadActor, schema: signOutSchema }, h.signOutEverywhere);
-  app.post("/api/v1/services/:client_id/sign-out", { onRequest: deps.authenticate, preValidation: deps.loadActor, schema: serviceSignOutSchema }, h.signOutService);
+  app.post("/api/v1/me/sign-out", { onRequest: deps.authenticate, preValidation: deps.loadPrincipal, schema: signOutMeSchema }, h.signOutMe);
+  app.post("/api/v1/users/:uuid/sign-out", { onRequest: deps.authenticate, preValidation: deps.loadPrincipal, schema: signOutSchema }, h.signOutEverywhere);
+  app.post("/api/v1/services/:client_id/sign-out", { onRequest: deps.authenticate, preValidation: deps.loadPrincipal, schema: serviceSignOutSchema }, h.signOutService);
 }
 
 /** A request with no body at all is read as `{}`; a body that is sent is validated like any other. */
@@ -186,7 +186,7 @@ function sessionHandlers(deps: SessionRoutesDeps) {
   };
 
   const logout: Handler<typeof logoutSchema> = async (request, reply) => {
-    const { token, raw } = caller(request);
+    const { token, raw } = verifiedTokenOf(request);
     // An app's client-credentials token has no session to end; an administrator revokes a service.
     if (token.kind === "service") throw notAUser();
     // A token naming no session (no origin_jti, no jti: never Cognito's) cannot be signed out alone:
@@ -201,7 +201,7 @@ function sessionHandlers(deps: SessionRoutesDeps) {
   };
 
   const signOutEverywhere: Handler<typeof signOutSchema> = async (request, reply) => {
-    requirePermission(maySignOutOthers(actorOf(request).grants), "Only a global administrator may sign a user out everywhere.");
+    requirePermission(maySignOutOthers(userPrincipalOf(request).grants), "Only a global administrator may sign a user out everywhere.");
     const target = await deps.repository.findById(request.params.uuid);
     if (!target) throw notFound("No such user.");
     await refusingLastAdmin("Signing this person out everywhere", () => deps.repository.refuseLastAdmin(target.uuid));
@@ -210,9 +210,9 @@ function sessionHandlers(deps: SessionRoutesDeps) {
     return reply.code(204).send();
   };
 
-  /** Services never get here: loadActor answers them 403 not_a_user (a route for people only). */
+  /** Services never get here: loadPrincipal answers them 403 not_a_user (a route for people only). */
   const signOutMe: Handler<typeof signOutMeSchema> = async (request, reply) => {
-    const { user } = actorOf(request);
+    const { user } = userPrincipalOf(request);
     await signOutUser(request, user);
     deps.audit(request, "user.sign_out_self", user.uuid);
     return reply.code(204).send();
@@ -221,7 +221,7 @@ function sessionHandlers(deps: SessionRoutesDeps) {
   /** Cognito's sign-out where the pool has it; ours, which every instance honours, whatever Cognito says. */
   const signOutUser = async (request: FastifyRequest, user: { username: string; cognitoSub: string }): Promise<void> => {
     await bestEffort(request, "AdminUserGlobalSignOut", () => deps.identity.adminGlobalSignOut(user.username));
-    await deps.revocations.revokeUser(user.cognitoSub, actorOf(request).user.uuid);
+    await deps.revocations.revokeUser(user.cognitoSub, userPrincipalOf(request).user.uuid);
   };
 
   /**
@@ -229,10 +229,10 @@ function sessionHandlers(deps: SessionRoutesDeps) {
    * token it got before now, through the same store (and the same second) as a user's.
    */
   const signOutService: Handler<typeof serviceSignOutSchema> = async (request, reply) => {
-    requirePermission(maySignOutOthers(actorOf(request).grants), "Only a global administrator may sign a service out.");
+    requirePermission(maySignOutOthers(userPrincipalOf(request).grants), "Only a global administrator may sign a service out.");
     const clientId = request.params.client_id;
     if (!deps.serviceClientIds.includes(clientId)) throw notFound("No such service (COGNITO_SERVICE_CLIENT_IDS).");
-    await deps.revocations.revokeUser(clientId, actorOf(request).user.uuid);
+    await deps.revocations.revokeUser(clientId, userPrincipalOf(request).user.uuid);
     deps.audit(request, "service.sign_out", clientId);
     return reply.code(204).send();
   };

@@ -1,5 +1,5 @@
 // Who owns which profile field: the one table the schemas, serializer and PATCH handlers share.
-import type { User } from "./schema.ts";
+import type { User } from "./tables.ts";
 
 /** Editable by the user (and administrators); seeded from Cognito only at creation. */
 export const USER_OWNED = {

@@ -8,8 +8,8 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { conflict, type ApiProblem } from "../http/problem.ts";
-import { userPermissions } from "../permissions/schema.ts";
-import { users } from "./schema.ts";
+import { userPermissions } from "../permissions/tables.ts";
+import { users } from "./tables.ts";
 
 /** The advisory lock's key ("vrms" in ASCII): one lock for every change that could remove the last admin. */
 const LAST_ADMIN_LOCK = 0x76726d73;

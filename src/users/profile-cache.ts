@@ -4,7 +4,7 @@
 // every request then in flight to the database queued them behind each other (case B's p99 in
 // BENCHMARKS.md).
 import { LRUCache } from "lru-cache";
-import type { User } from "./schema.ts";
+import type { User } from "./tables.ts";
 
 export const PROFILE_CACHE_TTL_MS = 1000;
 

@@ -3,11 +3,11 @@
 import { readableFields } from "../authz/field-permissions.ts";
 import type { Grant } from "../authz/grants.ts";
 import type { Relationship } from "../authz/relationship.ts";
-import type { Actor } from "./current-user.ts";
+import type { UserPrincipal } from "../authz/principal.ts";
 import { USER_OWNED, type UserOwnedField } from "./fields.ts";
 import type { MeProfile, MeUpdate, PermissionJson, Profile, UserUpdate } from "./profile-schema.ts";
 import type { ProfileChanges } from "./repository.ts";
-import { DEFAULT_TIME_ZONE, type User } from "./schema.ts";
+import { DEFAULT_TIME_ZONE, type User } from "./tables.ts";
 
 type UserOwnedValues = { [K in UserOwnedField]: User[(typeof USER_OWNED)[K]] };
 
@@ -53,7 +53,7 @@ export function toPermission(grant: Grant): PermissionJson {
   return { uuid: grant.uuid, permission_type: grant.type, project: grant.project, practice_area: grant.practiceArea, cognito_group: grant.group ?? null };
 }
 
-export function toMeProfile({ user, groups, grants, isAdmin }: Actor): MeProfile {
+export function toMeProfile({ user, groups, grants, isAdmin }: UserPrincipal): MeProfile {
   // Every token of a user carries its own groups array; equal contents render the same profile.
   const groupsKey = groups.join("\n");
   const memo = renderedMe.get(user);

@@ -1,7 +1,7 @@
 // Where a user is created: a verified token → the local user, on the first request of a new sub.
 import type { FastifyBaseLogger } from "fastify";
 import type { VerifiedToken } from "../auth/verifier.ts";
-import type { User } from "./schema.ts";
+import type { User } from "./tables.ts";
 import { ProfileCache } from "./profile-cache.ts";
 import type { CognitoFields, UserRepository } from "./repository.ts";
 

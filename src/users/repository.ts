@@ -4,11 +4,11 @@ import type { Db } from "../db/client.ts";
 import { runPrepared } from "../db/prepared.ts";
 import type { LedScope } from "../authz/relationship.ts";
 import { asActor, inScopes } from "../permissions/repository.ts";
-import { userPermissions } from "../permissions/schema.ts";
+import { userPermissions } from "../permissions/tables.ts";
 import type { Ordering } from "./profile-schema.ts";
-import { vrmsUserIds } from "../import/schema.ts";
+import { vrmsUserIds } from "../import/tables.ts";
 import { keepAnAdmin } from "./last-admin.ts";
-import { users, userTombstones, type User } from "./schema.ts";
+import { users, userTombstones, type User } from "./tables.ts";
 
 export interface NewUser {
   cognitoSub: string;
@@ -40,7 +40,7 @@ export interface UserFilter {
   cognitoSub?: string;
   isActive?: boolean;
   search?: string;
-  /** The user imported from VRMS with this _id (import/schema.ts). */
+  /** The user imported from VRMS with this _id (import/tables.ts). */
   vrmsId?: string;
   /** Only users holding a permission in one of these scopes (a project, or a practice area of one). */
   inScopes?: LedScope[];
@@ -374,7 +374,7 @@ export function listWhere(db: Db, filter: UserFilter): SQL | undefined {
 
 /**
  * The ORDER BY of a list: the column, then uuid so that pages never overlap or skip rows, each in
- * exactly the direction and null placement of one index (users/schema.ts). Nulls go last both ways;
+ * exactly the direction and null placement of one index (users/tables.ts). Nulls go last both ways;
  * created_at and uuid hold none, so for them the placement is the one a backward scan gives.
  */
 export function listOrder(ordering: Ordering): SQL[] {

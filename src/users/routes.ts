@@ -1,5 +1,5 @@
 // /api/v1/me and /api/v1/users. Every route authenticates in onRequest (before the body is read)
-// and loads the actor in preValidation; authz/ decides who may do what before anything is written,
+// and loads the principal in preValidation; authz/ decides who may do what before anything is written,
 // and which fields of a user the caller sees. The handlers are named below the route table.
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preValidationHookHandler } from "fastify";
@@ -10,10 +10,9 @@ import { insufficientScope } from "../auth/problems.ts";
 import type { GrantCache } from "../authz/grant-cache.ts";
 import { requirePermission, requireVisibleUser, requireWritable } from "../authz/guards.ts";
 import { relationship, type Relationship } from "../authz/relationship.ts";
-import { principalName, principalOf, serviceReadRelationship, serviceWriteRelationship } from "../authz/principal.ts";
+import { principalName, principalOf, serviceReadRelationship, serviceWriteRelationship, userPrincipalOf } from "../authz/principal.ts";
 import { mayDeleteUsers, userListScope, type UserListScope } from "../authz/rules.ts";
 import { pageLinks, requireShallowPage } from "../http/pagination.ts";
-import { actorOf } from "./current-user.ts";
 import { refusingLastAdmin } from "./last-admin.ts";
 import { refusalFor } from "./fields.ts";
 import { meProfileJson, toChanges, toMeProfile, toProfile } from "./profile.ts";
@@ -30,13 +29,13 @@ import {
 } from "./profile-schema.ts";
 import type { ProfileCache } from "./profile-cache.ts";
 import { EXACT_COUNT_UP_TO, type ProfileChanges, type UserRepository } from "./repository.ts";
-import type { User } from "./schema.ts";
+import type { User } from "./tables.ts";
 
 export interface UserRoutesDeps {
   /** The bearer-token check (auth/authenticate.ts). */
   authenticate: onRequestHookHandler;
-  /** The caller's local user and rights (current-user.ts). */
-  loadActor: preValidationHookHandler;
+  /** Who is calling: a person's local user and rights, or a service (load-principal.ts). */
+  loadPrincipal: preValidationHookHandler;
   repository: UserRepository;
   /** Written through on every change, so that this instance never serves a stale profile. */
   profiles: ProfileCache;
@@ -75,7 +74,7 @@ const deleteSchema = {
 export async function userRoutes(fastify: FastifyInstance, deps: UserRoutesDeps): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const h = userHandlers(deps);
-  const signedIn = { onRequest: deps.authenticate, preValidation: deps.loadActor };
+  const signedIn = { onRequest: deps.authenticate, preValidation: deps.loadPrincipal };
   const meRefusal = { refusal: (field: string) => refusalFor(field, false) };
   const adminRefusal = { refusal: (field: string) => refusalFor(field, true) };
   app.get("/api/v1/me", { ...signedIn, schema: meSchema }, h.getMe);
@@ -103,13 +102,12 @@ function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: 
     if (principal.kind === "service") {
       const target = await repo.findById(id);
       if (!target) throw notFound("No such user.");
-      return { target, rel: serviceReadRelationship(principal.service), writes: serviceWriteRelationship(principal.service) };
+      return { target, rel: serviceReadRelationship(principal), writes: serviceWriteRelationship(principal) };
     }
-    const actor = principal.actor;
-    const target = id === actor.user.uuid ? actor.user : await repo.findById(id);
+    const target = id === principal.user.uuid ? principal.user : await repo.findById(id);
     if (!target) throw notFound("No such user.");
-    const targetGrants = target === actor.user ? actor.grants : await grants.grantsOf(target.uuid);
-    const rel = relationship({ uuid: actor.user.uuid, grants: actor.grants }, { uuid: target.uuid, grants: targetGrants });
+    const targetGrants = target === principal.user ? principal.grants : await grants.grantsOf(target.uuid);
+    const rel = relationship({ uuid: principal.user.uuid, grants: principal.grants }, { uuid: target.uuid, grants: targetGrants });
     requireVisibleUser(rel);
     return { target, rel, writes: rel };
   };
@@ -117,29 +115,29 @@ function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: 
   // The profile goes out as the JSON text profile.ts keeps with it, not through the response
   // serializer (so the reply is taken untyped); openapi.test.ts checks that text against the schema.
   const getMe: Handler<typeof meSchema> = (request, reply) => {
-    (reply as FastifyReply).type("application/json; charset=utf-8").send(meProfileJson(toMeProfile(actorOf(request))));
+    (reply as FastifyReply).type("application/json; charset=utf-8").send(meProfileJson(toMeProfile(userPrincipalOf(request))));
   };
 
   const patchMe: Handler<typeof patchMeSchema> = async (request) => {
-    const actor = actorOf(request);
+    const principal = userPrincipalOf(request);
     requireWritable("self", Object.keys(request.body));
-    const user = await update(request, actor.user, toChanges(request.body));
-    return toMeProfile({ ...actor, user });
+    const user = await update(request, principal.user, toChanges(request.body));
+    return toMeProfile({ ...principal, user });
   };
 
   /** Whom the caller may list (all, or the members of some projects), and how each row looks to them. */
   const listView = (request: FastifyRequest): { scope: UserListScope; view: (user: User) => Relationship } => {
     const principal = principalOf(request);
     if (principal.kind === "service") {
-      const rel = serviceReadRelationship(principal.service);
+      const rel = serviceReadRelationship(principal);
       return { scope: { all: true }, view: () => rel };
     }
-    const actor = principal.actor;
-    const scope = userListScope(actor.grants);
+    const scope = userListScope(principal.grants);
     requirePermission(scope !== undefined, "Listing users needs adminGlobal, or a lead permission in a project (then its members are listed).");
     // Everyone listed is someone the caller leads (the scope), or the caller.
-    const lead: Relationship = actor.isAdmin ? "adminGlobal" : "projectLead";
-    return { scope: scope!, view: (user) => (user.uuid === actor.user.uuid && !actor.isAdmin ? "self" : lead) };
+    const lead: Relationship = principal.isAdmin ? "adminGlobal" : "projectLead";
+    const self = principal.user.uuid;
+    return { scope: scope!, view: (user) => (user.uuid === self && !principal.isAdmin ? "self" : lead) };
   };
 
   const listUsers: Handler<typeof listSchema> = async (request) => {
@@ -180,15 +178,15 @@ function userHandlers({ repository: repo, profiles, grants, publicUrl, audit }: 
     const { target, rel, writes } = await findVisible(request, request.params.uuid);
     requireWritable(writes, Object.keys(request.body));
     const updated = await refusingLastAdmin("Deactivating this person", () => update(request, target, toChanges(request.body)));
-    if (rel !== "self" || request.service) audit(request, "user.update", target.uuid, { fields: Object.keys(request.body) });
+    if (rel !== "self" || principalOf(request).kind === "service") audit(request, "user.update", target.uuid, { fields: Object.keys(request.body) });
     return toProfile(updated, rel);
   };
 
   const deleteUser: Handler<typeof deleteSchema> = async (request, reply) => {
-    const actor = actorOf(request);
+    const principal = userPrincipalOf(request);
     const { target } = await findVisible(request, request.params.uuid);
-    requirePermission(mayDeleteUsers(actor.grants), "Only a global administrator may delete a user.");
-    const sub = await refusingLastAdmin("Deleting this person", () => repo.delete(target.uuid, actor.user.uuid));
+    requirePermission(mayDeleteUsers(principal.grants), "Only a global administrator may delete a user.");
+    const sub = await refusingLastAdmin("Deleting this person", () => repo.delete(target.uuid, principal.user.uuid));
     if (!sub) throw notFound("No such user.");
     profiles.forget(sub);
     grants.forget(target.uuid);

@@ -17,7 +17,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Database } from "../db/client.ts";
-import type { EventRow, Subscription } from "../events/schema.ts";
+import type { EventRow, Subscription } from "../events/tables.ts";
 import { renderEvent, type Viewer } from "../events/render.ts";
 import type { Metrics } from "../http/metrics.ts";
 import type { Spans } from "../tracing/spans.ts";

@@ -3,7 +3,7 @@
 import { and, asc, count, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { isUuid } from "../permissions/repository.ts";
-import { events, webhookDeliveries, webhookSubscriptions, type Delivery, type EventRow, type Subscription } from "../events/schema.ts";
+import { events, webhookDeliveries, webhookSubscriptions, type Delivery, type EventRow, type Subscription } from "../events/tables.ts";
 
 export interface NewSubscription {
   owner: string;

@@ -7,7 +7,7 @@ import { Type } from "typebox";
 import { requirePermission } from "../authz/guards.ts";
 import { principalName, principalOf, type Principal } from "../authz/principal.ts";
 import { renderEvent, type Viewer } from "../events/render.ts";
-import type { Delivery, Subscription } from "../events/schema.ts";
+import type { Delivery, Subscription } from "../events/tables.ts";
 import { ApiProblem, conflict, invalidField, notFound } from "../http/problem.ts";
 import { BEARER, CONFLICT, GONE, JSON_BODY, NOT_FOUND, PERMISSION_CHECKED, problems, QUERY_STRING, SIGNED_IN } from "../http/problem-schema.ts";
 import type { Handler } from "../http/typed-route.ts";
@@ -27,12 +27,12 @@ import {
   SubscriptionUpdateSchema,
   type DeliveryJson,
   type SubscriptionJson,
-} from "./schemas.ts";
+} from "./http-schemas.ts";
 import { newSecret } from "./signing.ts";
 
 export interface WebhookRoutesDeps {
   authenticate: onRequestHookHandler;
-  loadActor: preValidationHookHandler;
+  loadPrincipal: preValidationHookHandler;
   webhooks: WebhookRepository;
   allowHttpLoopback: boolean;
   retentionDays: number;
@@ -123,12 +123,12 @@ function toDeliveryJson(d: Delivery & { eventUuid: string; eventType: string }):
 /** Whose subscriptions the caller manages: a service its own; a global administrator everyone's (undefined). */
 function ownerFilter(principal: Principal): string | undefined {
   if (principal.kind === "service") return principalName(principal);
-  requirePermission(principal.actor.isAdmin, "Webhooks are managed by global administrators and by services holding webhooks.write.");
+  requirePermission(principal.isAdmin, "Webhooks are managed by global administrators and by services holding webhooks.write.");
   return undefined;
 }
 
 /** A service's API scopes, kept with its subscriptions: what their payloads may show. */
-const scopesOf = (principal: Principal): string[] => (principal.kind === "service" ? [...principal.service.scopes].sort() : []);
+const scopesOf = (principal: Principal): string[] => (principal.kind === "service" ? [...principal.scopes].sort() : []);
 
 function checkUrl(url: string, allowHttpLoopback: boolean): void {
   const why = unsafeUrl(url, allowHttpLoopback);
@@ -137,7 +137,7 @@ function checkUrl(url: string, allowHttpLoopback: boolean): void {
 
 export async function webhookRoutes(fastify: FastifyInstance, deps: WebhookRoutesDeps): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const signedIn = { onRequest: deps.authenticate, preValidation: deps.loadActor, config: service };
+  const signedIn = { onRequest: deps.authenticate, preValidation: deps.loadPrincipal, config: service };
   const { webhooks } = deps;
 
   const owned = async (request: FastifyRequest, uuid: string): Promise<{ principal: Principal; subscription: Subscription }> => {
@@ -223,7 +223,7 @@ export async function webhookRoutes(fastify: FastifyInstance, deps: WebhookRoute
   const feed: Handler<typeof feedSchema> = async (request) => {
     const principal = principalOf(request);
     ownerFilter(principal);
-    const viewer: Viewer = principal.kind === "service" ? { kind: "service", scopes: principal.service.scopes } : { kind: "admin" };
+    const viewer: Viewer = principal.kind === "service" ? { kind: "service", scopes: principal.scopes } : { kind: "admin" };
     const { after, limit = 100 } = request.query;
     // Every event committed before this request gets its position first: the page (and the
     // cursor's own position) then include it.

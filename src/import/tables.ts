@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { check, index, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
-import { projects } from "../permissions/schema.ts";
-import { users } from "../users/schema.ts";
+import { projects } from "../projects/tables.ts";
+import { users } from "../users/tables.ts";
 
 /**
  * VRMS's MongoDB `_id`s of the people and projects imported from it (npm run cli -- import vrms),

@@ -1,9 +1,9 @@
-// The person behind an authenticated request, and what they hold: computed once per request (a
-// preValidation hook, after authentication), read by every route. Deactivated accounts stop here;
-// services (authz/principal.ts) are admitted by their scopes and never become users.
-// Synchronous when the user and their grants are cached: no promise on the hot path.
+// Who is calling, the request's principal (authz/principal.ts): loaded once per request (a
+// preValidation hook, after authentication), read by every route. A person's profile and grants are
+// loaded, and deactivated accounts stop here; services are admitted by their scopes and never
+// become users. Synchronous when the user and their grants are cached: no promise on the hot path.
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preValidationHookHandler } from "fastify";
-import { caller } from "../auth/authenticate.ts";
+import { verifiedTokenOf } from "../auth/authenticate.ts";
 import { accountDisabled, missingScope, notAUser } from "../auth/problems.ts";
 import { apiScopes, type Scope } from "../authz/scopes.ts";
 import type { GrantCache } from "../authz/grant-cache.ts";
@@ -11,26 +11,10 @@ import { groupGrants, type Grant, type GroupPermissions } from "../authz/grants.
 import { holdsAdminGlobal } from "../authz/relationship.ts";
 import { sendProblem } from "../http/problem.ts";
 import type { OpenSpan, Spans } from "../tracing/spans.ts";
-import type { User } from "./schema.ts";
+import type { User } from "./tables.ts";
 import type { UserProvisioning } from "./provisioning.ts";
 
-/** Who is calling: the local user, their Cognito groups, and every permission they hold. */
-export interface Actor {
-  user: User;
-  groups: readonly string[];
-  /** Stored grants, then those of the token's groups. */
-  grants: readonly Grant[];
-  /** Holds adminGlobal. */
-  isAdmin: boolean;
-}
-
-declare module "fastify" {
-  interface FastifyRequest {
-    actor: Actor | null;
-  }
-}
-
-export interface ActorSources {
+export interface PrincipalSources {
   provisioning: UserProvisioning;
   grants: GrantCache;
   groupPermissions: GroupPermissions;
@@ -53,7 +37,7 @@ function allGrants(stored: readonly Grant[], groups: readonly string[], mapping:
   return all;
 }
 
-export function loadActor({ provisioning, grants, groupPermissions, resourceServer, spans }: ActorSources): preValidationHookHandler {
+export function loadPrincipal({ provisioning, grants, groupPermissions, resourceServer, spans }: PrincipalSources): preValidationHookHandler {
   // Tokens of one service carry the same scope text: parsed once.
   const scopesOf = new Map<string, ReadonlySet<Scope>>();
   const parsedScopes = (claim: string | undefined): ReadonlySet<Scope> => {
@@ -67,7 +51,7 @@ export function loadActor({ provisioning, grants, groupPermissions, resourceServ
 
   /** A service is judged by its scopes alone: the route's, declared in its config. */
   function admitService(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    const { token } = caller(request);
+    const { token } = verifiedTokenOf(request);
     const needed = request.routeOptions.config.service;
     if (!needed) {
       sendProblem(reply, notAUser());
@@ -78,7 +62,7 @@ export function loadActor({ provisioning, grants, groupPermissions, resourceServ
       sendProblem(reply, missingScope(`${resourceServer}/${needed}`));
       return;
     }
-    request.service = { clientId: token.clientId, scopes };
+    request.principal = { kind: "service", clientId: token.clientId, scopes };
     done();
   }
 
@@ -92,13 +76,13 @@ export function loadActor({ provisioning, grants, groupPermissions, resourceServ
       sendProblem(reply, accountDisabled());
       return;
     }
-    const { groups } = caller(request).token;
+    const { groups } = verifiedTokenOf(request).token;
     const all = allGrants(stored, groups, groupPermissions);
-    request.actor = { user, groups, grants: all, isAdmin: holdsAdminGlobal(all) };
+    request.principal = { kind: "user", user, groups, grants: all, isAdmin: holdsAdminGlobal(all) };
     done();
   }
 
-  /** The user's grants, within the profile load's span (their query is part of loading the caller). */
+  /** The user's grants, within the profile load's span (their query is part of loading the principal). */
   function withGrants(request: FastifyRequest, reply: FastifyReply, user: User, done: HookHandlerDoneFunction, span?: OpenSpan): void {
     const stored = span ? span.within(() => grants.grantsOf(user.uuid)) : grants.grantsOf(user.uuid);
     if (!(stored instanceof Promise)) {
@@ -120,8 +104,8 @@ export function loadActor({ provisioning, grants, groupPermissions, resourceServ
       .catch(fail(reply, done));
   }
 
-  return function currentUser(request, reply, done) {
-    const { token, raw } = caller(request);
+  return function loadPrincipalHook(request, reply, done) {
+    const { token, raw } = verifiedTokenOf(request);
     if (token.kind === "service") return admitService(request, reply, done);
     // Active while loading, so that the database's and Cognito's spans are its children.
     const span = spans?.start("user.load_profile");
@@ -139,10 +123,4 @@ export function loadActor({ provisioning, grants, groupPermissions, resourceServ
       )
       .catch(fail(reply, done));
   };
-}
-
-/** The actor of a route behind loadActor. */
-export function actorOf(request: FastifyRequest): Actor {
-  if (!request.actor) throw new Error("route is not behind loadActor()");
-  return request.actor;
 }

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { bigint, check, foreignKey, index, integer, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
-import { users } from "../users/schema.ts";
+import { projects } from "../projects/tables.ts";
+import { users } from "../users/tables.ts";
 
 /** Seeded by the migration from authz/permission-types.ts; read-only through the API. */
 export const permissionTypes = pgTable(
@@ -17,16 +18,6 @@ export const permissionTypes = pgTable(
     unique("permission_types_name_scope_key").on(t.name, t.scope),
   ],
 );
-
-export const projects = pgTable("projects", {
-  uuid: uuid("uuid").primaryKey().default(sql`gen_random_uuid()`),
-  name: text("name").notNull().unique(),
-  description: text("description"),
-  githubUrl: text("github_url"),
-  slackUrl: text("slack_url"),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
-});
 
 export const practiceAreas = pgTable("practice_areas", {
   uuid: uuid("uuid").primaryKey().default(sql`gen_random_uuid()`),
@@ -87,6 +78,5 @@ export const permissionHistory = pgTable(
   ],
 );
 
-export type Project = typeof projects.$inferSelect;
 export type PracticeArea = typeof practiceAreas.$inferSelect;
 export type UserPermission = typeof userPermissions.$inferSelect;
