@@ -328,7 +328,7 @@ const LABELS: Record<string, string> = {
   E: `E first requests of ${NEW_USERS} new users`,
   P: "P peer `/api/v1/me`: Fastify + aws-jwt-verify, users in memory",
   W0: "W0 `PATCH /api/v1/me`, no webhook subscription",
-  W1: "W1 `PATCH /api/v1/me`, one subscription (a local receiver answering 204)",
+  W1: "W1 `PATCH /api/v1/me`, one subscription (a local receiver answering 204; its deliveries' CPU: below)",
 };
 
 /** What a case is measured against: its name, and its req/s (the ceiling) from this run. */
