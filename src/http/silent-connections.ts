@@ -8,8 +8,8 @@
 import type { Server, Socket } from "node:net";
 
 export interface SilentConnections {
-  /** Once the listener is closed: destroys every connection that has not sent a byte; how many. */
-  close(): number;
+  /** Once the listener is closed: destroys every connection that has not sent a byte. */
+  close(): void;
 }
 
 export function trackSilentConnections(server: Server): SilentConnections {
@@ -20,13 +20,7 @@ export function trackSilentConnections(server: Server): SilentConnections {
   });
   return {
     close() {
-      let closed = 0;
-      for (const socket of open) {
-        if (socket.bytesRead > 0) continue;
-        socket.destroy();
-        closed += 1;
-      }
-      return closed;
+      for (const socket of open) if (socket.bytesRead === 0) socket.destroy();
     },
   };
 }
