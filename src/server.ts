@@ -9,6 +9,7 @@ import { RevocationStore } from "./sessions/revocations.ts";
 import type { Config } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import type { Metrics } from "./http/metrics.ts";
+import { listenerClosed, trackSilentConnections } from "./http/silent-connections.ts";
 import { createLogger } from "./logging.ts";
 import type { Spans, Tracing } from "./tracing/spans.ts";
 import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
@@ -99,6 +100,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     metrics,
     spans,
   );
+  const silent = trackSilentConnections(app.fastify.server);
   let address: string;
   try {
     address = await app.fastify.listen({ port: config.port, host: config.host });
@@ -120,7 +122,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     close: () =>
       (closing ??= (async () => {
         app.startDraining();
-        await app.fastify.close();
+        const closed = app.fastify.close();
+        // Awaited below, after the sweep: a failure meanwhile must not count as unhandled.
+        closed.catch(() => {});
+        await listenerClosed(app.fastify.server);
+        silent.close();
+        await closed;
         await dispatcher.stop();
         keys.stop();
         cognito.destroy();
