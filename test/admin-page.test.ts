@@ -279,6 +279,14 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
   }
 
   const button = (name: string | RegExp) => page.getByRole("button", { name, exact: typeof name === "string" });
+  /** The API's names of permission types in the view's text outside their <code>: people read human names. */
+  const apiNamesInText = () =>
+    page.evaluate(() => {
+      const view = document.getElementById("view")!.cloneNode(true) as HTMLElement;
+      for (const code of view.querySelectorAll("code.api-name")) code.remove();
+      const text = [view.textContent ?? "", ...[...view.querySelectorAll("[aria-label]")].map((n) => n.getAttribute("aria-label") ?? "")].join(" ");
+      return (text.match(/\b(admin|practiceLead|practiceLeadJr|member)(Global|Vrms|Brigade|Project|General)\b/g) ?? []).join(" ");
+    });
   const dialog = () => page.getByRole("dialog");
 
   test("console, administrator: creates a project, adds people by email, a taken name and a grant that exists answered at the field, deactivates a member (confirmed), searches People", async () => {
@@ -315,12 +323,14 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await page.waitForSelector(".member:has-text('Lee Lead')");
     await addMember(member.username, "memberProject");
     await page.waitForSelector(".member:has-text('Max Member')");
+    // People's names for the types, the API's beside them for whoever reads the API documentation.
+    assert.equal(await page.locator("h3", { hasText: "Project admin" }).locator("code.api-name").textContent(), "adminProject");
     await axe("administrator: a project's page");
     // A grant that exists: the server's message in the form, the person still typed.
     await addMember(member.username, "memberProject");
     await page.waitForSelector("#add-member .form-error:has-text('already holds')");
     assert.equal(await page.locator("#add-member").getByLabel("Person").inputValue(), member.username);
-    await button(/^Revoke memberProject of Max Member/).click();
+    await button(/^Revoke Project member of Max Member/).click();
     await dialog().waitFor();
     assert.match((await dialog().textContent()) ?? "", /Max Member/);
     await axe("administrator: Revoke dialog");
@@ -353,7 +363,7 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await nav("Admins");
     await axe("administrator: Admins");
     await nav("History");
-    await page.waitForSelector("tr.history:has-text('memberProject')");
+    await page.waitForSelector("tr.history:has-text('Project member')");
     await axe("administrator: History");
     await nav("Services");
     await page.getByLabel("Client id").fill("no-such-service");
@@ -378,9 +388,10 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await press(page.getByRole("link", { name: PROJECT }));
     await page.waitForSelector(`h1:text-is("${PROJECT}")`);
     assert.equal(await button("Delete project").count(), 0, "no Delete project for a project manager");
-    assert.equal(await button(/^Revoke adminProject/).count(), 0, "no Revoke of a fellow adminProject");
+    assert.equal(await button(/^Revoke Project admin/).count(), 0, "no Revoke of a fellow adminProject");
     const form = page.locator("#add-member");
-    assert.deepEqual(await form.getByLabel("Permission").locator("option").allTextContents(), ["adminProject", "practiceLeadProject", "practiceLeadJrProject", "memberProject"]);
+    assert.deepEqual(await form.getByLabel("Permission").locator("option").allTextContents(), ["Project admin", "Practice area lead", "Junior practice area lead", "Project member"]);
+    assert.equal(await apiNamesInText(), "", "no API name of a type outside its <code>");
     await axe("project manager: a project's page");
     await tabTo(form.getByLabel("Person"));
     await page.keyboard.type(newbie.username);
@@ -393,26 +404,27 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowUp");
     assert.equal(await form.getByLabel("Permission").inputValue(), "adminProject");
     await press(form.getByRole("button", { name: "Add", exact: true }));
-    await page.waitForSelector("h3:has-text('adminProject (2)')");
+    await page.waitForSelector("h3:has-text('Project admin'):has-text('(2)')");
     // The new project manager adds a third person (their own call, by email).
     const projectUuid = page.url().split("/").pop()!;
     const added = await requestAt(base, "POST", "/api/v1/user-permissions", { token: await apiToken(newbie), body: { email: third.username, permission_type: "memberProject", project: projectUuid } });
     assert.equal(added.status, 201, JSON.stringify(added.body));
-    assert.equal(await button(/^Revoke adminProject of Nia Newcomer/).count(), 0, "revoking a fellow adminProject stays with the global admin types");
-    await press(button(/^Revoke memberProject of Nia Newcomer/));
+    assert.equal(await button(/^Revoke Project admin of Nia Newcomer/).count(), 0, "revoking a fellow adminProject stays with the global admin types");
+    await press(button(/^Revoke Project member of Nia Newcomer/));
     await dialog().waitFor();
     await axe("project manager: Revoke dialog");
     await press(dialog().getByRole("button", { name: "Revoke" }));
     await dialog().waitFor({ state: "detached" });
     // The members list is drawn again after the revoke: wait for it rather than read it at once (a race).
-    await page.locator("h3:has-text('memberProject') + ul .member:has-text('Nia Newcomer')").waitFor({ state: "detached" });
+    await page.locator("h3:has-text('Project member') + ul .member:has-text('Nia Newcomer')").waitFor({ state: "detached" });
     // The redrawn page does not drop keyboard focus to <body> (the top of the page): its heading has it.
     await page.waitForFunction(() => document.activeElement?.tagName === "H1", undefined, { timeout: 3000 });
-    await page.waitForSelector("h3:has-text('memberProject')");
-    assert.match((await page.textContent("#message")) ?? "", /Revoked memberProject from Nia Newcomer/);
+    await page.waitForSelector("h3:has-text('Project member')");
+    assert.match((await page.textContent("#message")) ?? "", /Revoked Project member from Nia Newcomer/);
     await press(page.locator("#nav a", { hasText: "History" }));
     await page.waitForSelector("tr.history:has-text('revoked')");
     assert.equal(await page.textContent("#message"), "", "the last view's news does not follow to History");
+    assert.equal(await apiNamesInText(), "", "History names the types for people too");
     await axe("project manager: History");
     await press(page.locator("#nav a", { hasText: "People" }));
     await page.waitForSelector("tr.user:has-text('Theo Third')");
@@ -428,11 +440,11 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await nav("Projects");
     await page.getByRole("link", { name: PROJECT }).click();
     await page.waitForSelector(`h1:text-is("${PROJECT}")`);
-    assert.deepEqual(await page.locator("#add-member").getByLabel("Permission").locator("option").allTextContents(), ["practiceLeadJrProject", "memberProject"]);
+    assert.deepEqual(await page.locator("#add-member").getByLabel("Permission").locator("option").allTextContents(), ["Junior practice area lead", "Project member"]);
     assert.equal(await page.locator("h2:text-is('Edit project')").count(), 0);
     assert.equal(await button("Delete project").count(), 0);
-    assert.equal(await button(/^Revoke adminProject/).count(), 0);
-    assert.equal(await button(/^Revoke memberProject of Max Member/).count(), 1);
+    assert.equal(await button(/^Revoke Project admin/).count(), 0);
+    assert.equal(await button(/^Revoke Project member of Max Member/).count(), 1);
     await axe("practice lead: a project's page");
     await nav("People");
     await page.waitForSelector("tr.user:has-text('Max Member')");
