@@ -528,4 +528,42 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     assert.equal((await requestAt(server.url, "GET", "/api/v1/me", { token })).status, 401, "the API refuses the member's token");
     assert.ok(axeChecked.length >= 20, `axe ran on ${axeChecked.length} views and dialogs`);
   });
+
+  test("a token refresh that fails on the network keeps the session, says so and retries; only a refused one signs out", async () => {
+    await page.clock.install();
+    await signedInAs(member);
+    const first = JSON.parse((await storedTokens()).session!) as { access_token: string };
+    // The first renewal: no network; the second: a 503 from the sign-in server; then it answers.
+    let renewals = 0;
+    await page.route(`${emulator.url}/oauth2/token`, async (route) => {
+      if (!route.request().postData()?.includes("refresh_token")) return route.continue();
+      renewals++;
+      if (renewals === 1) return route.abort("internetdisconnected");
+      if (renewals === 2) return route.fulfill({ status: 503, contentType: "text/html", body: "<h1>Service Unavailable</h1>" });
+      return route.continue();
+    });
+    await page.clock.fastForward("59:30");
+    await page.waitForSelector("#connection:has-text(\"Can't reach the server\")");
+    assert.equal(await page.getAttribute("#connection", "role"), "status", "said to screen readers");
+    assert.notEqual((await storedTokens()).session, null, "a network failure is no sign-out");
+    assert.equal(await page.isVisible("#signed-in"), true);
+    await axe("member: renewal retrying");
+    await page.clock.fastForward(2_100);
+    await until(() => renewals === 2, 5000, "the first retry");
+    assert.notEqual((await storedTokens()).session, null, "a 5xx is no sign-out either");
+    const renewed = page.waitForResponse((r) => r.url().startsWith(`${emulator.url}/oauth2/token`) && r.status() === 200);
+    await page.clock.fastForward(4_100);
+    await renewed;
+    await page.waitForFunction((old) => JSON.parse(sessionStorage.getItem("vrms.session") ?? "{}").access_token !== old, first.access_token);
+    await page.waitForFunction(() => document.getElementById("connection")!.textContent === "");
+    await page.waitForSelector("#message:has-text('Connected again')");
+    // A refused renewal (the refresh token revoked) ends the session.
+    await page.unroute(`${emulator.url}/oauth2/token`);
+    await page.route(`${emulator.url}/oauth2/token`, (route) =>
+      route.fulfill({ status: 400, contentType: "application/json", body: JSON.stringify({ error: "invalid_grant", error_description: "Refresh Token has been revoked" }) }),
+    );
+    await page.clock.fastForward("59:30");
+    await page.waitForSelector("#signed-out:not([hidden])");
+    assert.equal((await storedTokens()).session, null);
+  });
 });
