@@ -15,6 +15,7 @@ import { startTestEmulator, type TestEmulator } from "./support/emulator.ts";
 import { freePort } from "../support/net.ts";
 import { requestAt } from "./support/server.ts";
 import { until } from "./support/wait.ts";
+import { WebhookReceiver } from "./support/webhook-receiver.ts";
 
 const member = DEMO_USERS.find((u) => u.username === "member@example.org")!;
 const admin = DEMO_USERS.find((u) => u.username === "admin@example.org")!;
@@ -48,7 +49,8 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     implicitBase = `http://localhost:${implicitPort}`;
     const pool = await provision(lab.cognito, { endpoint: emulator.url, poolName: "vrms-dev", callbackUrl: `${base}/admin`, demoUsers: PEOPLE });
     cognitoEnv = { COGNITO_ENDPOINT: emulator.url, COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_IDS: pool.clientId, COGNITO_DOMAIN: emulator.url };
-    const serverEnv = { ...cognitoEnv, HOST: "127.0.0.1", LOG_LEVEL: "silent" };
+    // Webhooks to the test's receiver on 127.0.0.1, as the dev stack allows them.
+    const serverEnv = { ...cognitoEnv, HOST: "127.0.0.1", LOG_LEVEL: "silent", WEBHOOK_ALLOW_HTTP_LOOPBACK: "true", WEBHOOK_RETRY_BASE_MS: "50" };
     // Each on a copy of the migrated PGlite template (initdb and the migrations cost seconds).
     databases.push(await pglite.create(), await pglite.create());
     server = await startServer(loadConfig({ ...serverEnv, PORT: String(port), ...databases[0]!.env }));
@@ -293,7 +295,7 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     // Everyone has signed in once: the console finds people who have.
     for (const user of [member, pm, lead, newbie, third]) assert.equal((await requestAt(base, "GET", "/api/v1/me", { token: await apiToken(user) })).status, 200);
     await signedInAs(admin);
-    assert.deepEqual(await navLinks(), ["My profile", "People", "Projects", "Admins", "History", "Services"]);
+    assert.deepEqual(await navLinks(), ["My profile", "People", "Projects", "Admins", "History", "Services", "Webhooks"]);
     await axe("administrator: My profile");
     await nav("Projects");
     await page.waitForSelector("#no-projects:has-text('No projects yet')");
@@ -465,6 +467,9 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     for (const absent of ["Add member", "Delete project"]) assert.equal(await page.locator(`h2:text-is('${absent}'), button:text-is('${absent}')`).count(), 0, absent);
     assert.equal(await button(/^Revoke/).count(), 0);
     await axe("member: a project's page");
+    // Webhooks are not drawn for a member, even by their address.
+    await page.goto(`${base}/admin#/webhooks`);
+    await page.waitForSelector("h1:text-is('My profile')");
     await nav("My profile");
     await page.fill("#f-target_job_title", "Mentor");
     await page.evaluate(() => {
@@ -527,6 +532,107 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     assert.equal((await storedTokens()).session, null);
     assert.equal((await requestAt(server.url, "GET", "/api/v1/me", { token })).status, 401, "the API refuses the member's token");
     assert.ok(axeChecked.length >= 20, `axe ran on ${axeChecked.length} views and dialogs`);
+  });
+
+  test("console, administrator: webhooks to a real receiver; the secret shown once; an event verified; replay, rotate, disable, delete; hostile text stays text", async () => {
+    const receiver = await new WebhookReceiver().start();
+    try {
+      await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+      await signedInAs(admin);
+      await nav("Webhooks");
+      await page.waitForSelector("#no-webhooks");
+      await axe("administrator: Webhooks, none yet");
+      await button("New webhook").click();
+      const form = page.locator("#new-webhook");
+      // An address inside the server's network: the server's reason at the URL field, what was typed kept.
+      await form.getByLabel("URL").fill("http://169.254.169.254/latest/meta-data");
+      await form.getByLabel("project.created").check();
+      await button("Create").click();
+      await page.waitForSelector("#new-webhook #e-url:not(:empty)");
+      assert.equal(await form.getByLabel("URL").getAttribute("aria-invalid"), "true");
+      assert.equal(await form.getByLabel("project.created").isChecked(), true);
+      await axe("administrator: New webhook with an unsafe URL");
+      await form.getByLabel("URL").fill(receiver.url);
+      await form.getByLabel("project.updated").check();
+      await form.getByLabel("Description").fill(`<img src=x onerror="window.pwned=1">Onboarding sheet`);
+      await button("Create").click();
+      await dialog().waitFor();
+      const secret = await dialog().getByLabel("Signing secret").inputValue();
+      assert.match(secret, /^whsec_/);
+      assert.match((await dialog().textContent()) ?? "", /Copy it now: it will not be shown again/);
+      await axe("administrator: the new webhook's secret");
+      await dialog().getByRole("button", { name: "Copy" }).click();
+      await dialog().getByText("Copied.").waitFor();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+      await dialog().getByRole("button", { name: "Done" }).click();
+      await dialog().waitFor({ state: "detached" });
+      receiver.secrets.push(secret);
+      /** Whether a secret is anywhere the page keeps things: markup, fields' values (not in the markup), storage, the address. */
+      const leftAnywhere = (shown: string) =>
+        page.evaluate(
+          (s) =>
+            [
+              document.documentElement.outerHTML,
+              ...[...document.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>("input, textarea")].map((i) => i.value),
+              JSON.stringify({ ...sessionStorage }),
+              JSON.stringify({ ...localStorage }),
+              location.href,
+            ].some((t) => t.includes(s)),
+          shown,
+        );
+      assert.equal(await leftAnywhere(secret), false, "the secret is in neither the DOM, storage nor the address once the dialog is closed");
+      // The description is the subscriber's text: shown as text, never run.
+      await page.waitForSelector("tr.webhook:has-text('<img src=x')");
+      assert.equal(await page.locator("#view img").count(), 0);
+      assert.equal(await page.evaluate(() => "pwned" in window), false);
+      await page.getByRole("link", { name: receiver.url }).click();
+      await page.waitForSelector("h1:text-is('Webhook')");
+      // A change emits an event; the receiver verifies it with standardwebhooks.
+      const token = await apiToken(admin);
+      const project = (await requestAt(base, "POST", "/api/v1/projects", { token, body: { name: "Webhook Watchers" } })).body.uuid as string;
+      await receiver.waitFor("project.created", project, 10_000);
+      assert.equal(receiver.unverified, 0);
+      await page.reload();
+      await page.waitForSelector("tr.delivery.delivered:has-text('project.created')");
+      await axe("administrator: a webhook's page");
+      await page.setViewportSize({ width: 375, height: 800 });
+      assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= 375), true, "no horizontal scrolling at 375 px");
+      await page.setViewportSize({ width: 1024, height: 800 });
+      await button(/^Replay project\.created/).click();
+      await until(() => receiver.of("project.created", project).length === 2, 10_000, "the replayed delivery");
+      // Rotate: the new secret shown once; the receiver verifies with it alone.
+      await button("Rotate secret").click();
+      assert.match((await dialog().textContent()) ?? "", /keeps signing too for 24 hours/);
+      await axe("administrator: Rotate secret dialog");
+      await dialog().getByRole("button", { name: "Rotate secret" }).click();
+      await page.getByRole("dialog", { name: "The webhook's new signing secret" }).waitFor();
+      const rotated = await dialog().getByLabel("Signing secret").inputValue();
+      assert.ok(rotated.startsWith("whsec_") && rotated !== secret);
+      await page.keyboard.press("Escape");
+      await dialog().waitFor({ state: "detached" });
+      assert.equal(await leftAnywhere(rotated), false, "closed by Escape: gone too");
+      await page.waitForSelector("dd:has-text('still signs too until')");
+      receiver.secrets.splice(0, receiver.secrets.length, rotated);
+      assert.equal((await requestAt(base, "PATCH", `/api/v1/projects/${project}`, { token, body: { description: "Renamed" } })).status, 200);
+      await receiver.waitFor("project.updated", project, 10_000);
+      assert.equal(receiver.unverified, 0);
+      // Disabled: no more deliveries.
+      const edit = page.locator("form[id^=edit-]");
+      await edit.getByLabel("Enabled", { exact: true }).uncheck();
+      await edit.getByRole("button", { name: "Save" }).click();
+      await page.waitForSelector("dd:text-is('Disabled')");
+      await requestAt(base, "PATCH", `/api/v1/projects/${project}`, { token, body: { description: "Unheard" } });
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      assert.equal(receiver.of("project.updated", project).length, 1, "nothing delivered while disabled");
+      await button("Delete webhook").click();
+      assert.ok(((await dialog().textContent()) ?? "").includes(`Deliveries to ${receiver.url} stop`), "the dialog names the URL");
+      await axe("administrator: Delete webhook dialog");
+      await dialog().getByRole("button", { name: "Delete webhook" }).click();
+      await page.waitForSelector("#no-webhooks");
+      assert.deepEqual((await requestAt(base, "GET", "/api/v1/webhooks", { token })).body, []);
+    } finally {
+      await receiver.stop();
+    }
   });
 
   test("a token refresh that fails on the network keeps the session, says so and retries; only a refused one signs out", async () => {

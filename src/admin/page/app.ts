@@ -4,6 +4,7 @@ import { completeSignIn, hooks, loadSession, REFRESH_BEFORE_MS, refresh, retryNo
 import { caller, client, onUnauthorized, setCaller } from "./api.ts";
 import { $, announce, forgetDrafts, h } from "./dom.ts";
 import { adminsView, historyView, peopleView, personView, powers, profileView, projectsView, projectView, servicesView, signOutHook, type View } from "./views.ts";
+import { webhooksView, webhookView } from "./webhooks.ts";
 
 interface Route {
   path: string;
@@ -21,6 +22,7 @@ const ROUTES: Route[] = [
   { path: "admins", label: "Admins", view: adminsView, allowed: powers.seeEveryGrant },
   { path: "history", label: "History", view: historyView, allowed: always },
   { path: "services", label: "Services", view: servicesView, allowed: powers.signOutServices },
+  { path: "webhooks", label: "Webhooks", view: webhooksView, allowed: powers.manageWebhooks },
 ];
 
 function show(view: "signed-out" | "signed-in", message = ""): void {
@@ -46,7 +48,8 @@ async function route(focus: boolean): Promise<void> {
   const [path = "profile", query = ""] = location.hash.replace(/^#\/?/, "").split("?");
   const [top = "profile", arg] = path.split("/");
   const found = ROUTES.find((r) => r.path === top && r.allowed()) ?? ROUTES[0]!;
-  const view = arg && found.path === "people" ? personView : arg && found.path === "projects" ? projectView : found.view;
+  const pages: Record<string, View> = { people: personView, projects: projectView, webhooks: webhookView };
+  const view = (arg && pages[found.path]) || found.view;
   renderNav(found.path);
   const ticket = ++drawing;
   const root = h("div", { id: "view-inner" });

@@ -32,6 +32,8 @@ export const powers = {
   listPeople: () => userListScope(caller.grants) !== undefined,
   seeEveryGrant: () => holdsAdminGlobal(caller.grants) || leadsEveryone(caller.grants),
   signOutServices: () => maySignOutOthers(caller.grants),
+  /** The server's rule for /api/v1/webhooks (a person): a global administrator, by grant or group. */
+  manageWebhooks: () => holdsAdminGlobal(caller.grants),
   /** The types the caller may grant in this place (project, practice area): the server's grantAuthority. */
   grantable: (project: string | null, practiceArea: string | null) =>
     PERMISSION_TYPES.filter((t) => (t.scope === "project") === (project !== null) && grantAuthority(caller.grants, { type: t.name, project, practiceArea }) !== undefined).map((t) => t.name),
@@ -41,10 +43,10 @@ export const powers = {
 
 // ---- small parts -----------------------------------------------------------------------------
 
-const heading = (text: string) => h("h1", { tabIndex: -1 }, text);
-const link = (href: string, text: string, props: Record<string, unknown> = {}) => h("a", { href, ...props }, text);
-const when = (iso: string) => new Date(iso).toLocaleString();
-const formError = () => h("p", { className: "form-error", role: "alert" });
+export const heading = (text: string) => h("h1", { tabIndex: -1 }, text);
+export const link = (href: string, text: string, props: Record<string, unknown> = {}) => h("a", { href, ...props }, text);
+export const when = (iso: string) => new Date(iso).toLocaleString();
+export const formError = () => h("p", { className: "form-error", role: "alert" });
 
 function select(options: [value: string, label: string][], value = ""): HTMLSelectElement {
   const node = h("select", {}, ...options.map(([v, label]) => h("option", { value: v }, label)));
