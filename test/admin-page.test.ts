@@ -565,7 +565,8 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
       await dialog().getByText("Copied.").waitFor();
       assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
       await dialog().getByRole("button", { name: "Done" }).click();
-      await dialog().waitFor({ state: "detached" });
+      // Gone from the document, not only closed (a closed <dialog> has no role: getByRole would not wait for its removal).
+      await page.locator("dialog").waitFor({ state: "detached" });
       receiver.secrets.push(secret);
       /** Whether a secret is anywhere the page keeps things: markup, fields' values (not in the markup), storage, the address. */
       const leftAnywhere = (shown: string) =>
@@ -609,7 +610,7 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
       const rotated = await dialog().getByLabel("Signing secret").inputValue();
       assert.ok(rotated.startsWith("whsec_") && rotated !== secret);
       await page.keyboard.press("Escape");
-      await dialog().waitFor({ state: "detached" });
+      await page.locator("dialog").waitFor({ state: "detached" });
       assert.equal(await leftAnywhere(rotated), false, "closed by Escape: gone too");
       await page.waitForSelector("dd:has-text('still signs too until')");
       receiver.secrets.splice(0, receiver.secrets.length, rotated);

@@ -159,7 +159,7 @@ export const webhooksView: View = async (root) => {
     root,
     heading("Webhooks"),
     h("p", {}, "Apps learn what changed from signed deliveries to their URL (docs/events.md). A global administrator sees and manages every app's."),
-    toggle,
+    h("div", { className: "actions" }, toggle),
     create,
     data.length ? h("div", { className: "scroll" }, table) : h("p", { id: "no-webhooks" }, "No webhooks yet: an app's URL receives the events it subscribes to with New webhook."),
   );
