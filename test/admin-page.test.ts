@@ -631,6 +631,13 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
       await dialog().getByRole("button", { name: "Delete webhook" }).click();
       await page.waitForSelector("#no-webhooks");
       assert.deepEqual((await requestAt(base, "GET", "/api/v1/webhooks", { token })).body, []);
+      // A receiver nobody answers for: the list says since when its deliveries fail.
+      const dead = (await requestAt(base, "POST", "/api/v1/webhooks", { token, body: { url: `http://127.0.0.1:${await freePort()}/hook`, events: ["project.updated"] } })).body.uuid as string;
+      await requestAt(base, "PATCH", `/api/v1/projects/${project}`, { token, body: { description: "Knock knock" } });
+      await until(async () => (await requestAt(base, "GET", `/api/v1/webhooks/${dead}`, { token })).body.failing_since !== null, 5000, "a failed attempt");
+      await page.reload();
+      await page.waitForSelector("tr.webhook:has-text('Enabled, deliveries failing since')");
+      await requestAt(base, "DELETE", `/api/v1/webhooks/${dead}`, { token });
     } finally {
       await receiver.stop();
     }
