@@ -1,4 +1,5 @@
 // Composition: config → keys, verifier, database, Cognito client → the app, listening.
+import type { FastifyInstance } from "fastify";
 import type { DestinationStream, Logger } from "pino";
 import { buildApp } from "./app.ts";
 import { KeyStore } from "./auth/jwks-cache.ts";
@@ -19,6 +20,8 @@ export interface RunningServer {
   logger: Logger;
   /** Every route registered, as "METHOD /path". */
   routes: string[];
+  /** A request handled as if it came over the listener, without a socket (tests that need none). */
+  inject: FastifyInstance["inject"];
   /** /readyz turns 503 at once while requests are still served (the shutdown delay). */
   stopReadiness(): void;
   /** Drain: /readyz turns 503, the listener closes, in-flight requests finish, the database closes. */
@@ -118,6 +121,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     url: address,
     logger,
     routes: app.routes,
+    inject: app.fastify.inject.bind(app.fastify),
     stopReadiness: () => app.stopReadiness(),
     close: () =>
       (closing ??= (async () => {
