@@ -1,4 +1,5 @@
 // Composition: config → keys, verifier, database, Cognito client → the app, listening.
+import type { FastifyInstance } from "fastify";
 import type { DestinationStream, Logger } from "pino";
 import { buildApp } from "./app.ts";
 import { KeyStore } from "./auth/jwks-cache.ts";
@@ -9,6 +10,7 @@ import { RevocationStore } from "./sessions/revocations.ts";
 import type { Config } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import type { Metrics } from "./http/metrics.ts";
+import { listenerClosed, trackSilentConnections } from "./http/silent-connections.ts";
 import { createLogger } from "./logging.ts";
 import type { Spans, Tracing } from "./tracing/spans.ts";
 import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
@@ -18,6 +20,8 @@ export interface RunningServer {
   logger: Logger;
   /** Every route registered, as "METHOD /path". */
   routes: string[];
+  /** A request handled as if it came over the listener, without a socket (tests that need none). */
+  inject: FastifyInstance["inject"];
   /** /readyz turns 503 at once while requests are still served (the shutdown delay). */
   stopReadiness(): void;
   /** Drain: /readyz turns 503, the listener closes, in-flight requests finish, the database closes. */
@@ -99,6 +103,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     metrics,
     spans,
   );
+  const silent = trackSilentConnections(app.fastify.server);
   let address: string;
   try {
     address = await app.fastify.listen({ port: config.port, host: config.host });
@@ -116,11 +121,17 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     url: address,
     logger,
     routes: app.routes,
+    inject: app.fastify.inject.bind(app.fastify),
     stopReadiness: () => app.stopReadiness(),
     close: () =>
       (closing ??= (async () => {
         app.startDraining();
-        await app.fastify.close();
+        const closed = app.fastify.close();
+        // Awaited below, after the sweep: a failure meanwhile must not count as unhandled.
+        closed.catch(() => {});
+        await listenerClosed(app.fastify.server);
+        silent.close();
+        await closed;
         await dispatcher.stop();
         keys.stop();
         cognito.destroy();

@@ -15,6 +15,7 @@ import { startTestEmulator, type TestEmulator } from "./support/emulator.ts";
 import { freePort } from "../support/net.ts";
 import { requestAt } from "./support/server.ts";
 import { until } from "./support/wait.ts";
+import { WebhookReceiver } from "./support/webhook-receiver.ts";
 
 const member = DEMO_USERS.find((u) => u.username === "member@example.org")!;
 const admin = DEMO_USERS.find((u) => u.username === "admin@example.org")!;
@@ -48,7 +49,8 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     implicitBase = `http://localhost:${implicitPort}`;
     const pool = await provision(lab.cognito, { endpoint: emulator.url, poolName: "vrms-dev", callbackUrl: `${base}/admin`, demoUsers: PEOPLE });
     cognitoEnv = { COGNITO_ENDPOINT: emulator.url, COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_IDS: pool.clientId, COGNITO_DOMAIN: emulator.url };
-    const serverEnv = { ...cognitoEnv, HOST: "127.0.0.1", LOG_LEVEL: "silent" };
+    // Webhooks to the test's receiver on 127.0.0.1, as the dev stack allows them.
+    const serverEnv = { ...cognitoEnv, HOST: "127.0.0.1", LOG_LEVEL: "silent", WEBHOOK_ALLOW_HTTP_LOOPBACK: "true", WEBHOOK_RETRY_BASE_MS: "50" };
     // Each on a copy of the migrated PGlite template (initdb and the migrations cost seconds).
     databases.push(await pglite.create(), await pglite.create());
     server = await startServer(loadConfig({ ...serverEnv, PORT: String(port), ...databases[0]!.env }));
@@ -279,13 +281,21 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
   }
 
   const button = (name: string | RegExp) => page.getByRole("button", { name, exact: typeof name === "string" });
+  /** The API's names of permission types in the view's text outside their <code>: people read human names. */
+  const apiNamesInText = () =>
+    page.evaluate(() => {
+      const view = document.getElementById("view")!.cloneNode(true) as HTMLElement;
+      for (const code of view.querySelectorAll("code.api-name")) code.remove();
+      const text = [view.textContent ?? "", ...[...view.querySelectorAll("[aria-label]")].map((n) => n.getAttribute("aria-label") ?? "")].join(" ");
+      return (text.match(/\b(admin|practiceLead|practiceLeadJr|member)(Global|Vrms|Brigade|Project|General)\b/g) ?? []).join(" ");
+    });
   const dialog = () => page.getByRole("dialog");
 
   test("console, administrator: creates a project, adds people by email, a taken name and a grant that exists answered at the field, deactivates a member (confirmed), searches People", async () => {
     // Everyone has signed in once: the console finds people who have.
     for (const user of [member, pm, lead, newbie, third]) assert.equal((await requestAt(base, "GET", "/api/v1/me", { token: await apiToken(user) })).status, 200);
     await signedInAs(admin);
-    assert.deepEqual(await navLinks(), ["My profile", "People", "Projects", "Admins", "History", "Services"]);
+    assert.deepEqual(await navLinks(), ["My profile", "People", "Projects", "Admins", "History", "Services", "Webhooks"]);
     await axe("administrator: My profile");
     await nav("Projects");
     await page.waitForSelector("#no-projects:has-text('No projects yet')");
@@ -315,12 +325,14 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await page.waitForSelector(".member:has-text('Lee Lead')");
     await addMember(member.username, "memberProject");
     await page.waitForSelector(".member:has-text('Max Member')");
+    // People's names for the types, the API's beside them for whoever reads the API documentation.
+    assert.equal(await page.locator("h3", { hasText: "Project admin" }).locator("code.api-name").textContent(), "adminProject");
     await axe("administrator: a project's page");
     // A grant that exists: the server's message in the form, the person still typed.
     await addMember(member.username, "memberProject");
     await page.waitForSelector("#add-member .form-error:has-text('already holds')");
     assert.equal(await page.locator("#add-member").getByLabel("Person").inputValue(), member.username);
-    await button(/^Revoke memberProject of Max Member/).click();
+    await button(/^Revoke Project member of Max Member/).click();
     await dialog().waitFor();
     assert.match((await dialog().textContent()) ?? "", /Max Member/);
     await axe("administrator: Revoke dialog");
@@ -353,7 +365,7 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await nav("Admins");
     await axe("administrator: Admins");
     await nav("History");
-    await page.waitForSelector("tr.history:has-text('memberProject')");
+    await page.waitForSelector("tr.history:has-text('Project member')");
     await axe("administrator: History");
     await nav("Services");
     await page.getByLabel("Client id").fill("no-such-service");
@@ -378,9 +390,10 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await press(page.getByRole("link", { name: PROJECT }));
     await page.waitForSelector(`h1:text-is("${PROJECT}")`);
     assert.equal(await button("Delete project").count(), 0, "no Delete project for a project manager");
-    assert.equal(await button(/^Revoke adminProject/).count(), 0, "no Revoke of a fellow adminProject");
+    assert.equal(await button(/^Revoke Project admin/).count(), 0, "no Revoke of a fellow adminProject");
     const form = page.locator("#add-member");
-    assert.deepEqual(await form.getByLabel("Permission").locator("option").allTextContents(), ["adminProject", "practiceLeadProject", "practiceLeadJrProject", "memberProject"]);
+    assert.deepEqual(await form.getByLabel("Permission").locator("option").allTextContents(), ["Project admin", "Practice area lead", "Junior practice area lead", "Project member"]);
+    assert.equal(await apiNamesInText(), "", "no API name of a type outside its <code>");
     await axe("project manager: a project's page");
     await tabTo(form.getByLabel("Person"));
     await page.keyboard.type(newbie.username);
@@ -393,26 +406,27 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowUp");
     assert.equal(await form.getByLabel("Permission").inputValue(), "adminProject");
     await press(form.getByRole("button", { name: "Add", exact: true }));
-    await page.waitForSelector("h3:has-text('adminProject (2)')");
+    await page.waitForSelector("h3:has-text('Project admin'):has-text('(2)')");
     // The new project manager adds a third person (their own call, by email).
     const projectUuid = page.url().split("/").pop()!;
     const added = await requestAt(base, "POST", "/api/v1/user-permissions", { token: await apiToken(newbie), body: { email: third.username, permission_type: "memberProject", project: projectUuid } });
     assert.equal(added.status, 201, JSON.stringify(added.body));
-    assert.equal(await button(/^Revoke adminProject of Nia Newcomer/).count(), 0, "revoking a fellow adminProject stays with the global admin types");
-    await press(button(/^Revoke memberProject of Nia Newcomer/));
+    assert.equal(await button(/^Revoke Project admin of Nia Newcomer/).count(), 0, "revoking a fellow adminProject stays with the global admin types");
+    await press(button(/^Revoke Project member of Nia Newcomer/));
     await dialog().waitFor();
     await axe("project manager: Revoke dialog");
     await press(dialog().getByRole("button", { name: "Revoke" }));
     await dialog().waitFor({ state: "detached" });
     // The members list is drawn again after the revoke: wait for it rather than read it at once (a race).
-    await page.locator("h3:has-text('memberProject') + ul .member:has-text('Nia Newcomer')").waitFor({ state: "detached" });
+    await page.locator("h3:has-text('Project member') + ul .member:has-text('Nia Newcomer')").waitFor({ state: "detached" });
     // The redrawn page does not drop keyboard focus to <body> (the top of the page): its heading has it.
     await page.waitForFunction(() => document.activeElement?.tagName === "H1", undefined, { timeout: 3000 });
-    await page.waitForSelector("h3:has-text('memberProject')");
-    assert.match((await page.textContent("#message")) ?? "", /Revoked memberProject from Nia Newcomer/);
+    await page.waitForSelector("h3:has-text('Project member')");
+    assert.match((await page.textContent("#message")) ?? "", /Revoked Project member from Nia Newcomer/);
     await press(page.locator("#nav a", { hasText: "History" }));
     await page.waitForSelector("tr.history:has-text('revoked')");
     assert.equal(await page.textContent("#message"), "", "the last view's news does not follow to History");
+    assert.equal(await apiNamesInText(), "", "History names the types for people too");
     await axe("project manager: History");
     await press(page.locator("#nav a", { hasText: "People" }));
     await page.waitForSelector("tr.user:has-text('Theo Third')");
@@ -428,11 +442,11 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await nav("Projects");
     await page.getByRole("link", { name: PROJECT }).click();
     await page.waitForSelector(`h1:text-is("${PROJECT}")`);
-    assert.deepEqual(await page.locator("#add-member").getByLabel("Permission").locator("option").allTextContents(), ["practiceLeadJrProject", "memberProject"]);
+    assert.deepEqual(await page.locator("#add-member").getByLabel("Permission").locator("option").allTextContents(), ["Junior practice area lead", "Project member"]);
     assert.equal(await page.locator("h2:text-is('Edit project')").count(), 0);
     assert.equal(await button("Delete project").count(), 0);
-    assert.equal(await button(/^Revoke adminProject/).count(), 0);
-    assert.equal(await button(/^Revoke memberProject of Max Member/).count(), 1);
+    assert.equal(await button(/^Revoke Project admin/).count(), 0);
+    assert.equal(await button(/^Revoke Project member of Max Member/).count(), 1);
     await axe("practice lead: a project's page");
     await nav("People");
     await page.waitForSelector("tr.user:has-text('Max Member')");
@@ -453,6 +467,9 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     for (const absent of ["Add member", "Delete project"]) assert.equal(await page.locator(`h2:text-is('${absent}'), button:text-is('${absent}')`).count(), 0, absent);
     assert.equal(await button(/^Revoke/).count(), 0);
     await axe("member: a project's page");
+    // Webhooks are not drawn for a member, even by their address.
+    await page.goto(`${base}/admin#/webhooks`);
+    await page.waitForSelector("h1:text-is('My profile')");
     await nav("My profile");
     await page.fill("#f-target_job_title", "Mentor");
     await page.evaluate(() => {
@@ -515,5 +532,152 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     assert.equal((await storedTokens()).session, null);
     assert.equal((await requestAt(server.url, "GET", "/api/v1/me", { token })).status, 401, "the API refuses the member's token");
     assert.ok(axeChecked.length >= 20, `axe ran on ${axeChecked.length} views and dialogs`);
+  });
+
+  test("console, administrator: webhooks to a real receiver; the secret shown once; an event verified; replay, rotate, disable, delete; hostile text stays text", async () => {
+    const receiver = await new WebhookReceiver().start();
+    try {
+      await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+      await signedInAs(admin);
+      await nav("Webhooks");
+      await page.waitForSelector("#no-webhooks");
+      await axe("administrator: Webhooks, none yet");
+      await button("New webhook").click();
+      const form = page.locator("#new-webhook");
+      // An address inside the server's network: the server's reason at the URL field, what was typed kept.
+      await form.getByLabel("URL").fill("http://169.254.169.254/latest/meta-data");
+      await form.getByLabel("project.created").check();
+      await button("Create").click();
+      await page.waitForSelector("#new-webhook #e-url:not(:empty)");
+      assert.equal(await form.getByLabel("URL").getAttribute("aria-invalid"), "true");
+      assert.equal(await form.getByLabel("project.created").isChecked(), true);
+      await axe("administrator: New webhook with an unsafe URL");
+      await form.getByLabel("URL").fill(receiver.url);
+      await form.getByLabel("project.updated").check();
+      await form.getByLabel("Description").fill(`<img src=x onerror="window.pwned=1">Onboarding sheet`);
+      await button("Create").click();
+      await dialog().waitFor();
+      const secret = await dialog().getByLabel("Signing secret").inputValue();
+      assert.match(secret, /^whsec_/);
+      assert.match((await dialog().textContent()) ?? "", /Copy it now: it will not be shown again/);
+      await axe("administrator: the new webhook's secret");
+      await dialog().getByRole("button", { name: "Copy" }).click();
+      await dialog().getByText("Copied.").waitFor();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+      await dialog().getByRole("button", { name: "Done" }).click();
+      // Gone from the document, not only closed (a closed <dialog> has no role: getByRole would not wait for its removal).
+      await page.locator("dialog").waitFor({ state: "detached" });
+      receiver.secrets.push(secret);
+      /** Whether a secret is anywhere the page keeps things: markup, fields' values (not in the markup), storage, the address. */
+      const leftAnywhere = (shown: string) =>
+        page.evaluate(
+          (s) =>
+            [
+              document.documentElement.outerHTML,
+              ...[...document.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>("input, textarea")].map((i) => i.value),
+              JSON.stringify({ ...sessionStorage }),
+              JSON.stringify({ ...localStorage }),
+              location.href,
+            ].some((t) => t.includes(s)),
+          shown,
+        );
+      assert.equal(await leftAnywhere(secret), false, "the secret is in neither the DOM, storage nor the address once the dialog is closed");
+      // The description is the subscriber's text: shown as text, never run.
+      await page.waitForSelector("tr.webhook:has-text('<img src=x')");
+      assert.equal(await page.locator("#view img").count(), 0);
+      assert.equal(await page.evaluate(() => "pwned" in window), false);
+      await page.getByRole("link", { name: receiver.url }).click();
+      await page.waitForSelector("h1:text-is('Webhook')");
+      // A change emits an event; the receiver verifies it with standardwebhooks.
+      const token = await apiToken(admin);
+      const project = (await requestAt(base, "POST", "/api/v1/projects", { token, body: { name: "Webhook Watchers" } })).body.uuid as string;
+      await receiver.waitFor("project.created", project, 10_000);
+      assert.equal(receiver.unverified, 0);
+      await page.reload();
+      await page.waitForSelector("tr.delivery.delivered:has-text('project.created')");
+      await axe("administrator: a webhook's page");
+      await page.setViewportSize({ width: 375, height: 800 });
+      assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= 375), true, "no horizontal scrolling at 375 px");
+      await page.setViewportSize({ width: 1024, height: 800 });
+      await button(/^Replay project\.created/).click();
+      await until(() => receiver.of("project.created", project).length === 2, 10_000, "the replayed delivery");
+      // Rotate: the new secret shown once; the receiver verifies with it alone.
+      await button("Rotate secret").click();
+      assert.match((await dialog().textContent()) ?? "", /keeps signing too for 24 hours/);
+      await axe("administrator: Rotate secret dialog");
+      await dialog().getByRole("button", { name: "Rotate secret" }).click();
+      await page.getByRole("dialog", { name: "The webhook's new signing secret" }).waitFor();
+      const rotated = await dialog().getByLabel("Signing secret").inputValue();
+      assert.ok(rotated.startsWith("whsec_") && rotated !== secret);
+      await page.keyboard.press("Escape");
+      await page.locator("dialog").waitFor({ state: "detached" });
+      assert.equal(await leftAnywhere(rotated), false, "closed by Escape: gone too");
+      await page.waitForSelector("dd:has-text('still signs too until')");
+      receiver.secrets.splice(0, receiver.secrets.length, rotated);
+      assert.equal((await requestAt(base, "PATCH", `/api/v1/projects/${project}`, { token, body: { description: "Renamed" } })).status, 200);
+      await receiver.waitFor("project.updated", project, 10_000);
+      assert.equal(receiver.unverified, 0);
+      // Disabled: no more deliveries.
+      const edit = page.locator("form[id^=edit-]");
+      await edit.getByLabel("Enabled", { exact: true }).uncheck();
+      await edit.getByRole("button", { name: "Save" }).click();
+      await page.waitForSelector("dd:text-is('Disabled')");
+      await requestAt(base, "PATCH", `/api/v1/projects/${project}`, { token, body: { description: "Unheard" } });
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      assert.equal(receiver.of("project.updated", project).length, 1, "nothing delivered while disabled");
+      await button("Delete webhook").click();
+      assert.ok(((await dialog().textContent()) ?? "").includes(`Deliveries to ${receiver.url} stop`), "the dialog names the URL");
+      await axe("administrator: Delete webhook dialog");
+      await dialog().getByRole("button", { name: "Delete webhook" }).click();
+      await page.waitForSelector("#no-webhooks");
+      assert.deepEqual((await requestAt(base, "GET", "/api/v1/webhooks", { token })).body, []);
+      // A receiver nobody answers for: the list says since when its deliveries fail.
+      const dead = (await requestAt(base, "POST", "/api/v1/webhooks", { token, body: { url: `http://127.0.0.1:${await freePort()}/hook`, events: ["project.updated"] } })).body.uuid as string;
+      await requestAt(base, "PATCH", `/api/v1/projects/${project}`, { token, body: { description: "Knock knock" } });
+      await until(async () => (await requestAt(base, "GET", `/api/v1/webhooks/${dead}`, { token })).body.failing_since !== null, 5000, "a failed attempt");
+      await page.reload();
+      await page.waitForSelector("tr.webhook:has-text('Enabled, deliveries failing since')");
+      await requestAt(base, "DELETE", `/api/v1/webhooks/${dead}`, { token });
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  test("a token refresh that fails on the network keeps the session, says so and retries; only a refused one signs out", async () => {
+    await page.clock.install();
+    await signedInAs(member);
+    const first = JSON.parse((await storedTokens()).session!) as { access_token: string };
+    // The first renewal: no network; the second: a 503 from the sign-in server; then it answers.
+    let renewals = 0;
+    await page.route(`${emulator.url}/oauth2/token`, async (route) => {
+      if (!route.request().postData()?.includes("refresh_token")) return route.continue();
+      renewals++;
+      if (renewals === 1) return route.abort("internetdisconnected");
+      if (renewals === 2) return route.fulfill({ status: 503, contentType: "text/html", body: "<h1>Service Unavailable</h1>" });
+      return route.continue();
+    });
+    await page.clock.fastForward("59:30");
+    await page.waitForSelector("#connection:has-text(\"Can't reach the server\")");
+    assert.equal(await page.getAttribute("#connection", "role"), "status", "said to screen readers");
+    assert.notEqual((await storedTokens()).session, null, "a network failure is no sign-out");
+    assert.equal(await page.isVisible("#signed-in"), true);
+    await axe("member: renewal retrying");
+    await page.clock.fastForward(2_100);
+    await until(() => renewals === 2, 5000, "the first retry");
+    assert.notEqual((await storedTokens()).session, null, "a 5xx is no sign-out either");
+    const renewed = page.waitForResponse((r) => r.url().startsWith(`${emulator.url}/oauth2/token`) && r.status() === 200);
+    await page.clock.fastForward(4_100);
+    await renewed;
+    await page.waitForFunction((old) => JSON.parse(sessionStorage.getItem("vrms.session") ?? "{}").access_token !== old, first.access_token);
+    await page.waitForFunction(() => document.getElementById("connection")!.textContent === "");
+    await page.waitForSelector("#message:has-text('Connected again')");
+    // A refused renewal (the refresh token revoked) ends the session.
+    await page.unroute(`${emulator.url}/oauth2/token`);
+    await page.route(`${emulator.url}/oauth2/token`, (route) =>
+      route.fulfill({ status: 400, contentType: "application/json", body: JSON.stringify({ error: "invalid_grant", error_description: "Refresh Token has been revoked" }) }),
+    );
+    await page.clock.fastForward("59:30");
+    await page.waitForSelector("#signed-out:not([hidden])");
+    assert.equal((await storedTokens()).session, null);
   });
 });

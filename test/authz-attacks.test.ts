@@ -92,7 +92,7 @@ describe("what /permissions/check answers (authz/rules.ts capabilityOf), as prop
 // ------------------------------------------------------------------ through the routes
 
 describe("review of authorization (issue 29)", () => {
-  const { issuer, app } = issuerAndServer(pglite, {
+  const { issuer, app } = issuerAndServer(pglite, { inject: true,
     env: { COGNITO_TOKEN_USE: "any", COGNITO_GROUP_PERMISSIONS: "admin:adminGlobal", COGNITO_SERVICE_CLIENT_IDS: "testservice1234567890abcd" },
   });
   const { signedIn, grant, twoProjects } = people(issuer, app);

@@ -9,7 +9,7 @@ import { issuerAndServer, type Json } from "./support/server.ts";
 
 
 describe("the person lookup and project managers adding project managers (issue 23)", () => {
-  const { issuer, app } = issuerAndServer(pglite, { env: { COGNITO_TOKEN_USE: "any", COGNITO_GROUP_PERMISSIONS: "admin:adminGlobal,vrms:adminVrms" } });
+  const { issuer, app } = issuerAndServer(pglite, { inject: true, env: { COGNITO_TOKEN_USE: "any", COGNITO_GROUP_PERMISSIONS: "admin:adminGlobal,vrms:adminVrms" } });
   const { signedIn, grant, twoProjects } = people(issuer, app);
 
   async function world() {
@@ -127,7 +127,7 @@ describe("the person lookup and project managers adding project managers (issue 
 
 for (const kind of DATABASE_KINDS) {
   describe(`the last active adminGlobal is kept, on ${kind.name} (issue 23)`, requires(kind), () => {
-    const { issuer, app } = issuerAndServer(kind, { env: { COGNITO_TOKEN_USE: "any", COGNITO_GROUP_PERMISSIONS: "admin:adminGlobal" } });
+    const { issuer, app } = issuerAndServer(kind, { inject: true, env: { COGNITO_TOKEN_USE: "any", COGNITO_GROUP_PERMISSIONS: "admin:adminGlobal" } });
     const { signedIn, grant } = people(issuer, app);
     const adminGrantOf = async (token: string, user: string) =>
       ((await app.request("GET", `/api/v1/user-permissions?user=${user}&permission_type=adminGlobal`, { token })).body.results as Json[])[0]?.uuid as string | undefined;

@@ -192,6 +192,26 @@ for (const kind of DATABASE_KINDS) {
       assert.match(metrics, /^vrms_webhook_oldest_pending_age_seconds [\d.e+-]+/m);
     });
 
+    it("a subscription whose deliveries fail says since when (failing_since), for /admin to show", async () => {
+      // Nothing listens there: every attempt is refused a connection.
+      const made = await app.request("POST", "/api/v1/webhooks", { token: admin.token, body: { url: `http://127.0.0.1:${await freePort()}/hook`, events: ["project.created"] } });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      assert.equal(made.body.failing_since, null);
+      try {
+        await app.request("POST", "/api/v1/projects", { token: admin.token, body: { name: name("Unheard") } });
+        let failingSince: unknown = null;
+        await until(async () => {
+          failingSince = (await app.request("GET", `/api/v1/webhooks/${made.body.uuid as string}`, { token: admin.token })).body.failing_since;
+          return failingSince !== null;
+        }, 5000, "failing_since");
+        assert.ok(Math.abs(Date.parse(failingSince as string) - Date.now()) < 60_000, String(failingSince));
+        const listed = (await app.request("GET", "/api/v1/webhooks", { token: admin.token })).body as unknown as Json[];
+        assert.equal(listed.find((s) => s.uuid === made.body.uuid)!.failing_since, failingSince);
+      } finally {
+        await app.request("DELETE", `/api/v1/webhooks/${made.body.uuid as string}`, { token: admin.token });
+      }
+    });
+
     it("a service's subscriptions: its own only, payloads as its scopes read users", async () => {
       const plain = receiverForTest();
       const reader = receiverForTest();

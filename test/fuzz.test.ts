@@ -14,7 +14,7 @@ const headerChar = fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ m
 const headerText = fc.array(headerChar, { maxLength: 300 }).map((cs) => cs.join(""));
 
 describe("fuzzing the Authorization header", () => {
-  const { issuer, app } = issuerAndServer(pglite, { env: { LOG_LEVEL: "warn" } });
+  const { issuer, app } = issuerAndServer(pglite, { inject: true, env: { LOG_LEVEL: "warn" } });
   let token: string;
 
   before(async () => {

@@ -20,7 +20,7 @@ function nextJwksFetch(app: TestServer): Promise<void> {
 }
 
 describe("signing keys", () => {
-  const { issuer, app } = issuerAndServer(pglite, { env: { JWKS_PENALTY_SECONDS: "2" } });
+  const { issuer, app } = issuerAndServer(pglite, { inject: true, env: { JWKS_PENALTY_SECONDS: "2" } });
 
   before(async () => {
     assert.equal(codeOf(await app.get("/api/v1/me", issuer.mint(issuer.newUser()))), "ok");
@@ -42,7 +42,7 @@ describe("signing keys", () => {
 });
 
 describe("signing keys with a 1-second refresh", () => {
-  const { issuer, app } = issuerAndServer(pglite, { env: { JWKS_REFRESH_SECONDS: "1", JWKS_PENALTY_SECONDS: "0", JWKS_TIMEOUT_MS: "300" } });
+  const { issuer, app } = issuerAndServer(pglite, { inject: true, env: { JWKS_REFRESH_SECONDS: "1", JWKS_PENALTY_SECONDS: "0", JWKS_TIMEOUT_MS: "300" } });
   const original = issuer.keys[0]!;
   afterEach(() => {
     issuer.jwksMode = "ok";
@@ -87,7 +87,7 @@ describe("signing keys with a 1-second refresh", () => {
 });
 
 describe("signing keys under NODE_ENV=production", () => {
-  const { issuer, app } = issuerAndServer(pglite, { env: { NODE_ENV: "production", JWKS_PENALTY_SECONDS: "0" } });
+  const { issuer, app } = issuerAndServer(pglite, { inject: true, env: { NODE_ENV: "production", JWKS_PENALTY_SECONDS: "0" } });
   issuer.keys = [generateSigningKey(EMULATOR_KID)];
 
   it("keys: a JWKS holding the emulator's published key (kid CognitoLocal) is refused", async () => {
@@ -101,7 +101,7 @@ describe("signing keys under NODE_ENV=production", () => {
 });
 
 describe("the verified-token cache", () => {
-  const { issuer, app } = issuerAndServer(pglite, { env: { COGNITO_CLOCK_SKEW_SECONDS: "0" } });
+  const { issuer, app } = issuerAndServer(pglite, { inject: true, env: { COGNITO_CLOCK_SKEW_SECONDS: "0" } });
 
   it("cache: an entry never outlives its token's exp", async () => {
     const now = Math.floor(Date.now() / 1000);

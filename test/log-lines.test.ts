@@ -25,7 +25,7 @@ const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"];
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 describe("the server's log lines", () => {
-  const { issuer, app } = issuerAndServer(pglite);
+  const { issuer, app } = issuerAndServer(pglite, { inject: true });
 
   it("every line: the level by name, an ISO 8601 time, the service and its version", async () => {
     assert.equal((await app.get("/api/v1/me", issuer.mint(issuer.newUser()))).status, 200);

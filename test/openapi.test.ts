@@ -37,7 +37,7 @@ function declaredCodes(op: Operation, status: number): string[] {
 }
 
 describe("OpenAPI", () => {
-  const { issuer, app } = issuerAndServer(pglite, { env: { LOG_LEVEL: "warn", COGNITO_SERVICE_CLIENT_IDS: "testservice1234567890abcd" } });
+  const { issuer, app } = issuerAndServer(pglite, { inject: true, env: { LOG_LEVEL: "warn", COGNITO_SERVICE_CLIENT_IDS: "testservice1234567890abcd" } });
   let doc: Record<string, unknown>;
 
   before(async () => {

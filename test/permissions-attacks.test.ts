@@ -9,7 +9,7 @@ import { issuerAndServer, type Json } from "./support/server.ts";
 const CONTACT = ["email", "phone", "preferred_email", "gmail", "last_login"];
 
 describe("review of permissions (issue 14)", () => {
-  const { issuer, app } = issuerAndServer(pglite, { env: { COGNITO_TOKEN_USE: "any", COGNITO_GROUP_PERMISSIONS: "admin:adminGlobal,vrms:adminVrms" } });
+  const { issuer, app } = issuerAndServer(pglite, { inject: true, env: { COGNITO_TOKEN_USE: "any", COGNITO_GROUP_PERMISSIONS: "admin:adminGlobal,vrms:adminVrms" } });
 
   const { signedIn, grant, twoProjects } = people(issuer, app);
 

@@ -48,7 +48,7 @@ const name = (prefix: string) => `${prefix} ${process.pid}-${++unique}`;
 
 for (const kind of DATABASE_KINDS) {
   describe(`permissions on ${kind.name}`, requires(kind), () => {
-    const { issuer, app } = issuerAndServer(kind, { env: { COGNITO_TOKEN_USE: "any", COGNITO_GROUP_PERMISSIONS: "admin:adminGlobal,vrms:adminVrms" } });
+    const { issuer, app } = issuerAndServer(kind, { inject: true, env: { COGNITO_TOKEN_USE: "any", COGNITO_GROUP_PERMISSIONS: "admin:adminGlobal,vrms:adminVrms" } });
 
     const { signedIn, grant } = people(issuer, app);
 
@@ -330,7 +330,7 @@ for (const kind of DATABASE_KINDS) {
 
       if (kind.name === "postgres") {
         describe("on a second instance", () => {
-          const second = serverForDescribe(issuer, kind, {
+          const second = serverForDescribe(issuer, kind, { inject: true,
             env: { COGNITO_TOKEN_USE: "any", COGNITO_GROUP_PERMISSIONS: "admin:adminGlobal,vrms:adminVrms" },
             shareDatabaseOf: () => app,
           });

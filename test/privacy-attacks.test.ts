@@ -25,7 +25,7 @@ async function throttleRows(app: TestServer): Promise<number> {
 
 describe("URLs in log lines (issue 29)", () => {
   // Id tokens (which carry the email) make the searched user's profile.
-  const { issuer, app } = issuerAndServer(pglite, { env: { COGNITO_TOKEN_USE: "any" } });
+  const { issuer, app } = issuerAndServer(pglite, { inject: true, env: { COGNITO_TOKEN_USE: "any" } });
 
   /** The url of the log line of the request answered with `requestId`. */
   const loggedUrl = (requestId: string) =>
@@ -76,7 +76,7 @@ describe("URLs in log lines (issue 29)", () => {
 
 for (const kind of DATABASE_KINDS) {
   describe(`refused sign-ins write nothing, on ${kind.name} (issue 29)`, requires(kind), () => {
-    const { issuer, app } = issuerAndServer(kind, { env: { TRUST_PROXY: "1" } });
+    const { issuer, app } = issuerAndServer(kind, { inject: true, env: { TRUST_PROXY: "1" } });
 
     it("fake Cognito: 80 sign-ins with distinct usernames from one address, fired together, reach Cognito 50 times; the 30 refused write no row", async () => {
       const here = { "x-forwarded-for": "198.51.100.29" };

@@ -10,7 +10,7 @@ import { until } from "./support/wait.ts";
 for (const kind of DATABASE_KINDS) {
   describe(`user provisioning on ${kind.name}`, requires(kind), () => {
     // "any": access and id tokens both reach this server, as with an app that sends either.
-    const { issuer, app } = issuerAndServer(kind, { env: { COGNITO_TOKEN_USE: "any" } });
+    const { issuer, app } = issuerAndServer(kind, { inject: true, env: { COGNITO_TOKEN_USE: "any" } });
 
     async function me(token: string): Promise<Json> {
       const res = await app.get("/api/v1/me", token);
@@ -70,7 +70,7 @@ for (const kind of DATABASE_KINDS) {
 
     if (kind.name === "postgres") {
       describe("with a second instance on the same database", () => {
-        const second = serverForDescribe(issuer, kind, { shareDatabaseOf: () => app });
+        const second = serverForDescribe(issuer, kind, { inject: true, shareDatabaseOf: () => app });
 
         it("shows a PATCH made on one instance on the other within one second (profile cache)", async () => {
           const token = issuer.mint(issuer.newUser());

@@ -12,7 +12,7 @@ let unique = 0;
 const name = (prefix: string) => `${prefix} review-${process.pid}-${++unique}`;
 
 describe("review: services (issue 15)", () => {
-  const { issuer, app } = issuerAndServer(pglite, {
+  const { issuer, app } = issuerAndServer(pglite, { inject: true,
     env: { COGNITO_TOKEN_USE: "any", COGNITO_SERVICE_CLIENT_IDS: "testservice1234567890abcd", METRICS_TOKEN },
   });
   const service = (...scopes: string[]) => issuer.mintService({ scopes: scopes.map((s) => `vrms-backend/${s}`) });

@@ -32,7 +32,7 @@ for (const kind of DATABASE_KINDS) {
     // A second listed service, for the matrix's sign-out row: signing out the first would refuse the
     // tokens every later cell mints within the same second.
     const OTHER_SERVICE = "otherservice000000000000";
-    const { issuer, app } = issuerAndServer(kind, { env: env(`testservice1234567890abcd,${OTHER_SERVICE}`) });
+    const { issuer, app } = issuerAndServer(kind, { inject: true, env: env(`testservice1234567890abcd,${OTHER_SERVICE}`) });
     const service = (...scopes: Scope[]) => issuer.mintService({ scopes: scopes.map((s) => `vrms-backend/${s}`) });
 
     async function signedIn(groups: string[] = [], on: TestServer = app): Promise<{ token: string; uuid: string }> {
@@ -229,7 +229,7 @@ for (const kind of DATABASE_KINDS) {
 
       if (kind.name === "postgres") {
         describe("on a second instance", () => {
-          const second = serverForDescribe(issuer, kind, { env: env(`testservice1234567890abcd,${OTHER_SERVICE}`), shareDatabaseOf: () => app });
+          const second = serverForDescribe(issuer, kind, { inject: true, env: env(`testservice1234567890abcd,${OTHER_SERVICE}`), shareDatabaseOf: () => app });
 
           it("refuses the service's earlier tokens within a second of the sign-out on the first", async () => {
             const w = await world();

@@ -36,7 +36,7 @@ function withUsers(kind: DatabaseKind): DatabaseKind {
 
 for (const kind of DATABASE_KINDS) {
   describe(`users list depth (${kind.name})`, requires(kind), () => {
-    const { issuer, app } = issuerAndServer(withUsers(kind), { env: { PUBLIC_URL: "https://api.example.org" } });
+    const { issuer, app } = issuerAndServer(withUsers(kind), { inject: true, env: { PUBLIC_URL: "https://api.example.org" } });
     let admin: string;
     before(async () => {
       admin = (await people(issuer, app).signedIn(["admin"])).token;
@@ -109,7 +109,7 @@ async function running(url: string, prefix: string): Promise<number> {
 
 describe("statement timeout (postgres)", requires(postgres), () => {
   describe("through the API", () => {
-    const { issuer, app } = issuerAndServer(postgres, { env: { DATABASE_STATEMENT_TIMEOUT_MS: "300" } });
+    const { issuer, app } = issuerAndServer(postgres, { inject: true, env: { DATABASE_STATEMENT_TIMEOUT_MS: "300" } });
 
     it("a statement held past DATABASE_STATEMENT_TIMEOUT_MS is cancelled by the server and answered 503 unavailable with Retry-After", async () => {
       const { signedIn } = people(issuer, app);

@@ -8,7 +8,7 @@ import { issuerAndServer, type Json } from "./support/server.ts";
 
 for (const kind of DATABASE_KINDS) {
   describe(`users API on ${kind.name}`, requires(kind), () => {
-    const { issuer, app } = issuerAndServer(kind, { env: { COGNITO_TOKEN_USE: "any", PUBLIC_URL: "https://api.example.org" } });
+    const { issuer, app } = issuerAndServer(kind, { inject: true, env: { COGNITO_TOKEN_USE: "any", PUBLIC_URL: "https://api.example.org" } });
 
     /** A signed-in user with a local profile. */
     async function signedIn(groups: string[] = [], extra: Partial<TestUser> = {}): Promise<{ user: TestUser; token: string; uuid: string }> {

@@ -20,7 +20,7 @@ function expectInvalidToken(res: Reply, code: string): void {
 }
 
 describe("token verification", () => {
-  const { issuer, app } = issuerAndServer(pglite, { env: { JWKS_PENALTY_SECONDS: "0" } });
+  const { issuer, app } = issuerAndServer(pglite, { inject: true, env: { JWKS_PENALTY_SECONDS: "0" } });
 
   it("accepts a valid access token and returns the caller's profile", async () => {
     const user = issuer.newUser({ groups: ["admin"] });
@@ -214,7 +214,7 @@ describe("token verification", () => {
 });
 
 describe("signing keys unavailable", () => {
-  const { issuer, app } = issuerAndServer(pglite, { env: { JWKS_PENALTY_SECONDS: "0" } });
+  const { issuer, app } = issuerAndServer(pglite, { inject: true, env: { JWKS_PENALTY_SECONDS: "0" } });
   issuer.jwksMode = "down"; // before the server starts
 
   it("answers 503 with Retry-After while the JWKS cannot be fetched, and /readyz is 503", async () => {

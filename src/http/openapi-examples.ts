@@ -75,6 +75,7 @@ const subscription = {
   description: "Onboarding and offboarding",
   enabled: true,
   disabled_reason: null,
+  failing_since: null,
   owner: "service:7f3k2l9m1n4b5v6c8x0z",
   previous_secret_expires_at: null,
   created_at: CREATED,

@@ -19,6 +19,7 @@ export const SubscriptionSchema = Type.Object({
   description: Type.String(),
   enabled: Type.Boolean(),
   disabled_reason: Type.Unsafe<string | null>({ type: ["string", "null"], description: "Why the server disabled it (every delivery failing for days); null otherwise" }),
+  failing_since: Type.Unsafe<string | null>({ type: ["string", "null"], format: "date-time", description: "When its deliveries began to fail (the first failed attempt since the last success); null while they succeed" }),
   owner: Type.String({ description: "A user's uuid or service:<client_id>" }),
   previous_secret_expires_at: Type.Unsafe<string | null>({ type: ["string", "null"], format: "date-time", description: "Until when the secret before the last rotation still signs too" }),
   created_at: DateTime,

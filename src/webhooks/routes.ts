@@ -98,6 +98,7 @@ function toSubscriptionJson(s: Subscription): SubscriptionJson {
     description: s.description,
     enabled: s.enabled,
     disabled_reason: s.disabledReason,
+    failing_since: iso(s.failingSince),
     owner: s.owner,
     previous_secret_expires_at: overlap,
     created_at: s.createdAt.toISOString(),

@@ -55,11 +55,44 @@ export async function requestAt<B = Json>(base: string, method: string, path: st
     },
     ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
   });
-  const raw = Buffer.from(await res.arrayBuffer());
+  return replyOf<B>(res.status, res.headers, Buffer.from(await res.arrayBuffer()));
+}
+
+/**
+ * `request()` through the server's inject: the same hooks, routes and serializers as over its
+ * socket, with the headers fetch sends, for a fraction of the CPU time (no HTTP client, no
+ * parsing, no connection). For route tests; what concerns connections keeps using the socket.
+ */
+async function injectInto<B = Json>(server: RunningServer, method: string, path: string, options: RequestOptions = {}): Promise<Reply<B>> {
+  const { token, body, headers = {} } = options;
+  const sent = new Headers({ host: new URL(server.url).host, accept: "*/*", "accept-language": "*", "sec-fetch-mode": "cors", "user-agent": "node" });
+  if (body !== undefined) sent.set("content-type", "application/json");
+  if (token) sent.set("authorization", `Bearer ${token}`);
+  for (const [name, value] of Object.entries(headers)) sent.set(name, value);
+  const res = await server.inject({
+    method: method as "GET",
+    url: path,
+    headers: Object.fromEntries(sent),
+    ...(body !== undefined ? { payload: typeof body === "string" ? body : JSON.stringify(body) } : {}),
+  });
+  const received = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) received.append(name, String(one));
+  }
+  return replyOf<B>(res.statusCode, received, res.rawPayload);
+}
+
+function replyOf<B>(status: number, headers: Headers, raw: Buffer): Reply<B> {
   const text = raw.toString();
-  const json = /[/+]json\b/.test(res.headers.get("content-type") ?? "");
+  const json = /[/+]json\b/.test(headers.get("content-type") ?? "");
   const parsed: unknown = text === "" ? {} : json ? JSON.parse(text) : text;
-  return { status: res.status, headers: res.headers, body: parsed as B, text, bytes: raw.length, requestId: res.headers.get("x-request-id") ?? "" };
+  return { status, headers, body: parsed as B, text, bytes: raw.length, requestId: headers.get("x-request-id") ?? "" };
+}
+
+export interface TestServerOptions extends Omit<ServerOptions, "logDestination"> {
+  /** `request()` and `get()` through the server's inject instead of its socket (it listens all the same). */
+  inject?: boolean;
 }
 
 /** A server on a fresh database of `db`'s kind, or on another test server's PostgreSQL database. */
@@ -68,8 +101,9 @@ export async function startTestServer(
   db: DatabaseKind,
   env: Record<string, string> = {},
   shareDatabaseUrl?: string,
-  options: Omit<ServerOptions, "logDestination"> = {},
+  testOptions: TestServerOptions = {},
 ): Promise<TestServer> {
+  const { inject = false, ...options } = testOptions;
   const database: TestDatabase = shareDatabaseUrl
     ? { env: { DATABASE_URL: shareDatabaseUrl }, drop: async () => {} }
     : await db.create();
@@ -89,13 +123,15 @@ export async function startTestServer(
     throw err;
   }
   const url = server.url;
+  const request = <B = Json>(method: string, path: string, requestOptions?: RequestOptions) =>
+    inject ? injectInto<B>(server, method, path, requestOptions) : requestAt<B>(url, method, path, requestOptions);
   return {
     url,
     server,
     databaseUrl: database.env.DATABASE_URL,
     logs: () => lines.join(""),
-    request: (method, path, requestOptions) => requestAt(url, method, path, requestOptions),
-    get: (path, token, headers) => requestAt(url, "GET", path, { ...(token ? { token } : {}), ...(headers ? { headers } : {}) }),
+    request,
+    get: (path, token, headers) => request("GET", path, { ...(token ? { token } : {}), ...(headers ? { headers } : {}) }),
     close: async () => {
       await server.close();
       await database.drop();
@@ -103,7 +139,7 @@ export async function startTestServer(
   };
 }
 
-export interface DescribeServerOptions extends Omit<ServerOptions, "logDestination"> {
+export interface DescribeServerOptions extends TestServerOptions {
   /** Environment beyond the issuer's and the database's. */
   env?: Record<string, string>;
   /** Run on this other test server's PostgreSQL database (read when the server starts). */

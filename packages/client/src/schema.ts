@@ -4364,6 +4364,11 @@ export interface operations {
                         disabled_reason: string | null;
                         enabled: boolean;
                         events: string[];
+                        /**
+                         * Format: date-time
+                         * @description When its deliveries began to fail (the first failed attempt since the last success); null while they succeed
+                         */
+                        failing_since: string | null;
                         /** @description A user's uuid or service:<client_id> */
                         owner: string;
                         /**
@@ -4463,6 +4468,11 @@ export interface operations {
                         disabled_reason: string | null;
                         enabled: boolean;
                         events: string[];
+                        /**
+                         * Format: date-time
+                         * @description When its deliveries began to fail (the first failed attempt since the last success); null while they succeed
+                         */
+                        failing_since: string | null;
                         /** @description A user's uuid or service:<client_id> */
                         owner: string;
                         /**
@@ -4592,6 +4602,11 @@ export interface operations {
                         disabled_reason: string | null;
                         enabled: boolean;
                         events: string[];
+                        /**
+                         * Format: date-time
+                         * @description When its deliveries began to fail (the first failed attempt since the last success); null while they succeed
+                         */
+                        failing_since: string | null;
                         /** @description A user's uuid or service:<client_id> */
                         owner: string;
                         /**
@@ -4785,6 +4800,11 @@ export interface operations {
                         disabled_reason: string | null;
                         enabled: boolean;
                         events: string[];
+                        /**
+                         * Format: date-time
+                         * @description When its deliveries began to fail (the first failed attempt since the last success); null while they succeed
+                         */
+                        failing_since: string | null;
                         /** @description A user's uuid or service:<client_id> */
                         owner: string;
                         /**

@@ -1,9 +1,10 @@
 // The /admin console: sign in through the Hosted UI (auth.ts), then the views (views.ts) for what
 // this person may do, chosen by the address's #fragment. Runs in the browser; bundled by esbuild.
-import { completeSignIn, hooks, loadSession, REFRESH_BEFORE_MS, refresh, scheduleRefresh, signIn, signOut, type PageConfig } from "./auth.ts";
+import { completeSignIn, hooks, loadSession, REFRESH_BEFORE_MS, refresh, retryNow, scheduleRefresh, signIn, signOut, type PageConfig } from "./auth.ts";
 import { caller, client, onUnauthorized, setCaller } from "./api.ts";
 import { $, announce, forgetDrafts, h } from "./dom.ts";
 import { adminsView, historyView, peopleView, personView, powers, profileView, projectsView, projectView, servicesView, signOutHook, type View } from "./views.ts";
+import { webhooksView, webhookView } from "./webhooks.ts";
 
 interface Route {
   path: string;
@@ -21,6 +22,7 @@ const ROUTES: Route[] = [
   { path: "admins", label: "Admins", view: adminsView, allowed: powers.seeEveryGrant },
   { path: "history", label: "History", view: historyView, allowed: always },
   { path: "services", label: "Services", view: servicesView, allowed: powers.signOutServices },
+  { path: "webhooks", label: "Webhooks", view: webhooksView, allowed: powers.manageWebhooks },
 ];
 
 function show(view: "signed-out" | "signed-in", message = ""): void {
@@ -46,7 +48,8 @@ async function route(focus: boolean): Promise<void> {
   const [path = "profile", query = ""] = location.hash.replace(/^#\/?/, "").split("?");
   const [top = "profile", arg] = path.split("/");
   const found = ROUTES.find((r) => r.path === top && r.allowed()) ?? ROUTES[0]!;
-  const view = arg && found.path === "people" ? personView : arg && found.path === "projects" ? projectView : found.view;
+  const pages: Record<string, View> = { people: personView, projects: projectView, webhooks: webhookView };
+  const view = (arg && pages[found.path]) || found.view;
   renderNav(found.path);
   const ticket = ++drawing;
   const root = h("div", { id: "view-inner" });
@@ -70,7 +73,12 @@ function renderLifetime(): void {
 async function showSignedIn(config: PageConfig): Promise<void> {
   const session = loadSession();
   if (!session) return show("signed-out");
-  if (session.expires_at - Date.now() < REFRESH_BEFORE_MS) await refresh(config);
+  if (session.expires_at - Date.now() < REFRESH_BEFORE_MS) {
+    const outcome = await refresh(config);
+    if (outcome === "refused" || outcome === "signed-out") return;
+    // Expired, and the sign-in server out of reach: the banner says it retries; its success draws the page.
+    if (outcome === "unreachable" && session.expires_at <= Date.now()) return;
+  }
   const { data: me, error, response } = await client.GET("/api/v1/me");
   if (!me) {
     // Only the server's refusal ends the session: a network failure (503 from api.ts) keeps it for a reload.
@@ -88,8 +96,28 @@ async function showSignedIn(config: PageConfig): Promise<void> {
 async function main(): Promise<void> {
   const { data: config } = await client.GET("/admin/config.json");
   if (!config) return show("signed-out", "The page's configuration could not be loaded; reload the page.");
-  hooks.signedOut = (message) => show("signed-out", message);
-  hooks.renewed = renderLifetime;
+  hooks.signedOut = (message) => {
+    $("connection").textContent = "";
+    show("signed-out", message);
+  };
+  // A renewal that cannot reach the sign-in server keeps the session and retries (auth.ts): said in
+  // its own live region, which navigation does not clear, and once, not at every retry.
+  const connection = $("connection");
+  hooks.unreachable = () => {
+    const text = "Can't reach the server to renew your session: retrying. You stay signed in, and what you type is kept.";
+    if (connection.textContent !== text) connection.textContent = text;
+  };
+  hooks.renewed = () => {
+    if (connection.textContent) {
+      connection.textContent = "";
+      // An access token that ran out during the outage is renewed now: the session is whole again.
+      $("expired").hidden = true;
+      announce("Connected again: your session is renewed.");
+      if (!caller.me) void showSignedIn(config);
+    }
+    renderLifetime();
+  };
+  window.addEventListener("online", () => retryNow(config));
   // Signing out (here, or everywhere through the API) forgets what was typed: the next person in this tab must not find it.
   const signOutHere = () => {
     forgetDrafts();

@@ -8,8 +8,15 @@ import { client } from "./api.ts";
 
 export type PageConfig = SuccessBody<"/admin/config.json", "get">;
 
-/** How the page shows the outcome: signed out (with a message), or a renewed session. */
-export const hooks = { signedOut: (message: string): void => void message, renewed: (): void => {} };
+/**
+ * How the page shows the outcome: signed out (with a message), a renewed session, or a renewal
+ * that could not reach the sign-in server and will be tried again (`retryInMs`).
+ */
+export const hooks = {
+  signedOut: (message: string): void => void message,
+  renewed: (): void => {},
+  unreachable: (retryInMs: number): void => void retryInMs,
+};
 const show = (_view: "signed-out", message = "") => hooks.signedOut(message);
 const renderLifetime = () => hooks.renewed();
 
@@ -138,6 +145,26 @@ function failure(err: unknown): string {
 // ---- refresh and sign-out ----------------------------------------------------------------------
 
 let refreshTimer: number | undefined;
+/** Renewals in a row that could not reach the sign-in server: the next retry waits longer. */
+let unreachableInARow = 0;
+const RETRY_FIRST_MS = 2_000;
+const RETRY_MAX_MS = 60_000;
+
+/** 2 s, 4 s, 8 s … up to a minute, each between half and all of that (jitter: a pool of pages coming back at once is spread). */
+export function retryDelay(failures: number, random = Math.random()): number {
+  const ceiling = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.max(0, failures - 1));
+  return Math.round(ceiling / 2 + (ceiling / 2) * random);
+}
+
+/**
+ * Only the authorization server's refusal (an OAuth error answer such as 400 invalid_grant: the
+ * refresh token is revoked, expired or not this client's) ends the session. A fetch that throws
+ * (offline, DNS, a connection cut), a 5xx, a 429 or an answer that is not OAuth's (a proxy's page)
+ * says nothing about the session: it is kept and the renewal tried again.
+ */
+function refused(err: unknown): boolean {
+  return err instanceof oauth.ResponseBodyError && err.status >= 400 && err.status < 500 && err.status !== 429;
+}
 
 export function scheduleRefresh(config: PageConfig, session: Session): void {
   if (refreshTimer !== undefined) clearTimeout(refreshTimer);
@@ -145,24 +172,49 @@ export function scheduleRefresh(config: PageConfig, session: Session): void {
   refreshTimer = window.setTimeout(() => void refresh(config), Math.max(0, due));
 }
 
-export async function refresh(config: PageConfig): Promise<void> {
+export type RefreshOutcome = "renewed" | "refused" | "unreachable" | "signed-out";
+
+export async function refresh(config: PageConfig): Promise<RefreshOutcome> {
   const session = loadSession();
-  if (!session) return;
-  if (!session.refresh_token || !config.cognito_domain) return expire();
+  if (!session) return "signed-out";
+  if (!session.refresh_token || !config.cognito_domain) {
+    expire();
+    return "refused";
+  }
   const as = authorizationServer(config);
   const client = clientOf(config);
   let tokens: oauth.TokenEndpointResponse;
   try {
     const response = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), session.refresh_token, requestOptions(config));
     tokens = await oauth.processRefreshTokenResponse(as, client, response);
-  } catch {
-    return expire();
+  } catch (err) {
+    // Signed out meanwhile (another tab, the button): nothing to keep or retry.
+    if (!loadSession()) return "signed-out";
+    if (refused(err)) {
+      expire();
+      return "refused";
+    }
+    const wait = retryDelay(++unreachableInARow);
+    if (refreshTimer !== undefined) clearTimeout(refreshTimer);
+    refreshTimer = window.setTimeout(() => void refresh(config), wait);
+    hooks.unreachable(wait);
+    return "unreachable";
   }
+  unreachableInARow = 0;
   scheduleRefresh(config, saveSession(tokens, session));
   renderLifetime();
+  return "renewed";
+}
+
+/** Back online: the renewal waiting for its retry is tried at once. */
+export function retryNow(config: PageConfig): void {
+  if (unreachableInARow === 0 || !loadSession()) return;
+  if (refreshTimer !== undefined) clearTimeout(refreshTimer);
+  void refresh(config);
 }
 
 export function expire(): void {
+  unreachableInARow = 0;
   sessionStorage.removeItem(SESSION_KEY);
   show("signed-out", "Your session expired; sign in again.");
 }
@@ -173,6 +225,7 @@ export async function signOut(config: PageConfig, { everywhere = false } = {}): 
   sessionStorage.removeItem(SESSION_KEY);
   sessionStorage.removeItem(PENDING_KEY);
   if (refreshTimer !== undefined) clearTimeout(refreshTimer);
+  unreachableInARow = 0;
   if (session && !everywhere) {
     // The backend revokes the refresh token and this session everywhere.
     await client

@@ -19,6 +19,7 @@ import { PERMISSION_TYPES, type PermissionTypeName } from "../../authz/permissio
 import { USER_OWNED, type UserOwnedField } from "../../users/fields.ts";
 import { caller, client, forgetNames, nameOf, personName, practiceAreas, problemOf, projectList, setCaller, type GrantJson, type Profile, type Project } from "./api.ts";
 import { announce, clearProblem, confirmAction, draftKey, field, h, keepDraft, render, showProblem, type Child } from "./dom.ts";
+import { permissionLabel, permissionName } from "./permission-labels.ts";
 
 export type View = (root: HTMLElement, arg: string | undefined, query: URLSearchParams) => Promise<void>;
 
@@ -31,6 +32,8 @@ export const powers = {
   listPeople: () => userListScope(caller.grants) !== undefined,
   seeEveryGrant: () => holdsAdminGlobal(caller.grants) || leadsEveryone(caller.grants),
   signOutServices: () => maySignOutOthers(caller.grants),
+  /** The server's rule for /api/v1/webhooks (a person): a global administrator, by grant or group. */
+  manageWebhooks: () => holdsAdminGlobal(caller.grants),
   /** The types the caller may grant in this place (project, practice area): the server's grantAuthority. */
   grantable: (project: string | null, practiceArea: string | null) =>
     PERMISSION_TYPES.filter((t) => (t.scope === "project") === (project !== null) && grantAuthority(caller.grants, { type: t.name, project, practiceArea }) !== undefined).map((t) => t.name),
@@ -40,10 +43,10 @@ export const powers = {
 
 // ---- small parts -----------------------------------------------------------------------------
 
-const heading = (text: string) => h("h1", { tabIndex: -1 }, text);
-const link = (href: string, text: string, props: Record<string, unknown> = {}) => h("a", { href, ...props }, text);
-const when = (iso: string) => new Date(iso).toLocaleString();
-const formError = () => h("p", { className: "form-error", role: "alert" });
+export const heading = (text: string) => h("h1", { tabIndex: -1 }, text);
+export const link = (href: string, text: string, props: Record<string, unknown> = {}) => h("a", { href, ...props }, text);
+export const when = (iso: string) => new Date(iso).toLocaleString();
+export const formError = () => h("p", { className: "form-error", role: "alert" });
 
 function select(options: [value: string, label: string][], value = ""): HTMLSelectElement {
   const node = h("select", {}, ...options.map(([v, label]) => h("option", { value: v }, label)));
@@ -77,12 +80,12 @@ async function grantRows(grants: GrantJson[], personLabel: (g: GrantJson) => Pro
   return Promise.all(
     grants.map(async (g) => {
       const person = await personName(g.user);
-      const label = `${g.permission_type} of ${person}${g.project ? ` in ${await projectName(g.project)}` : ""}`;
+      const label = `${permissionLabel(g.permission_type)} of ${person}${g.project ? ` in ${await projectName(g.project)}` : ""}`;
       return h(
         "tr",
         { className: "grant" },
         h("td", {}, await personLabel(g)),
-        h("td", {}, g.permission_type),
+        h("td", {}, permissionName(g.permission_type)),
         h("td", {}, g.project ? link(`#/projects/${g.project}`, await projectName(g.project)) : "everywhere"),
         h("td", {}, await areaName(g.practice_area)),
         h("td", {}, await personName(g.granted_by)),
@@ -95,13 +98,13 @@ async function grantRows(grants: GrantJson[], personLabel: (g: GrantJson) => Pro
 
 function revokeGrant(g: GrantJson, label: string, person: string, after: () => void): void {
   confirmAction({
-    title: `Revoke ${g.permission_type} from ${person}?`,
+    title: `Revoke ${permissionLabel(g.permission_type)} from ${person}?`,
     text: `${person} loses ${label.replace(/ of .*? in /, " in ")}. The history keeps a record.`,
     confirm: "Revoke",
     act: async () => {
       const { error, response } = await client.DELETE("/api/v1/user-permissions/{uuid}", { params: { path: { uuid: g.uuid } } });
       if (!response.ok) return problemOf(error, response).detail;
-      announce(`Revoked ${g.permission_type} from ${person}.`);
+      announce(`Revoked ${permissionLabel(g.permission_type)} from ${person}.`);
       after();
       return undefined;
     },
@@ -176,7 +179,7 @@ export const profileView: View = async (root) => {
   });
   const mine = await Promise.all(
     me.permissions.map(async (p) =>
-      h("li", {}, h("strong", {}, p.permission_type), p.project ? [" in ", link(`#/projects/${p.project}`, await projectName(p.project))] : " (global)", p.practice_area ? `, ${await areaName(p.practice_area)}` : "", p.cognito_group ? ` (from the group ${p.cognito_group})` : ""),
+      h("li", {}, h("strong", {}, permissionName(p.permission_type)), p.project ? [" in ", link(`#/projects/${p.project}`, await projectName(p.project))] : " (global)", p.practice_area ? `, ${await areaName(p.practice_area)}` : "", p.cognito_group ? ` (from the group ${p.cognito_group})` : ""),
     ),
   );
   render(root, 
@@ -396,7 +399,7 @@ async function grantForm(uuid: string, name: string, after: () => void): Promise
   if (places.length === 0) return null;
   const project = select(places);
   const type = h("select", {});
-  const fillTypes = () => type.replaceChildren(...powers.grantable(project.value || null, null).map((t) => h("option", { value: t }, t)));
+  const fillTypes = () => type.replaceChildren(...powers.grantable(project.value || null, null).map((t) => h("option", { value: t }, permissionLabel(t))));
   fillTypes();
   project.addEventListener("change", fillTypes);
   const form = h("form", { "aria-labelledby": "grant-h", noValidate: true }, h("h3", { id: "grant-h" }, `Grant ${name} a permission`), field("Project", "project", project), field("Permission", "permission_type", type), formError(), h("div", { className: "actions" }, h("button", { type: "submit" }, "Grant")));
@@ -405,7 +408,7 @@ async function grantForm(uuid: string, name: string, after: () => void): Promise
     clearProblem(form);
     const { data, error, response } = await client.POST("/api/v1/user-permissions", { body: { user: uuid, permission_type: type.value as PermissionTypeName, project: project.value || null } });
     if (!data) return showProblem(form, problemOf(error, response), "Not granted.");
-    announce(`Granted ${type.value} to ${name}.`);
+    announce(`Granted ${permissionLabel(type.value)} to ${name}.`);
     after();
   });
   return form;
@@ -498,7 +501,7 @@ export const projectView: View = async (root, uuid) => {
         holders.map(async ({ user, permission }) => {
           const name = nameOf(user);
           const area = await areaName(permission.practice_area);
-          const label = `${type.name} of ${name}${area ? ` (${area})` : ""}`;
+          const label = `${permissionLabel(type.name)} of ${name}${area ? ` (${area})` : ""}`;
           const grant = { uuid: permission.uuid!, user: user.uuid, permission_type: type.name, project: project.uuid, practice_area: permission.practice_area, granted_by: null, created_at: "" };
           return h(
             "li",
@@ -510,7 +513,7 @@ export const projectView: View = async (root, uuid) => {
           );
         }),
       );
-      groups.push(h("h3", {}, `${type.name} (${holders.length})`), h("ul", { className: "members" }, items));
+      groups.push(h("h3", {}, permissionName(type.name), ` (${holders.length})`), h("ul", { className: "members" }, items));
     }
     parts.push(h("section", { "aria-labelledby": "members-h" }, h("h2", { id: "members-h" }, "Members"), groups.length ? groups : h("p", {}, "Nobody yet.")));
   }
@@ -559,7 +562,7 @@ export const projectView: View = async (root, uuid) => {
 
 async function addMemberForm(project: Project, types: PermissionTypeName[], after: () => void): Promise<HTMLElement> {
   const person = h("input", { type: "text", autocomplete: "off", spellcheck: false });
-  const type = select(types.map((t) => [t, t]), types.includes("memberProject") ? "memberProject" : types[types.length - 1]);
+  const type = select(types.map((t) => [t, permissionLabel(t)]), types.includes("memberProject") ? "memberProject" : types[types.length - 1]);
   const areas = await practiceAreas();
   const area = select([["", "None (the whole project)"], ...areas.map((a): [string, string] => [a.uuid, a.name])]);
   const form = h(
@@ -598,7 +601,7 @@ async function addMemberForm(project: Project, types: PermissionTypeName[], afte
       return showProblem(form, { ...problem, ...(errors ? { errors } : {}) }, "Not added.");
     }
     draft.clear();
-    announce(`Added ${who} to ${project.name} as ${type.value}.`);
+    announce(`Added ${who} to ${project.name} as ${permissionLabel(type.value)}.`);
     after();
   });
   return form;
@@ -612,7 +615,7 @@ export const adminsView: View = async (root) => {
       const type = PERMISSION_TYPES.find((t) => t.name === typeName)!;
       const { data } = await client.GET("/api/v1/user-permissions", { params: { query: { permission_type: typeName, page_size: 100 } } });
       const people = await Promise.all((data?.results ?? []).map(async (g) => h("li", {}, link(`#/people/${g.user}`, await personName(g.user)), ` since ${new Date(g.created_at).toLocaleDateString()}`)));
-      return h("section", { "aria-labelledby": `${typeName}-h` }, h("h2", { id: `${typeName}-h` }, typeName), h("p", { className: "hint" }, type.description), people.length ? h("ul", {}, people) : h("p", {}, "Nobody holds it as a grant."));
+      return h("section", { "aria-labelledby": `${typeName}-h` }, h("h2", { id: `${typeName}-h` }, permissionName(typeName)), h("p", { className: "hint" }, type.description), people.length ? h("ul", {}, people) : h("p", {}, "Nobody holds it as a grant."));
     }),
   );
   render(root, heading("Admins"), h("p", {}, "Who holds each global type as a stored grant. Members of a Cognito group mapped to a type (COGNITO_GROUP_PERMISSIONS) hold it too; Cognito lists them."), ...sections);
@@ -628,7 +631,7 @@ async function historyTableRows(entries: { id: number; action: string; user: str
         { className: "history" },
         h("td", {}, when(e.at)),
         h("td", {}, e.action === "grant" ? "granted" : "revoked"),
-        h("td", {}, e.permission_type),
+        h("td", {}, permissionName(e.permission_type)),
         h("td", {}, link(`#/people/${e.user}`, await personName(e.user))),
         h("td", {}, e.project ? await projectName(e.project) : "everywhere", e.practice_area ? ` (${await areaName(e.practice_area)})` : ""),
         h("td", {}, e.actor === null ? "a deletion" : e.actor.startsWith("service:") ? e.actor : await personName(e.actor)),
