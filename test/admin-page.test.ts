@@ -680,4 +680,34 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await page.waitForSelector("#signed-out:not([hidden])");
     assert.equal((await storedTokens()).session, null);
   });
+
+  test("a sign-in server that is slow or answers expires_in: 0 gets no storm of renewals", async () => {
+    await page.clock.install();
+    await signedInAs(member);
+    const { access_token } = JSON.parse((await storedTokens()).session!) as { access_token: string };
+    // The first renewal: no network (the page then retries, and retries at once when back online);
+    // each one after: a second's wait, then a token already due for renewal.
+    let renewals = 0;
+    await page.route(`${emulator.url}/oauth2/token`, async (route) => {
+      if (!route.request().postData()?.includes("refresh_token")) return route.continue();
+      renewals++;
+      if (renewals === 1) return route.abort("internetdisconnected");
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({ access_token, token_type: "Bearer", expires_in: 0 }) }).catch(() => {});
+    });
+    await page.clock.fastForward("59:30");
+    await page.waitForSelector("#connection:has-text(\"Can't reach the server\")");
+    // Back online, five times over, while the renewal that follows is still waiting for its answer.
+    await page.evaluate(() => window.dispatchEvent(new Event("online")));
+    await until(() => renewals === 2, 5000, "the renewal when back online");
+    await page.evaluate(() => {
+      for (let i = 0; i < 5; i++) window.dispatchEvent(new Event("online"));
+    });
+    await page.waitForSelector("#message:has-text('Connected again')");
+    // Renewed with a token that is already due: asked again, but not at once and not in a loop.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.equal(renewals, 2, `${renewals} renewals: one at a time, and none straight after a token with no lifetime`);
+    await page.clock.fastForward(10_000);
+    await until(() => renewals === 3, 5000, "the next renewal, 10 s on");
+  });
 });

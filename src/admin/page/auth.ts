@@ -166,15 +166,29 @@ function refused(err: unknown): boolean {
   return err instanceof oauth.ResponseBodyError && err.status >= 400 && err.status < 500 && err.status !== 429;
 }
 
+/**
+ * The soonest a renewal follows the last: a sign-in server that answers `expires_in: 0` (or less
+ * than REFRESH_BEFORE_MS) would otherwise be asked again at once, and again, as fast as it answers.
+ */
+const RENEW_AT_MOST_EVERY_MS = 10_000;
+
 export function scheduleRefresh(config: PageConfig, session: Session): void {
   if (refreshTimer !== undefined) clearTimeout(refreshTimer);
   const due = session.expires_at - REFRESH_BEFORE_MS - Date.now();
-  refreshTimer = window.setTimeout(() => void refresh(config), Math.max(0, due));
+  refreshTimer = window.setTimeout(() => void refresh(config), Math.max(RENEW_AT_MOST_EVERY_MS, due));
 }
 
 export type RefreshOutcome = "renewed" | "refused" | "unreachable" | "signed-out";
 
-export async function refresh(config: PageConfig): Promise<RefreshOutcome> {
+/** The renewal under way: another asked for meanwhile (back online, a timer) joins it rather than racing it. */
+let renewing: Promise<RefreshOutcome> | undefined;
+
+export function refresh(config: PageConfig): Promise<RefreshOutcome> {
+  renewing ??= renew(config).finally(() => (renewing = undefined));
+  return renewing;
+}
+
+async function renew(config: PageConfig): Promise<RefreshOutcome> {
   const session = loadSession();
   if (!session) return "signed-out";
   if (!session.refresh_token || !config.cognito_domain) {
