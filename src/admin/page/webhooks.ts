@@ -177,12 +177,17 @@ function deliveryRows(subscription: string, deliveries: Delivery[], after: () =>
       h("td", {}, String(d.attempts)),
       h("td", {}, d.last_attempt_at ? when(d.last_attempt_at) : ""),
       h("td", {}, [d.last_status !== null ? `HTTP ${d.last_status}` : "", d.last_error ? ` ${d.last_error}` : ""].join("").trim()),
-      h("td", {}, h("button", { type: "button", className: "secondary small", "aria-label": `Replay ${d.event_type} (event ${d.event.slice(0, 8)})`, onclick: () => void replay(subscription, [d], after) }, "Replay")),
+      h("td", {}, h("button", { type: "button", className: "secondary small", "aria-label": `Replay ${d.event_type} (event ${d.event.slice(0, 8)})`, onclick: (event: Event) => void replay(subscription, [d], after, event) }, "Replay")),
     ),
   );
 }
 
-async function replay(subscription: string, deliveries: Delivery[], after: () => void): Promise<void> {
+/**
+ * Sends deliveries again. The button pressed stays disabled until the view is drawn again: a double
+ * tap would replay twice, and a replay that lands while the first attempt is under way sends it twice.
+ */
+async function replay(subscription: string, deliveries: Delivery[], after: () => void, event: Event): Promise<void> {
+  if (event.currentTarget instanceof HTMLButtonElement) event.currentTarget.disabled = true;
   let done = 0;
   for (const d of deliveries) {
     const { error, response } = await client.POST("/api/v1/webhooks/{uuid}/deliveries/{delivery}/replay", { params: { path: { uuid: subscription, delivery: d.uuid } } });
@@ -281,7 +286,7 @@ export const webhookView: View = async (root, uuid) => {
       h("p", { className: "hint" }, "Retried for 24 hours, then kept here. Replay sends one again now (the same webhook-id), with 24 hours of retries."),
       failedList.length
         ? [
-            h("div", { className: "actions" }, h("button", { type: "button", id: "replay-failed", onclick: () => void replay(s.uuid, failedList, redraw) }, `Replay all ${failedList.length} failed`)),
+            h("div", { className: "actions" }, h("button", { type: "button", id: "replay-failed", onclick: (event: Event) => void replay(s.uuid, failedList, redraw, event) }, `Replay all ${failedList.length} failed`)),
             h("div", { className: "scroll" }, h("table", { id: "failed-deliveries" }, h("caption", {}, "Failed deliveries, newest first"), deliveryHeaders(), h("tbody", {}, deliveryRows(s.uuid, failedList, redraw)))),
           ]
         : h("p", {}, "None."),
