@@ -555,8 +555,12 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
       await form.getByLabel("URL").fill(receiver.url);
       await form.getByLabel("project.updated").check();
       await form.getByLabel("Description").fill(`<img src=x onerror="window.pwned=1">Onboarding sheet`);
-      await button("Create").click();
+      // A double tap creates one webhook (two would each deliver every event, one secret never seen).
+      let creates = 0;
+      page.on("request", (r) => void (r.method() === "POST" && r.url().endsWith("/api/v1/webhooks") && creates++));
+      await button("Create").dblclick();
       await dialog().waitFor();
+      assert.equal(creates, 1, "one webhook for a double tap");
       const secret = await dialog().getByLabel("Signing secret").inputValue();
       assert.match(secret, /^whsec_/);
       assert.match((await dialog().textContent()) ?? "", /Copy it now: it will not be shown again/);
@@ -606,6 +610,8 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
       await until(() => receiver.of("project.created", project).length === 2, 10_000, "the replayed delivery");
       await page.waitForSelector("#message:has-text('Replaying project.created')");
       assert.equal(replays, 1, "one replay for a double tap");
+      // The view drawn again: the keyboard goes on from its heading, not from the top of the page.
+      await page.waitForFunction(() => document.activeElement?.tagName === "H1");
       // Rotate: the new secret shown once; the receiver verifies with it alone.
       await button("Rotate secret").click();
       assert.match((await dialog().textContent()) ?? "", /keeps signing too for 24 hours/);

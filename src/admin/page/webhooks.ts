@@ -84,12 +84,20 @@ function subscriptionForm(options: {
   const draft = keepDraft(form, caller.me!.uuid, options.id);
   // A draft put back may have checked All events: the types follow it.
   events.sync();
+  const submit = form.querySelector<HTMLButtonElement>("button[type=submit]")!;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    // One save at a time: a double tap on Create made two webhooks, each delivering every event,
+    // the first one's secret hidden under the second's. aria-disabled rather than disabled: the
+    // button keeps the focus (a disabled one drops it to <body>, and the keyboard starts over).
+    if (submit.getAttribute("aria-disabled") === "true") return;
     clearProblem(form);
     const chosen = events.value();
     if (chosen.length === 0) return showProblem(form, { detail: "Not saved.", errors: [{ field: "events", message: "Choose at least one event, or All events." }] }, "Not saved.");
-    const outcome = await options.save({ url: url.value.trim(), events: chosen, description: description.value.trim(), ...(enabled ? { enabled: enabled.checked } : {}) });
+    submit.setAttribute("aria-disabled", "true");
+    const outcome = await options
+      .save({ url: url.value.trim(), events: chosen, description: description.value.trim(), ...(enabled ? { enabled: enabled.checked } : {}) })
+      .finally(() => submit.removeAttribute("aria-disabled"));
     if (!outcome.ok) return showProblem(form, atFields(outcome.problem), "Not saved.");
     draft.clear();
   });
@@ -183,11 +191,14 @@ function deliveryRows(subscription: string, deliveries: Delivery[], after: () =>
 }
 
 /**
- * Sends deliveries again. The button pressed stays disabled until the view is drawn again: a double
- * tap would replay twice, and a replay that lands while the first attempt is under way sends it twice.
+ * Sends deliveries again. The button pressed is aria-disabled until the view is drawn again (and
+ * keeps the focus, which the redrawn view then gives its heading): a double tap replayed twice, the
+ * second able to land while the first attempt was under way.
  */
 async function replay(subscription: string, deliveries: Delivery[], after: () => void, event: Event): Promise<void> {
-  if (event.currentTarget instanceof HTMLButtonElement) event.currentTarget.disabled = true;
+  const button = event.currentTarget as HTMLElement;
+  if (button.getAttribute("aria-disabled") === "true") return;
+  button.setAttribute("aria-disabled", "true");
   let done = 0;
   for (const d of deliveries) {
     const { error, response } = await client.POST("/api/v1/webhooks/{uuid}/deliveries/{delivery}/replay", { params: { path: { uuid: subscription, delivery: d.uuid } } });
