@@ -563,14 +563,23 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
       assert.equal(creates, 1, "one webhook for a double tap");
       const secret = await dialog().getByLabel("Signing secret").inputValue();
       assert.match(secret, /^whsec_/);
-      assert.match((await dialog().textContent()) ?? "", /Copy it now: it will not be shown again/);
+      assert.match((await dialog().textContent()) ?? "", /Copy it now: it will not be shown again\..*Lost it\? Rotate secret/);
       await axe("administrator: the new webhook's secret");
+      // On a phone: the dialog, its secret and its buttons fit the screen; the list behind scrolls in its own box.
+      await page.setViewportSize({ width: 375, height: 700 });
+      assert.deepEqual(
+        await page.evaluate(() => [document.documentElement.scrollWidth <= 375, ...[...document.querySelectorAll("dialog, dialog input, dialog button")].map((e) => e.getBoundingClientRect().right <= 375)]),
+        [true, true, true, true, true],
+      );
+      await page.setViewportSize({ width: 1024, height: 800 });
       await dialog().getByRole("button", { name: "Copy" }).click();
       await dialog().getByText("Copied.").waitFor();
       assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
       await dialog().getByRole("button", { name: "Done" }).click();
       // Gone from the document, not only closed (a closed <dialog> has no role: getByRole would not wait for its removal).
       await page.locator("dialog").waitFor({ state: "detached" });
+      // The focus goes back to where the keyboard was: the new webhook's row, not the top of the page.
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), receiver.url);
       receiver.secrets.push(secret);
       /** Whether a secret is anywhere the page keeps things: markup, fields' values (not in the markup), storage, the address. */
       const leftAnywhere = (shown: string) =>
@@ -623,6 +632,7 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
       await page.keyboard.press("Escape");
       await page.locator("dialog").waitFor({ state: "detached" });
       assert.equal(await leftAnywhere(rotated), false, "closed by Escape: gone too");
+      assert.equal(await page.evaluate(() => document.activeElement?.id), "rotate-secret", "the focus back on Rotate secret");
       await page.waitForSelector("dd:has-text('still signs too until')");
       receiver.secrets.splice(0, receiver.secrets.length, rotated);
       assert.equal((await requestAt(base, "PATCH", `/api/v1/projects/${project}`, { token, body: { description: "Renamed" } })).status, 200);

@@ -146,7 +146,7 @@ export const webhooksView: View = async (root) => {
       announce(`Created the webhook to ${subscription.url}.`);
       showSecretOnce({
         title: "The new webhook's signing secret",
-        text: "Your receiver verifies each delivery with it (Standard Webhooks: webhook-signature).",
+        text: "Your receiver verifies each delivery with it (Standard Webhooks: webhook-signature). Lost it? Rotate secret, on the webhook's page, makes a new one.",
         secret,
         returnTo: () => root.querySelector<HTMLElement>(`a[href="#/webhooks/${subscription.uuid}"]`),
       });
@@ -257,7 +257,7 @@ export const webhookView: View = async (root, uuid) => {
           if (!data) return problemOf(e, r).detail;
           showSecretOnce({
             title: "The webhook's new signing secret",
-            text: `The old secret keeps signing too until ${when(data.previous_secret_expires_at)}.`,
+            text: `The old secret keeps signing too until ${when(data.previous_secret_expires_at)}. Lost this one? Rotate again.`,
             secret: data.secret,
             returnTo: () => root.querySelector<HTMLElement>("#rotate-secret") ?? root.querySelector<HTMLElement>("h1"),
           });
