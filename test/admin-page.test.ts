@@ -731,4 +731,23 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await page.clock.fastForward(10_000);
     await until(() => renewals === 3, 5000, "the next renewal, 10 s on");
   });
+
+  test("a sign-in server that never answers a renewal is given up on and tried again", async () => {
+    await page.clock.install();
+    await signedInAs(member);
+    // The first renewal: held for ever; the next: answered.
+    let renewals = 0;
+    await page.route(`${emulator.url}/oauth2/token`, async (route) => {
+      if (!route.request().postData()?.includes("refresh_token")) return route.continue();
+      if (++renewals === 1) return;
+      return route.continue();
+    });
+    await page.clock.fastForward("59:30");
+    await until(() => renewals === 1, 5000, "the renewal");
+    await page.clock.fastForward(15_000);
+    await page.waitForSelector("#connection:has-text(\"Can't reach the server\")");
+    await page.clock.fastForward(2_100);
+    await page.waitForSelector("#message:has-text('Connected again')");
+    assert.equal(renewals, 2);
+  });
 });

@@ -171,6 +171,8 @@ function refused(err: unknown): boolean {
  * than REFRESH_BEFORE_MS) would otherwise be asked again at once, and again, as fast as it answers.
  */
 const RENEW_AT_MOST_EVERY_MS = 10_000;
+/** How long a renewal waits for the sign-in server's answer, body included. */
+const RENEWAL_TIMEOUT_MS = 15_000;
 
 export function scheduleRefresh(config: PageConfig, session: Session): void {
   if (refreshTimer !== undefined) clearTimeout(refreshTimer);
@@ -198,8 +200,12 @@ async function renew(config: PageConfig): Promise<RefreshOutcome> {
   const as = authorizationServer(config);
   const client = clientOf(config);
   let tokens: oauth.TokenEndpointResponse;
+  // A sign-in server that never answers would hold this renewal, and every one that joins it, for
+  // ever: given up on after a while, it counts as out of reach and is retried.
+  const abandon = new AbortController();
+  const giveUp = window.setTimeout(() => abandon.abort(), RENEWAL_TIMEOUT_MS);
   try {
-    const response = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), session.refresh_token, requestOptions(config));
+    const response = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), session.refresh_token, { ...requestOptions(config), signal: abandon.signal });
     tokens = await oauth.processRefreshTokenResponse(as, client, response);
   } catch (err) {
     // Signed out meanwhile (another tab, the button): nothing to keep or retry.
@@ -213,6 +219,8 @@ async function renew(config: PageConfig): Promise<RefreshOutcome> {
     refreshTimer = window.setTimeout(() => void refresh(config), wait);
     hooks.unreachable(wait);
     return "unreachable";
+  } finally {
+    clearTimeout(giveUp);
   }
   unreachableInARow = 0;
   scheduleRefresh(config, saveSession(tokens, session));
