@@ -633,6 +633,14 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
       await page.locator("dialog").waitFor({ state: "detached" });
       assert.equal(await leftAnywhere(rotated), false, "closed by Escape: gone too");
       assert.equal(await page.evaluate(() => document.activeElement?.id), "rotate-secret", "the focus back on Rotate secret");
+      // Leaving the page (to another site: the back/forward cache may keep it) closes the dialog too.
+      await button("Rotate secret").click();
+      await dialog().getByRole("button", { name: "Rotate secret" }).click();
+      await page.getByRole("dialog", { name: "The webhook's new signing secret" }).waitFor();
+      const again = await dialog().getByLabel("Signing secret").inputValue();
+      await page.evaluate(() => window.dispatchEvent(new PageTransitionEvent("pagehide", { persisted: true })));
+      await page.locator("dialog").waitFor({ state: "detached" });
+      assert.equal(await leftAnywhere(again), false, "gone when the page is left");
       await page.waitForSelector("dd:has-text('still signs too until')");
       receiver.secrets.splice(0, receiver.secrets.length, rotated);
       assert.equal((await requestAt(base, "PATCH", `/api/v1/projects/${project}`, { token, body: { description: "Renamed" } })).status, 200);
