@@ -61,6 +61,8 @@ export interface AppDeps {
   spans?: Spans;
   /** How long a client may take to send its headers before it gets 408 (default 10 s). */
   headersTimeoutMs?: number;
+  /** How long a client may take to send a whole request (30 s; tests shorten it). */
+  requestTimeoutMs?: number;
 }
 
 export interface App {
@@ -143,12 +145,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   };
 }
 
-function createFastify({ config, logger, headersTimeoutMs = 10_000 }: AppDeps, hostAllowed: HostCheck): FastifyInstance {
+function createFastify({ config, logger, headersTimeoutMs = 10_000, requestTimeoutMs = 30_000 }: AppDeps, hostAllowed: HostCheck): FastifyInstance {
   return Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     trustProxy: trustProxy(config.trustProxy),
     bodyLimit: 1024 * 1024,
-    requestTimeout: 30_000,
+    requestTimeout: requestTimeoutMs,
     // While draining, requests on open connections get our own 503 problem (below), not Fastify's.
     return503OnClosing: false,
     // A client that trickles its headers is cut off after 10 s; Node checks every second.

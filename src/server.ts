@@ -33,6 +33,8 @@ export interface ServerOptions {
   logDestination?: DestinationStream;
   /** How long a client may take to send its headers (10 s; tests shorten it). */
   headersTimeoutMs?: number;
+  /** How long a client may take to send a whole request (30 s; tests shorten it). */
+  requestTimeoutMs?: number;
   /** Started by main.ts before this module was imported; absent when tracing is off. */
   tracing?: Tracing;
 }
@@ -94,6 +96,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     ...(metrics ? { metrics } : {}),
     ...(spans ? { spans } : {}),
     ...(options.headersTimeoutMs ? { headersTimeoutMs: options.headersTimeoutMs } : {}),
+    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
   });
   // Every instance delivers: deliveries are claimed row by row, so any number share the work.
   const dispatcher = new WebhookDispatcher(

@@ -555,18 +555,31 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
       await form.getByLabel("URL").fill(receiver.url);
       await form.getByLabel("project.updated").check();
       await form.getByLabel("Description").fill(`<img src=x onerror="window.pwned=1">Onboarding sheet`);
-      await button("Create").click();
+      // A double tap creates one webhook (two would each deliver every event, one secret never seen).
+      let creates = 0;
+      page.on("request", (r) => void (r.method() === "POST" && r.url().endsWith("/api/v1/webhooks") && creates++));
+      await button("Create").dblclick();
       await dialog().waitFor();
+      assert.equal(creates, 1, "one webhook for a double tap");
       const secret = await dialog().getByLabel("Signing secret").inputValue();
       assert.match(secret, /^whsec_/);
-      assert.match((await dialog().textContent()) ?? "", /Copy it now: it will not be shown again/);
+      assert.match((await dialog().textContent()) ?? "", /Copy it now: it will not be shown again\..*Lost it\? Rotate secret/);
       await axe("administrator: the new webhook's secret");
+      // On a phone: the dialog, its secret and its buttons fit the screen; the list behind scrolls in its own box.
+      await page.setViewportSize({ width: 375, height: 700 });
+      assert.deepEqual(
+        await page.evaluate(() => [document.documentElement.scrollWidth <= 375, ...[...document.querySelectorAll("dialog, dialog input, dialog button")].map((e) => e.getBoundingClientRect().right <= 375)]),
+        [true, true, true, true, true],
+      );
+      await page.setViewportSize({ width: 1024, height: 800 });
       await dialog().getByRole("button", { name: "Copy" }).click();
       await dialog().getByText("Copied.").waitFor();
       assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
       await dialog().getByRole("button", { name: "Done" }).click();
       // Gone from the document, not only closed (a closed <dialog> has no role: getByRole would not wait for its removal).
       await page.locator("dialog").waitFor({ state: "detached" });
+      // The focus goes back to where the keyboard was: the new webhook's row, not the top of the page.
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), receiver.url);
       receiver.secrets.push(secret);
       /** Whether a secret is anywhere the page keeps things: markup, fields' values (not in the markup), storage, the address. */
       const leftAnywhere = (shown: string) =>
@@ -599,8 +612,15 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
       await page.setViewportSize({ width: 375, height: 800 });
       assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= 375), true, "no horizontal scrolling at 375 px");
       await page.setViewportSize({ width: 1024, height: 800 });
-      await button(/^Replay project\.created/).click();
+      // A double tap (a phone, an impatient mouse) replays once: the button is disabled at the first.
+      let replays = 0;
+      page.on("request", (r) => void (r.method() === "POST" && r.url().endsWith("/replay") && replays++));
+      await button(/^Replay project\.created/).dblclick();
       await until(() => receiver.of("project.created", project).length === 2, 10_000, "the replayed delivery");
+      await page.waitForSelector("#message:has-text('Replaying project.created')");
+      assert.equal(replays, 1, "one replay for a double tap");
+      // The view drawn again: the keyboard goes on from its heading, not from the top of the page.
+      await page.waitForFunction(() => document.activeElement?.tagName === "H1");
       // Rotate: the new secret shown once; the receiver verifies with it alone.
       await button("Rotate secret").click();
       assert.match((await dialog().textContent()) ?? "", /keeps signing too for 24 hours/);
@@ -612,6 +632,15 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
       await page.keyboard.press("Escape");
       await page.locator("dialog").waitFor({ state: "detached" });
       assert.equal(await leftAnywhere(rotated), false, "closed by Escape: gone too");
+      assert.equal(await page.evaluate(() => document.activeElement?.id), "rotate-secret", "the focus back on Rotate secret");
+      // Leaving the page (to another site: the back/forward cache may keep it) closes the dialog too.
+      await button("Rotate secret").click();
+      await dialog().getByRole("button", { name: "Rotate secret" }).click();
+      await page.getByRole("dialog", { name: "The webhook's new signing secret" }).waitFor();
+      const again = await dialog().getByLabel("Signing secret").inputValue();
+      await page.evaluate(() => window.dispatchEvent(new PageTransitionEvent("pagehide", { persisted: true })));
+      await page.locator("dialog").waitFor({ state: "detached" });
+      assert.equal(await leftAnywhere(again), false, "gone when the page is left");
       await page.waitForSelector("dd:has-text('still signs too until')");
       receiver.secrets.splice(0, receiver.secrets.length, rotated);
       assert.equal((await requestAt(base, "PATCH", `/api/v1/projects/${project}`, { token, body: { description: "Renamed" } })).status, 200);
@@ -679,5 +708,54 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     await page.clock.fastForward("59:30");
     await page.waitForSelector("#signed-out:not([hidden])");
     assert.equal((await storedTokens()).session, null);
+  });
+
+  test("a sign-in server that is slow or answers expires_in: 0 gets no storm of renewals", async () => {
+    await page.clock.install();
+    await signedInAs(member);
+    const { access_token } = JSON.parse((await storedTokens()).session!) as { access_token: string };
+    // The first renewal: no network (the page then retries, and retries at once when back online);
+    // each one after: a second's wait, then a token already due for renewal.
+    let renewals = 0;
+    await page.route(`${emulator.url}/oauth2/token`, async (route) => {
+      if (!route.request().postData()?.includes("refresh_token")) return route.continue();
+      renewals++;
+      if (renewals === 1) return route.abort("internetdisconnected");
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({ access_token, token_type: "Bearer", expires_in: 0 }) }).catch(() => {});
+    });
+    await page.clock.fastForward("59:30");
+    await page.waitForSelector("#connection:has-text(\"Can't reach the server\")");
+    // Back online, five times over, while the renewal that follows is still waiting for its answer.
+    await page.evaluate(() => window.dispatchEvent(new Event("online")));
+    await until(() => renewals === 2, 5000, "the renewal when back online");
+    await page.evaluate(() => {
+      for (let i = 0; i < 5; i++) window.dispatchEvent(new Event("online"));
+    });
+    await page.waitForSelector("#message:has-text('Connected again')");
+    // Renewed with a token that is already due: asked again, but not at once and not in a loop.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.equal(renewals, 2, `${renewals} renewals: one at a time, and none straight after a token with no lifetime`);
+    await page.clock.fastForward(10_000);
+    await until(() => renewals === 3, 5000, "the next renewal, 10 s on");
+  });
+
+  test("a sign-in server that never answers a renewal is given up on and tried again", async () => {
+    await page.clock.install();
+    await signedInAs(member);
+    // The first renewal: held for ever; the next: answered.
+    let renewals = 0;
+    await page.route(`${emulator.url}/oauth2/token`, async (route) => {
+      if (!route.request().postData()?.includes("refresh_token")) return route.continue();
+      if (++renewals === 1) return;
+      return route.continue();
+    });
+    await page.clock.fastForward("59:30");
+    await until(() => renewals === 1, 5000, "the renewal");
+    await page.clock.fastForward(15_000);
+    await page.waitForSelector("#connection:has-text(\"Can't reach the server\")");
+    await page.clock.fastForward(2_100);
+    await page.waitForSelector("#message:has-text('Connected again')");
+    assert.equal(renewals, 2);
   });
 });

@@ -166,15 +166,31 @@ function refused(err: unknown): boolean {
   return err instanceof oauth.ResponseBodyError && err.status >= 400 && err.status < 500 && err.status !== 429;
 }
 
+/**
+ * The soonest a renewal follows the last: a sign-in server that answers `expires_in: 0` (or less
+ * than REFRESH_BEFORE_MS) would otherwise be asked again at once, and again, as fast as it answers.
+ */
+const RENEW_AT_MOST_EVERY_MS = 10_000;
+/** How long a renewal waits for the sign-in server's answer, body included. */
+const RENEWAL_TIMEOUT_MS = 15_000;
+
 export function scheduleRefresh(config: PageConfig, session: Session): void {
   if (refreshTimer !== undefined) clearTimeout(refreshTimer);
   const due = session.expires_at - REFRESH_BEFORE_MS - Date.now();
-  refreshTimer = window.setTimeout(() => void refresh(config), Math.max(0, due));
+  refreshTimer = window.setTimeout(() => void refresh(config), Math.max(RENEW_AT_MOST_EVERY_MS, due));
 }
 
 export type RefreshOutcome = "renewed" | "refused" | "unreachable" | "signed-out";
 
-export async function refresh(config: PageConfig): Promise<RefreshOutcome> {
+/** The renewal under way: another asked for meanwhile (back online, a timer) joins it rather than racing it. */
+let renewing: Promise<RefreshOutcome> | undefined;
+
+export function refresh(config: PageConfig): Promise<RefreshOutcome> {
+  renewing ??= renew(config).finally(() => (renewing = undefined));
+  return renewing;
+}
+
+async function renew(config: PageConfig): Promise<RefreshOutcome> {
   const session = loadSession();
   if (!session) return "signed-out";
   if (!session.refresh_token || !config.cognito_domain) {
@@ -184,8 +200,12 @@ export async function refresh(config: PageConfig): Promise<RefreshOutcome> {
   const as = authorizationServer(config);
   const client = clientOf(config);
   let tokens: oauth.TokenEndpointResponse;
+  // A sign-in server that never answers would hold this renewal, and every one that joins it, for
+  // ever: given up on after a while, it counts as out of reach and is retried.
+  const abandon = new AbortController();
+  const giveUp = window.setTimeout(() => abandon.abort(), RENEWAL_TIMEOUT_MS);
   try {
-    const response = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), session.refresh_token, requestOptions(config));
+    const response = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), session.refresh_token, { ...requestOptions(config), signal: abandon.signal });
     tokens = await oauth.processRefreshTokenResponse(as, client, response);
   } catch (err) {
     // Signed out meanwhile (another tab, the button): nothing to keep or retry.
@@ -199,6 +219,8 @@ export async function refresh(config: PageConfig): Promise<RefreshOutcome> {
     refreshTimer = window.setTimeout(() => void refresh(config), wait);
     hooks.unreachable(wait);
     return "unreachable";
+  } finally {
+    clearTimeout(giveUp);
   }
   unreachableInARow = 0;
   scheduleRefresh(config, saveSession(tokens, session));

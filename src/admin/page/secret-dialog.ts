@@ -35,9 +35,12 @@ export function showSecretOnce(options: { title: string; text: string; secret: s
   done.addEventListener("click", () => dialog.close());
   const leave = () => dialog.close();
   // Leaving the view (the back button, a link) closes it too: no secret waits behind another page.
+  // So does leaving the page: one kept in the back/forward cache would show it again on Back.
   window.addEventListener("hashchange", leave);
+  window.addEventListener("pagehide", leave);
   dialog.addEventListener("close", () => {
     window.removeEventListener("hashchange", leave);
+    window.removeEventListener("pagehide", leave);
     input.value = "";
     dialog.remove();
     const back = options.returnTo();

@@ -84,12 +84,20 @@ function subscriptionForm(options: {
   const draft = keepDraft(form, caller.me!.uuid, options.id);
   // A draft put back may have checked All events: the types follow it.
   events.sync();
+  const submit = form.querySelector<HTMLButtonElement>("button[type=submit]")!;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    // One save at a time: a double tap on Create made two webhooks, each delivering every event,
+    // the first one's secret hidden under the second's. aria-disabled rather than disabled: the
+    // button keeps the focus (a disabled one drops it to <body>, and the keyboard starts over).
+    if (submit.getAttribute("aria-disabled") === "true") return;
     clearProblem(form);
     const chosen = events.value();
     if (chosen.length === 0) return showProblem(form, { detail: "Not saved.", errors: [{ field: "events", message: "Choose at least one event, or All events." }] }, "Not saved.");
-    const outcome = await options.save({ url: url.value.trim(), events: chosen, description: description.value.trim(), ...(enabled ? { enabled: enabled.checked } : {}) });
+    submit.setAttribute("aria-disabled", "true");
+    const outcome = await options
+      .save({ url: url.value.trim(), events: chosen, description: description.value.trim(), ...(enabled ? { enabled: enabled.checked } : {}) })
+      .finally(() => submit.removeAttribute("aria-disabled"));
     if (!outcome.ok) return showProblem(form, atFields(outcome.problem), "Not saved.");
     draft.clear();
   });
@@ -138,7 +146,7 @@ export const webhooksView: View = async (root) => {
       announce(`Created the webhook to ${subscription.url}.`);
       showSecretOnce({
         title: "The new webhook's signing secret",
-        text: "Your receiver verifies each delivery with it (Standard Webhooks: webhook-signature).",
+        text: "Your receiver verifies each delivery with it (Standard Webhooks: webhook-signature). Lost it? Rotate secret, on the webhook's page, makes a new one.",
         secret,
         returnTo: () => root.querySelector<HTMLElement>(`a[href="#/webhooks/${subscription.uuid}"]`),
       });
@@ -177,12 +185,20 @@ function deliveryRows(subscription: string, deliveries: Delivery[], after: () =>
       h("td", {}, String(d.attempts)),
       h("td", {}, d.last_attempt_at ? when(d.last_attempt_at) : ""),
       h("td", {}, [d.last_status !== null ? `HTTP ${d.last_status}` : "", d.last_error ? ` ${d.last_error}` : ""].join("").trim()),
-      h("td", {}, h("button", { type: "button", className: "secondary small", "aria-label": `Replay ${d.event_type} (event ${d.event.slice(0, 8)})`, onclick: () => void replay(subscription, [d], after) }, "Replay")),
+      h("td", {}, h("button", { type: "button", className: "secondary small", "aria-label": `Replay ${d.event_type} (event ${d.event.slice(0, 8)})`, onclick: (event: Event) => void replay(subscription, [d], after, event) }, "Replay")),
     ),
   );
 }
 
-async function replay(subscription: string, deliveries: Delivery[], after: () => void): Promise<void> {
+/**
+ * Sends deliveries again. The button pressed is aria-disabled until the view is drawn again (and
+ * keeps the focus, which the redrawn view then gives its heading): a double tap replayed twice, the
+ * second able to land while the first attempt was under way.
+ */
+async function replay(subscription: string, deliveries: Delivery[], after: () => void, event: Event): Promise<void> {
+  const button = event.currentTarget as HTMLElement;
+  if (button.getAttribute("aria-disabled") === "true") return;
+  button.setAttribute("aria-disabled", "true");
   let done = 0;
   for (const d of deliveries) {
     const { error, response } = await client.POST("/api/v1/webhooks/{uuid}/deliveries/{delivery}/replay", { params: { path: { uuid: subscription, delivery: d.uuid } } });
@@ -241,7 +257,7 @@ export const webhookView: View = async (root, uuid) => {
           if (!data) return problemOf(e, r).detail;
           showSecretOnce({
             title: "The webhook's new signing secret",
-            text: `The old secret keeps signing too until ${when(data.previous_secret_expires_at)}.`,
+            text: `The old secret keeps signing too until ${when(data.previous_secret_expires_at)}. Lost this one? Rotate again.`,
             secret: data.secret,
             returnTo: () => root.querySelector<HTMLElement>("#rotate-secret") ?? root.querySelector<HTMLElement>("h1"),
           });
@@ -281,7 +297,7 @@ export const webhookView: View = async (root, uuid) => {
       h("p", { className: "hint" }, "Retried for 24 hours, then kept here. Replay sends one again now (the same webhook-id), with 24 hours of retries."),
       failedList.length
         ? [
-            h("div", { className: "actions" }, h("button", { type: "button", id: "replay-failed", onclick: () => void replay(s.uuid, failedList, redraw) }, `Replay all ${failedList.length} failed`)),
+            h("div", { className: "actions" }, h("button", { type: "button", id: "replay-failed", onclick: (event: Event) => void replay(s.uuid, failedList, redraw, event) }, `Replay all ${failedList.length} failed`)),
             h("div", { className: "scroll" }, h("table", { id: "failed-deliveries" }, h("caption", {}, "Failed deliveries, newest first"), deliveryHeaders(), h("tbody", {}, deliveryRows(s.uuid, failedList, redraw)))),
           ]
         : h("p", {}, "None."),
