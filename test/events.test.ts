@@ -192,6 +192,33 @@ for (const kind of DATABASE_KINDS) {
       assert.match(metrics, /^vrms_webhook_oldest_pending_age_seconds [\d.e+-]+/m);
     });
 
+    it("a replay while an instance is attempting the delivery is refused (409) and changes nothing; once the attempt ends it is accepted", async () => {
+      const held = await new WebhookReceiver().start();
+      try {
+        held.holdMs = 1500;
+        const made = await subscribe(app, admin.token, held, ["project.created"]);
+        const project = (await app.request("POST", "/api/v1/projects", { token: admin.token, body: { name: name("Held") } })).body.uuid as string;
+        await until(() => held.inFlight === 1, 5000, "the attempt under way");
+        const listed = await app.request("GET", `/api/v1/webhooks/${made.uuid}/deliveries`, { token: admin.token });
+        const delivery = (listed.body as unknown as Json[])[0]!;
+        const refused = await app.request("POST", `/api/v1/webhooks/${made.uuid}/deliveries/${delivery.uuid}/replay`, { token: admin.token });
+        assert.equal(refused.status, 409, JSON.stringify(refused.body));
+        assert.equal(refused.body.code, "conflict");
+        const got = await held.waitFor("project.created", project, 5000);
+        const recorded = async () => ((await app.request("GET", `/api/v1/webhooks/${made.uuid}/deliveries`, { token: admin.token })).body as unknown as Json[])[0]!;
+        await until(async () => (await recorded()).state === "delivered", 5000, "the attempt recorded");
+        assert.equal((await recorded()).attempts, 1, "the refused replay left the attempt's record alone");
+        assert.equal(held.attempts.get(got.id), 1, "and sent nothing beside it");
+        held.holdMs = 0;
+        const accepted = await app.request("POST", `/api/v1/webhooks/${made.uuid}/deliveries/${delivery.uuid}/replay`, { token: admin.token });
+        assert.equal(accepted.status, 202);
+        await until(() => held.of("project.created", project).length === 2, 5000, "the replay");
+        assert.equal((await app.request("DELETE", `/api/v1/webhooks/${made.uuid}`, { token: admin.token })).status, 204);
+      } finally {
+        await held.stop();
+      }
+    });
+
     it("a subscription whose deliveries fail says since when (failing_since), for /admin to show", async () => {
       // Nothing listens there: every attempt is refused a connection.
       const made = await app.request("POST", "/api/v1/webhooks", { token: admin.token, body: { url: `http://127.0.0.1:${await freePort()}/hook`, events: ["project.created"] } });

@@ -97,16 +97,22 @@ export class WebhookRepository {
     return found.map((row) => ({ ...row.delivery, eventUuid: row.eventUuid, eventType: row.eventType }));
   }
 
-  /** Back in the queue, due now, with a fresh 24 h of retries; undefined when there is no such delivery. */
-  async replay(subscription: string, delivery: string): Promise<Delivery | undefined> {
+  /**
+   * Back in the queue, due now, with a fresh 24 h of retries; undefined when there is no such
+   * delivery, "in_flight" while an instance holds it for an attempt: clearing that lease would let
+   * a second instance send it beside the first, and the first attempt's outcome be lost.
+   */
+  async replay(subscription: string, delivery: string): Promise<Delivery | "in_flight" | undefined> {
     if (!isUuid(delivery)) return undefined;
-    return (
-      await this.db
-        .update(webhookDeliveries)
-        .set({ state: "pending", nextAttemptAt: sql`now()`, firstAttemptAt: sql`now()`, lockedUntil: null, lockedBy: null, deliveredAt: null })
-        .where(and(eq(webhookDeliveries.uuid, delivery), eq(webhookDeliveries.subscriptionUuid, subscription)))
-        .returning()
-    )[0];
+    const mine = and(eq(webhookDeliveries.uuid, delivery), eq(webhookDeliveries.subscriptionUuid, subscription));
+    const [replayed] = await this.db
+      .update(webhookDeliveries)
+      .set({ state: "pending", nextAttemptAt: sql`now()`, firstAttemptAt: sql`now()`, lockedUntil: null, lockedBy: null, deliveredAt: null })
+      .where(and(mine, sql`(${webhookDeliveries.lockedUntil} is null or ${webhookDeliveries.lockedUntil} < now())`))
+      .returning();
+    if (replayed) return replayed;
+    const [held] = await this.db.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(mine).limit(1);
+    return held ? "in_flight" : undefined;
   }
 
   // --- the delivery engine's queries -------------------------------------------------------

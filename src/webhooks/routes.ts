@@ -80,7 +80,7 @@ const deliveriesSchema = {
 };
 const replaySchema = {
   tags, operationId: "replayWebhookDelivery", summary: "Deliver an event again (a failed delivery, or one delivered)", security: BEARER, params: DeliveryParamsSchema,
-  response: { 202: DeliverySchema, ...problems(SIGNED_IN, PERMISSION_CHECKED, NOT_FOUND) },
+  response: { 202: DeliverySchema, ...problems(SIGNED_IN, PERMISSION_CHECKED, NOT_FOUND, CONFLICT) },
 };
 const feedSchema = {
   tags: ["events"], operationId: "listEvents", summary: "Events, oldest first, after a cursor (410 when it is older than the retention)", security: BEARER, querystring: FeedQuerySchema,
@@ -216,6 +216,7 @@ export async function webhookRoutes(fastify: FastifyInstance, deps: WebhookRoute
     const { subscription } = await owned(request, request.params.uuid);
     const replayed = await webhooks.replay(subscription.uuid, request.params.delivery);
     if (!replayed) throw notFound("No such delivery of this subscription.");
+    if (replayed === "in_flight") throw conflict("This delivery is being attempted right now; replay it once the attempt has ended (within a minute).");
     deps.audit(request, "webhook.replay", subscription.uuid, { delivery: replayed.uuid });
     const [listed] = (await webhooks.deliveries(subscription.uuid, undefined, 1, replayed.id + 1)).filter((d) => d.id === replayed.id);
     return reply.code(202).send(toDeliveryJson(listed!));

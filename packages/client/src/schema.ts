@@ -5096,6 +5096,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description Conflicts with what exists (conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
+                    };
+                };
+            };
             /** @description Too many failed attempts */
             429: {
                 headers: {
