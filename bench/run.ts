@@ -2,6 +2,7 @@
 // npm run bench -- --scale N: the cost of the data instead (bench/scale.ts).
 // "server CPU" is the share of one core the server used during a case: near 1, the server is the
 // limit; well below, the load generator (one core too) is, and the ratio understates the server.
+// BENCH_PIPELINING=N keeps N requests in flight a connection (default 1): a diagnostic, to see what an idle load generator costs each answer.
 // --only runs the named cases of F (a bare Fastify app's /healthz), A–E, G (B by a user holding no
 // permission), P (the peer: Fastify + aws-jwt-verify, bench/peer-fastify.mjs) and W (what a change
 // pays for its event, and commit to delivery: bench/webhooks.ts) and never writes BENCHMARKS.md; --cpu-prof writes the server's CPU profile to .prof/ when it exits (open it in
@@ -30,6 +31,8 @@ import { runWebhookCase } from "./webhooks.ts";
 const quick = process.argv.includes("--quick");
 const usePostgres = process.argv.includes("--db") && process.argv[process.argv.indexOf("--db") + 1] === "postgres";
 const CONNECTIONS = 50;
+/** BENCH_PIPELINING: requests each connection keeps in flight (1, as browsers and SDKs send them). */
+const PIPELINING = Number(process.env.BENCH_PIPELINING ?? 1);
 const ROUND_SECONDS = quick ? 3 : 10;
 const ROUNDS = quick ? 1 : 2;
 const FRESH_TOKENS_PER_ROUND = quick ? 8_000 : 50_000;
@@ -94,7 +97,7 @@ async function load(pid: number, url: string, options: Partial<autocannon.Option
   const loadBefore = process.cpuUsage();
   let lastResponse = started;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const run = autocannon({ url, connections: CONNECTIONS, ...options }, (err: unknown, done) =>
+    const run = autocannon({ url, connections: CONNECTIONS, pipelining: PIPELINING, ...options }, (err: unknown, done) =>
       err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(done),
     );
     run.on("response", () => {
