@@ -521,6 +521,51 @@ describe("the sequencer", () => {
   });
 });
 
+/** `n` events written outside the API and not yet given feed positions (a backlog); the newest's uuid. */
+async function backlog(client: pg.Client, n: number): Promise<string> {
+  const made = await client.query<{ uuid: string }>(
+    "insert into events (type, subject, snapshot) select 'project.updated', gen_random_uuid()::text, '{}'::jsonb from generate_series(1, $1::int) returning uuid, id",
+    [n],
+  );
+  return made.rows.at(-1)!.uuid;
+}
+
+describe("the feed over a backlog of events without positions (PostgreSQL)", requires(postgres), () => {
+  // A statement timeout short enough that positioning the whole backlog in one statement is cancelled.
+  const { issuer, app } = issuerAndServer(postgres, { env: { ...ENV, DATABASE_STATEMENT_TIMEOUT_MS: "300" } });
+  let admin: string;
+  before(async () => {
+    admin = issuer.mint(issuer.newUser({ groups: ["admin"] }));
+    assert.equal((await app.request("GET", "/api/v1/me", { token: admin })).status, 200);
+  });
+  const written = async (n: number): Promise<string> => {
+    const client = new pg.Client({ connectionString: app.databaseUrl });
+    await client.connect();
+    try {
+      return await backlog(client, n);
+    } finally {
+      await client.end();
+    }
+  };
+
+  it("a reader is answered 200 while a backlog larger than one sequencer run waits for positions, not 503 on every request", async () => {
+    await written(200_000);
+    for (let i = 0; i < 3; i++) {
+      const page = await app.request("GET", "/api/v1/events?limit=10", { token: admin });
+      assert.equal(page.status, 200, JSON.stringify(page.body));
+      assert.equal((page.body.events as Json[]).length, 10);
+    }
+  });
+
+  it("a cursor naming a committed event the sequencer has not reached yet reads on (an empty page, the same cursor), never 410", async () => {
+    const newest = await written(50_000);
+    const page = await app.request("GET", `/api/v1/events?after=${newest}`, { token: admin });
+    assert.equal(page.status, 200, JSON.stringify(page.body));
+    assert.deepEqual(page.body.events, []);
+    assert.equal(page.body.next_cursor, newest);
+  });
+});
+
 describe("sign-out events", () => {
   it("a sign-out of a Cognito sub whose profile is gone (deleted meanwhile) emits nothing, never a service.signed_out carrying the sub", async () => {
     const copy = await pglite.create();

@@ -251,15 +251,20 @@ export class WebhookRepository {
     return row?.n ?? 0;
   }
 
-  /** The feed position of the event a cursor names, if it is still kept, younger than the retention and positioned. */
-  async cursor(uuid: string, retentionDays: number): Promise<number | undefined> {
+  /**
+   * The feed position of the event a cursor names, if it is still kept and younger than the
+   * retention; "unpositioned" when it is, but the sequencer has not reached it yet (a webhook's
+   * event id, say, while a backlog is being numbered): every position given so far is below its own.
+   */
+  async cursor(uuid: string, retentionDays: number): Promise<number | "unpositioned" | undefined> {
     if (!isUuid(uuid)) return undefined;
     const [row] = await this.db
       .select({ position: events.position })
       .from(events)
       .where(and(eq(events.uuid, uuid), sql`${events.occurredAt} >= now() - make_interval(days => ${retentionDays})`))
       .limit(1);
-    return row?.position ?? undefined;
+    if (!row) return undefined;
+    return row.position ?? "unpositioned";
   }
 
   /** Positioned events after `afterPosition`, in position order (only positioned ones: `>` passes nulls by). */

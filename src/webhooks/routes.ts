@@ -87,6 +87,9 @@ const feedSchema = {
   response: { 200: FeedSchema, ...problems(SIGNED_IN, PERMISSION_CHECKED, QUERY_STRING, GONE) },
 };
 
+/** Events a feed request's sequencer run positions at most (milliseconds of work, well inside any statement timeout). */
+const FEED_SEQUENCE_BATCH = 1000;
+
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
 function toSubscriptionJson(s: Subscription): SubscriptionJson {
@@ -227,15 +230,18 @@ export async function webhookRoutes(fastify: FastifyInstance, deps: WebhookRoute
     ownerFilter(principal);
     const viewer: Viewer = principal.kind === "service" ? { kind: "service", scopes: principal.scopes } : { kind: "admin" };
     const { after, limit = 100 } = request.query;
-    // Every event committed before this request gets its position first: the page (and the
-    // cursor's own position) then include it.
-    await webhooks.sequence(true);
+    // Events committed before this request get their positions first, so the page includes them;
+    // a bounded run: numbering a whole backlog in one statement outlasts the statement timeout, and
+    // every reader waiting behind it would too (the rest of a backlog follows on later pages).
+    await webhooks.sequence(true, FEED_SEQUENCE_BATCH);
     let afterPosition = 0;
     if (after !== undefined) {
       const found = await webhooks.cursor(after, deps.retentionDays);
       if (found === undefined) {
         throw new ApiProblem(410, "gone", `No event ${after} is kept: it is older than the retention (${deps.retentionDays} days) or was never one. Read again without \`after\` (from the oldest kept).`);
       }
+      // Not numbered yet: it will be above every event listed so far, so nothing follows it yet.
+      if (found === "unpositioned") return { events: [], next_cursor: after };
       afterPosition = found;
     }
     const rows = await webhooks.feed(afterPosition, limit, deps.retentionDays);
