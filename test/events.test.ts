@@ -530,7 +530,7 @@ async function backlog(client: pg.Client, n: number): Promise<string> {
   return made.rows.at(-1)!.uuid;
 }
 
-describe("the feed over a backlog of events without positions (PostgreSQL)", requires(postgres), () => {
+describe("the feed's sequencer on PostgreSQL: a backlog, an unpositioned cursor, another isolation level", requires(postgres), () => {
   // A statement timeout short enough that positioning the whole backlog in one statement is cancelled.
   const { issuer, app } = issuerAndServer(postgres, { env: { ...ENV, DATABASE_STATEMENT_TIMEOUT_MS: "300" } });
   let admin: string;
@@ -563,6 +563,24 @@ describe("the feed over a backlog of events without positions (PostgreSQL)", req
     assert.equal(page.status, 200, JSON.stringify(page.body));
     assert.deepEqual(page.body.events, []);
     assert.equal(page.body.next_cursor, newest);
+  });
+
+  it("a database whose default isolation is repeatable read still numbers events: the feed is 200, not 500", async () => {
+    const client = new pg.Client({ connectionString: app.databaseUrl });
+    await client.connect();
+    const database = (await client.query<{ name: string }>("select current_database() as name")).rows[0]!.name;
+    let second: TestServer | undefined;
+    try {
+      await client.query(`alter database "${database}" set default_transaction_isolation to 'repeatable read'`);
+      // A server started now: each of its connections opens at repeatable read.
+      second = await startTestServer(issuer, postgres, ENV, app.databaseUrl);
+      const page = await second.request("GET", "/api/v1/events?limit=1", { token: admin });
+      assert.equal(page.status, 200, JSON.stringify(page.body));
+    } finally {
+      await second?.close();
+      await client.query(`alter database "${database}" reset default_transaction_isolation`);
+      await client.end();
+    }
   });
 });
 

@@ -27,7 +27,7 @@ export interface Claimed {
 }
 
 /** Rows of a raw query, on node-postgres and PGlite alike. */
-async function rows<T>(db: Db, query: ReturnType<typeof sql>): Promise<T[]> {
+async function rows<T>(db: Pick<Db, "execute">, query: ReturnType<typeof sql>): Promise<T[]> {
   return ((await db.execute(query)) as unknown as { rows: T[] }).rows;
 }
 
@@ -247,8 +247,15 @@ export class WebhookRepository {
    * `limit` undefined: every such event. How many it positioned.
    */
   async sequence(wait: boolean, limit?: number): Promise<number> {
-    const [row] = await rows<{ n: number }>(this.db, sql`select events_sequence(${limit ?? null}::int, ${wait}) as n`);
-    return row?.n ?? 0;
+    // Read committed said out loud: a database (or role) whose default is repeatable read would
+    // otherwise make every run refuse (the function needs each statement's fresh snapshot).
+    return this.db.transaction(
+      async (tx) => {
+        const [row] = await rows<{ n: number }>(tx, sql`select events_sequence(${limit ?? null}::int, ${wait}) as n`);
+        return row?.n ?? 0;
+      },
+      { isolationLevel: "read committed" },
+    );
   }
 
   /**
