@@ -532,7 +532,7 @@ async function backlog(client: pg.Client, n: number): Promise<string> {
 
 describe("the feed's sequencer on PostgreSQL: a backlog, an unpositioned cursor, another isolation level", requires(postgres), () => {
   // A statement timeout short enough that positioning the whole backlog in one statement is cancelled.
-  const { issuer, app } = issuerAndServer(postgres, { env: { ...ENV, DATABASE_STATEMENT_TIMEOUT_MS: "300" } });
+  const { issuer, app } = issuerAndServer(postgres, { env: { ...ENV, DATABASE_STATEMENT_TIMEOUT_MS: "1000" } });
   let admin: string;
   before(async () => {
     admin = issuer.mint(issuer.newUser({ groups: ["admin"] }));
@@ -549,7 +549,7 @@ describe("the feed's sequencer on PostgreSQL: a backlog, an unpositioned cursor,
   };
 
   it("a reader is answered 200 while a backlog larger than one sequencer run waits for positions, not 503 on every request", async () => {
-    await written(200_000);
+    await written(400_000);
     for (let i = 0; i < 3; i++) {
       const page = await app.request("GET", "/api/v1/events?limit=10", { token: admin });
       assert.equal(page.status, 200, JSON.stringify(page.body));
