@@ -32,6 +32,9 @@ async function rows<T>(db: Pick<Db, "execute">, query: ReturnType<typeof sql>): 
 }
 
 export class WebhookRepository {
+  /** Whether the database's connections begin at another isolation level than read committed (asked once). */
+  private defaultNotReadCommitted: boolean | undefined;
+
   constructor(private readonly db: Db) {}
 
   /** The new subscription, or undefined when its owner already has `maxPerOwner`. */
@@ -247,15 +250,13 @@ export class WebhookRepository {
    * `limit` undefined: every such event. How many it positioned.
    */
   async sequence(wait: boolean, limit?: number): Promise<number> {
-    // Read committed said out loud: a database (or role) whose default is repeatable read would
-    // otherwise make every run refuse (the function needs each statement's fresh snapshot).
-    return this.db.transaction(
-      async (tx) => {
-        const [row] = await rows<{ n: number }>(tx, sql`select events_sequence(${limit ?? null}::int, ${wait}) as n`);
-        return row?.n ?? 0;
-      },
-      { isolationLevel: "read committed" },
-    );
+    const run = async (db: Pick<Db, "execute">) => (await rows<{ n: number }>(db, sql`select events_sequence(${limit ?? null}::int, ${wait}) as n`))[0]?.n ?? 0;
+    // A database (or role) whose default isolation is repeatable read would make every run refuse
+    // (the function needs each statement's fresh snapshot): there, a transaction begun read
+    // committed. Elsewhere one statement, committed by the server itself: a client that stalls
+    // between its statements cannot keep the sequencer's lock and hold every feed reader back.
+    this.defaultNotReadCommitted ??= (await rows<{ other: boolean }>(this.db, sql`select current_setting('default_transaction_isolation') <> 'read committed' as other`))[0]?.other ?? false;
+    return this.defaultNotReadCommitted ? this.db.transaction(run, { isolationLevel: "read committed" }) : run(this.db);
   }
 
   /**
