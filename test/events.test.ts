@@ -584,6 +584,35 @@ describe("the feed's sequencer on PostgreSQL: a backlog, an unpositioned cursor,
   });
 });
 
+describe("a storm of feed readers while the sequencer's lock is held (PostgreSQL)", requires(postgres), () => {
+  const { issuer, app } = issuerAndServer(postgres, { env: ENV });
+
+  it("they wait on one connection, not the pool's ten: other requests go on meanwhile, and every reader is answered once the lock goes", async () => {
+    const admin = issuer.mint(issuer.newUser({ groups: ["admin"] }));
+    assert.equal((await app.request("GET", "/api/v1/me", { token: admin })).status, 200);
+    const holder = new pg.Client({ connectionString: app.databaseUrl });
+    const watcher = new pg.Client({ connectionString: app.databaseUrl });
+    await Promise.all([holder.connect(), watcher.connect()]);
+    try {
+      // As a sequencer run stuck on its lock would (the key of migration events_sequencer).
+      await holder.query("select pg_advisory_lock(7301955026)");
+      const holderPid = (await holder.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid;
+      const readers = Array.from({ length: 12 }, () => app.request("GET", "/api/v1/events?limit=1", { token: admin }));
+      await blockedBy(watcher, holderPid, "a feed reader waiting for the sequencer");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const waiting = (await watcher.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where $1 = any (pg_blocking_pids(pid))", [holderPid])).rows[0]!.n;
+      assert.equal(waiting, 1, "one connection waits for the lock, whatever the number of readers");
+      const started = performance.now();
+      assert.equal((await app.request("GET", "/api/v1/me", { token: admin })).status, 200);
+      assert.ok(performance.now() - started < 1000, "another request was not kept waiting for a connection");
+      await holder.query("select pg_advisory_unlock(7301955026)");
+      for (const reader of await Promise.all(readers)) assert.equal(reader.status, 200, JSON.stringify(reader.body));
+    } finally {
+      await Promise.all([holder.end(), watcher.end()]);
+    }
+  });
+});
+
 describe("sign-out events", () => {
   it("a sign-out of a Cognito sub whose profile is gone (deleted meanwhile) emits nothing, never a service.signed_out carrying the sub", async () => {
     const copy = await pglite.create();

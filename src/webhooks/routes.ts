@@ -13,6 +13,7 @@ import { BEARER, CONFLICT, GONE, JSON_BODY, NOT_FOUND, PERMISSION_CHECKED, probl
 import type { Handler } from "../http/typed-route.ts";
 import type { WebhookRepository } from "./repository.ts";
 import { unsafeUrl } from "./safe-url.ts";
+import { sharedRuns } from "./shared-runs.ts";
 import {
   DeliveriesQuerySchema,
   DeliveryParamsSchema,
@@ -225,6 +226,7 @@ export async function webhookRoutes(fastify: FastifyInstance, deps: WebhookRoute
     return reply.code(202).send(toDeliveryJson(listed!));
   };
 
+  const sequenceForFeed = sharedRuns(() => webhooks.sequence(true, FEED_SEQUENCE_BATCH));
   const feed: Handler<typeof feedSchema> = async (request) => {
     const principal = principalOf(request);
     ownerFilter(principal);
@@ -233,7 +235,7 @@ export async function webhookRoutes(fastify: FastifyInstance, deps: WebhookRoute
     // Events committed before this request get their positions first, so the page includes them;
     // a bounded run: numbering a whole backlog in one statement outlasts the statement timeout, and
     // every reader waiting behind it would too (the rest of a backlog follows on later pages).
-    await webhooks.sequence(true, FEED_SEQUENCE_BATCH);
+    await sequenceForFeed();
     let afterPosition = 0;
     if (after !== undefined) {
       const found = await webhooks.cursor(after, deps.retentionDays);
