@@ -1,8 +1,8 @@
 // Concurrent callers of one task share its runs. A caller must get a run that starts after it
 // asked (the feed's sequencer run must see what committed before the request), so one arriving
 // while a run is under way joins the single run queued behind it. A storm of feed requests then
-// holds at most two database connections on the sequencer's lock per instance, not one per
-// request (ten of them would be the whole pool: every other request would wait).
+// holds one database connection on the sequencer's lock per instance (the queued run starts
+// when the first ends), not one per request (ten of them would be the whole pool: every other request would wait).
 export function sharedRuns<T>(task: () => Promise<T>): () => Promise<T> {
   let running: Promise<T> | undefined;
   let queued: Promise<T> | undefined;
