@@ -13,7 +13,7 @@ import { TestIssuer } from "../support/issuer.ts";
 import { freePort } from "../support/net.ts";
 import { issuerAndServer, startTestServer, type TestServer } from "./support/server.ts";
 import { TcpProxy } from "./support/tcp-proxy.ts";
-import { until } from "./support/wait.ts";
+import { until, within } from "./support/wait.ts";
 
 describe("PostgreSQL faults, through a proxy the test cuts", requires(postgres), () => {
   const issuer = new TestIssuer();
@@ -233,12 +233,9 @@ describe("shutdown and a client that has begun a request and stalls", () => {
     // The byte is read before the shutdown begins: this connection has a request under way.
     await until(async () => (await app.get("/healthz")).status === 200, 1000, "the server to answer");
     const started = Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    const overdue = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("the shutdown waited for the stalled client")), 5000)));
     try {
-      await Promise.race([Promise.all([app.close(), closed]), overdue]);
+      await within(Promise.all([app.close(), closed]), 5000, "the shutdown, which waited for the stalled client");
     } finally {
-      clearTimeout(timer);
       socket.destroy();
     }
     const took = Date.now() - started;
@@ -261,12 +258,9 @@ describe("shutdown and a client that has begun a request and stalls", () => {
     socket.write(`PATCH /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
     await until(async () => (await app.get("/healthz")).status === 200, 1000, "the server to answer");
     const started = Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    const overdue = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("the shutdown waited for the stalled body")), 6000)));
     try {
-      await Promise.race([Promise.all([app.close(), closed]), overdue]);
+      await within(Promise.all([app.close(), closed]), 6000, "the shutdown, which waited for the stalled body");
     } finally {
-      clearTimeout(timer);
       socket.destroy();
     }
     const took = Date.now() - started;

@@ -10,7 +10,7 @@ import { copyFolder, postgres, requires } from "./support/databases.ts";
 import { freePort } from "../support/net.ts";
 import { migratedPgliteTemplate } from "./support/pglite-template.ts";
 import { issuerForDescribe, requestAt } from "./support/server.ts";
-import { sleep, until } from "./support/wait.ts";
+import { sleep, until, within } from "./support/wait.ts";
 import { watched } from "./support/process.ts";
 
 function npmServe(env: Record<string, string>) {
@@ -42,16 +42,6 @@ async function connectedSocket(port: number): Promise<{ socket: net.Socket; answ
     socket.once("error", reject);
   });
   return { socket, answer };
-}
-
-/** `promise`, or a failure naming `what` after `ms`: a test fails, it does not wait for ever. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 describe("npm run serve", () => {

@@ -12,3 +12,13 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs: 
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** `promise`, or a failure naming `what` after `ms`: a test fails, it does not wait for ever. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
