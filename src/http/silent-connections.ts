@@ -23,26 +23,35 @@ export interface SilentConnections {
 
 export function trackSilentConnections(server: Server): SilentConnections {
   const open = new Set<Socket>();
-  /** Each connection's request whose headers have arrived and whose answer is not yet sent. */
-  const answering = new Map<Socket, IncomingMessage>();
+  /**
+   * Each connection's latest request, answered once its response has ended. One Map write a
+   * request and no listener: this runs on every request.
+   */
+  const latest = new Map<Socket, { request: IncomingMessage; response: ServerResponse }>();
   server.on("connection", (socket: Socket) => {
     open.add(socket);
-    socket.once("close", () => open.delete(socket));
+    socket.once("close", () => {
+      open.delete(socket);
+      latest.delete(socket);
+    });
   });
   server.on("request", (request: IncomingMessage, response: ServerResponse) => {
-    answering.set(request.socket, request);
-    response.once("close", () => answering.delete(request.socket));
+    latest.set(request.socket, { request, response });
   });
+  const answering = (socket: Socket) => {
+    const exchange = latest.get(socket);
+    return exchange !== undefined && !exchange.response.writableEnded ? exchange : undefined;
+  };
   // Nothing left to wait for (every connection closed) must not keep the process alive: unref.
   const after = (ms: number, sweep: () => void) => ms > 0 && setTimeout(sweep, ms).unref();
   return {
     close() {
       for (const socket of open) if (socket.bytesRead === 0) socket.destroy();
       after(server.headersTimeout, () => {
-        for (const socket of open) if (!answering.has(socket)) socket.destroy();
+        for (const socket of open) if (!answering(socket)) socket.destroy();
       });
       after(server.requestTimeout, () => {
-        for (const [socket, request] of answering) if (!request.complete) socket.destroy();
+        for (const socket of open) if (answering(socket)?.request.complete === false) socket.destroy();
       });
     },
   };
