@@ -6,7 +6,11 @@ import { cp, mkdir, readFile, rm } from "node:fs/promises";
 import * as esbuild from "esbuild";
 
 const adminOnly = process.argv.includes("--admin-only");
-const { version } = JSON.parse(await readFile("package.json", "utf8"));
+const manifest = JSON.parse(await readFile("package.json", "utf8"));
+// Every package stays a run-time import except drizzle-orm, which is bundled: Node 24 reads its
+// 178 kB package.json again for each of its modules it resolves, 0.45 s of every start of the CLI
+// or the server (0.13 s on Node 20); bundled, none (a CLI command went from 0.60 s to 0.19 s).
+const external = [...Object.keys(manifest.dependencies), ...Object.keys(manifest.devDependencies ?? {})].filter((name) => name !== "drizzle-orm");
 
 async function buildAdmin() {
   await esbuild.build({
@@ -30,11 +34,11 @@ if (adminOnly) {
     platform: "node",
     format: "esm",
     target: "node22",
-    packages: "external",
+    external,
     splitting: true,
     sourcemap: true,
     outdir: "dist",
-    banner: { js: "// vrms-backend " + version + " (built by npm run build)" },
+    banner: { js: "// vrms-backend " + manifest.version + " (built by npm run build)" },
     logLevel: "warning",
   });
   await buildAdmin();

@@ -16,6 +16,7 @@ import { freePort } from "../support/net.ts";
 import { requestAt } from "./support/server.ts";
 import { until } from "./support/wait.ts";
 import { WebhookReceiver } from "./support/webhook-receiver.ts";
+import { CLI } from "./support/cli.ts";
 
 const member = DEMO_USERS.find((u) => u.username === "member@example.org")!;
 const admin = DEMO_USERS.find((u) => u.username === "admin@example.org")!;
@@ -104,7 +105,7 @@ describe("the /admin page in Chromium", requiresChromium(), () => {
     }));
 
   function tokenFromCli(user: { username: string; password: string }): string {
-    const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", "login", "--username", user.username, "--password-stdin", "--access-token-only"], {
+    const result = spawnSync(process.execPath, [CLI, "login", "--username", user.username, "--password-stdin", "--access-token-only"], {
       env: { PATH: process.env.PATH ?? "", HOME: dir, ...cognitoEnv },
       input: `${user.password}\n`,
       encoding: "utf8",

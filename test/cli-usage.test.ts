@@ -2,29 +2,18 @@
 // command has its --help; a wrong command line exits 2 with one line on stderr pointing to the help,
 // while a failure at run time still exits 1. No Cognito is needed: nothing here gets that far.
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { VERSION } from "../src/version.ts";
-import type { CliRun } from "./support/cli.ts";
+import { runCli } from "./support/cli.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const COMMANDS = ["login", "refresh", "logout", "whoami", "service-token", "provision"];
 /** No Cognito settings and no dev stack: a command that got past its arguments fails at run time. */
 const env = { HOME: "/nonexistent", DATA_DIR: "/nonexistent/.data" };
-
-/** The bin as npm links it: dist/cli.js, bundled by pretest (a run of the bundle takes a fraction of one through tsx). */
-function runCli(args: string[], extra: Record<string, string>): Promise<CliRun> {
-  const child = spawn(process.execPath, ["dist/cli.js", ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...extra }, timeout: 30_000 });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => (stdout += chunk));
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  child.stdin.end();
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
-}
 
 describe("the CLI's command line", () => {
   it("the built bin (package.json bin → dist/cli.js) prints the package's version", async () => {

@@ -14,7 +14,7 @@ import { generateExport, writeExport } from "../bench/vrms-export.ts";
 import { provision } from "../src/cognito/bootstrap.ts";
 import type { Database } from "../src/db/client.ts";
 import { tableCounts } from "../src/import/store.ts";
-import { runCli } from "./support/cli.ts";
+import { CLI, runCli } from "./support/cli.ts";
 import { DATABASE_KINDS, openTestDatabase, requires, type TestDatabase } from "./support/databases.ts";
 import { startTestEmulator, type TestEmulator } from "./support/emulator.ts";
 import { startTestServer, type Json } from "./support/server.ts";
@@ -201,7 +201,7 @@ for (const kind of DATABASE_KINDS) {
         const complete = await importVrms(whole.env, files, "--apply");
         assert.equal(complete.code, 0, `no conflict in 40 people: exit 0\n${complete.stderr}`);
 
-        const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "import", "vrms", "--users", files.users, "--projects", files.projects, "--apply", "--concurrency", "1"], {
+        const child = spawn(process.execPath, [CLI, "import", "vrms", "--users", files.users, "--projects", files.projects, "--apply", "--concurrency", "1"], {
           env: { PATH: process.env.PATH ?? "", ...killed.env },
           stdio: "ignore",
         });

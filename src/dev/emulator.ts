@@ -35,7 +35,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   // The emulator logs tokens when DEBUG is set, and would take the API's PORT and HOST as its own.
   const { PORT: _port, HOST: _host, DEBUG: _debug, COGNITO_LOCAL_DEVMODE: _dev, NODE_OPTIONS: _opts, ...rest } = options.env;
   // cognito-local with the dev stack's front (src/dev/cognito, docs/dev-stack.md), run by tsx.
-  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), main], {
+  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx/esm"), main], {
     cwd: options.dataDir,
     env: { ...rest, PORT: String(options.port), AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1" },
     // The IPC channel is how the emulator learns that its parent died without stopping it

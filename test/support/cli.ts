@@ -1,6 +1,11 @@
-// The CLI as a person runs it: its own process, only the environment given (plus PATH), `input`
-// on its standard input.
+// The CLI as a person runs it: the bin npm links (dist/cli.js, which `npm test`'s pretest builds
+// from src/), its own process, only the environment given (plus PATH), `input` on its standard input.
+// The bundle rather than `tsx src/cli.ts`: a command takes 0.2 s of CPU instead of 0.8 s. The
+// dev stack's own commands (import with npm start's emulator) run as `npm run cli` does: runSourceCli.
 import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 
 export interface CliRun {
   code: number | null;
@@ -8,8 +13,14 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(args: string[], env: Record<string, string>, input = ""): Promise<CliRun> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
+export const runCli = (args: string[], env: Record<string, string>, input = ""): Promise<CliRun> => run([CLI, ...args], env, input);
+
+/** `npm run cli -- …`: src/cli.ts through tsx, which can start the dev stack's emulator from src/dev. */
+export const runSourceCli = (args: string[], env: Record<string, string>, input = ""): Promise<CliRun> =>
+  run(["--import", "tsx", "src/cli.ts", ...args], env, input);
+
+function run(argv: string[], env: Record<string, string>, input: string): Promise<CliRun> {
+  const child = spawn(process.execPath, argv, {
     env: { PATH: process.env.PATH ?? "", ...env },
     timeout: 30_000,
   });
