@@ -47,7 +47,7 @@ export const CONFIG_REFERENCE: ConfigVariable[] = [
   { names: ["OTEL_SERVICE_NAME"], default: "`vrms-backend`", meaning: "the traces' `service.name`" },
   { names: ["WEBHOOK_RETRY_BASE_MS"], default: "`5000`", meaning: "the first retry's delay of a failed webhook delivery; each next one doubles, with jitter, up to an hour, for 24 h ([events.md](events.md))" },
   { names: ["WEBHOOK_ALLOW_HTTP_LOOPBACK"], default: "`false` (`true` under `npm start`)", meaning: "lets webhooks use `http://` (and addresses) on loopback, in any `NODE_ENV`: for local receivers and tests only" },
-  { names: ["WEBHOOK_LEASE_MS"], default: "`30000`", meaning: "how long an instance holds a claimed delivery (1,000 to 60,000): one killed mid-delivery has its work taken over after this" },
+  { names: ["WEBHOOK_LEASE_MS"], default: "`30000`", meaning: "how long an instance holds a claimed delivery (1,000 to 60,000): one killed mid-delivery has its work taken over after this; an attempt waits for its answer at most two thirds of it (and 10 s)" },
   { names: ["EVENT_RETENTION_DAYS"], default: "`30`", meaning: "how long events stay in the feed and failed deliveries replayable" },
   { names: ["NODE_ENV"], default: "unset", meaning: "`production`: the server refuses a JWKS holding the emulator's published key (kid `CognitoLocal`)" },
   { names: ["COGNITO_LOCAL_PORT"], default: "`9229`", meaning: "`npm start` only: the port of the dev stack's Cognito emulator" },

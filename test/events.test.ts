@@ -195,7 +195,7 @@ for (const kind of DATABASE_KINDS) {
     it("a replay while an instance is attempting the delivery is refused (409) and changes nothing; once the attempt ends it is accepted", async () => {
       const held = await new WebhookReceiver().start();
       try {
-        held.holdMs = 1500;
+        held.hold();
         const made = await subscribe(app, admin.token, held, ["project.created"]);
         const project = (await app.request("POST", "/api/v1/projects", { token: admin.token, body: { name: name("Held") } })).body.uuid as string;
         await until(() => held.inFlight === 1, 5000, "the attempt under way");
@@ -204,18 +204,32 @@ for (const kind of DATABASE_KINDS) {
         const refused = await app.request("POST", `/api/v1/webhooks/${made.uuid}/deliveries/${delivery.uuid}/replay`, { token: admin.token });
         assert.equal(refused.status, 409, JSON.stringify(refused.body));
         assert.equal(refused.body.code, "conflict");
+        held.release();
         const got = await held.waitFor("project.created", project, 5000);
         const recorded = async () => ((await app.request("GET", `/api/v1/webhooks/${made.uuid}/deliveries`, { token: admin.token })).body as unknown as Json[])[0]!;
         await until(async () => (await recorded()).state === "delivered", 5000, "the attempt recorded");
         assert.equal((await recorded()).attempts, 1, "the refused replay left the attempt's record alone");
         assert.equal(held.attempts.get(got.id), 1, "and sent nothing beside it");
-        held.holdMs = 0;
         const accepted = await app.request("POST", `/api/v1/webhooks/${made.uuid}/deliveries/${delivery.uuid}/replay`, { token: admin.token });
         assert.equal(accepted.status, 202);
         await until(() => held.of("project.created", project).length === 2, 5000, "the replay");
         assert.equal((await app.request("DELETE", `/api/v1/webhooks/${made.uuid}`, { token: admin.token })).status, 204);
       } finally {
         await held.stop();
+      }
+    });
+
+    it("a receiver slower than the lease: the attempt gives up inside its lease (WEBHOOK_LEASE_MS 1500 here) and says so, instead of being claimed and sent again while it waits", async () => {
+      const slow = await new WebhookReceiver().start();
+      try {
+        slow.hold();
+        const made = await subscribe(app, admin.token, slow, ["project.created"]);
+        assert.equal((await app.request("POST", "/api/v1/projects", { token: admin.token, body: { name: name("Slow") } })).status, 201);
+        const first = async () => ((await app.request("GET", `/api/v1/webhooks/${made.uuid}/deliveries`, { token: admin.token })).body as unknown as Json[])[0];
+        await until(async () => typeof (await first())?.last_error === "string", 5000, "the attempt's timeout recorded");
+        assert.match(String((await first())!.last_error), /^no answer within 1000 ms$/);
+      } finally {
+        await slow.stop();
       }
     });
 

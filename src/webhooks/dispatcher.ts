@@ -22,7 +22,7 @@ import { renderEvent, type Viewer } from "../events/render.ts";
 import type { Metrics } from "../http/metrics.ts";
 import type { Spans } from "../tracing/spans.ts";
 import { WebhookRepository, type Claimed } from "./repository.ts";
-import { WebhookSender } from "./send.ts";
+import { SEND_TIMEOUT_MS, WebhookSender } from "./send.ts";
 import { signedHeaders } from "./signing.ts";
 
 export interface DispatcherSettings {
@@ -209,7 +209,9 @@ export class WebhookDispatcher {
     const secrets = [subscription.secret];
     if (subscription.previousSecret && subscription.previousSecretExpiresAt && subscription.previousSecretExpiresAt.getTime() > Date.now()) secrets.push(subscription.previousSecret);
     const headers = signedHeaders(secrets, event.uuid, Math.floor(Date.now() / 1000), body);
-    const outcome = await this.sender.send(subscription.url, headers, body);
+    // The attempt ends, and is recorded, well inside its lease: a lease run out under an attempt
+    // still waiting for its answer would let this very instance claim it again and send it twice.
+    const outcome = await this.sender.send(subscription.url, headers, body, Math.min(SEND_TIMEOUT_MS, Math.floor((this.settings.leaseMs * 2) / 3)));
     try {
       if (outcome.ok) {
         await this.repository.delivered(delivery.id, this.instance, outcome.status, subscription.uuid);

@@ -31,6 +31,8 @@ export class WebhookReceiver {
   failFirst = 0;
   /** Answers are held this long. */
   holdMs = 0;
+  /** While set (hold()), answers wait until release(). */
+  private gate: { promise: Promise<void>; open: () => void } | undefined;
   /** Requests not answered yet. */
   inFlight = 0;
   private server: http.Server | undefined;
@@ -71,6 +73,7 @@ export class WebhookReceiver {
     const attempt = (this.attempts.get(id) ?? 0) + 1;
     this.attempts.set(id, attempt);
     if (this.holdMs > 0) await new Promise((resolve) => setTimeout(resolve, this.holdMs));
+    await this.gate?.promise;
     this.inFlight--;
     if (attempt <= this.failFirst) {
       res.writeHead(500).end("not yet");
@@ -89,6 +92,18 @@ export class WebhookReceiver {
     res.writeHead(204).end();
   }
 
+  /** Holds every answer until release(): an attempt kept under way for as long as a test needs, whatever the machine's speed. */
+  hold(): void {
+    let open = () => {};
+    const promise = new Promise<void>((resolve) => (open = resolve));
+    this.gate = { promise, open };
+  }
+
+  release(): void {
+    this.gate?.open();
+    this.gate = undefined;
+  }
+
   /** Accepted events of `type` (about `subject`, when given). */
   of(type: string, subject?: string): Received[] {
     return this.accepted.filter((r) => r.type === type && (subject === undefined || r.subject === subject));
@@ -100,6 +115,7 @@ export class WebhookReceiver {
   }
 
   async stop(): Promise<void> {
+    this.release();
     this.server?.closeAllConnections();
     await new Promise((resolve) => this.server?.close(resolve));
   }
