@@ -1,11 +1,14 @@
-// npm test: every test file (or those TEST_FILES names, e.g. TEST_FILES=users,sessions) in one
-// process per core, each process running its share of the files one after another. The shares
-// are balanced by each file's time in the last run here, which this run measures and keeps in
-// node_modules/.cache for the next (a file not timed yet counts as an average one).
+// npm test: every test file (or those TEST_FILES names, e.g. TEST_FILES=users,sessions) in two
+// processes per core (TEST_SHARES sets how many), each process running its share of the files one
+// after another. The shares are balanced by each file's time in the last run here, which this run
+// measures and keeps in node_modules/.cache for the next (a file not timed yet counts as an average
+// one). Two a core, not one: a test process waits (on a spawned CLI, the emulator, Chromium, a
+// lease running out) for a third of its time; the whole suite took 206 s here instead of 250 s.
+// SHARE_PROF=dir writes each process's CPU profile there.
 //
 // Why not a process per file (node --test test/*.test.ts): each process loads the server's modules
 // through tsx again: 8 of the server's test files took 33.8 s of CPU that way, 17.0 s in one process.
-import { accessSync, constants, mkdirSync, mkdtempSync, statSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { run } from "node:test";
@@ -63,7 +66,7 @@ const files = testFiles();
 if (!process.env.TMPDIR && isWritableDir("/dev/shm")) process.env.TMPDIR = "/dev/shm";
 const entryDir = mkdtempSync(path.join(os.tmpdir(), "vrms-test-shares-"));
 // One entry file per share: Node's runner starts a process for each, which imports its files in turn.
-const entries = shares(files, Math.min(Number(process.env.TEST_SHARES ?? os.availableParallelism()), files.length), lastSeconds()).map((share, i) => {
+const entries = shares(files, Math.min(Number(process.env.TEST_SHARES ?? 2 * os.availableParallelism()), files.length), lastSeconds()).map((share, i) => {
   const entry = path.join(entryDir, `share-${i + 1}.mjs`);
   // A file that fails to load fails the run under its own name, and the share's other files still run.
   const imports = share.map((name) => {
