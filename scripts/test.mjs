@@ -63,7 +63,11 @@ const files = testFiles();
 // The tests' temporary folders (each PGlite database is a copy of a 40 MB, thousand-file template;
 // the dev stacks' data) in memory where Linux offers it: a PGlite server's copy and start took
 // 0.9–1.3 s on this machine's disk, 0.3–0.5 s in /dev/shm. Every process below inherits it.
-if (!process.env.TMPDIR && isWritableDir("/dev/shm")) process.env.TMPDIR = "/dev/shm";
+// VRMS_DISK_TMPDIR keeps the disk's, for a test that hard-links the repository's files.
+if (!process.env.TMPDIR && isWritableDir("/dev/shm")) {
+  process.env.VRMS_DISK_TMPDIR = os.tmpdir();
+  process.env.TMPDIR = "/dev/shm";
+}
 const entryDir = mkdtempSync(path.join(os.tmpdir(), "vrms-test-shares-"));
 // One entry file per share: Node's runner starts a process for each, which imports its files in turn.
 const entries = shares(files, Math.min(Number(process.env.TEST_SHARES ?? 2 * os.availableParallelism()), files.length), lastSeconds()).map((share, i) => {
