@@ -228,6 +228,7 @@ for (const kind of DATABASE_KINDS) {
         const first = async () => ((await app.request("GET", `/api/v1/webhooks/${made.uuid}/deliveries`, { token: admin.token })).body as unknown as Json[])[0];
         await until(async () => typeof (await first())?.last_error === "string", 5000, "the attempt's timeout recorded");
         assert.match(String((await first())!.last_error), /^no answer within 1000 ms$/);
+        assert.equal((await app.request("DELETE", `/api/v1/webhooks/${made.uuid}`, { token: admin.token })).status, 204);
       } finally {
         await slow.stop();
       }
@@ -493,6 +494,8 @@ describe("retries and giving up", () => {
       const [claimed] = await repository.claim("me", 10, 30_000);
       assert.ok(claimed, "the user.created delivery");
       assert.deepEqual(await repository.claim("other", 10, 30_000), [], "leased: nobody else claims it");
+      await database.db.execute(sql`update webhook_deliveries set locked_until = now() - interval '1 second'`);
+      assert.deepEqual(await repository.claim("me", 10, 30_000, 10, [], [claimed.id]), [], "its lease run out, still not claimed again by the instance attempting it");
       await database.db.execute(sql`update webhook_subscriptions set failing_since = now() - interval '4 days'`);
       const disabled = await repository.attemptFailed(claimed.id, "me", { status: 500, error: "HTTP 500" }, 1000, true, made.uuid, DISABLE_AFTER_SECONDS);
       assert.equal(disabled, true);

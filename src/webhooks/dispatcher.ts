@@ -71,6 +71,8 @@ export class WebhookDispatcher {
   private readonly underWay = new Set<Promise<void>>();
   private readonly inFlight = new Map<string, number>();
   private inFlightTotal = 0;
+  /** The ids of the deliveries this instance is attempting: never claimed again while they are. */
+  private readonly attempting = new Set<number>();
   /** A delivery finished since the last poll began: there may be room, or a subject's next event, to claim. */
   private freed = false;
   private sequencedAt = 0;
@@ -135,7 +137,7 @@ export class WebhookDispatcher {
     try {
       const room = Math.min(BATCH, MAX_IN_FLIGHT - this.inFlightTotal);
       const busy = [...this.inFlight].filter(([, n]) => n >= PER_SUBSCRIPTION).map(([uuid]) => uuid);
-      if (this.database.migrated && room > 0) claimed = await this.repository.claim(this.instance, room, this.settings.leaseMs, PER_SUBSCRIPTION, busy);
+      if (this.database.migrated && room > 0) claimed = await this.repository.claim(this.instance, room, this.settings.leaseMs, PER_SUBSCRIPTION, busy, [...this.attempting]);
     } catch (err) {
       this.failed(err);
     }
@@ -159,10 +161,14 @@ export class WebhookDispatcher {
 
   /** Delivers a batch without holding up the next poll; each delivery counted until it is done. */
   private launch(claimed: Claimed[]): void {
-    for (const delivery of claimed) this.count(delivery.subscriptionUuid, 1);
+    for (const delivery of claimed) {
+      this.count(delivery.subscriptionUuid, 1);
+      this.attempting.add(delivery.id);
+    }
     const pending = new Set(claimed);
     const done = (delivery: Claimed) => {
       if (!pending.delete(delivery)) return;
+      this.attempting.delete(delivery.id);
       this.count(delivery.subscriptionUuid, -1);
       this.freed = true;
       // Waiting for the next poll: look now instead.
@@ -209,8 +215,8 @@ export class WebhookDispatcher {
     const secrets = [subscription.secret];
     if (subscription.previousSecret && subscription.previousSecretExpiresAt && subscription.previousSecretExpiresAt.getTime() > Date.now()) secrets.push(subscription.previousSecret);
     const headers = signedHeaders(secrets, event.uuid, Math.floor(Date.now() / 1000), body);
-    // The attempt ends, and is recorded, well inside its lease: a lease run out under an attempt
-    // still waiting for its answer would let this very instance claim it again and send it twice.
+    // The attempt ends well inside its lease (another instance may take over a lease run out;
+    // this one never claims its own attempts again: `attempting`).
     const outcome = await this.sender.send(subscription.url, headers, body, Math.min(SEND_TIMEOUT_MS, Math.floor((this.settings.leaseMs * 2) / 3)));
     try {
       if (outcome.ok) {

@@ -126,9 +126,10 @@ export class WebhookRepository {
    * subject whose head is leased or waiting for a retry is skipped whole, so its events go out
    * one at a time and in order. At most `perSubscription` of one subscription, and none of those in
    * `busy` (that many under way here already): a receiver that hangs for its 10 s cannot fill a
-   * batch and hold every other subscription's deliveries back.
+   * batch and hold every other subscription's deliveries back. Never one of `underWay` (this
+   * instance's attempts still waiting for their answers, whose leases may have run out).
    */
-  async claim(instance: string, limit: number, leaseMs: number, perSubscription = limit, busy: string[] = []): Promise<Claimed[]> {
+  async claim(instance: string, limit: number, leaseMs: number, perSubscription = limit, busy: string[] = [], underWay: number[] = []): Promise<Claimed[]> {
     const claimed = await rows<{ id: string | number; subscription_uuid: string; event_id: string | number; attempts: number; first_attempt_at: string | Date }>(
       this.db,
       sql`update ${webhookDeliveries} d
@@ -141,6 +142,7 @@ export class WebhookRepository {
                 join ${webhookSubscriptions} s on s.uuid = c.subscription_uuid and s.enabled
                 where c.state = 'pending' and c.next_attempt_at <= now() and (c.locked_until is null or c.locked_until < now())
                   and not (c.subscription_uuid = any (${`{${busy.filter(isUuid).join(",")}}`}::uuid[]))
+                  and not (c.id = any (${`{${underWay.filter(Number.isSafeInteger).join(",")}}`}::bigint[]))
                   and not exists (
                     select 1 from ${webhookDeliveries} p
                     where p.subscription_uuid = c.subscription_uuid and p.subject = c.subject and p.state = 'pending' and p.event_id < c.event_id
