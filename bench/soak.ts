@@ -2,7 +2,7 @@
 // clients sending a mix of valid, expired, forged and missing tokens and profile PATCHes to both.
 // Passes with 0 5xx, 0 socket errors, every PATCH visible afterwards on both instances, and, in a
 // run of 90 s or more (the default is 120 s), RSS growing by at most 10 % over the second half. A
-// shorter run (CI's 20 s) reports RSS without judging it: the heap's own growth to its working size
+// shorter run (CI's 20 s) fails only over 50 %: the heap's own growth to its working size
 // (seen: flat at 325 MB in one run; 325 → 505 MB between 6 s and 17 s, flat after, in the next;
 // 375 → 442 MB over the second half of a 60 s run; 442 → 439 MB over that of a 90 s one) lands
 // in a short run's second half by chance and cannot be told from a leak. Loopback only.
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
         `soak: ${SECONDS} s, ${CLIENTS} clients over 2 instances on PostgreSQL`,
         `requests: ${counts.requests} (${Math.round(counts.requests / seconds)}/s); by status: ${statuses}`,
         `5xx: ${counts.fiveHundreds}; socket errors: ${counts.socketErrors}; PATCHes not visible afterwards: ${lost} of ${lastWritten.size * 2} checks`,
-        `RSS (both instances): ${Math.round(half[0]?.mb ?? 0)} MB at half time, ${Math.round(half.at(-1)?.mb ?? 0)} MB at the end (${(growth * 100).toFixed(1)} %${JUDGES_RSS ? "" : "; not judged in a run under 90 s"})`,
+        `RSS (both instances): ${Math.round(half[0]?.mb ?? 0)} MB at half time, ${Math.round(half.at(-1)?.mb ?? 0)} MB at the end (${(growth * 100).toFixed(1)} %${JUDGES_RSS ? "" : "; judged at 10 % from 90 s, at 50 % below"})`,
       ].join("\n") + "\n",
     );
     const failures = [
@@ -128,6 +128,8 @@ async function main(): Promise<void> {
       counts.socketErrors > 0 && "socket errors",
       lost > 0 && "lost PATCHes",
       JUDGES_RSS && growth > 0.1 && "RSS grew over 10 %",
+      // A short run still fails a gross leak: the heap's own growth was at most 30 % there.
+      !JUDGES_RSS && growth > 0.5 && "RSS grew over 50 % (in a short run)",
     ].filter(Boolean);
     if (failures.length) {
       process.stdout.write(`soak FAILED: ${failures.join(", ")}\n`);
