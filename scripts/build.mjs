@@ -28,7 +28,7 @@ if (adminOnly) {
   await buildAdmin();
 } else {
   await rm("dist", { recursive: true, force: true });
-  await esbuild.build({
+  const { metafile } = await esbuild.build({
     entryPoints: ["src/main.ts", "src/cli.ts", "src/migrate.ts"],
     bundle: true,
     platform: "node",
@@ -40,7 +40,13 @@ if (adminOnly) {
     outdir: "dist",
     banner: { js: "// vrms-backend " + manifest.version + " (built by npm run build)" },
     logLevel: "warning",
+    metafile: true,
   });
+  // A package imported by src/ but missing from package.json would be bundled without a word:
+  // only drizzle-orm may be.
+  const bundled = [...new Set(Object.keys(metafile.inputs).filter((input) => input.includes("node_modules/")).map((input) => /node_modules\/((@[^/]+\/)?[^/]+)/.exec(input)[1]))];
+  const unexpected = bundled.filter((name) => name !== "drizzle-orm");
+  if (unexpected.length > 0) throw new Error(`bundled, but not listed in package.json: ${unexpected.join(", ")}`);
   await buildAdmin();
   await mkdir("dist/admin", { recursive: true });
   await cp("src/admin/page/index.html", "dist/admin/index.html");
