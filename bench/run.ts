@@ -4,15 +4,15 @@
 // limit; well below, the load generator (one core too) is, and the ratio understates the server.
 // BENCH_PIPELINING=N keeps N requests in flight a connection (default 1): a diagnostic, to see what an idle load generator costs each answer.
 // --only runs the named cases of F (a bare Fastify app's /healthz), A–E, G (B by a user holding no
-// permission), P (the peer: Fastify + aws-jwt-verify, bench/peer-fastify.mjs) and W (what a change
+// permission), V (B's token with the token cache off, on a second server), P (the peer: Fastify + aws-jwt-verify, bench/peer-fastify.mjs) and W (what a change
 // pays for its event, and commit to delivery: bench/webhooks.ts) and never writes BENCHMARKS.md; --cpu-prof writes the server's CPU profile to .prof/ when it exits (open it in
 // Chrome DevTools or speedscope).
 // Each case is judged against its ceiling, measured in the same run: A against F; B and G against
 // A; a path that checks a signature against the cheapest request it could be plus one RSA-2048
-// verification v (C: 1/(1/B + v); D: 1/(1/A + v)). Servers log at warn (BENCH_LOG_LEVEL), as the
+// verification v (C and V: 1/(1/B + v); D: 1/(1/A + v)). Servers log at warn (BENCH_LOG_LEVEL), as the
 // peer does not log: the cost of a request's log line is measured apart (--only B with info).
 // The server as `npm run serve` runs it (serve-command.ts), pinned to core 0; the load (autocannon) on core 1.
-// Rounds alternate F A B G C D P, F A B G C D P so that machine drift hits every case alike; E runs once, then W.
+// Rounds alternate F A B G C V D P, F A B G C V D P so that machine drift hits every case alike; E runs once, then W.
 // F and P are started the same way as the server (plain node, core 0).
 import { execFileSync, spawn } from "node:child_process";
 import { createPublicKey, randomBytes, verify } from "node:crypto";
@@ -186,6 +186,27 @@ async function main(): Promise<void> {
     env: { ...process.env, PORT: String(barePort) },
     stdio: ["ignore", "ignore", "inherit"],
   });
+  let uncached: { base: string; pid: number; stop(): Promise<void> } | undefined;
+  const startUncached = async () => {
+    const uncachedPort = await freePort();
+    const uncachedDir = await mkdtemp(path.join(os.tmpdir(), "vrms-bench-"));
+    const child = spawn(command, args, { env: { ...env, PORT: String(uncachedPort), DATA_DIR: uncachedDir, TOKEN_CACHE_SIZE: "0" }, stdio: ["ignore", "ignore", "inherit"] });
+    const uncachedBase = `http://127.0.0.1:${uncachedPort}`;
+    for (let i = 0; !(await fetch(`${uncachedBase}/readyz`).then((r) => r.status === 200).catch(() => false)); i++) {
+      if (i > 300) throw new Error("the server with the token cache off did not become ready");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return {
+      base: uncachedBase,
+      pid: child.pid!,
+      stop: async () => {
+        const exited = child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await exited;
+        await rm(uncachedDir, { recursive: true, force: true });
+      },
+    };
+  };
   const peerPort = await freePort();
   const peerBase = `http://127.0.0.1:${peerPort}`;
   const peer = spawn(command, [...(hasTaskset ? ["-c", "0", process.execPath] : []), "bench/peer-fastify.mjs"], {
@@ -209,8 +230,17 @@ async function main(): Promise<void> {
     const bareToken = issuer.mint(issuer.newUser());
     await fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${bareToken}` } });
 
-    process.stdout.write(`minting ${FRESH_TOKENS_PER_ROUND * ROUNDS} fresh tokens and ${NEW_USERS} new users' tokens …\n`);
     const runsCase = (name: string) => only === null || only.includes(name);
+    // V: issue 28's C as it measured it: B's token, but the token cache off (TOKEN_CACHE_SIZE=0), so
+    // every request checks the signature with the load generator's requests built once, as for B.
+    // (C's fresh tokens are built per request: autocannon's dearer path, which can leave the server
+    // idle part of the time.) A second server, on its own PGlite or the same PostgreSQL database.
+    if (runsCase("V")) {
+      uncached = await startUncached();
+      await holdingPermissions(uncached.base, issuer, token, MEMBER_PERMISSIONS);
+    }
+
+    process.stdout.write(`minting ${FRESH_TOKENS_PER_ROUND * ROUNDS} fresh tokens and ${NEW_USERS} new users' tokens …\n`);
     const fresh = Array.from({ length: ROUNDS }, () =>
       Array.from({ length: runsCase("C") ? FRESH_TOKENS_PER_ROUND : 0 }, () => issuer.mint(member)),
     );
@@ -233,6 +263,7 @@ async function main(): Promise<void> {
           requests: [{ setupRequest: (req) => Object.assign(req, { headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }) }],
         });
       },
+      V: () => load(uncached!.pid, `${uncached!.base}/api/v1/me`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${token}` } }),
       D: () => load(pid, `${base}/api/v1/me`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${forged}` } }),
       P: () => load(peer.pid!, `${peerBase}/api/v1/me`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${token}` } }),
     };
@@ -245,9 +276,9 @@ async function main(): Promise<void> {
     const jwks = (await (await fetch(`${issuer.env().COGNITO_ENDPOINT}/${issuer.env().COGNITO_USER_POOL_ID}/.well-known/jwks.json`)).json()) as { keys: object[] };
     const verifyMicros = rsaVerifyMicros(token, jwks.keys[0]!);
 
-    const runs: Record<string, Measured[]> = { F: [], A: [], B: [], G: [], C: [], D: [], P: [] };
+    const runs: Record<string, Measured[]> = { F: [], A: [], B: [], G: [], C: [], V: [], D: [], P: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const name of ["F", "A", "B", "G", "C", "D", "P"] as const) {
+      for (const name of ["F", "A", "B", "G", "C", "V", "D", "P"] as const) {
         if (!runsCase(name)) continue;
         process.stdout.write(`round ${round + 1}, case ${name} …\n`);
         runs[name]!.push(await cases[name](round));
@@ -314,7 +345,7 @@ async function main(): Promise<void> {
     peer.kill("SIGTERM");
     // A server that already exited (it failed to start) would never emit "exit" again.
     const exited = (child: typeof server) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((r) => child.once("exit", r)));
-    await Promise.all([exited(server), exited(bare), exited(peer)]);
+    await Promise.all([exited(server), exited(bare), exited(peer), uncached?.stop()]);
     await issuer.stop();
     await database?.drop();
     await rm(dataDir, { recursive: true, force: true });
@@ -327,6 +358,7 @@ const LABELS: Record<string, string> = {
   B: `B \`/api/v1/me\`, one valid token (a user holding ${MEMBER_PERMISSIONS} permissions)`,
   G: "G `/api/v1/me`, as B, by a user holding no permission",
   C: "C `/api/v1/me`, every token new",
+  V: "V `/api/v1/me`, B's token with the token cache off (every request verified)",
   D: "D `/api/v1/me`, forged tokens",
   E: `E first requests of ${NEW_USERS} new users`,
   P: "P peer `/api/v1/me`: Fastify + aws-jwt-verify, users in memory",
@@ -345,6 +377,7 @@ function ceilingOf(name: string, rps: (name: string) => number | undefined, veri
     case "G":
       return found("A", rps("A"));
     case "C":
+    case "V":
       return found("1/(1/B + v)", withVerification(rps("B")));
     case "D":
       return found("1/(1/A + v)", withVerification(rps("A")));
@@ -354,7 +387,7 @@ function ceilingOf(name: string, rps: (name: string) => number | undefined, veri
 }
 
 /** issue 28's floors: a ratio to the ceiling, and for the /me cases a multiple of the peer. */
-const TARGETS: Record<string, { ceiling?: number; peer?: number }> = { B: { ceiling: 0.85, peer: 2 }, C: { ceiling: 0.85, peer: 1.1 }, D: { ceiling: 0.8 } };
+const TARGETS: Record<string, { ceiling?: number; peer?: number }> = { B: { ceiling: 0.85, peer: 2 }, C: { ceiling: 0.85, peer: 1.1 }, V: { ceiling: 0.85, peer: 1.1 }, D: { ceiling: 0.8 } };
 
 function render(results: Record<string, Measured>, rss: { atStart: number; afterC: number; peak: number }, verifyMicros: number, notes: string[]): string {
   const rps = (name: string) => results[name]?.rps;
@@ -366,7 +399,7 @@ function render(results: Record<string, Measured>, rss: { atStart: number; after
     const toPeer = peer !== undefined && name !== "P" && TARGETS[name]?.peer !== undefined ? `${(m.rps / peer).toFixed(2)}×${mark(m.rps / peer, TARGETS[name]?.peer)}` : "";
     return `| ${LABELS[name]} | ${Math.round(m.rps)} | ${toCeiling} | ${toPeer} | ${m.serverCpu.toFixed(2)} | ${((m.serverCpu / m.rps) * 1e6).toFixed(1)} | ${m.p50} | ${m.p99} | ${m.non2xx} | ${m.errors} |`;
   };
-  const order = ["F", "A", "B", "G", "C", "D", "P", "E", "W0", "W1"].filter((name) => results[name]);
+  const order = ["F", "A", "B", "G", "C", "V", "D", "P", "E", "W0", "W1"].filter((name) => results[name]);
   const lines = [
     `| case | req/s | ceiling | ratio to ceiling | against the peer | server CPU | µs of server CPU a request | p50 ms | p99 ms | non-2xx | errors |`,
     `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
