@@ -186,27 +186,28 @@ async function main(): Promise<void> {
     env: { ...process.env, PORT: String(barePort) },
     stdio: ["ignore", "ignore", "inherit"],
   });
-  let uncached: { base: string; pid: number; stop(): Promise<void> } | undefined;
-  const startUncached = async () => {
-    const uncachedPort = await freePort();
-    const uncachedDir = await mkdtemp(path.join(os.tmpdir(), "vrms-bench-"));
-    const child = spawn(command, args, { env: { ...env, PORT: String(uncachedPort), DATA_DIR: uncachedDir, TOKEN_CACHE_SIZE: "0" }, stdio: ["ignore", "ignore", "inherit"] });
-    const uncachedBase = `http://127.0.0.1:${uncachedPort}`;
-    for (let i = 0; !(await fetch(`${uncachedBase}/readyz`).then((r) => r.status === 200).catch(() => false)); i++) {
-      if (i > 300) throw new Error("the server with the token cache off did not become ready");
+  /** Another instance of the same build, started as the first was (its own PGlite, or the same PostgreSQL database). */
+  const startInstance = async (extraEnv: Record<string, string>) => {
+    const instancePort = await freePort();
+    const instanceDir = await mkdtemp(path.join(os.tmpdir(), "vrms-bench-"));
+    const child = spawn(command, args, { env: { ...env, PORT: String(instancePort), DATA_DIR: instanceDir, ...extraEnv }, stdio: ["ignore", "ignore", "inherit"] });
+    const instanceBase = `http://127.0.0.1:${instancePort}`;
+    for (let i = 0; !(await fetch(`${instanceBase}/readyz`).then((r) => r.status === 200).catch(() => false)); i++) {
+      if (i > 300) throw new Error("another instance did not become ready");
       await new Promise((r) => setTimeout(r, 100));
     }
     return {
-      base: uncachedBase,
+      base: instanceBase,
       pid: child.pid!,
       stop: async () => {
         const exited = child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((r) => child.once("exit", r));
         child.kill("SIGTERM");
         await exited;
-        await rm(uncachedDir, { recursive: true, force: true });
+        await rm(instanceDir, { recursive: true, force: true });
       },
     };
   };
+  let uncached: Awaited<ReturnType<typeof startInstance>> | undefined;
   const peerPort = await freePort();
   const peerBase = `http://127.0.0.1:${peerPort}`;
   const peer = spawn(command, [...(hasTaskset ? ["-c", "0", process.execPath] : []), "bench/peer-fastify.mjs"], {
@@ -236,7 +237,7 @@ async function main(): Promise<void> {
     // (C's fresh tokens are built per request: autocannon's dearer path, which can leave the server
     // idle part of the time.) A second server, on its own PGlite or the same PostgreSQL database.
     if (runsCase("V")) {
-      uncached = await startUncached();
+      uncached = await startInstance({ TOKEN_CACHE_SIZE: "0" });
       await holdingPermissions(uncached.base, issuer, token, MEMBER_PERMISSIONS);
     }
 
@@ -298,26 +299,8 @@ async function main(): Promise<void> {
     }
     const webhookLines: string[] = [];
     if (runsCase("W")) {
-      // A second instance of the same build on the same database, started as the first was.
-      const secondInstance = async () => {
-        const secondPort = await freePort();
-        const secondDir = await mkdtemp(path.join(os.tmpdir(), "vrms-bench-"));
-        const child = spawn(command, args, { env: { ...env, PORT: String(secondPort), DATA_DIR: secondDir }, stdio: ["ignore", "ignore", "inherit"] });
-        const secondBase = `http://127.0.0.1:${secondPort}`;
-        for (let i = 0; !(await fetch(`${secondBase}/readyz`).then((r) => r.status === 200).catch(() => false)); i++) {
-          if (i > 300) throw new Error("the second instance did not become ready");
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        return {
-          base: secondBase,
-          stop: async () => {
-            const exited = child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((r) => child.once("exit", r));
-            child.kill("SIGTERM");
-            await exited;
-            await rm(secondDir, { recursive: true, force: true });
-          },
-        };
-      };
+      // A second instance of the same build on the same database.
+      const secondInstance = () => startInstance({});
       const w = await runWebhookCase({
         base,
         pid,
