@@ -1,9 +1,9 @@
-// npm test: every test file (or those TEST_FILES names, e.g. TEST_FILES=users,sessions) in two
-// processes per core (TEST_SHARES sets how many), each process running its share of the files one
+// npm test: every test file (or those TEST_FILES names, e.g. TEST_FILES=users,sessions) in one
+// process per core (TEST_SHARES sets how many), each process running its share of the files one
 // after another. The shares are balanced by each file's time in the last run here, which this run
 // measures and keeps in node_modules/.cache for the next (a file not timed yet counts as an average
-// one). Two a core, not one: a test process waits (on a spawned CLI, the emulator, Chromium, a
-// lease running out) for a third of its time; the whole suite took 206 s here instead of 250 s.
+// one). Two a core finished sooner (206 s instead of 250 s here: a test process waits a third of its
+// time), but the browser tests then failed once in ten runs here (30 s waits ran out on 2 cores).
 // SHARE_PROF=dir writes each process's CPU profile there.
 //
 // Why not a process per file (node --test test/*.test.ts): each process loads the server's modules
@@ -80,7 +80,7 @@ if (!process.env.TMPDIR && isWritableDir("/dev/shm") && freeBytes("/dev/shm") >=
 }
 const entryDir = mkdtempSync(path.join(os.tmpdir(), "vrms-test-shares-"));
 // One entry file per share: Node's runner starts a process for each, which imports its files in turn.
-const entries = shares(files, Math.min(Number(process.env.TEST_SHARES ?? 2 * os.availableParallelism()), files.length), lastSeconds()).map((share, i) => {
+const entries = shares(files, Math.min(Number(process.env.TEST_SHARES ?? os.availableParallelism()), files.length), lastSeconds()).map((share, i) => {
   const entry = path.join(entryDir, `share-${i + 1}.mjs`);
   // A file that fails to load fails the run under its own name, and the share's other files still run.
   const imports = share.map((name) => {
