@@ -93,8 +93,9 @@ const entries = shares(files, Math.min(Number(process.env.TEST_SHARES ?? os.avai
   // passed, none failed). The last test tells the parent that the share ran to its end.
   writeFileSync(
     entry,
-    `import { test } from "node:test";\nlet imported;\ntest(${JSON.stringify(`share ${i + 1} imports its files`)}, () => new Promise((resolve) => (imported = resolve)));\n` +
-      `${imports.join("")}imported?.();\ntest(${JSON.stringify(endMarker(i + 1))}, () => {});\n`,
+    `import { test } from "node:test";\nlet imported;\nconst allImported = new Promise((resolve) => (imported = resolve));\n` +
+      `test(${JSON.stringify(`share ${i + 1} imports its files`)}, () => allImported);\n` +
+      `${imports.join("")}imported();\ntest(${JSON.stringify(endMarker(i + 1))}, () => {});\n`,
   );
   return entry;
 });
