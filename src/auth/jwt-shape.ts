@@ -6,24 +6,25 @@ import { AuthFailure } from "./errors.ts";
 const SHAPE_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/** A canonical token's three base64url parts, and its signing input (header.payload). */
+export interface JwtParts { header: string; payload: string; signature: string; signingInput: string }
+
 /** Unpadded base64url is canonical when its length is possible and its last character's unused bits are zero. */
-function canonicalPart(token: string, start: number, end: number): boolean {
-  const length = end - start;
-  const rest = length % 4;
+function canonicalPart(part: string): boolean {
+  const rest = part.length % 4;
   if (rest === 0) return true;
   if (rest === 1) return false;
-  const last = ALPHABET.indexOf(token[end - 1]!);
+  const last = ALPHABET.indexOf(part[part.length - 1]!);
   // 2 characters carry 1 byte (4 bits spare); 3 characters carry 2 bytes (2 bits spare).
   return rest === 2 ? (last & 0b1111) === 0 : (last & 0b11) === 0;
 }
 
-/** Undefined for a token in canonical form; else why it is not. */
-export function checkCanonicalJwt(token: string): AuthFailure | undefined {
+/** The parts of a token in canonical form; else why it is not one. */
+export function splitCanonicalJwt(token: string): JwtParts | AuthFailure {
   if (!SHAPE_RE.test(token)) return new AuthFailure("token_invalid", "A token is three dot-separated base64url parts.");
   const first = token.indexOf(".");
   const second = token.indexOf(".", first + 1);
-  if (!canonicalPart(token, 0, first) || !canonicalPart(token, first + 1, second) || !canonicalPart(token, second + 1, token.length)) {
-    return new AuthFailure("token_invalid", "The token is not canonical base64url.");
-  }
-  return undefined;
+  const parts = { header: token.slice(0, first), payload: token.slice(first + 1, second), signature: token.slice(second + 1), signingInput: token.slice(0, second) };
+  if (canonicalPart(parts.header) && canonicalPart(parts.payload) && canonicalPart(parts.signature)) return parts;
+  return new AuthFailure("token_invalid", "The token is not canonical base64url.");
 }

@@ -1,10 +1,8 @@
-// Cognito token verification: canonical form, RS256 only, the issuer, the signature (node:crypto's
-// one-shot verify with the key imported when the JWKS was loaded), then the claims (claims.ts,
-// aws-jwt-verify's validators). Not aws-jwt-verify's JwtVerifier end to end: in this server its
-// decode (a JSON reviver on every object, three regular expressions) and per-call set-up cost more
-// than the RSA check itself; see BENCHMARKS.md for what this path measures against it.
-// Verified tokens are remembered (token-cache.ts) so that a client polling with one token pays
-// for its signature check once.
+// Cognito token verification: canonical form, RS256 only, the signature (node:crypto's one-shot
+// verify, the key imported when the JWKS was loaded), then the claims (claims.ts, aws-jwt-verify's
+// validators). Not aws-jwt-verify's JwtVerifier end to end: its decode (a JSON reviver on every
+// object, three regular expressions) and per-call set-up cost more than the RSA check itself
+// (BENCHMARKS.md). Verified tokens are remembered (token-cache.ts): a polling client pays once.
 import { verify as verifySignature, type KeyObject } from "node:crypto";
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
 import type { CognitoConfig } from "../config.ts";
@@ -12,7 +10,7 @@ import { checkClaims, toVerifiedToken, type ClaimRules, type VerifiedToken } fro
 import { AuthFailure } from "./errors.ts";
 import { Interner } from "./interner.ts";
 import type { KeyStore } from "./jwks-cache.ts";
-import { checkCanonicalJwt } from "./jwt-shape.ts";
+import { splitCanonicalJwt, type JwtParts } from "./jwt-shape.ts";
 import { TokenCache } from "./token-cache.ts";
 
 export type { VerifiedToken } from "./claims.ts";
@@ -46,19 +44,31 @@ export function createTokenVerifier(
     clockSkewSeconds: config.clockSkewSeconds,
   };
 
+  /** The last header that passed, and its kid: a pool's tokens share one header text a key. */
+  let knownHeader = { text: "", kid: "" };
+  /** The kid of a header that names a key for RS256; else why not. */
+  function kidOf(header: string): string | AuthFailure {
+    if (header === knownHeader.text) return knownHeader.kid;
+    const fields = parseJsonObject(header);
+    if (!fields) return new AuthFailure("token_invalid", "The token header is not a JSON object.");
+    // The allow-list is ours, not the token's: nothing but RS256 reaches the signature check.
+    if (fields.alg !== "RS256") return new AuthFailure("token_invalid", "Only RS256-signed tokens are accepted.");
+    if (typeof fields.kid !== "string" || fields.kid === "") return new AuthFailure("token_invalid", "The token names no signing key.");
+    knownHeader = { text: header, kid: fields.kid };
+    return fields.kid;
+  }
+
   /** The signature, then the claims, of a token whose header passed. */
-  function finish(token: string, kid: string, key: KeyObject): Verdict {
-    const signatureStart = token.lastIndexOf(".") + 1;
+  function finish(token: string, parts: JwtParts, kid: string, key: KeyObject): Verdict {
     let valid: boolean;
     try {
       // The signing input is ASCII (canonical form checked), so latin1 is exact and cheapest.
-      const input = Buffer.from(token.slice(0, signatureStart - 1), "latin1");
-      valid = verifySignature("sha256", input, key, Buffer.from(token.slice(signatureStart), "base64url"));
+      valid = verifySignature("sha256", Buffer.from(parts.signingInput, "latin1"), key, Buffer.from(parts.signature, "base64url"));
     } catch {
       valid = false;
     }
     if (!valid) return new AuthFailure("token_invalid");
-    const payload = payloadOf(token);
+    const payload = parseJsonObject(parts.payload);
     if (!payload) return new AuthFailure("token_invalid", "The token payload is not a JSON object.");
     const failure = checkClaims(payload, rules);
     if (failure) return failure;
@@ -68,42 +78,31 @@ export function createTokenVerifier(
   }
 
   /** A kid we do not hold: the JWKS is fetched again, but not for another pool's token. */
-  function fetchAndFinish(token: string, kid: string): Verdict | Promise<Verdict> {
-    const iss = payloadOf(token)?.iss;
+  function fetchAndFinish(token: string, parts: JwtParts, kid: string): Verdict | Promise<Verdict> {
+    const iss = parseJsonObject(parts.payload)?.iss;
     if (typeof iss !== "string" || !rules.issuers.includes(iss)) return new AuthFailure("token_wrong_issuer");
-    return keys.fetchKey(kid).then((key) => (key ? finish(token, kid, key) : new AuthFailure("token_unknown_key")));
+    return keys.fetchKey(kid).then((key) => (key ? finish(token, parts, kid, key) : new AuthFailure("token_unknown_key")));
   }
 
   return {
     verify(token) {
       const cached = cache.get(token, trusted);
       if (cached) return cached;
-      const malformed = checkCanonicalJwt(token);
-      if (malformed) return malformed;
-      const firstDot = token.indexOf(".");
-      const header = parseJsonObject(token, 0, firstDot);
-      if (!header) return new AuthFailure("token_invalid", "The token header is not a JSON object.");
-      // The allow-list is ours, not the token's: nothing but RS256 reaches the signature check.
-      if (header.alg !== "RS256") return new AuthFailure("token_invalid", "Only RS256-signed tokens are accepted.");
-      const kid = header.kid;
-      if (typeof kid !== "string" || kid === "") return new AuthFailure("token_invalid", "The token names no signing key.");
+      const parts = splitCanonicalJwt(token);
+      if (parts instanceof AuthFailure) return parts;
+      const kid = kidOf(parts.header);
+      if (kid instanceof AuthFailure) return kid;
       const key = keys.key(kid);
-      return key ? finish(token, kid, key) : fetchAndFinish(token, kid);
+      return key ? finish(token, parts, kid, key) : fetchAndFinish(token, parts, kid);
     },
   };
 }
 
-function payloadOf(token: string): JwtPayload | undefined {
-  return parseJsonObject(token, token.indexOf(".") + 1, token.lastIndexOf("."));
-}
-
-/**
- * A base64url JSON object from token[start, end), or undefined. Plain JSON.parse: an own
- * `__proto__` key it creates is an ordinary property, and claims are only ever read by name.
- */
-function parseJsonObject(token: string, start: number, end: number): JwtPayload | undefined {
+// A base64url JSON object, or undefined. Plain JSON.parse: an own `__proto__` key it makes is an
+// ordinary property, and claims are only ever read by name.
+function parseJsonObject(part: string): JwtPayload | undefined {
   try {
-    const value: unknown = JSON.parse(Buffer.from(token.slice(start, end), "base64url").toString("utf8"));
+    const value: unknown = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
     return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as JwtPayload) : undefined;
   } catch {
     return undefined;
