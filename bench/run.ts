@@ -3,16 +3,19 @@
 // "server CPU" is the share of one core the server used during a case: near 1, the server is the
 // limit; well below, the load generator (one core too) is, and the ratio understates the server.
 // BENCH_PIPELINING=N keeps N requests in flight a connection (default 1): a diagnostic, to see what an idle load generator costs each answer.
-// --only runs the named cases of F (a bare Fastify app's /healthz), A–E, G (B by a user holding no
+// --only runs the named cases of F (a bare Fastify app's /healthz), R (F after one RSA check of B's token), A–E, G (B by a user holding no
 // permission), V (B's token with the token cache off, on a second server), P (the peer: Fastify + aws-jwt-verify, bench/peer-fastify.mjs) and W (what a change
 // pays for its event, and commit to delivery: bench/webhooks.ts) and never writes BENCHMARKS.md; --cpu-prof writes the server's CPU profile to .prof/ when it exits (open it in
 // Chrome DevTools or speedscope).
 // Each case is judged against its ceiling, measured in the same run: A against F; B and G against
 // A; a path that checks a signature against the cheapest request it could be plus one RSA-2048
-// verification v (C and V: 1/(1/B + v); D: 1/(1/A + v)). Servers log at warn (BENCH_LOG_LEVEL), as the
+// verification v (C and V: 1/(1/B + v); D: 1/(1/A + v)), v timed in a loop as issue 28 has it, and
+// again with v in place, what one check adds to a bare Fastify request (1/R − 1/F): a loop keeps
+// the check's code and data in the caches, a server does not, and R is the same check with nothing
+// of ours around it. Servers log at warn (BENCH_LOG_LEVEL), as the
 // peer does not log: the cost of a request's log line is measured apart (--only B with info).
 // The server as `npm run serve` runs it (serve-command.ts), pinned to core 0; the load (autocannon) on core 1.
-// Rounds alternate F A B G C V D P, F A B G C V D P so that machine drift hits every case alike; E runs once, then W.
+// Rounds alternate F R A B G C V D P, F R A B G C V D P so that machine drift hits every case alike; E runs once, then W.
 // F and P are started the same way as the server (plain node, core 0).
 import { execFileSync, spawn } from "node:child_process";
 import { createPublicKey, randomBytes, verify } from "node:crypto";
@@ -183,7 +186,7 @@ async function main(): Promise<void> {
   const barePort = await freePort();
   const bareBase = `http://127.0.0.1:${barePort}`;
   const bare = spawn(command, [...(hasTaskset ? ["-c", "0", process.execPath] : []), "bench/bare-fastify.mjs"], {
-    env: { ...process.env, PORT: String(barePort) },
+    env: { ...process.env, PORT: String(barePort), BENCH_JWK: JSON.stringify(issuer.keys[0]!.publicJwk) },
     stdio: ["ignore", "ignore", "inherit"],
   });
   /** Another instance of the same build, started as the first was (its own PGlite, or the same PostgreSQL database). */
@@ -252,6 +255,7 @@ async function main(): Promise<void> {
 
     const cases = {
       F: () => load(bare.pid!, `${bareBase}/healthz`, { duration: ROUND_SECONDS }),
+      R: () => load(bare.pid!, `${bareBase}/verified`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${token}` } }),
       A: () => load(pid, `${base}/healthz`, { duration: ROUND_SECONDS }),
       B: () => load(pid, `${base}/api/v1/me`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${token}` } }),
       G: () => load(pid, `${base}/api/v1/me`, { duration: ROUND_SECONDS, headers: { authorization: `Bearer ${bareToken}` } }),
@@ -277,9 +281,9 @@ async function main(): Promise<void> {
     const jwks = (await (await fetch(`${issuer.env().COGNITO_ENDPOINT}/${issuer.env().COGNITO_USER_POOL_ID}/.well-known/jwks.json`)).json()) as { keys: object[] };
     const verifyMicros = rsaVerifyMicros(token, jwks.keys[0]!);
 
-    const runs: Record<string, Measured[]> = { F: [], A: [], B: [], G: [], C: [], V: [], D: [], P: [] };
+    const runs: Record<string, Measured[]> = { F: [], R: [], A: [], B: [], G: [], C: [], V: [], D: [], P: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const name of ["F", "A", "B", "G", "C", "V", "D", "P"] as const) {
+      for (const name of ["F", "R", "A", "B", "G", "C", "V", "D", "P"] as const) {
         if (!runsCase(name)) continue;
         process.stdout.write(`round ${round + 1}, case ${name} …\n`);
         runs[name]!.push(await cases[name](round));
@@ -337,6 +341,7 @@ async function main(): Promise<void> {
 
 const LABELS: Record<string, string> = {
   F: "F bare Fastify `/healthz` (A's yardstick)",
+  R: "R bare Fastify, one RSA-2048 check of B's token, then F's answer",
   A: "A `/healthz`",
   B: `B \`/api/v1/me\`, one valid token (a user holding ${MEMBER_PERMISSIONS} permissions)`,
   G: "G `/api/v1/me`, as B, by a user holding no permission",
@@ -349,7 +354,10 @@ const LABELS: Record<string, string> = {
   W1: "W1 `PATCH /api/v1/me`, one subscription (a local receiver answering 204; its deliveries' CPU: below)",
 };
 
-/** What a case is measured against: its name, and its req/s (the ceiling) from this run. */
+/**
+ * What a case is measured against: its name, and its req/s (the ceiling) from this run. `verifyMicros`
+ * is v: from a loop (issue 28's ceiling) or, where R and F ran, in place (1/R − 1/F).
+ */
 function ceilingOf(name: string, rps: (name: string) => number | undefined, verifyMicros: number): { of: string; rps: number } | undefined {
   const withVerification = (base: number | undefined) => (base === undefined ? undefined : 1 / (1 / base + verifyMicros / 1e6));
   const found = (of: string, value: number | undefined) => (value === undefined ? undefined : { of, rps: value });
@@ -359,6 +367,8 @@ function ceilingOf(name: string, rps: (name: string) => number | undefined, veri
     case "B":
     case "G":
       return found("A", rps("A"));
+    case "R":
+      return found("1/(1/F + v)", withVerification(rps("F")));
     case "C":
     case "V":
       return found("1/(1/B + v)", withVerification(rps("B")));
@@ -369,23 +379,34 @@ function ceilingOf(name: string, rps: (name: string) => number | undefined, veri
   }
 }
 
+/** v in place: what one RSA check adds to a bare Fastify request (R against F), in µs. */
+function inPlaceVerifyMicros(rps: (name: string) => number | undefined): number | undefined {
+  const r = rps("R");
+  const f = rps("F");
+  return r === undefined || f === undefined ? undefined : (1 / r - 1 / f) * 1e6;
+}
+
 /** issue 28's floors: a ratio to the ceiling, and for the /me cases a multiple of the peer. */
 const TARGETS: Record<string, { ceiling?: number; peer?: number }> = { B: { ceiling: 0.85, peer: 2 }, C: { ceiling: 0.85, peer: 1.1 }, V: { ceiling: 0.85, peer: 1.1 }, D: { ceiling: 0.8 } };
 
 function render(results: Record<string, Measured>, rss: { atStart: number; afterC: number; peak: number }, verifyMicros: number, notes: string[]): string {
   const rps = (name: string) => results[name]?.rps;
   const mark = (value: number, floor: number | undefined) => (floor === undefined ? "" : value >= floor ? " ✅" : ` ❌ (≥ ${floor})`);
+  const inPlace = inPlaceVerifyMicros(rps);
   const row = ([name, m]: [string, Measured]) => {
     const ceiling = ceilingOf(name, rps, verifyMicros);
     const toCeiling = ceiling ? `${Math.round(ceiling.rps)} (${ceiling.of}) | ${(m.rps / ceiling.rps).toFixed(2)}${mark(m.rps / ceiling.rps, TARGETS[name]?.ceiling)}` : " | ";
+    // R is the in-place measure itself: against its own v it is 1 by construction.
+    const placeCeiling = inPlace === undefined || name === "R" ? undefined : ceilingOf(name, rps, inPlace);
+    const toPlace = placeCeiling && name !== "A" && name !== "B" && name !== "G" ? `${(m.rps / placeCeiling.rps).toFixed(2)}${mark(m.rps / placeCeiling.rps, TARGETS[name]?.ceiling)}` : "";
     const peer = rps("P");
     const toPeer = peer !== undefined && name !== "P" && TARGETS[name]?.peer !== undefined ? `${(m.rps / peer).toFixed(2)}×${mark(m.rps / peer, TARGETS[name]?.peer)}` : "";
-    return `| ${LABELS[name]} | ${Math.round(m.rps)} | ${toCeiling} | ${toPeer} | ${m.serverCpu.toFixed(2)} | ${((m.serverCpu / m.rps) * 1e6).toFixed(1)} | ${m.p50} | ${m.p99} | ${m.non2xx} | ${m.errors} |`;
+    return `| ${LABELS[name]} | ${Math.round(m.rps)} | ${toCeiling} | ${toPlace} | ${toPeer} | ${m.serverCpu.toFixed(2)} | ${((m.serverCpu / m.rps) * 1e6).toFixed(1)} | ${m.p50} | ${m.p99} | ${m.non2xx} | ${m.errors} |`;
   };
-  const order = ["F", "A", "B", "G", "C", "V", "D", "P", "E", "W0", "W1"].filter((name) => results[name]);
+  const order = ["F", "R", "A", "B", "G", "C", "V", "D", "P", "E", "W0", "W1"].filter((name) => results[name]);
   const lines = [
-    `| case | req/s | ceiling | ratio to ceiling | against the peer | server CPU | µs of server CPU a request | p50 ms | p99 ms | non-2xx | errors |`,
-    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| case | req/s | ceiling | ratio to ceiling | ratio, v in place | against the peer | server CPU | µs of server CPU a request | p50 ms | p99 ms | non-2xx | errors |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
     ...order.map((name) => row([name, results[name]!])),
   ];
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
@@ -393,7 +414,7 @@ function render(results: Record<string, Measured>, rss: { atStart: number; after
     `${new Date().toISOString().slice(0, 10)} · ${cpu} · ${os.cpus().length} cores · Node ${process.version} · database ${usePostgres ? "PostgreSQL" : "PGlite"} · servers log at ${LOG_LEVEL} · load average ${os.loadavg()[0]!.toFixed(1)} at the end`,
     `each server pinned to core 0${hasTaskset ? "" : " (taskset unavailable: not pinned)"}, autocannon with ${CONNECTIONS} connections on core 1; ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s (C: ${FRESH_TOKENS_PER_ROUND} fresh tokens a round)`,
     `RSS of the server: ${rss.atStart} MB when ready, ${rss.afterC} MB after the rounds (C: ${FRESH_TOKENS_PER_ROUND * ROUNDS} tokens cached), peak ${rss.peak} MB`,
-    `v, one RSA-2048 verification (node:crypto, one-shot): ${verifyMicros.toFixed(1)} µs here`,
+    `v, one RSA-2048 verification (node:crypto, one-shot): ${verifyMicros.toFixed(1)} µs here in a loop${inPlace === undefined ? "" : `, ${inPlace.toFixed(1)} µs in place (1/R − 1/F: what it adds to a bare Fastify request)`}`,
   ];
   return [...setup.map((l) => `${l}  `), "", ...lines, ...(notes.length > 0 ? ["", ...notes.map((l) => `${l}  `)] : [])].join("\n");
 }
