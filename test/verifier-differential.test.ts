@@ -234,6 +234,25 @@ describe("our token path against aws-jwt-verify's CognitoJwtVerifier", () => {
     assert.equal(theirsAccepts(mintStricter({ kind: "noIat" })), true, "aws-jwt-verify does not require iat");
   });
 
+  it("checks each header text on its own: one remembered from a good token is never lent to another", async () => {
+    const claims = baseClaims();
+    const refusal = async (token: string) => {
+      const verdict = await ours.verify(token);
+      return verdict instanceof AuthFailure ? `${verdict.code}: ${verdict.detail}` : "accepted";
+    };
+    const good = signJwt({ kid: key.kid, alg: "RS256" }, claims, key.privateKey);
+    for (let round = 0; round < 2; round++) {
+      assert.equal(await refusal(good), "accepted");
+      assert.match(await refusal(signJwtWith("HS256", { kid: key.kid, alg: "HS256" }, claims, JSON.stringify(key.publicJwk))), /^token_invalid: Only RS256/);
+      assert.match(await refusal(`${b64url(JSON.stringify({ kid: key.kid, alg: "none" }))}.${b64url(JSON.stringify(claims))}.`), /^token_invalid/);
+      assert.match(await refusal(signJwt({ alg: "RS256" }, claims, key.privateKey)), /^token_invalid: The token names no signing key/);
+      assert.equal(await refusal(signJwt({ alg: "RS256", kid: key.kid }, claims, key.privateKey)), "accepted", "the same header in another order");
+      // The good header's text with another token's signature: the memory spares the header, never the signature.
+      const [h, p] = good.split(".");
+      assert.match(await refusal(`${h}.${p}.${signJwt({ alg: "RS256", kid: key.kid }, claims, key.privateKey).split(".")[2]}`), /^token_invalid/);
+    }
+  });
+
   it("is never more permissive, whatever the mix of departures", async () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(mutation.map((m) => mint(m)), stricter.map((s) => mintStricter(s))), async (token) => {

@@ -44,7 +44,7 @@ export function createTokenVerifier(
     clockSkewSeconds: config.clockSkewSeconds,
   };
 
-  /** The last header that passed, and its kid: a pool's tokens share one header text a key. */
+  /** The last header that passed (a copy: a slice keeps its token alive), and its kid: a pool's tokens share one header a key. */
   let knownHeader = { text: "", kid: "" };
   /** The kid of a header that names a key for RS256; else why not. */
   function kidOf(header: string): string | AuthFailure {
@@ -54,7 +54,7 @@ export function createTokenVerifier(
     // The allow-list is ours, not the token's: nothing but RS256 reaches the signature check.
     if (fields.alg !== "RS256") return new AuthFailure("token_invalid", "Only RS256-signed tokens are accepted.");
     if (typeof fields.kid !== "string" || fields.kid === "") return new AuthFailure("token_invalid", "The token names no signing key.");
-    knownHeader = { text: header, kid: fields.kid };
+    knownHeader = { text: Buffer.from(header, "latin1").toString("latin1"), kid: fields.kid };
     return fields.kid;
   }
 
