@@ -23,7 +23,9 @@ const REFUSED: [string, RegExp][] = [
   ["ftp://example.org/hook", /https/],
   ["file:///etc/passwd", /https/],
   ["javascript:alert(1)", /https/],
-  ["not a url", /absolute URL/],
+  ["not-a-url", /absolute URL/],
+  ["https://exam\tple.org/hook", /control characters/], // the parser would call https://example.org/hook
+  ["https://example.org/ho\nok", /control characters/],
   ["https://127.0.0.1/hook", /loopback/],
   ["https://2130706433/hook", /loopback/], // 127.0.0.1 written as one number
   ["https://0x7f.1/hook", /loopback/],
@@ -98,6 +100,26 @@ describe("webhook URLs refused at creation", () => {
     assert.doesNotMatch(read.text, /whsec_/);
     assert.ok(!app.logs().includes(made.body.secret as string), "the secret is never logged");
     assert.doesNotMatch(app.logs(), /whsec_/);
+  });
+
+  it("a URL is stored, shown and called in its parsed form: what an administrator reads is what is called", async () => {
+    const stored: [string, string][] = [
+      ["HTTPS://Example.ORG:443/Hook?a=1", "https://example.org/Hook?a=1"],
+      // A right-to-left override would show "…/kooh.exe" reversed; percent-encoded it shows as it is.
+      ["https://example.org/\u202Eexe.hook", "https://example.org/%E2%80%AEexe.hook"],
+      // A Cyrillic "а" in the name: shown as its punycode, not as a look-alike of example.org.
+      ["https://ex\u0430mple.org/hook", "https://xn--exmple-4nf.org/hook"],
+      ["  https://example.org/a b  ", "https://example.org/a%20b"],
+    ];
+    for (const [given, expected] of stored) {
+      const made = await app.request("POST", "/api/v1/webhooks", { token: admin.token, body: { url: given, events: ["user.created"] } });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      assert.equal(made.body.url, expected);
+      assert.equal((await app.request("GET", `/api/v1/webhooks/${made.body.uuid as string}`, { token: admin.token })).body.url, expected);
+      const moved = await app.request("PATCH", `/api/v1/webhooks/${made.body.uuid as string}`, { token: admin.token, body: { url: "https://EXAMPLE.org/\u202Enew" } });
+      assert.equal(moved.body.url, "https://example.org/%E2%80%AEnew", "and on change");
+      await app.request("DELETE", `/api/v1/webhooks/${made.body.uuid as string}`, { token: admin.token });
+    }
   });
 
   it("only global administrators and services with webhooks.write manage webhooks", async () => {

@@ -12,7 +12,7 @@ import { ApiProblem, conflict, invalidField, notFound } from "../http/problem.ts
 import { BEARER, CONFLICT, GONE, JSON_BODY, NOT_FOUND, PERMISSION_CHECKED, problems, QUERY_STRING, SIGNED_IN } from "../http/problem-schema.ts";
 import type { Handler } from "../http/typed-route.ts";
 import type { WebhookRepository } from "./repository.ts";
-import { unsafeUrl } from "./safe-url.ts";
+import { storedUrl, unsafeUrl } from "./safe-url.ts";
 import { sharedRuns } from "./shared-runs.ts";
 import {
   DeliveriesQuerySchema,
@@ -135,9 +135,11 @@ function ownerFilter(principal: Principal): string | undefined {
 /** A service's API scopes, kept with its subscriptions: what their payloads may show. */
 const scopesOf = (principal: Principal): string[] => (principal.kind === "service" ? [...principal.scopes].sort() : []);
 
-function checkUrl(url: string, allowHttpLoopback: boolean): void {
+/** The URL to store, or a 400 naming why it may not be used. */
+function checkedUrl(url: string, allowHttpLoopback: boolean): string {
   const why = unsafeUrl(url, allowHttpLoopback);
   if (why) throw invalidField("url", why);
+  return storedUrl(url);
 }
 
 export async function webhookRoutes(fastify: FastifyInstance, deps: WebhookRoutesDeps): Promise<void> {
@@ -155,13 +157,13 @@ export async function webhookRoutes(fastify: FastifyInstance, deps: WebhookRoute
   const create: Handler<typeof createSchema> = async (request, reply) => {
     const principal = principalOf(request);
     ownerFilter(principal);
-    checkUrl(request.body.url, deps.allowHttpLoopback);
+    const url = checkedUrl(request.body.url, deps.allowHttpLoopback);
     const secret = newSecret();
     const created = await webhooks.create(
       {
         owner: principalName(principal),
         ownerScopes: scopesOf(principal),
-        url: request.body.url,
+        url,
         eventTypes: request.body.events,
         description: request.body.description ?? "",
         enabled: request.body.enabled ?? true,
@@ -181,9 +183,9 @@ export async function webhookRoutes(fastify: FastifyInstance, deps: WebhookRoute
   const patch: Handler<typeof patchSchema> = async (request) => {
     const { principal, subscription } = await owned(request, request.params.uuid);
     const body = request.body;
-    if (body.url !== undefined) checkUrl(body.url, deps.allowHttpLoopback);
+    const url = body.url === undefined ? undefined : checkedUrl(body.url, deps.allowHttpLoopback);
     const updated = await webhooks.update(subscription.uuid, {
-      ...(body.url !== undefined ? { url: body.url } : {}),
+      ...(url !== undefined ? { url } : {}),
       ...(body.events !== undefined ? { eventTypes: body.events } : {}),
       ...(body.description !== undefined ? { description: body.description } : {}),
       ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),

@@ -38,6 +38,8 @@ export function unsafeAddress(address: string, allowLoopback: boolean): string |
 /** Why a subscription's URL is refused, or undefined when it may be used. */
 export function unsafeUrl(raw: string, allowHttpLoopback: boolean): string | undefined {
   if (raw.length > MAX_URL_LENGTH) return `is longer than ${MAX_URL_LENGTH} characters`;
+  // The URL parser drops tabs and line breaks without a word: say so rather than call another URL.
+  if ([...raw].some((c) => c.charCodeAt(0) < 0x20 || c === "\u007f")) return "must not contain tabs, line breaks or other control characters";
   let url: URL;
   try {
     url = new URL(raw);
@@ -61,4 +63,14 @@ export function unsafeUrl(raw: string, allowHttpLoopback: boolean): string | und
   }
   if (loopbackName && !allowHttpLoopback) return "names a loopback host";
   return undefined;
+}
+
+/**
+ * The form a subscription's URL is stored, shown and called in: the parser's own serialisation
+ * (scheme and host in lower case, a name in Unicode as its punycode, anything else outside ASCII
+ * percent-encoded), so that a right-to-left mark or a look-alike letter cannot make the URL an
+ * administrator reads differ from the one the server calls.
+ */
+export function storedUrl(raw: string): string {
+  return new URL(raw).href;
 }
