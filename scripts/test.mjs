@@ -110,9 +110,10 @@ const record = (event) => {
   const name = path.basename(event.file);
   measured[name] = (measured[name] ?? 0) + event.details.duration_ms / 1000;
 };
+const markers = new Set(entries.map((_, i) => endMarker(i + 1)));
 const ended = new Set();
 stream.on("test:pass", (event) => {
-  if (event.nesting === 0 && event.name.endsWith(" ran to its end")) ended.add(event.name);
+  if (event.nesting === 0 && markers.has(event.name)) ended.add(event.name);
   record(event);
 });
 stream.on("test:fail", (event) => {
@@ -121,7 +122,7 @@ stream.on("test:fail", (event) => {
 });
 stream.on("end", () => {
   rmSync(entryDir, { recursive: true, force: true });
-  const lost = entries.map((_, i) => endMarker(i + 1)).filter((name) => !ended.has(name));
+  const lost = [...markers].filter((name) => !ended.has(name));
   if (lost.length > 0) {
     process.exitCode = 1;
     process.stdout.write(`\n✖ ${lost.join(", ")}: not reached; that process stopped early and its remaining tests did not run\n`);
