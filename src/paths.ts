@@ -25,3 +25,5 @@ export const MIGRATIONS_DIR = built ? path.join(here, "migrations") : path.join(
 export const ADMIN_PAGE_DIR = built ? path.join(here, "admin") : path.join(root, "src", "admin", "page");
 /** The /admin page's script, bundled from src/admin/page/app.ts by `npm run build:admin` (run before start and test) or `npm run build`. */
 export const ADMIN_BUNDLE = path.join(root, "dist", "admin", "app.js");
+/** The dev stack's Cognito emulator (cognito-local behind its front), run from source by tsx even when the CLI runs from dist/. */
+export const EMULATOR_MAIN = path.join(root, "src", "dev", "cognito", "main.ts");

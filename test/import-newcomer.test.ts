@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { generateExport, writeExport } from "../bench/vrms-export.ts";
-import { runCli, runSourceCli } from "./support/cli.ts";
+import { runCli } from "./support/cli.ts";
 import { freePort } from "../support/net.ts";
 
 const SAMPLE = process.env.VRMS_FIXTURES ?? "/work/shared/fixtures/vrms";
@@ -75,7 +75,7 @@ describe("import vrms on the dev stack's defaults (npm start's emulator and PGli
   }
 
   const importVrms = (files: { users: string; projects: string }, ...extra: string[]) =>
-    runSourceCli(["import", "vrms", "--users", files.users, "--projects", files.projects, "--progress-seconds", "0", ...extra], env);
+    runCli(["import", "vrms", "--users", files.users, "--projects", files.projects, "--progress-seconds", "0", ...extra], env);
 
   it("npm start, stopped; import (dry run, then --apply) with the emulator it starts and stops; npm start again: the printed admin finds an imported person", async () => {
     let dev = await npmStart();

@@ -1,10 +1,11 @@
 // The dev stack's Cognito (npm cognito-local behind src/dev/cognito's front) as a child process of
 // `npm start` and the tests.
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Env } from "../config.ts";
+import { EMULATOR_MAIN } from "../paths.ts";
 
 export interface Emulator {
   /** The emulator's base URL, which is also its issuer host: use exactly this as COGNITO_ENDPOINT. */
@@ -31,11 +32,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const logFile = path.join(options.dataDir, "emulator.log");
   const log = await open(logFile, "a", 0o600);
-  const main = fileURLToPath(new URL("./cognito/main.ts", import.meta.url));
+  // From the package's root, not from this module: bundled, it sits in dist/, without the emulator's source.
+  if (!existsSync(EMULATOR_MAIN)) throw new Error(`the dev stack's Cognito emulator runs from the source checkout, and ${EMULATOR_MAIN} is not there`);
   // The emulator logs tokens when DEBUG is set, and would take the API's PORT and HOST as its own.
   const { PORT: _port, HOST: _host, DEBUG: _debug, COGNITO_LOCAL_DEVMODE: _dev, NODE_OPTIONS: _opts, ...rest } = options.env;
   // cognito-local with the dev stack's front (src/dev/cognito, docs/dev-stack.md), run by tsx.
-  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx/esm"), main], {
+  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx/esm"), EMULATOR_MAIN], {
     cwd: options.dataDir,
     env: { ...rest, PORT: String(options.port), AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1" },
     // The IPC channel is how the emulator learns that its parent died without stopping it

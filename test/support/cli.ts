@@ -1,7 +1,7 @@
 // The CLI as a person runs it: the bin npm links (dist/cli.js, which `npm test`'s pretest builds
 // from src/), its own process, only the environment given (plus PATH), `input` on its standard input.
-// The bundle rather than `tsx src/cli.ts`: a command takes 0.2 s of CPU instead of 0.8 s. The
-// dev stack's own commands (import with npm start's emulator) run as `npm run cli` does: runSourceCli.
+// The bundle rather than `tsx src/cli.ts`: a command takes 0.2 s of CPU instead of 0.8 s, and the
+// dev stack's own commands (import starting npm start's emulator) are tested as the bin runs them.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -14,10 +14,6 @@ export interface CliRun {
 }
 
 export const runCli = (args: string[], env: Record<string, string>, input = ""): Promise<CliRun> => run([CLI, ...args], env, input);
-
-/** `npm run cli -- …`: src/cli.ts through tsx, which can start the dev stack's emulator from src/dev. */
-export const runSourceCli = (args: string[], env: Record<string, string>, input = ""): Promise<CliRun> =>
-  run(["--import", "tsx", "src/cli.ts", ...args], env, input);
 
 function run(argv: string[], env: Record<string, string>, input: string): Promise<CliRun> {
   const child = spawn(process.execPath, argv, {
