@@ -142,7 +142,8 @@ export const webhooksView: View = async (root) => {
       const { secret, ...subscription } = made;
       // Saved: the list drawn again must not put the typed draft back.
       sessionStorage.removeItem(draftKey(caller.me!.uuid, "new-webhook"));
-      await redraw();
+      // A redraw that fails (the network) must not cost the person the secret.
+      await redraw().catch(() => undefined);
       announce(`Created the webhook to ${subscription.url}.`);
       showSecretOnce({
         title: "The new webhook's signing secret",
@@ -255,13 +256,16 @@ export const webhookView: View = async (root, uuid) => {
         act: async () => {
           const { data, error: e, response: r } = await client.POST("/api/v1/webhooks/{uuid}/rotate-secret", path);
           if (!data) return problemOf(e, r).detail;
+          // Drawn again first, as after Create: closed quickly, the dialog would give the focus back
+          // to a button the redraw then removed, and a keyboard would start over from the page's top.
+          // A redraw that fails (the network) must not cost the person the secret.
+          await webhookView(root, uuid, new URLSearchParams()).catch(() => undefined);
           showSecretOnce({
             title: "The webhook's new signing secret",
             text: `The old secret keeps signing too until ${when(data.previous_secret_expires_at)}. Lost this one? Rotate again.`,
             secret: data.secret,
             returnTo: () => root.querySelector<HTMLElement>("#rotate-secret") ?? root.querySelector<HTMLElement>("h1"),
           });
-          redraw();
           return undefined;
         },
       }),
