@@ -222,7 +222,7 @@ export const webhookView: View = async (root, uuid) => {
     render(root, heading("Webhook"), h("p", { className: "error", role: "alert" }, problemOf(error, response).detail ?? ""), h("p", {}, link("#/webhooks", "All webhooks")));
     return;
   }
-  const redraw = () => void webhookView(root, uuid, new URLSearchParams());
+  const redraw = () => webhookView(root, uuid, new URLSearchParams());
   const [{ data: failed }, { data: recent }] = await Promise.all([
     client.GET("/api/v1/webhooks/{uuid}/deliveries", { params: { path: { uuid: s.uuid }, query: { state: "failed", limit: 100 } } }),
     client.GET("/api/v1/webhooks/{uuid}/deliveries", { params: { path: { uuid: s.uuid }, query: { limit: 20 } } }),
@@ -242,7 +242,7 @@ export const webhookView: View = async (root, uuid) => {
       const { data, error: e, response: r } = await client.PATCH("/api/v1/webhooks/{uuid}", { ...path, body });
       if (!data) return { ok: false, problem: problemOf(e, r) };
       announce("Saved.");
-      redraw();
+      void redraw();
       return { ok: true };
     },
   });
@@ -259,7 +259,7 @@ export const webhookView: View = async (root, uuid) => {
           // Drawn again first, as after Create: closed quickly, the dialog would give the focus back
           // to a button the redraw then removed, and a keyboard would start over from the page's top.
           // A redraw that fails (the network) must not cost the person the secret.
-          await webhookView(root, uuid, new URLSearchParams()).catch(() => undefined);
+          await redraw().catch(() => undefined);
           showSecretOnce({
             title: "The webhook's new signing secret",
             text: `The old secret keeps signing too until ${when(data.previous_secret_expires_at)}. Lost this one? Rotate again.`,
